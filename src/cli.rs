@@ -1,0 +1,194 @@
+//! The command-line surface of the design ("Commands and exit codes"), as clap
+//! types. Parsing only: each command's behaviour lives in `commands`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// GitOps for HR time-off administration: plan and apply Clockify and
+/// Connecteam changes from YAML manifests kept in git.
+#[derive(Debug, Parser)]
+#[command(name = "hrform", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors on stderr; no progress.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The configuration directory option shared by commands that read manifests.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigDir {
+    /// Directory holding the manifests (every *.yaml / *.yml under it, recursively).
+    #[arg(short = 'C', long = "dir", value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the manifests offline; no network call.
+    Validate(ValidateArgs),
+    /// Read the live state, diff it against the manifests and show the calls apply would make.
+    Plan(PlanArgs),
+    /// Make the planned calls.
+    Apply(ApplyArgs),
+    /// Write the live state of one provider as manifests.
+    Export(ExportArgs),
+    /// Rewrite the manifests in canonical form.
+    Fmt(FmtArgs),
+    /// Run the stateful emulator of the Clockify and Connecteam APIs.
+    Sandbox(SandboxArgs),
+    /// Print a JSON Schema (draft-07).
+    Schema(SchemaArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+}
+
+/// Plan renderings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Grouped by person, for terminals.
+    Text,
+    /// Versioned JSON (schemas/plan.schema.json).
+    Json,
+    /// A pull-request comment.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+    /// How to render the plan on stdout.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Also save the plan as JSON, for `apply PLANFILE`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 when there are no changes and 2 when there are.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Limit the plan to people, providers or policies.
+    #[arg(long, value_name = "SELECTOR")]
+    pub target: Vec<String>,
+    /// Start the sandbox in-process from this seed and point every provider at it.
+    #[arg(long, value_name = "SEED")]
+    pub sandbox: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+    /// A plan saved with `plan --out`.
+    pub planfile: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    /// Override the safety rules (protected users are never deactivated).
+    #[arg(long)]
+    pub force: bool,
+    /// Append-only JSON-lines journal (default .hrform/journal.jsonl under DIR).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Start the sandbox in-process from this seed and point every provider at it.
+    #[arg(long, value_name = "SEED")]
+    pub sandbox: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+    /// The provider to export.
+    #[arg(long, value_name = "NAME")]
+    pub provider: String,
+    /// Where to write the manifests.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Start the sandbox in-process from this seed and point every provider at it.
+    #[arg(long, value_name = "SEED")]
+    pub sandbox: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+    /// Only check; exit 1 when a file is not canonical.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// The seed fixture (YAML) describing the emulated world; empty without it.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Fault injection, e.g. error_rate=0.1,throttle_rate=0.05,seed=7.
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+    /// Vendor rate limits, e.g. clockify=50/s,connecteam=100/m.
+    #[arg(long, value_name = "SPEC")]
+    pub rate: Option<String>,
+}
+
+/// Which schema to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The manifests (schemas/manifest.schema.json).
+    Manifest,
+    /// The JSON plan (schemas/plan.schema.json).
+    Plan,
+    /// The sandbox seed fixture (schemas/sandbox.schema.json).
+    Sandbox,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The schema to print.
+    #[arg(value_enum, default_value_t = SchemaKind::Manifest)]
+    pub kind: SchemaKind,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,1 @@
+//! Diagnostics: stable codes, source locations and rendering.

@@ -1,0 +1,80 @@
+//! hrform: GitOps for HR time-off administration.
+//!
+//! The library behind the `hrform` binary. `main` parses the command line and
+//! dispatches to `commands`; manifests are loaded and checked by `manifest`,
+//! diagnostics rendered by `diag`, and the API emulator lives in `sandbox`.
+
+pub mod cli;
+pub mod commands;
+pub mod diag;
+pub mod exit;
+pub mod manifest;
+pub mod sandbox;
+pub mod schema;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, ColorChoice};
+use crate::exit::ExitStatus;
+
+/// Run hrform with the process's arguments and return its exit code.
+///
+/// This is the edge of the program: the one place errors are printed.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout and succeed; every other parse
+            // failure is a usage error, which the design numbers 64.
+            let status = if err.use_stderr() {
+                ExitStatus::Usage
+            } else {
+                ExitStatus::Success
+            };
+            let _ = err.print();
+            return status.into();
+        }
+    };
+    init_output(&cli);
+    match commands::run(&cli) {
+        Ok(status) => status.into(),
+        Err(err) => {
+            let mut stderr = anstream::stderr();
+            let _ = writeln!(stderr, "error: {err:#}");
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// Colour choice and logging, decided once for the whole process.
+fn init_output(cli: &Cli) {
+    let choice = match cli.global.color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+    let level = if cli.global.quiet {
+        "error"
+    } else {
+        match cli.global.verbose {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HRFORM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("hrform={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(matches!(
+            anstream::ColorChoice::global(),
+            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
+        ))
+        .try_init();
+}

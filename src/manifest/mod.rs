@@ -1,0 +1,1 @@
+//! Manifests: loading, parsing with spans, and validation into checked types.

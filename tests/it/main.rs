@@ -1,0 +1,1 @@
+//! Integration tests: the real binary against manifests on disk and the sandbox over HTTP.
