@@ -1,1 +1,482 @@
-//! Diagnostics: stable codes, source locations and rendering.
+//! Diagnostics: what hrform tells a user about their manifests.
+//!
+//! Owns the stable diagnostic codes ([`Code`]), source locations ([`Loc`]),
+//! the set of loaded source files ([`Sources`]) and rendering a diagnostic as
+//! a rustc-style report with the source line underlined (annotate-snippets).
+//! Checks elsewhere only build [`Diagnostic`] values; nothing else prints them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use annotate_snippets::renderer::DecorStyle;
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// The stable code of every diagnostic hrform emits. The kebab-case name is
+/// part of hrform's interface: scripts and docs may refer to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    /// A manifest could not be read from disk.
+    Io,
+    /// No manifest files were found.
+    NoManifests,
+    /// The YAML itself is malformed.
+    YamlSyntax,
+    /// A key that hrform does not know.
+    UnknownKey,
+    /// A value of the wrong type (a list where a string was expected, ...).
+    WrongType,
+    /// A value outside the allowed set (an enum).
+    InvalidValue,
+    /// A required key is absent.
+    MissingField,
+    /// Two things that must be unique share a name or key.
+    Duplicate,
+    /// A user or request names a provider that is not declared.
+    UnknownProvider,
+    /// A user names a profile that is not declared.
+    UnknownProfile,
+    /// Several providers are declared and an entry does not say which.
+    ProviderRequired,
+    /// Users or requests are declared but no provider is.
+    NoProvider,
+    /// An email address that is not one.
+    InvalidEmail,
+    /// A balance that is negative, infinite or not a number.
+    InvalidBalance,
+    /// A balance without a unit.
+    BalanceWithoutUnit,
+    /// A date that is not a real calendar date.
+    InvalidDate,
+    /// A time of day that is not HH:MM or HH:MM:SS.
+    InvalidTime,
+    /// A request that ends before it starts.
+    EndBeforeStart,
+    /// A partial-day request (`all_day: false`) without times.
+    MissingTimes,
+    /// A partial-day request that spans more than one date.
+    PartialDaySpansDates,
+    /// Times on an all-day request.
+    TimesOnAllDay,
+    /// A partial-day request whose end time is not after its start time.
+    EndTimeNotAfterStart,
+    /// A time zone that is not in the IANA database.
+    UnknownTimezone,
+    /// An API key or other secret written into a manifest.
+    SecretInManifest,
+    /// A `base_url` that is not a valid URL.
+    InvalidUrl,
+    /// A `base_url` that sends the API key in clear text to another host.
+    InsecureBaseUrl,
+    /// A number outside the range the setting allows.
+    OutOfRange,
+    /// A key that only applies to another provider type.
+    WrongProviderType,
+    /// A profile no user refers to.
+    UnusedProfile,
+}
+
+impl Code {
+    /// Every code, in declaration order (for docs and the uniqueness test).
+    pub const ALL: &'static [Code] = &[
+        Code::Io,
+        Code::NoManifests,
+        Code::YamlSyntax,
+        Code::UnknownKey,
+        Code::WrongType,
+        Code::InvalidValue,
+        Code::MissingField,
+        Code::Duplicate,
+        Code::UnknownProvider,
+        Code::UnknownProfile,
+        Code::ProviderRequired,
+        Code::NoProvider,
+        Code::InvalidEmail,
+        Code::InvalidBalance,
+        Code::BalanceWithoutUnit,
+        Code::InvalidDate,
+        Code::InvalidTime,
+        Code::EndBeforeStart,
+        Code::MissingTimes,
+        Code::PartialDaySpansDates,
+        Code::TimesOnAllDay,
+        Code::EndTimeNotAfterStart,
+        Code::UnknownTimezone,
+        Code::SecretInManifest,
+        Code::InvalidUrl,
+        Code::InsecureBaseUrl,
+        Code::OutOfRange,
+        Code::WrongProviderType,
+        Code::UnusedProfile,
+    ];
+
+    /// The stable kebab-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Io => "io",
+            Code::NoManifests => "no-manifests",
+            Code::YamlSyntax => "yaml-syntax",
+            Code::UnknownKey => "unknown-key",
+            Code::WrongType => "wrong-type",
+            Code::InvalidValue => "invalid-value",
+            Code::MissingField => "missing-field",
+            Code::Duplicate => "duplicate",
+            Code::UnknownProvider => "unknown-provider",
+            Code::UnknownProfile => "unknown-profile",
+            Code::ProviderRequired => "provider-required",
+            Code::NoProvider => "no-provider",
+            Code::InvalidEmail => "invalid-email",
+            Code::InvalidBalance => "invalid-balance",
+            Code::BalanceWithoutUnit => "balance-without-unit",
+            Code::InvalidDate => "invalid-date",
+            Code::InvalidTime => "invalid-time",
+            Code::EndBeforeStart => "end-before-start",
+            Code::MissingTimes => "missing-times",
+            Code::PartialDaySpansDates => "partial-day-spans-dates",
+            Code::TimesOnAllDay => "times-on-all-day",
+            Code::EndTimeNotAfterStart => "end-time-not-after-start",
+            Code::UnknownTimezone => "unknown-timezone",
+            Code::SecretInManifest => "secret-in-manifest",
+            Code::InvalidUrl => "invalid-url",
+            Code::InsecureBaseUrl => "insecure-base-url",
+            Code::OutOfRange => "out-of-range",
+            Code::WrongProviderType => "wrong-provider-type",
+            Code::UnusedProfile => "unused-profile",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How serious a diagnostic is. Errors fail the command; warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// Index of a file in [`Sources`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub u32);
+
+/// A place in a manifest: file, 1-based line and column (in characters), and
+/// the length in characters of the text to underline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub line: u32,
+    pub col: u32,
+    pub len: u32,
+}
+
+/// The files diagnostics point into, with their text.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    files: Vec<(PathBuf, String)>,
+}
+
+impl Sources {
+    /// Register a file and its text.
+    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+        self.files.push((path, text));
+        FileId(u32::try_from(self.files.len() - 1).expect("fewer than 4 billion files"))
+    }
+
+    /// The path of a registered file, as shown to users.
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.files[id.0 as usize].0
+    }
+
+    /// The text of a registered file.
+    pub fn text(&self, id: FileId) -> &str {
+        &self.files[id.0 as usize].1
+    }
+
+    /// Every registered file in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = (FileId, &Path, &str)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, (p, t))| (FileId(i as u32), p.as_path(), t.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// A label under a piece of source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub loc: Loc,
+    pub text: String,
+}
+
+/// One finding about the manifests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnostic {
+    pub code: Code,
+    pub severity: Severity,
+    pub message: String,
+    /// Where the problem is, when it has a place.
+    pub primary: Option<Label>,
+    /// Other places that explain it (the first of two duplicates, ...).
+    pub secondary: Vec<Label>,
+    /// A fix to try, e.g. "did you mean `Vacation`?".
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            primary: None,
+            secondary: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Warning,
+            ..Self::error(code, message)
+        }
+    }
+
+    /// Point at the primary location, with a short label.
+    #[must_use]
+    pub fn at(mut self, loc: Loc, label: impl Into<String>) -> Self {
+        self.primary = Some(Label {
+            loc,
+            text: label.into(),
+        });
+        self
+    }
+
+    /// Add a secondary location.
+    #[must_use]
+    pub fn also(mut self, loc: Loc, label: impl Into<String>) -> Self {
+        self.secondary.push(Label {
+            loc,
+            text: label.into(),
+        });
+        self
+    }
+
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    #[must_use]
+    pub fn help_opt(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Where the diagnostic points, as `file:line:column`.
+    pub fn location(&self, sources: &Sources) -> Option<String> {
+        self.primary.as_ref().map(|l| {
+            format!(
+                "{}:{}:{}",
+                sources.path(l.loc.file).display(),
+                l.loc.line,
+                l.loc.col
+            )
+        })
+    }
+
+    /// Render as a rustc-style report: code, message, `--> file:line:col`,
+    /// the source line with the value underlined, and any help.
+    pub fn render(&self, sources: &Sources, color: bool) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        let mut group = Group::with_title(
+            level
+                .primary_title(self.message.as_str())
+                .id(self.code.as_str()),
+        );
+        let mut labels: Vec<(&Label, AnnotationKind)> = Vec::new();
+        if let Some(p) = &self.primary {
+            labels.push((p, AnnotationKind::Primary));
+        }
+        labels.extend(self.secondary.iter().map(|l| (l, AnnotationKind::Context)));
+        // One snippet per label, each holding just its line: cheap on large
+        // files and correct across files.
+        let lines: Vec<(String, Cow<'_, str>, usize, std::ops::Range<usize>)> = labels
+            .iter()
+            .map(|(label, _)| {
+                let text = sources.text(label.loc.file);
+                let line = text.lines().nth(label.loc.line as usize - 1).unwrap_or("");
+                let range = char_range(line, label.loc.col, label.loc.len);
+                let (line, range) = if self.code == Code::SecretInManifest {
+                    redact(line, range)
+                } else {
+                    (Cow::Borrowed(line), range)
+                };
+                (
+                    sources.path(label.loc.file).display().to_string(),
+                    line,
+                    label.loc.line as usize,
+                    range,
+                )
+            })
+            .collect();
+        for ((label, kind), (path, line, line_no, range)) in labels.iter().zip(&lines) {
+            group = group.element(
+                Snippet::source(line.as_ref())
+                    .line_start(*line_no)
+                    .path(path.as_str())
+                    .annotation((*kind).span(range.clone()).label(label.text.as_str())),
+            );
+        }
+        if let Some(help) = &self.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        let report: Vec<Group<'_>> = vec![group];
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        }
+        .decor_style(DecorStyle::Ascii);
+        renderer.render(&report).to_string()
+    }
+}
+
+/// The byte range of `len` characters from 1-based character column `col` of
+/// `line`, clamped to the line. An empty range widens to one character so
+/// the caret shows.
+fn char_range(line: &str, col: u32, len: u32) -> std::ops::Range<usize> {
+    let byte_at = |chars: usize| {
+        line.char_indices()
+            .nth(chars)
+            .map_or(line.len(), |(i, _)| i)
+    };
+    let start = byte_at((col as usize).saturating_sub(1));
+    let end = byte_at((col as usize).saturating_sub(1) + (len.max(1) as usize));
+    start..end.max(start)
+}
+
+/// A source line that may hold a secret, with everything after its key
+/// masked, and the label moved onto the mask when it pointed past the key.
+fn redact(line: &str, range: std::ops::Range<usize>) -> (Cow<'_, str>, std::ops::Range<usize>) {
+    const MASK: &str = "********";
+    let Some(colon) = line.find(':') else {
+        return (Cow::Owned(MASK.to_owned()), 0..MASK.len());
+    };
+    let masked = format!("{} {MASK}", &line[..=colon]);
+    let range = if range.start > colon {
+        colon + 2..colon + 2 + MASK.len()
+    } else {
+        range.start..range.end.min(colon)
+    };
+    (Cow::Owned(masked), range)
+}
+
+/// Render a batch of diagnostics followed by a one-line summary, in a stable
+/// order (file, line, column, code).
+pub fn render_all(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.render(sources, color));
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// Sort diagnostics by where they point, so output is stable.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| d.primary.as_ref().map(|l| l.loc);
+        key(a)
+            .cmp(&key(b))
+            .then(a.code.cmp(&b.code))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+}
+
+/// `N errors, M warnings` in words.
+pub fn summary(diags: &[Diagnostic]) -> (usize, usize) {
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    (errors, diags.len() - errors)
+}
+
+/// Plural helper for summaries: `1 error`, `2 errors`.
+pub fn count(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Suggest the declared name closest to `name`, if one is close enough to be
+/// a plausible typo (Jaro-Winkler, as just and cargo do).
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&lower, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_all_listed() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "two codes share a name");
+        assert_eq!(
+            n,
+            Code::UnusedProfile as usize + 1,
+            "Code::ALL misses a code"
+        );
+    }
+
+    #[test]
+    fn did_you_mean_picks_the_closest_plausible_name() {
+        let names = ["Vacation", "Sick", "Parental"];
+        assert_eq!(
+            did_you_mean("Vacaton", names).as_deref(),
+            Some("did you mean `Vacation`?")
+        );
+        assert_eq!(did_you_mean("Bereavement", names), None);
+    }
+
+    #[test]
+    fn char_range_counts_characters_not_bytes() {
+        let line = "  - email: zoë@example.com";
+        assert_eq!(&line[char_range(line, 12, 15)], "zoë@example.com");
+        assert_eq!(char_range("ab", 5, 1), 2..2);
+    }
+}

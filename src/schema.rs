@@ -1,8 +1,27 @@
-//! JSON Schemas (draft-07) generated from the Rust types.
+//! JSON Schemas (draft-07, the dialect yaml-language-server understands)
+//! generated from the Rust types, so that they cannot drift from the code.
+
+use schemars::generate::SchemaSettings;
 
 use crate::cli::SchemaKind;
+use crate::manifest::raw::Manifest;
 
-/// Render the schema of `kind` as pretty JSON.
+/// The manifests' schema.
+pub fn manifest() -> schemars::Schema {
+    SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Manifest>()
+}
+
+/// Render the schema of `kind` as pretty JSON with a trailing newline, as
+/// committed under `schemas/`.
 pub fn render(kind: SchemaKind) -> anyhow::Result<String> {
-    anyhow::bail!("schema {kind:?} is not available yet")
+    let schema = match kind {
+        SchemaKind::Manifest => manifest(),
+        SchemaKind::Plan => anyhow::bail!("the plan schema is not available yet (issue 4)"),
+        SchemaKind::Sandbox => {
+            anyhow::bail!("the sandbox seed schema is not available yet (issue 3)")
+        }
+    };
+    Ok(serde_json::to_string_pretty(&schema)?)
 }

@@ -37,3 +37,17 @@ fn not_yet(command: &str, issue: u32) -> Result<ExitStatus> {
     }
     anyhow::bail!("`hrform {command}` is not implemented yet (issue {issue})")
 }
+
+/// Whether to colour what goes to stderr (anstream strips it otherwise, but
+/// rendering plain text in the first place keeps diagnostics cheap).
+pub(crate) fn stderr_color() -> bool {
+    use std::io::IsTerminal as _;
+    match anstream::ColorChoice::global() {
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
+        anstream::ColorChoice::Never => false,
+        anstream::ColorChoice::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}

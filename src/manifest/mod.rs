@@ -1,1 +1,203 @@
-//! Manifests: loading, parsing with spans, and validation into checked types.
+//! Manifests: finding the files, parsing them with locations, and checking
+//! them into a [`Config`].
+//!
+//! The pipeline is parse → decode → validate, each stage in its own module:
+//! `node` parses YAML (serde-saphyr) into a located tree, `decode` reads the
+//! raw types of `raw` out of it, and `validate` merges the documents and
+//! checks them into the types of `checked`. Every stage collects all its
+//! diagnostics instead of stopping at the first. This module is the only
+//! entry point: [`load`].
+
+pub mod checked;
+mod decode;
+pub mod node;
+pub mod raw;
+mod validate;
+
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::Spanned;
+
+pub use self::checked::Config;
+use self::node::Node;
+pub use self::validate::{CLOCKIFY_DEFAULT_BASE_URL, CONNECTEAM_DEFAULT_BASE_URL};
+use crate::diag::{self, Code, Diagnostic, Loc, Sources};
+
+/// The key that marks a sandbox seed file; such files are not manifests.
+pub const SEED_MARKER_KEY: &str = "seed_version";
+
+/// The outcome of loading a configuration directory.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The checked configuration; `None` when any error was found.
+    pub config: Option<Config>,
+    /// Every error and warning, sorted by location.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files read, for rendering diagnostics.
+    pub sources: Sources,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Load every manifest under `dir` (skipping hidden entries, seed files and
+/// the paths in `skip`), and check them.
+pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
+    let mut sources = Sources::default();
+    let mut diagnostics = Vec::new();
+    let files = match find_files(dir, skip) {
+        Ok(files) => files,
+        Err(err) => {
+            diagnostics.push(Diagnostic::error(
+                Code::Io,
+                format!(
+                    "cannot read the configuration directory {}: {err}",
+                    dir.display()
+                ),
+            ));
+            return Loaded {
+                config: None,
+                diagnostics,
+                sources,
+            };
+        }
+    };
+    let mut docs = Vec::new();
+    for path in files {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) => {
+                diagnostics.push(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot read {}: {err}", path.display()),
+                ));
+                continue;
+            }
+        };
+        let file = sources.add(display_path(dir, &path), text);
+        let parsed = parse(sources.text(file), file, &mut diagnostics);
+        if is_seed(&parsed) {
+            tracing::info!("skipping sandbox seed file {}", path.display());
+            continue;
+        }
+        let mut cx = decode::Cx {
+            file,
+            diags: &mut diagnostics,
+        };
+        docs.extend(
+            parsed
+                .iter()
+                .filter_map(|doc| <raw::Manifest as decode::Decode>::decode(doc, &mut cx)),
+        );
+    }
+    if sources.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(
+                Code::NoManifests,
+                format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
+            )
+            .help("run hrform in the directory that holds the manifests, or point -C at it"),
+        );
+    }
+    let config = validate::validate(docs, &mut diagnostics);
+    diag::sort(&mut diagnostics);
+    let config = if diagnostics.iter().any(Diagnostic::is_error) {
+        None
+    } else {
+        config
+    };
+    Loaded {
+        config,
+        diagnostics,
+        sources,
+    }
+}
+
+/// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
+/// order, skipping hidden files and folders and the paths in `skip`.
+fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+    for entry in walker {
+        let entry = entry.map_err(std::io::Error::other)?;
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let is_yaml = entry
+            .path()
+            .extension()
+            .is_some_and(|e| e == "yaml" || e == "yml");
+        if !is_yaml {
+            continue;
+        }
+        if !skip.is_empty()
+            && let Ok(canonical) = entry.path().canonicalize()
+            && skip.contains(&canonical)
+        {
+            continue;
+        }
+        files.push(entry.into_path());
+    }
+    Ok(files)
+}
+
+/// The path shown in diagnostics: as reached from the working directory,
+/// without a leading `./`.
+fn display_path(dir: &Path, path: &Path) -> PathBuf {
+    if dir == Path::new(".") {
+        path.strip_prefix(".").unwrap_or(path).to_path_buf()
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Parse one file's documents into located trees; a syntax error becomes a
+/// diagnostic and yields no document.
+fn parse(text: &str, file: diag::FileId, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<Node>> {
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    // Non-finite numbers parse, so that the balance check can name them.
+    options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
+    match serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options) {
+        Ok(docs) => docs,
+        Err(err) => {
+            let message = err.to_string();
+            // serde-saphyr appends the location; hrform shows it its own way.
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m)
+                .to_owned();
+            let mut d = Diagnostic::error(Code::YamlSyntax, format!("invalid YAML: {message}"));
+            if let Some(l) = err.location() {
+                d = d.at(
+                    Loc {
+                        file,
+                        line: u32::try_from(l.line()).unwrap_or(u32::MAX).max(1),
+                        col: u32::try_from(l.column()).unwrap_or(u32::MAX).max(1),
+                        len: u32::try_from(l.span().len()).unwrap_or(1),
+                    },
+                    "here",
+                );
+            }
+            diags.push(d);
+            Vec::new()
+        }
+    }
+}
+
+/// A file whose first document has a top-level `seed_version` key is a
+/// sandbox seed, not a manifest.
+fn is_seed(docs: &[Spanned<Node>]) -> bool {
+    docs.first().is_some_and(|d| match &d.value {
+        Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
+        _ => false,
+    })
+}

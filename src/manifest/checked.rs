@@ -1,0 +1,186 @@
+//! The checked configuration: what the manifests declare once every offline
+//! check has passed. Profiles are expanded, defaults filled in, names
+//! resolved and values parsed; the rest of the program trusts these types and
+//! never sees YAML. Each item keeps its manifest location so that later
+//! stages (resolution against the live systems) can point back at it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use jiff::civil::{Date, Time};
+
+use crate::diag::Loc;
+pub use crate::manifest::raw::{BalanceUpdate, RequestStatus, Status, Unit, UnmanagedUsers};
+
+/// Everything the manifests declare.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Providers by name.
+    pub providers: BTreeMap<String, Provider>,
+    /// Users, ordered by provider then email.
+    pub users: Vec<User>,
+    /// Time-off requests, ordered by key.
+    pub requests: Vec<Request>,
+    /// Per-policy settings, by (provider, policy name).
+    pub policies: BTreeMap<(String, String), PolicySettings>,
+    pub settings: Settings,
+}
+
+/// A connection to one HR system.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Validated: https, or http to a loopback host.
+    pub base_url: url::Url,
+    /// The environment variable that holds the API key.
+    pub api_key_env: String,
+    pub loc: Loc,
+}
+
+/// Per-vendor provider settings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderKind {
+    Clockify {
+        workspace_id: String,
+        requests_per_second: f64,
+        balance_update: BalanceUpdate,
+    },
+    Connecteam {
+        requests_per_minute: u32,
+    },
+}
+
+impl ProviderKind {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ProviderKind::Clockify { .. } => "clockify",
+            ProviderKind::Connecteam { .. } => "connecteam",
+        }
+    }
+}
+
+/// An email address as written, compared case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Email {
+    /// Lower-cased: the identity used for matching.
+    key: String,
+    /// As the user wrote it.
+    written: String,
+}
+
+impl Email {
+    pub fn new(written: &str) -> Self {
+        Self {
+            key: written.to_lowercase(),
+            written: written.to_owned(),
+        }
+    }
+    /// The lower-cased form used for matching.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+    pub fn as_written(&self) -> &str {
+        &self.written
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.written)
+    }
+}
+
+/// One person in one provider.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub email: Email,
+    pub provider: String,
+    /// `None`: status not managed.
+    pub status: Option<Status>,
+    /// The profile's policies merged with the user's own, ordered by policy.
+    pub time_off: Vec<TimeOff>,
+    pub loc: Loc,
+}
+
+/// One policy a person is on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeOff {
+    pub policy: String,
+    pub policy_type: Option<String>,
+    /// `None`: assigned, balance not managed.
+    pub balance: Option<f64>,
+    /// The declared unit (required with a balance).
+    pub unit: Option<Unit>,
+    /// The profile the entry came from, if it did.
+    pub profile: Option<String>,
+    pub loc: Loc,
+}
+
+/// When in the day a request applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DaySpan {
+    AllDay,
+    Partial { start: Time, end: Time },
+}
+
+/// A time-off request to keep in a Connecteam account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub key: String,
+    pub provider: String,
+    pub user: Email,
+    pub policy_type: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    pub span: DaySpan,
+    /// An IANA time zone name known to the bundled database.
+    pub timezone: String,
+    pub status: RequestStatus,
+    pub employee_note: Option<String>,
+    pub loc: Loc,
+}
+
+/// Per-policy settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySettings {
+    pub has_expiration: Option<bool>,
+    pub loc: Loc,
+}
+
+/// Global settings, defaults filled in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    pub unmanaged_users: UnmanagedUsersSetting,
+    pub safety: Safety,
+    pub prune_requests: bool,
+    pub recreate_requests: bool,
+}
+
+/// `settings.unmanaged_users` with its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnmanagedUsersSetting {
+    #[default]
+    Ignore,
+    Report,
+    Deactivate,
+}
+
+impl From<UnmanagedUsers> for UnmanagedUsersSetting {
+    fn from(u: UnmanagedUsers) -> Self {
+        match u {
+            UnmanagedUsers::Ignore => Self::Ignore,
+            UnmanagedUsers::Report => Self::Report,
+            UnmanagedUsers::Deactivate => Self::Deactivate,
+        }
+    }
+}
+
+/// Safety limits; `None` means no limit.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Safety {
+    pub max_deactivations: Option<u32>,
+    pub max_deactivation_percent: Option<f64>,
+    pub max_balance_change: Option<f64>,
+    pub protected_users: Vec<Email>,
+}

@@ -1,0 +1,568 @@
+//! Reading the raw manifest types out of a located YAML tree.
+//!
+//! Owns the shape checks: unknown keys (with "did you mean"), key-like fields
+//! that would hold a secret, wrong types, values outside an enum, missing
+//! required keys. Every problem becomes a diagnostic and decoding goes on, so
+//! one run reports every mistake of a file.
+
+use serde_saphyr::Spanned;
+
+use super::node::Node;
+use super::raw::*;
+use crate::diag::{Code, Diagnostic, FileId, Loc, did_you_mean};
+
+/// The decoding context: which file, and where diagnostics go.
+pub(crate) struct Cx<'a> {
+    pub file: FileId,
+    pub diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Cx<'_> {
+    pub(crate) fn loc(&self, location: &serde_saphyr::Location) -> Loc {
+        Loc {
+            file: self.file,
+            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
+            col: u32::try_from(location.column()).unwrap_or(u32::MAX),
+            len: u32::try_from(location.span().len()).unwrap_or(0),
+        }
+    }
+
+    fn node_loc(&self, node: &Spanned<Node>) -> Loc {
+        self.loc(&node.referenced)
+    }
+
+    fn push(&mut self, diag: Diagnostic) {
+        self.diags.push(diag);
+    }
+
+    fn wrong_type(&mut self, node: &Spanned<Node>, expected: &str) {
+        let found = node.value.kind();
+        let mut d = Diagnostic::error(
+            Code::WrongType,
+            format!("expected {expected}, found {found}"),
+        )
+        .at(self.node_loc(node), format!("this is {found}"));
+        if expected == "a string"
+            && matches!(node.value, Node::Int(_) | Node::Float(_) | Node::Bool(_))
+        {
+            d = d.help("put the value in quotes to make it a string");
+        }
+        self.push(d);
+    }
+}
+
+/// A raw manifest type that can be read from a located YAML value.
+pub(crate) trait Decode: Sized {
+    /// What the value should be, in words ("a string", "a list of users").
+    const EXPECTED: &'static str;
+    /// Read the value, reporting every problem; `None` when it is unusable.
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self>;
+}
+
+impl<T: Decode> Decode for Sp<T> {
+    const EXPECTED: &'static str = T::EXPECTED;
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let loc = cx.node_loc(node);
+        T::decode(node, cx).map(|v| Sp::new(v, loc))
+    }
+}
+
+impl Decode for String {
+    const EXPECTED: &'static str = "a string";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match &node.value {
+            Node::Str(s) => Some(s.clone()),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl Decode for bool {
+    const EXPECTED: &'static str = "true or false";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match node.value {
+            Node::Bool(b) => Some(b),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl Decode for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match node.value {
+            #[allow(clippy::cast_precision_loss)]
+            Node::Int(i) => Some(i as f64),
+            Node::Float(f) => Some(f),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl Decode for u32 {
+    const EXPECTED: &'static str = "a whole number";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match node.value {
+            Node::Int(i) => match u32::try_from(i) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    let loc = cx.node_loc(node);
+                    cx.push(
+                        Diagnostic::error(
+                            Code::OutOfRange,
+                            format!(
+                                "{i} is out of range: expected a whole number from 0 to {}",
+                                u32::MAX
+                            ),
+                        )
+                        .at(loc, "out of range"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for Vec<T> {
+    const EXPECTED: &'static str = "a list";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match &node.value {
+            // `users:` with every entry commented out is an empty list.
+            Node::Null => Some(Vec::new()),
+            Node::Seq(items) => Some(items.iter().filter_map(|i| T::decode(i, cx)).collect()),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+impl<T: Decode> Decode for NameMap<T> {
+    const EXPECTED: &'static str = "a mapping of names";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match &node.value {
+            Node::Null => Some(NameMap::default()),
+            Node::Map(entries) => Some(NameMap(
+                entries
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        let key = Sp::new(k.value.clone(), cx.loc(&k.referenced));
+                        T::decode(v, cx).map(|v| (key, v))
+                    })
+                    .collect(),
+            )),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
+/// Implement [`Decode`] for a fieldless enum written as one of a few words.
+macro_rules! decode_words {
+    ($ty:ty, $what:literal, [$($word:literal => $variant:expr),+ $(,)?]) => {
+        impl Decode for $ty {
+            const EXPECTED: &'static str = $what;
+            fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+                const WORDS: &[&str] = &[$($word),+];
+                let Node::Str(s) = &node.value else {
+                    cx.wrong_type(node, $what);
+                    return None;
+                };
+                match s.as_str() {
+                    $($word => Some($variant),)+
+                    _ => {
+                        let loc = cx.node_loc(node);
+                        cx.push(
+                            Diagnostic::error(
+                                Code::InvalidValue,
+                                format!("`{s}` is not valid here: expected {}", $what),
+                            )
+                            .at(loc, "not a valid value")
+                            .help_opt(did_you_mean(s, WORDS.iter().copied())),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    };
+}
+
+decode_words!(BalanceUpdate, "one of auto, add, set", [
+    "auto" => BalanceUpdate::Auto, "add" => BalanceUpdate::Add, "set" => BalanceUpdate::Set,
+]);
+decode_words!(Unit, "days or hours", ["days" => Unit::Days, "hours" => Unit::Hours]);
+decode_words!(Status, "active or inactive", [
+    "active" => Status::Active, "inactive" => Status::Inactive,
+]);
+decode_words!(RequestStatus, "one of approved, pending, denied", [
+    "approved" => RequestStatus::Approved,
+    "pending" => RequestStatus::Pending,
+    "denied" => RequestStatus::Denied,
+]);
+decode_words!(UnmanagedUsers, "one of ignore, report, deactivate", [
+    "ignore" => UnmanagedUsers::Ignore,
+    "report" => UnmanagedUsers::Report,
+    "deactivate" => UnmanagedUsers::Deactivate,
+]);
+
+/// Reads the keys of one mapping, remembering which were expected so that
+/// the rest can be reported as unknown, with the closest known key.
+pub(crate) struct MapReader<'n> {
+    what: &'static str,
+    loc: Loc,
+    entries: &'n [(Spanned<String>, Spanned<Node>)],
+    used: Vec<bool>,
+    known: Vec<&'static str>,
+}
+
+impl<'n> MapReader<'n> {
+    /// Start reading `node` as a mapping describing `what` ("a user").
+    pub(crate) fn new(
+        node: &'n Spanned<Node>,
+        what: &'static str,
+        cx: &mut Cx<'_>,
+    ) -> Option<Self> {
+        match &node.value {
+            Node::Map(entries) => Some(Self {
+                what,
+                loc: cx.node_loc(node),
+                entries,
+                used: vec![false; entries.len()],
+                known: Vec::new(),
+            }),
+            _ => {
+                cx.wrong_type(node, &format!("{what} (a mapping)"));
+                None
+            }
+        }
+    }
+
+    fn take(&mut self, key: &'static str) -> Option<&'n Spanned<Node>> {
+        self.known.push(key);
+        let i = self.entries.iter().position(|(k, _)| k.value == key)?;
+        self.used[i] = true;
+        Some(&self.entries[i].1)
+    }
+
+    /// An optional key. Absent: `None`; present but invalid: `None` too,
+    /// with the problem reported.
+    pub(crate) fn opt<T: Decode>(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<T> {
+        self.take(key).and_then(|node| T::decode(node, cx))
+    }
+
+    /// A required key; its absence is reported against the mapping.
+    pub(crate) fn req<T: Decode>(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<T> {
+        match self.take(key) {
+            Some(node) => T::decode(node, cx),
+            None => {
+                cx.push(
+                    Diagnostic::error(
+                        Code::MissingField,
+                        format!("{} is missing the required key `{key}`", self.what),
+                    )
+                    .at(self.loc, format!("`{key}` is required here")),
+                );
+                None
+            }
+        }
+    }
+
+    /// Report every key that was not read.
+    pub(crate) fn finish(self, cx: &mut Cx<'_>) {
+        for ((key, _), used) in self.entries.iter().zip(&self.used) {
+            if *used {
+                continue;
+            }
+            let loc = cx.loc(&key.referenced);
+            let name = key.value.as_str();
+            if looks_like_secret(name) {
+                cx.push(
+                    Diagnostic::error(
+                        Code::SecretInManifest,
+                        format!("`{name}` looks like an API key or other secret; secrets never go in manifests"),
+                    )
+                    .at(loc, "remove this key and its value")
+                    .help(
+                        "put the key in an environment variable and name that variable with \
+                         `api_key_env` on the provider (e.g. `api_key_env: CLOCKIFY_API_KEY`)",
+                    ),
+                );
+                continue;
+            }
+            let help = did_you_mean(name, self.known.iter().copied())
+                .unwrap_or_else(|| format!("expected one of: {}", self.known.join(", ")));
+            cx.push(
+                Diagnostic::error(
+                    Code::UnknownKey,
+                    format!("unknown key `{name}` in {}", self.what),
+                )
+                .at(loc, "unknown key")
+                .help(help),
+            );
+        }
+    }
+}
+
+/// Whether a key name suggests it holds a credential.
+pub(crate) fn looks_like_secret(key: &str) -> bool {
+    let k: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    [
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "credential",
+        "authorization",
+        "bearer",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
+        || (k.len() > 3 && k.ends_with("key"))
+}
+
+impl Decode for Manifest {
+    const EXPECTED: &'static str = "a manifest";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        if node.value == Node::Null {
+            return Some(Manifest::default());
+        }
+        let mut m = MapReader::new(node, "a manifest", cx)?;
+        let manifest = Manifest {
+            providers: m.opt("providers", cx),
+            profiles: m.opt("profiles", cx),
+            users: m.opt("users", cx),
+            time_off_requests: m.opt("time_off_requests", cx),
+            policies: m.opt("policies", cx),
+            settings: m.opt("settings", cx),
+        };
+        m.finish(cx);
+        Some(manifest)
+    }
+}
+
+impl Decode for Provider {
+    const EXPECTED: &'static str = "a provider";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a provider", cx)?;
+        let kind: Option<Sp<String>> = m.req("type", cx);
+        let provider = match kind.as_ref().map(|k| k.value.as_str()) {
+            Some("clockify") => {
+                let workspace_id = m.req("workspace_id", cx);
+                let base_url = m.opt("base_url", cx);
+                let api_key_env = m.opt("api_key_env", cx);
+                let requests_per_second = m.opt("requests_per_second", cx);
+                let balance_update = m.opt("balance_update", cx);
+                wrong_type_keys(&mut m, "clockify", &["requests_per_minute"], cx);
+                workspace_id.map(|workspace_id| {
+                    Provider::Clockify(ClockifyProvider {
+                        workspace_id,
+                        base_url,
+                        api_key_env,
+                        requests_per_second,
+                        balance_update,
+                    })
+                })
+            }
+            Some("connecteam") => {
+                let base_url = m.opt("base_url", cx);
+                let api_key_env = m.opt("api_key_env", cx);
+                let requests_per_minute = m.opt("requests_per_minute", cx);
+                wrong_type_keys(
+                    &mut m,
+                    "connecteam",
+                    &["workspace_id", "requests_per_second", "balance_update"],
+                    cx,
+                );
+                Some(Provider::Connecteam(ConnecteamProvider {
+                    base_url,
+                    api_key_env,
+                    requests_per_minute,
+                }))
+            }
+            Some(other) => {
+                let loc = kind.as_ref().map(|k| k.loc).unwrap_or(m.loc);
+                cx.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!("unknown provider type `{other}`: expected clockify or connecteam"),
+                    )
+                    .at(loc, "not a provider type")
+                    .help_opt(did_you_mean(other, ["clockify", "connecteam"])),
+                );
+                // The other keys cannot be judged without a type.
+                return None;
+            }
+            None => return None,
+        };
+        m.finish(cx);
+        provider
+    }
+}
+
+/// Keys that belong to the other provider type: a clearer error than "unknown key".
+fn wrong_type_keys(m: &mut MapReader<'_>, kind: &str, keys: &[&'static str], cx: &mut Cx<'_>) {
+    for key in keys {
+        if let Some(i) = m.entries.iter().position(|(k, _)| k.value == *key) {
+            m.used[i] = true;
+            let loc = cx.loc(&m.entries[i].0.referenced);
+            cx.push(
+                Diagnostic::error(
+                    Code::WrongProviderType,
+                    format!("`{key}` does not apply to a {kind} provider"),
+                )
+                .at(loc, format!("not a {kind} setting")),
+            );
+        }
+    }
+}
+
+impl Decode for Profile {
+    const EXPECTED: &'static str = "a profile";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a profile", cx)?;
+        let profile = Profile {
+            time_off: m.opt("time_off", cx),
+        };
+        m.finish(cx);
+        Some(profile)
+    }
+}
+
+impl Decode for TimeOffEntry {
+    const EXPECTED: &'static str = "a time-off entry";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a time-off entry", cx)?;
+        let policy = m.req("policy", cx);
+        let policy_type = m.opt("policy_type", cx);
+        let balance = m.opt("balance", cx);
+        let unit = m.opt("unit", cx);
+        let unit_written = m.entries.iter().any(|(k, _)| k.value == "unit");
+        m.finish(cx);
+        Some(TimeOffEntry {
+            policy: policy?,
+            policy_type,
+            balance,
+            unit,
+            unit_written,
+        })
+    }
+}
+
+impl Decode for User {
+    const EXPECTED: &'static str = "a user";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a user", cx)?;
+        let email = m.req("email", cx);
+        let provider = m.opt("provider", cx);
+        let status = m.opt("status", cx);
+        let profile = m.opt("profile", cx);
+        let time_off = m.opt("time_off", cx);
+        m.finish(cx);
+        Some(User {
+            email: email?,
+            provider,
+            status,
+            profile,
+            time_off,
+        })
+    }
+}
+
+impl Decode for TimeOffRequest {
+    const EXPECTED: &'static str = "a time-off request";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a time-off request", cx)?;
+        let key = m.req("key", cx);
+        let provider = m.opt("provider", cx);
+        let user = m.req("user", cx);
+        let policy_type = m.req("policy_type", cx);
+        let start_date = m.req("start_date", cx);
+        let end_date = m.req("end_date", cx);
+        let all_day = m.opt("all_day", cx);
+        let start_time = m.opt("start_time", cx);
+        let end_time = m.opt("end_time", cx);
+        let timezone = m.req("timezone", cx);
+        let status = m.opt("status", cx);
+        let employee_note = m.opt("employee_note", cx);
+        m.finish(cx);
+        Some(TimeOffRequest {
+            key: key?,
+            provider,
+            user: user?,
+            policy_type: policy_type?,
+            start_date: start_date?,
+            end_date: end_date?,
+            all_day,
+            start_time,
+            end_time,
+            timezone: timezone?,
+            status,
+            employee_note,
+        })
+    }
+}
+
+impl Decode for PolicySettings {
+    const EXPECTED: &'static str = "policy settings";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "policy settings", cx)?;
+        let settings = PolicySettings {
+            has_expiration: m.opt("has_expiration", cx),
+        };
+        m.finish(cx);
+        Some(settings)
+    }
+}
+
+impl Decode for Settings {
+    const EXPECTED: &'static str = "settings";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "settings", cx)?;
+        let settings = Settings {
+            unmanaged_users: m.opt("unmanaged_users", cx),
+            safety: m.opt("safety", cx),
+            prune_requests: m.opt("prune_requests", cx),
+            recreate_requests: m.opt("recreate_requests", cx),
+        };
+        m.finish(cx);
+        Some(settings)
+    }
+}
+
+impl Decode for Safety {
+    const EXPECTED: &'static str = "safety settings";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "safety settings", cx)?;
+        let safety = Safety {
+            max_deactivations: m.opt("max_deactivations", cx),
+            max_deactivation_percent: m.opt("max_deactivation_percent", cx),
+            max_balance_change: m.opt("max_balance_change", cx),
+            protected_users: m.opt("protected_users", cx),
+        };
+        m.finish(cx);
+        Some(safety)
+    }
+}

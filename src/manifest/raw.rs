@@ -1,0 +1,284 @@
+//! The manifest language as written: the raw types one YAML document decodes
+//! into, every value a user can get wrong still carrying its location.
+//!
+//! These types are also the source of the manifests' JSON Schema: each
+//! field's doc comment becomes its description in editors. They are read by
+//! `decode` and turned into checked types by `validate`; nothing else in the
+//! program sees them.
+
+use std::borrow::Cow;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+use crate::diag::Loc;
+
+/// A value read from a manifest, with the place it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sp<T> {
+    pub value: T,
+    pub loc: Loc,
+}
+
+impl<T> Sp<T> {
+    pub fn new(value: T, loc: Loc) -> Self {
+        Self { value, loc }
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn schema_name() -> Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        T::json_schema(generator)
+    }
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+}
+
+/// A mapping from names a user chooses to values, in the order written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameMap<T>(pub Vec<(Sp<String>, T)>);
+
+impl<T> Default for NameMap<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for NameMap<T> {
+    fn schema_name() -> Cow<'static, str> {
+        format!("Map_of_{}", T::schema_name()).into()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        let value = generator.subschema_for::<T>();
+        json_schema!({ "type": "object", "additionalProperties": value })
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+}
+
+/// One hrform manifest document. Every `*.yaml` / `*.yml` file under the
+/// configuration directory holds one or more of these; they merge.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields, title = "hrform manifest")]
+pub struct Manifest {
+    /// Connections to HR systems, by a name of your choosing (used as `provider:` elsewhere).
+    pub providers: Option<NameMap<Sp<Provider>>>,
+    /// Reusable bundles of time-off policies, e.g. employment types, by name.
+    pub profiles: Option<NameMap<Sp<Profile>>>,
+    /// The people hrform manages: their status, policies and balances.
+    pub users: Option<Vec<Sp<User>>>,
+    /// Time-off requests to keep in the HR system, e.g. approved leave exported from an HRIS.
+    pub time_off_requests: Option<Vec<Sp<TimeOffRequest>>>,
+    /// Per-provider, per-policy settings, e.g. `{clockify: {Vacation: {has_expiration: false}}}`.
+    pub policies: Option<NameMap<NameMap<Sp<PolicySettings>>>>,
+    /// How hrform treats unmanaged users and which safety limits apply.
+    pub settings: Option<Sp<Settings>>,
+}
+
+/// A connection to one HR system. `type` says which.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(tag = "type", rename_all = "lowercase")]
+pub enum Provider {
+    /// A Clockify workspace.
+    Clockify(ClockifyProvider),
+    /// A Connecteam account.
+    Connecteam(ConnecteamProvider),
+}
+
+/// A Clockify workspace.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ClockifyProvider {
+    /// The workspace id: 24 hexadecimal characters, from the workspace's settings URL.
+    pub workspace_id: Sp<String>,
+    /// API base URL (default `https://api.clockify.me/api`; regional hosts such as `https://euc1.clockify.me/api` allowed).
+    #[schemars(extend("format" = "uri"))]
+    pub base_url: Option<Sp<String>>,
+    /// Name of the environment variable holding the API key (default `CLOCKIFY_API_KEY`). Never put the key itself in a manifest.
+    pub api_key_env: Option<Sp<String>>,
+    /// Client-side throttle, in requests per second (default 10; at most 50, Clockify's limit).
+    pub requests_per_second: Option<Sp<f64>>,
+    /// Whether Clockify's balance PATCH adds to or sets the balance: `auto` finds out on the first write (default).
+    pub balance_update: Option<Sp<BalanceUpdate>>,
+}
+
+/// A Connecteam account.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ConnecteamProvider {
+    /// API base URL (default `https://api.connecteam.com`).
+    #[schemars(extend("format" = "uri"))]
+    pub base_url: Option<Sp<String>>,
+    /// Name of the environment variable holding the API key (default `CONNECTEAM_API_KEY`). Never put the key itself in a manifest.
+    pub api_key_env: Option<Sp<String>>,
+    /// Client-side throttle, in requests per minute (default 100; 5 to 200 depending on the Connecteam plan).
+    pub requests_per_minute: Option<Sp<u32>>,
+}
+
+/// How Clockify's balance PATCH behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum BalanceUpdate {
+    /// Find out on the first write of a run, by reading the balance back.
+    Auto,
+    /// The PATCH value is added to the balance.
+    Add,
+    /// The PATCH value replaces the balance.
+    Set,
+}
+
+/// A reusable bundle of time-off policies.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Profile {
+    /// The policies of everyone on this profile, with their balances.
+    pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
+}
+
+/// One time-off policy a person is on.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeOffEntry {
+    /// The policy's name as the HR system shows it, e.g. `Vacation`.
+    pub policy: Sp<String>,
+    /// Connecteam only: the policy type the policy belongs to, needed when two types have a policy of this name.
+    pub policy_type: Option<Sp<String>>,
+    /// The balance to hold, in `unit`. Omitted: the person is assigned but the balance is not managed.
+    pub balance: Option<Sp<f64>>,
+    /// The unit of `balance`; must equal the policy's own unit.
+    pub unit: Option<Sp<Unit>>,
+    /// Whether `unit` was written (even if invalid), so that a bad unit is
+    /// not also reported as a missing one.
+    #[schemars(skip)]
+    pub unit_written: bool,
+}
+
+/// The unit of a time-off balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum Unit {
+    Days,
+    Hours,
+}
+
+/// Whether a person is active in the HR system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Inactive,
+}
+
+/// One person in one HR system.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct User {
+    /// The person's email address, matched exactly and case-insensitively.
+    #[schemars(extend("format" = "email"))]
+    pub email: Sp<String>,
+    /// The provider this person is in; may be omitted when only one provider is declared.
+    pub provider: Option<Sp<String>>,
+    /// `active` or `inactive`. Omitted: hrform does not manage the person's status.
+    pub status: Option<Sp<Status>>,
+    /// A profile whose policies this person is on.
+    pub profile: Option<Sp<String>>,
+    /// Policies beyond or instead of the profile's: an entry replaces the profile's entry for the same policy.
+    pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
+}
+
+/// The state of a time-off request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Approved,
+    Pending,
+    Denied,
+}
+
+/// A time-off request to keep in a Connecteam account.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TimeOffRequest {
+    /// A stable id from the source system, unique across all manifests; hrform marks the request with it.
+    pub key: Sp<String>,
+    /// The provider the request belongs to; may be omitted when only one provider is declared.
+    pub provider: Option<Sp<String>>,
+    /// The email address of the person taking the time off.
+    #[schemars(extend("format" = "email"))]
+    pub user: Sp<String>,
+    /// The policy type, e.g. `Vacation`.
+    pub policy_type: Sp<String>,
+    /// First day, `YYYY-MM-DD`.
+    #[schemars(extend("format" = "date"))]
+    pub start_date: Sp<String>,
+    /// Last day, `YYYY-MM-DD`; equal to `start_date` for a partial day.
+    #[schemars(extend("format" = "date"))]
+    pub end_date: Sp<String>,
+    /// Whether the request covers whole days (default true). `false` needs `start_time` and `end_time` on one date.
+    pub all_day: Option<Sp<bool>>,
+    /// Start time of a partial day, `HH:MM` or `HH:MM:SS`.
+    pub start_time: Option<Sp<String>>,
+    /// End time of a partial day, `HH:MM` or `HH:MM:SS`; after `start_time`.
+    pub end_time: Option<Sp<String>>,
+    /// IANA time zone the dates and times are in, e.g. `America/New_York`.
+    pub timezone: Sp<String>,
+    /// `approved` (default), `pending` or `denied`.
+    pub status: Option<Sp<RequestStatus>>,
+    /// The employee's note on the request.
+    pub employee_note: Option<Sp<String>>,
+}
+
+/// What to do about people who are in an HR system but in no manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum UnmanagedUsers {
+    /// Leave them alone and say nothing (default).
+    Ignore,
+    /// List them in the plan.
+    Report,
+    /// Plan their deactivation.
+    Deactivate,
+}
+
+/// Settings of one policy in one provider.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct PolicySettings {
+    /// Clockify only: whether the policy's balances expire. Clockify never returns it, and changing a policy's users rewrites it, so hrform changes assignments only when it is declared.
+    pub has_expiration: Option<Sp<bool>>,
+}
+
+/// Global settings.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Settings {
+    /// What to do about people in an HR system but in no manifest: `ignore` (default), `report` or `deactivate`.
+    pub unmanaged_users: Option<Sp<UnmanagedUsers>>,
+    /// Limits that block a plan unless `apply --force`.
+    pub safety: Option<Sp<Safety>>,
+    /// Deny requests that have left the manifests (default false).
+    pub prune_requests: Option<Sp<bool>>,
+    /// Deny and recreate requests whose user, policy type or employee note changed (default false).
+    pub recreate_requests: Option<Sp<bool>>,
+}
+
+/// Safety limits.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Safety {
+    /// At most this many deactivations in one apply.
+    pub max_deactivations: Option<Sp<u32>>,
+    /// At most this percentage (0 to 100) of a provider's active users deactivated in one apply.
+    pub max_deactivation_percent: Option<Sp<f64>>,
+    /// At most this change per person per policy, in the policy's unit.
+    pub max_balance_change: Option<Sp<f64>>,
+    /// Email addresses never deactivated, `--force` or not.
+    pub protected_users: Option<Vec<Sp<String>>>,
+}

@@ -1,0 +1,977 @@
+//! Validation: merge the raw documents and check them into a [`Config`].
+//!
+//! Owns the meaning checks that need more than one value or more than one
+//! document: names that must resolve (providers, profiles), uniqueness, email
+//! and date syntax, balances, request day rules, time zones, URLs and
+//! settings ranges. Every problem is collected; a `Config` is returned only
+//! when there is no error.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use jiff::civil::{Date, Time};
+
+use super::checked::{self, Config, DaySpan, Email, ProviderKind};
+use super::raw::{self, Sp};
+use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
+
+/// Default Clockify API base URL.
+pub const CLOCKIFY_DEFAULT_BASE_URL: &str = "https://api.clockify.me/api";
+/// Default Connecteam API base URL.
+pub const CONNECTEAM_DEFAULT_BASE_URL: &str = "https://api.connecteam.com";
+const CLOCKIFY_DEFAULT_RPS: f64 = 10.0;
+const CLOCKIFY_MAX_RPS: f64 = 50.0;
+const CONNECTEAM_DEFAULT_RPM: u32 = 100;
+const CONNECTEAM_MAX_RPM: u32 = 200;
+
+/// Merge and check `docs`, pushing every problem into `diags`.
+pub(crate) fn validate(docs: Vec<raw::Manifest>, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+    let mut v = Validator { diags };
+    let merged = v.merge(docs);
+    let config = v.check(merged);
+    let failed = v.diags.iter().any(Diagnostic::is_error);
+    if failed { None } else { config }
+}
+
+/// All documents together, before checking.
+#[derive(Default)]
+struct Merged {
+    providers: Vec<(Sp<String>, Sp<raw::Provider>)>,
+    profiles: Vec<(Sp<String>, Sp<raw::Profile>)>,
+    users: Vec<Sp<raw::User>>,
+    requests: Vec<Sp<raw::TimeOffRequest>>,
+    policies: Vec<(Sp<String>, Sp<String>, Sp<raw::PolicySettings>)>,
+    settings: Option<Sp<raw::Settings>>,
+}
+
+struct Validator<'a> {
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Validator<'_> {
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn duplicate(&mut self, what: &str, name: &str, first: Loc, again: Loc) {
+        self.push(
+            Diagnostic::error(
+                Code::Duplicate,
+                format!("{what} `{name}` is declared twice"),
+            )
+            .at(again, "declared again here")
+            .also(first, "first declared here"),
+        );
+    }
+
+    fn merge(&mut self, docs: Vec<raw::Manifest>) -> Merged {
+        let mut m = Merged::default();
+        for doc in docs {
+            m.providers.extend(doc.providers.unwrap_or_default().0);
+            m.profiles.extend(doc.profiles.unwrap_or_default().0);
+            m.users.extend(doc.users.unwrap_or_default());
+            m.requests.extend(doc.time_off_requests.unwrap_or_default());
+            for (provider, policies) in doc.policies.unwrap_or_default().0 {
+                for (policy, settings) in policies.0 {
+                    m.policies.push((provider.clone(), policy, settings));
+                }
+            }
+            if let Some(settings) = doc.settings {
+                if let Some(first) = &m.settings {
+                    let first = first.loc;
+                    self.duplicate("the `settings` block", "settings", first, settings.loc);
+                } else {
+                    m.settings = Some(settings);
+                }
+            }
+        }
+        m
+    }
+
+    fn check(&mut self, m: Merged) -> Option<Config> {
+        let providers = self.providers(m.providers);
+        let profiles = self.profiles(m.profiles);
+        let users = self.users(m.users, &providers, &profiles);
+        let requests = self.requests(m.requests, &providers);
+        let policies = self.policies(m.policies, &providers);
+        let settings = self.settings(m.settings);
+        Some(Config {
+            providers: providers
+                .into_iter()
+                .map(|(k, (p, _))| p.map(|p| (k, p)))
+                .collect::<Option<_>>()?,
+            users,
+            requests,
+            policies,
+            settings,
+        })
+    }
+
+    /// Providers by name; `None` for one that failed its checks (its name
+    /// still resolves, so its users are not reported as unknown).
+    fn providers(
+        &mut self,
+        raw: Vec<(Sp<String>, Sp<raw::Provider>)>,
+    ) -> BTreeMap<String, (Option<checked::Provider>, Loc)> {
+        let mut out: BTreeMap<String, (Option<checked::Provider>, Loc)> = BTreeMap::new();
+        for (name, provider) in raw {
+            if let Some((_, first)) = out.get(&name.value) {
+                let first = *first;
+                self.duplicate("provider", &name.value, first, name.loc);
+                continue;
+            }
+            let checked = self.provider(&name, provider);
+            out.insert(name.value, (checked, name.loc));
+        }
+        out
+    }
+
+    fn provider(&mut self, name: &Sp<String>, p: Sp<raw::Provider>) -> Option<checked::Provider> {
+        let (kind, base_url, api_key_env, default_url, default_env) = match p.value {
+            raw::Provider::Clockify(c) => {
+                let workspace_ok = c.workspace_id.value.len() == 24
+                    && c.workspace_id
+                        .value
+                        .chars()
+                        .all(|ch| ch.is_ascii_hexdigit());
+                if !workspace_ok {
+                    self.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!("`{}` is not a Clockify workspace id", c.workspace_id.value),
+                        )
+                        .at(c.workspace_id.loc, "expected 24 hexadecimal characters")
+                        .help("copy the id from the workspace settings URL, e.g. 64a687e29ae1f428e7ebe303"),
+                    );
+                }
+                let rps = c
+                    .requests_per_second
+                    .map_or(Some(CLOCKIFY_DEFAULT_RPS), |r| {
+                        self.range_f64(
+                            &r,
+                            "requests_per_second",
+                            f64::MIN_POSITIVE,
+                            CLOCKIFY_MAX_RPS,
+                        )
+                    });
+                let kind = ProviderKind::Clockify {
+                    workspace_id: c.workspace_id.value,
+                    requests_per_second: rps.unwrap_or(CLOCKIFY_DEFAULT_RPS),
+                    balance_update: c
+                        .balance_update
+                        .map_or(raw::BalanceUpdate::Auto, |b| b.value),
+                };
+                (
+                    workspace_ok.then_some(kind),
+                    c.base_url,
+                    c.api_key_env,
+                    CLOCKIFY_DEFAULT_BASE_URL,
+                    "CLOCKIFY_API_KEY",
+                )
+            }
+            raw::Provider::Connecteam(c) => {
+                let rpm = match c.requests_per_minute {
+                    None => Some(CONNECTEAM_DEFAULT_RPM),
+                    Some(r) if (1..=CONNECTEAM_MAX_RPM).contains(&r.value) => Some(r.value),
+                    Some(r) => {
+                        self.out_of_range(
+                            r.loc,
+                            "requests_per_minute",
+                            &r.value.to_string(),
+                            "1 to 200",
+                        );
+                        None
+                    }
+                };
+                (
+                    rpm.map(|requests_per_minute| ProviderKind::Connecteam {
+                        requests_per_minute,
+                    }),
+                    c.base_url,
+                    c.api_key_env,
+                    CONNECTEAM_DEFAULT_BASE_URL,
+                    "CONNECTEAM_API_KEY",
+                )
+            }
+        };
+        let base_url = match base_url {
+            Some(u) => self.base_url(&u),
+            None => url::Url::parse(default_url).ok(),
+        };
+        let api_key_env = match api_key_env {
+            Some(env) => self.api_key_env(env),
+            None => Some(default_env.to_owned()),
+        };
+        Some(checked::Provider {
+            name: name.value.clone(),
+            kind: kind?,
+            base_url: base_url?,
+            api_key_env: api_key_env?,
+            loc: p.loc,
+        })
+    }
+
+    fn base_url(&mut self, u: &Sp<String>) -> Option<url::Url> {
+        let url = match url::Url::parse(&u.value) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => url,
+            Ok(_) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidUrl,
+                        format!("`{}` is not an http(s) URL", u.value),
+                    )
+                    .at(u.loc, "expected https://host/path"),
+                );
+                return None;
+            }
+            Err(e) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidUrl,
+                        format!("`{}` is not a valid URL: {e}", u.value),
+                    )
+                    .at(u.loc, "not a URL"),
+                );
+                return None;
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            self.push(
+                Diagnostic::error(Code::SecretInManifest, "`base_url` carries credentials")
+                    .at(u.loc, "credentials in the URL")
+                    .help("remove them; hrform sends the API key named by `api_key_env`"),
+            );
+            return None;
+        }
+        if url.scheme() == "http" && !is_loopback(&url) {
+            self.push(
+                Diagnostic::error(
+                    Code::InsecureBaseUrl,
+                    format!(
+                        "plain http to `{}` would send the API key in clear text",
+                        url.host_str().unwrap_or_default()
+                    ),
+                )
+                .at(u.loc, "not https")
+                .help(
+                    "use https; plain http is allowed only to loopback (127.0.0.1, ::1, localhost)",
+                ),
+            );
+            return None;
+        }
+        Some(url)
+    }
+
+    fn api_key_env(&mut self, env: Sp<String>) -> Option<String> {
+        let valid = !env.value.is_empty()
+            && !env.value.starts_with(|c: char| c.is_ascii_digit())
+            && env
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            return Some(env.value);
+        }
+        // The value may be the key itself: never echo it.
+        self.push(
+            Diagnostic::error(
+                Code::SecretInManifest,
+                "`api_key_env` must be the name of an environment variable, not the key itself",
+            )
+            .at(env.loc, "not a variable name")
+            .help("e.g. `api_key_env: CLOCKIFY_API_KEY`, then export CLOCKIFY_API_KEY in the environment"),
+        );
+        None
+    }
+
+    fn out_of_range(&mut self, loc: Loc, what: &str, value: &str, range: &str) {
+        self.push(
+            Diagnostic::error(
+                Code::OutOfRange,
+                format!("`{what}` is {value}, outside {range}"),
+            )
+            .at(loc, format!("expected {range}")),
+        );
+    }
+
+    fn range_f64(&mut self, v: &Sp<f64>, what: &str, min: f64, max: f64) -> Option<f64> {
+        if v.value.is_finite() && v.value >= min && v.value <= max {
+            return Some(v.value);
+        }
+        let range = if min > 0.0 && min < 1e-300 {
+            format!("more than 0 and at most {max}")
+        } else if max.is_infinite() {
+            format!("at least {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        self.out_of_range(v.loc, what, &v.value.to_string(), &range);
+        None
+    }
+
+    fn profiles(
+        &mut self,
+        raw: Vec<(Sp<String>, Sp<raw::Profile>)>,
+    ) -> BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)> {
+        let mut out: BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)> = BTreeMap::new();
+        for (name, profile) in raw {
+            if let Some((first, _)) = out.get(&name.value) {
+                let first = *first;
+                self.duplicate("profile", &name.value, first, name.loc);
+                continue;
+            }
+            let entries = profile.value.time_off.unwrap_or_default();
+            self.no_duplicate_policies(&entries);
+            for e in &entries {
+                self.entry(e, None);
+            }
+            out.insert(name.value, (name.loc, entries));
+        }
+        out
+    }
+
+    /// Checks of one time-off entry on its own; `kind` is the provider type
+    /// when known.
+    fn entry(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<&ProviderKind>) {
+        let e = &e.value;
+        if let Some(b) = &e.balance {
+            if !b.value.is_finite() {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("balance `{}` is not a finite number", b.value),
+                    )
+                    .at(b.loc, "not a finite number"),
+                );
+            } else if b.value < 0.0 {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("balance {} is negative", b.value),
+                    )
+                    .at(b.loc, "negative")
+                    .help(
+                        "balances are set, not adjusted: declare the amount the person should hold",
+                    ),
+                );
+            }
+            if !e.unit_written {
+                self.push(
+                    Diagnostic::error(
+                        Code::BalanceWithoutUnit,
+                        format!("the balance of `{}` has no unit", e.policy.value),
+                    )
+                    .at(b.loc, "days or hours?")
+                    .help("add `unit: days` or `unit: hours`, the policy's own unit"),
+                );
+            }
+        }
+        if let (Some(ProviderKind::Clockify { .. }), Some(pt)) = (kind, &e.policy_type) {
+            self.push(
+                Diagnostic::error(
+                    Code::WrongProviderType,
+                    "`policy_type` applies to Connecteam policies only",
+                )
+                .at(pt.loc, "not a Clockify setting"),
+            );
+        }
+    }
+
+    fn no_duplicate_policies(&mut self, entries: &[Sp<raw::TimeOffEntry>]) {
+        let mut seen: HashMap<(&str, Option<&str>), Loc> = HashMap::new();
+        for e in entries {
+            let key = (
+                e.value.policy.value.as_str(),
+                e.value.policy_type.as_ref().map(|p| p.value.as_str()),
+            );
+            if let Some(first) = seen.get(&key) {
+                let first = *first;
+                self.duplicate("policy", key.0, first, e.value.policy.loc);
+            } else {
+                seen.insert(key, e.value.policy.loc);
+            }
+        }
+    }
+
+    /// Resolve an entry's `provider:`, reporting unknown and missing ones.
+    fn resolve_provider(
+        &mut self,
+        provider: Option<&Sp<String>>,
+        entry_loc: Loc,
+        what: &str,
+        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+        reported_none: &mut bool,
+    ) -> Option<String> {
+        match provider {
+            Some(p) if providers.contains_key(&p.value) => Some(p.value.clone()),
+            Some(p) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::UnknownProvider,
+                        format!("provider `{}` is not declared", p.value),
+                    )
+                    .at(p.loc, "no such provider")
+                    .help_opt(
+                        did_you_mean(&p.value, providers.keys().map(String::as_str)).or_else(
+                            || {
+                                Some(format!(
+                                    "declared providers: {}",
+                                    if providers.is_empty() {
+                                        "none".to_owned()
+                                    } else {
+                                        providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                                    }
+                                ))
+                            },
+                        ),
+                    ),
+                );
+                None
+            }
+            None if providers.len() == 1 => providers.keys().next().cloned(),
+            None if providers.is_empty() => {
+                if !*reported_none {
+                    *reported_none = true;
+                    self.push(
+                        Diagnostic::error(Code::NoProvider, format!("{what} is declared but no provider is"))
+                            .at(entry_loc, "which HR system is this in?")
+                            .help("declare the HR system under `providers:` (type clockify or connecteam)"),
+                    );
+                }
+                None
+            }
+            None => {
+                self.push(
+                    Diagnostic::error(
+                        Code::ProviderRequired,
+                        format!(
+                            "{what} must name its provider: {} providers are declared",
+                            providers.len()
+                        ),
+                    )
+                    .at(entry_loc, "add `provider:`")
+                    .help(format!(
+                        "one of: {}",
+                        providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn email(&mut self, e: &Sp<String>) -> Option<Email> {
+        if is_email(&e.value) {
+            Some(Email::new(&e.value))
+        } else {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidEmail,
+                    format!("`{}` is not a valid email address", e.value),
+                )
+                .at(e.loc, "expected name@domain.tld"),
+            );
+            None
+        }
+    }
+
+    fn users(
+        &mut self,
+        raw: Vec<Sp<raw::User>>,
+        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+        profiles: &BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)>,
+    ) -> Vec<checked::User> {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<(String, String), Loc> = HashMap::with_capacity(raw.len());
+        let mut used_profiles: HashSet<&str> = HashSet::new();
+        let mut reported_none = false;
+        for u in raw {
+            let loc = u.loc;
+            let u = u.value;
+            let email = self.email(&u.email);
+            let provider = self.resolve_provider(
+                u.provider.as_ref(),
+                loc,
+                "a user",
+                providers,
+                &mut reported_none,
+            );
+            let kind = provider
+                .as_ref()
+                .and_then(|p| providers.get(p))
+                .and_then(|(p, _)| p.as_ref())
+                .map(|p| &p.kind);
+            if let (Some(email), Some(provider)) = (&email, &provider) {
+                let key = (provider.clone(), email.key().to_owned());
+                if let Some(first) = seen.get(&key) {
+                    let first = *first;
+                    self.push(
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            format!(
+                                "user `{}` is declared twice in provider `{provider}`",
+                                email.as_written()
+                            ),
+                        )
+                        .at(u.email.loc, "declared again here")
+                        .also(first, "first declared here")
+                        .help("emails match case-insensitively; merge the two entries"),
+                    );
+                } else {
+                    seen.insert(key, u.email.loc);
+                }
+            }
+            let own = u.time_off.unwrap_or_default();
+            self.no_duplicate_policies(&own);
+            for e in &own {
+                self.entry(e, kind);
+            }
+            let mut merged: BTreeMap<(String, Option<String>), checked::TimeOff> = BTreeMap::new();
+            if let Some(profile) = &u.profile {
+                match profiles.get_key_value(&profile.value) {
+                    Some((name, (_, entries))) => {
+                        used_profiles.insert(name.as_str());
+                        for e in entries {
+                            self.entry_for_kind(e, kind);
+                            let t = time_off(e, Some(name));
+                            merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+                        }
+                    }
+                    None => self.push(
+                        Diagnostic::error(
+                            Code::UnknownProfile,
+                            format!("profile `{}` is not declared", profile.value),
+                        )
+                        .at(profile.loc, "no such profile")
+                        .help_opt(did_you_mean(
+                            &profile.value,
+                            profiles.keys().map(String::as_str),
+                        )),
+                    ),
+                }
+            }
+            for e in &own {
+                let t = time_off(e, None);
+                merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+            }
+            if let (Some(email), Some(provider)) = (email, provider) {
+                out.push(checked::User {
+                    email,
+                    provider,
+                    status: u.status.map(|s| s.value),
+                    time_off: merged.into_values().collect(),
+                    loc,
+                });
+            }
+        }
+        for (name, (loc, _)) in profiles {
+            if !used_profiles.contains(name.as_str()) {
+                self.push(
+                    Diagnostic::warning(
+                        Code::UnusedProfile,
+                        format!("profile `{name}` is not used by any user"),
+                    )
+                    .at(*loc, "unused"),
+                );
+            }
+        }
+        out.sort_by(|a, b| (&a.provider, a.email.key()).cmp(&(&b.provider, b.email.key())));
+        out
+    }
+
+    /// Profile entries are checked once on their own; here only what
+    /// depends on the user's provider type.
+    fn entry_for_kind(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<&ProviderKind>) {
+        if let (Some(ProviderKind::Clockify { .. }), Some(pt)) = (kind, &e.value.policy_type) {
+            self.push(
+                Diagnostic::error(
+                    Code::WrongProviderType,
+                    "`policy_type` applies to Connecteam policies only, but this profile is used by a Clockify user",
+                )
+                .at(pt.loc, "not a Clockify setting"),
+            );
+        }
+    }
+
+    fn requests(
+        &mut self,
+        raw: Vec<Sp<raw::TimeOffRequest>>,
+        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+    ) -> Vec<checked::Request> {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<String, Loc> = HashMap::new();
+        let mut reported_none = false;
+        for r in raw {
+            let loc = r.loc;
+            let r = r.value;
+            if let Some(first) = seen.get(&r.key.value) {
+                let first = *first;
+                self.duplicate("request key", &r.key.value, first, r.key.loc);
+            } else {
+                seen.insert(r.key.value.clone(), r.key.loc);
+            }
+            let provider = self.resolve_provider(
+                r.provider.as_ref(),
+                loc,
+                "a time-off request",
+                providers,
+                &mut reported_none,
+            );
+            if let Some(name) = &provider
+                && let Some((Some(p), _)) = providers.get(name)
+                && !matches!(p.kind, ProviderKind::Connecteam { .. })
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::WrongProviderType,
+                        format!("time-off requests are supported on Connecteam providers only; `{name}` is {}", p.kind.type_name()),
+                    )
+                    .at(r.provider.as_ref().map_or(loc, |p| p.loc), "not a Connecteam provider"),
+                );
+            }
+            let user = self.email(&r.user);
+            let start = self.date(&r.start_date);
+            let end = self.date(&r.end_date);
+            if let (Some(s), Some(e)) = (start, end)
+                && e < s
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::EndBeforeStart,
+                        format!("the request ends ({e}) before it starts ({s})"),
+                    )
+                    .at(r.end_date.loc, "before start_date")
+                    .also(r.start_date.loc, "starts here"),
+                );
+            }
+            let span = self.day_span(&r, loc, start, end);
+            let timezone = self.timezone(&r.timezone);
+            if let (
+                Some(provider),
+                Some(user),
+                Some(start_date),
+                Some(end_date),
+                Some(span),
+                Some(timezone),
+            ) = (provider, user, start, end, span, timezone)
+            {
+                out.push(checked::Request {
+                    key: r.key.value,
+                    provider,
+                    user,
+                    policy_type: r.policy_type.value,
+                    start_date,
+                    end_date,
+                    span,
+                    timezone,
+                    status: r.status.map_or(raw::RequestStatus::Approved, |s| s.value),
+                    employee_note: r.employee_note.map(|n| n.value),
+                    loc,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+
+    fn date(&mut self, d: &Sp<String>) -> Option<Date> {
+        let strict =
+            d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';
+        match d.value.parse::<Date>() {
+            Ok(date) if strict => Some(date),
+            Ok(_) | Err(_) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidDate,
+                        format!("`{}` is not a real date", d.value),
+                    )
+                    .at(d.loc, "expected YYYY-MM-DD")
+                    .help("dates are written YYYY-MM-DD, e.g. 2024-03-15"),
+                );
+                None
+            }
+        }
+    }
+
+    fn time(&mut self, t: &Sp<String>) -> Option<Time> {
+        let ok_shape = matches!(t.value.len(), 5 | 8)
+            && t.value.bytes().enumerate().all(|(i, b)| {
+                if i % 3 == 2 {
+                    b == b':'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        match t.value.parse::<Time>() {
+            Ok(time) if ok_shape => Some(time),
+            _ => {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidTime,
+                        format!("`{}` is not a time of day", t.value),
+                    )
+                    .at(t.loc, "expected HH:MM or HH:MM:SS")
+                    .help("times are written on a 24-hour clock, e.g. 09:00 or 13:30:00"),
+                );
+                None
+            }
+        }
+    }
+
+    fn day_span(
+        &mut self,
+        r: &raw::TimeOffRequest,
+        loc: Loc,
+        start: Option<Date>,
+        end: Option<Date>,
+    ) -> Option<DaySpan> {
+        let all_day = r.all_day.as_ref().is_none_or(|a| a.value);
+        let start_time = r.start_time.as_ref().map(|t| (t, self.time(t)));
+        let end_time = r.end_time.as_ref().map(|t| (t, self.time(t)));
+        if all_day {
+            for (t, _) in [&start_time, &end_time].into_iter().flatten() {
+                self.push(
+                    Diagnostic::error(Code::TimesOnAllDay, "an all-day request cannot have times")
+                        .at(t.loc, "a time on an all-day request")
+                        .help("remove the times, or set `all_day: false` for a partial day"),
+                );
+            }
+            return (start_time.is_none() && end_time.is_none()).then_some(DaySpan::AllDay);
+        }
+        let all_day_loc = r.all_day.as_ref().map_or(loc, |a| a.loc);
+        if let (Some(s), Some(e)) = (start, end)
+            && s != e
+        {
+            self.push(
+                Diagnostic::error(
+                    Code::PartialDaySpansDates,
+                    format!("a partial-day request must start and end on one date, not {s} to {e}"),
+                )
+                .at(r.end_date.loc, "a different date")
+                .also(all_day_loc, "partial day")
+                .help("split it into whole days (all_day: true) and a partial day"),
+            );
+        }
+        let (Some((st, st_val)), Some((et, et_val))) = (start_time, end_time) else {
+            self.push(
+                Diagnostic::error(
+                    Code::MissingTimes,
+                    "a partial-day request needs `start_time` and `end_time`",
+                )
+                .at(all_day_loc, "partial day without times"),
+            );
+            return None;
+        };
+        let (start_t, end_t) = (st_val?, et_val?);
+        if end_t <= start_t {
+            self.push(
+                Diagnostic::error(
+                    Code::EndTimeNotAfterStart,
+                    format!(
+                        "the request ends at {} but starts at {}",
+                        et.value, st.value
+                    ),
+                )
+                .at(et.loc, "not after start_time")
+                .also(st.loc, "starts here"),
+            );
+            return None;
+        }
+        Some(DaySpan::Partial {
+            start: start_t,
+            end: end_t,
+        })
+    }
+
+    fn timezone(&mut self, tz: &Sp<String>) -> Option<String> {
+        let db = jiff::tz::TimeZoneDatabase::bundled();
+        if db.get(&tz.value).is_ok() {
+            return Some(tz.value.clone());
+        }
+        let names: Vec<String> = db.available().map(|n| n.as_str().to_owned()).collect();
+        self.push(
+            Diagnostic::error(
+                Code::UnknownTimezone,
+                format!("`{}` is not an IANA time zone", tz.value),
+            )
+            .at(tz.loc, "unknown time zone")
+            .help(
+                did_you_mean(&tz.value, names.iter().map(String::as_str)).unwrap_or_else(|| {
+                    "use a name such as America/New_York or Europe/Berlin".to_owned()
+                }),
+            ),
+        );
+        None
+    }
+
+    fn policies(
+        &mut self,
+        raw: Vec<(Sp<String>, Sp<String>, Sp<raw::PolicySettings>)>,
+        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+    ) -> BTreeMap<(String, String), checked::PolicySettings> {
+        let mut out: BTreeMap<(String, String), checked::PolicySettings> = BTreeMap::new();
+        for (provider, policy, settings) in raw {
+            let Some((p, _)) = providers.get(&provider.value) else {
+                self.push(
+                    Diagnostic::error(
+                        Code::UnknownProvider,
+                        format!(
+                            "`policies` names provider `{}`, which is not declared",
+                            provider.value
+                        ),
+                    )
+                    .at(provider.loc, "no such provider")
+                    .help_opt(did_you_mean(
+                        &provider.value,
+                        providers.keys().map(String::as_str),
+                    )),
+                );
+                continue;
+            };
+            if let (Some(p), Some(h)) = (p, &settings.value.has_expiration)
+                && !matches!(p.kind, ProviderKind::Clockify { .. })
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::WrongProviderType,
+                        "`has_expiration` applies to Clockify policies only",
+                    )
+                    .at(h.loc, "not a Connecteam setting"),
+                );
+            }
+            let key = (provider.value, policy.value);
+            if let Some(first) = out.get(&key) {
+                let first = first.loc;
+                self.duplicate("policy settings for", &key.1, first, policy.loc);
+                continue;
+            }
+            out.insert(
+                key,
+                checked::PolicySettings {
+                    has_expiration: settings.value.has_expiration.map(|h| h.value),
+                    loc: policy.loc,
+                },
+            );
+        }
+        out
+    }
+
+    fn settings(&mut self, raw: Option<Sp<raw::Settings>>) -> checked::Settings {
+        let Some(s) = raw else {
+            return checked::Settings::default();
+        };
+        let s = s.value;
+        let safety = s.safety.map(|s| s.value).unwrap_or_default();
+        let protected_users = safety
+            .protected_users
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|e| self.email(e))
+            .collect();
+        let max_deactivation_percent = safety
+            .max_deactivation_percent
+            .and_then(|p| self.range_f64(&p, "max_deactivation_percent", 0.0, 100.0));
+        let max_balance_change = safety
+            .max_balance_change
+            .and_then(|b| self.range_f64(&b, "max_balance_change", 0.0, f64::INFINITY));
+        checked::Settings {
+            unmanaged_users: s
+                .unmanaged_users
+                .map(|u| u.value.into())
+                .unwrap_or_default(),
+            safety: checked::Safety {
+                max_deactivations: safety.max_deactivations.map(|m| m.value),
+                max_deactivation_percent,
+                max_balance_change,
+                protected_users,
+            },
+            prune_requests: s.prune_requests.is_some_and(|p| p.value),
+            recreate_requests: s.recreate_requests.is_some_and(|p| p.value),
+        }
+    }
+}
+
+fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> checked::TimeOff {
+    checked::TimeOff {
+        policy: e.value.policy.value.clone(),
+        policy_type: e.value.policy_type.as_ref().map(|p| p.value.clone()),
+        balance: e.value.balance.as_ref().map(|b| b.value),
+        unit: e.value.unit.as_ref().map(|u| u.value),
+        profile: profile.cloned(),
+        loc: e.loc,
+    }
+}
+
+/// A pragmatic email check: one `@`, a non-empty local part, a dotted domain
+/// of letters, digits and hyphens, and no spaces.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in [
+            "ada@example.com",
+            "Ada.Lovelace+hr@sub.example.co.uk",
+            "zoë@exämple.de",
+        ] {
+            assert!(is_email(ok), "{ok}");
+        }
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a da@example.com",
+            "ada@@example.com",
+            "ada@ex..com",
+            ".ada@example.com",
+        ] {
+            assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for (u, want) in [
+            ("http://127.0.0.1:8080", true),
+            ("http://127.8.0.1", true),
+            ("http://localhost/api", true),
+            ("http://[::1]:9000", true),
+            ("http://10.0.0.1", false),
+            ("http://api.clockify.me", false),
+        ] {
+            assert_eq!(is_loopback(&url::Url::parse(u).unwrap()), want, "{u}");
+        }
+    }
+}
