@@ -101,7 +101,7 @@ pub struct ClockifyProvider {
     /// API base URL (default `https://api.clockify.me/api`; regional hosts such as `https://euc1.clockify.me/api` allowed).
     #[schemars(extend("format" = "uri"))]
     pub base_url: Option<Sp<String>>,
-    /// Name of the environment variable holding the API key (default `CLOCKIFY_API_KEY`). Never put the key itself in a manifest.
+    /// UPPER_CASE name of the environment variable holding the API key (default `CLOCKIFY_API_KEY`). Never put the key itself in a manifest.
     pub api_key_env: Option<Sp<String>>,
     /// Client-side throttle, in requests per second (default 10; at most 50, Clockify's limit).
     pub requests_per_second: Option<Sp<f64>>,
@@ -116,7 +116,7 @@ pub struct ConnecteamProvider {
     /// API base URL (default `https://api.connecteam.com`).
     #[schemars(extend("format" = "uri"))]
     pub base_url: Option<Sp<String>>,
-    /// Name of the environment variable holding the API key (default `CONNECTEAM_API_KEY`). Never put the key itself in a manifest.
+    /// UPPER_CASE name of the environment variable holding the API key (default `CONNECTEAM_API_KEY`). Never put the key itself in a manifest.
     pub api_key_env: Option<Sp<String>>,
     /// Client-side throttle, in requests per minute (default 100; 5 to 200 depending on the Connecteam plan).
     pub requests_per_minute: Option<Sp<u32>>,

@@ -267,7 +267,7 @@ impl Validator<'_> {
             && env
                 .value
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if valid {
             return Some(env.value);
         }
@@ -275,7 +275,7 @@ impl Validator<'_> {
         self.push(
             Diagnostic::error(
                 Code::SecretInManifest,
-                "`api_key_env` must be the name of an environment variable, not the key itself",
+                "`api_key_env` must be the UPPER_CASE name of an environment variable, not the key itself",
             )
             .at(env.loc, "not a variable name")
             .help("e.g. `api_key_env: CLOCKIFY_API_KEY`, then export CLOCKIFY_API_KEY in the environment"),

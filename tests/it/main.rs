@@ -1,1 +1,10 @@
-//! Integration tests: the real binary against manifests on disk and the sandbox over HTTP.
+//! Integration tests: the real `hrform` binary against manifests written to a
+//! temporary directory, and against the sandbox over real HTTP on loopback.
+//! One test binary (it links once); one module per feature.
+
+// Helpers are shared by modules that may not all use each one.
+#![allow(unreachable_pub, dead_code)]
+
+mod common;
+mod schema;
+mod validate;
