@@ -9,6 +9,8 @@ pub mod commands;
 pub mod diag;
 pub mod exit;
 pub mod manifest;
+pub mod model;
+pub mod providers;
 pub mod sandbox;
 pub mod schema;
 

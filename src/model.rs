@@ -1,0 +1,316 @@
+//! The provider-neutral model: live HR state as read from a provider, the
+//! changes the planner derives from it, and the API calls that realise them.
+//!
+//! Only the provider modules know a vendor's paths and JSON; they translate
+//! to and from these types. The planner and the renderers see nothing else.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::manifest::checked::{Status, Unit};
+
+/// A person's id in one provider (Clockify: 24-hex string; Connecteam: an
+/// integer, kept as its decimal string).
+pub type PersonId = String;
+/// A policy's id in one provider.
+pub type PolicyId = String;
+
+/// A person's status as the provider reports it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveStatus {
+    Active,
+    Inactive,
+    /// Invited but not joined (Clockify `PENDING`): cannot be activated.
+    Pending,
+    /// Declined the invitation (Clockify `DECLINED`): cannot be activated.
+    Declined,
+}
+
+impl LiveStatus {
+    /// The declared status this live status satisfies, if any.
+    pub fn as_declared(self) -> Option<Status> {
+        match self {
+            LiveStatus::Active => Some(Status::Active),
+            LiveStatus::Inactive => Some(Status::Inactive),
+            LiveStatus::Pending | LiveStatus::Declined => None,
+        }
+    }
+}
+
+impl fmt::Display for LiveStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LiveStatus::Active => "active",
+            LiveStatus::Inactive => "inactive",
+            LiveStatus::Pending => "pending",
+            LiveStatus::Declined => "declined",
+        })
+    }
+}
+
+/// A person's role, where the provider has one that limits what can be done
+/// (Connecteam cannot archive owners or managers through the API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Manager,
+    User,
+}
+
+/// One person as the provider has them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePerson {
+    pub id: PersonId,
+    /// As the provider stores it (compare lower-cased).
+    pub email: String,
+    pub name: Option<String>,
+    pub status: LiveStatus,
+    pub role: Role,
+    /// The owner of the API key hrform uses (Clockify: `GET /v1/user`).
+    pub key_owner: bool,
+}
+
+/// A policy type (Connecteam groups policies under types).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyTypeRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// One time-off policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePolicy {
+    pub id: PolicyId,
+    pub name: String,
+    /// Connecteam: the type the policy belongs to. Clockify: `None`.
+    pub policy_type: Option<PolicyTypeRef>,
+    pub unit: Unit,
+    pub archived: bool,
+    /// The policy applies to everyone, including new people (Clockify
+    /// `everyoneIncludingNew`): every person counts as assigned.
+    pub everyone: bool,
+}
+
+/// A person's place on one policy: assigned, and the balance if known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holding {
+    pub person: PersonId,
+    pub policy: PolicyId,
+    /// `None` when the provider reports the assignment but no balance.
+    pub balance: Option<f64>,
+}
+
+/// What hrform needs to read from one provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReadScope {
+    /// Lower-cased emails of the people the manifests declare.
+    pub emails: Vec<String>,
+    /// Policy names the manifests reference (with the policy type, when given).
+    pub policies: Vec<(String, Option<String>)>,
+    /// Read every person (for `unmanaged_users: report | deactivate`).
+    pub all_people: bool,
+}
+
+/// The live state of one provider, as far as the scope asked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveState {
+    /// People read: those declared that exist, or everyone with `all_people`.
+    pub people: Vec<LivePerson>,
+    /// Every policy of the provider (names are needed for "did you mean").
+    pub policies: Vec<LivePolicy>,
+    /// Assignments and balances for the referenced policies.
+    pub holdings: Vec<Holding>,
+    /// How many read calls the provider made.
+    pub read_calls: usize,
+}
+
+/// A person a change is about.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct PersonRef {
+    pub id: PersonId,
+    pub email: String,
+}
+
+/// A policy a change is about.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub struct PolicyRef {
+    pub id: PolicyId,
+    pub name: String,
+    /// Connecteam: the policy type's id and name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_type_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_type: Option<String>,
+}
+
+/// One change to one person in one provider, with the live value it was
+/// computed against (its precondition).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Change {
+    /// Index of the change within its plan.
+    pub id: usize,
+    pub provider: String,
+    pub person: PersonRef,
+    #[serde(flatten)]
+    pub kind: ChangeKind,
+}
+
+/// What a change does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// Activate or deactivate.
+    Status { from: LiveStatus, to: Status },
+    /// Put the person on a policy. `replaces`: the policy of the same type
+    /// they leave (Connecteam moves people between policies of one type).
+    Assign {
+        policy: PolicyRef,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        replaces: Option<PolicyRef>,
+        /// The balance to give with the assignment, when declared.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        balance: Option<f64>,
+        unit: Unit,
+    },
+    /// Set a balance. `from`: the live balance (`None` when the person has
+    /// no balance row yet, e.g. assigned in the same plan).
+    Balance {
+        policy: PolicyRef,
+        from: Option<f64>,
+        to: f64,
+        unit: Unit,
+    },
+}
+
+impl Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "days" => Ok(Unit::Days),
+            "hours" => Ok(Unit::Hours),
+            other => Err(serde::de::Error::unknown_variant(other, &["days", "hours"])),
+        }
+    }
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Days => "days",
+            Unit::Hours => "hours",
+        }
+    }
+}
+
+impl fmt::Display for Unit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "active" => Ok(Status::Active),
+            "inactive" => Ok(Status::Inactive),
+            other => Err(serde::de::Error::unknown_variant(
+                other,
+                &["active", "inactive"],
+            )),
+        }
+    }
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Inactive => "inactive",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The HTTP method of a planned call.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Put,
+    Patch,
+    Post,
+    Delete,
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Method::Get => "GET",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        })
+    }
+}
+
+/// One API call apply would make, exactly: method, path (with query,
+/// relative to the provider's base URL) and JSON body, and the changes it
+/// realises. Built by the provider module, the only one that knows the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Call {
+    pub provider: String,
+    pub method: Method,
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<serde_json::Value>,
+    /// Ids of the changes this call realises.
+    pub changes: Vec<usize>,
+}

@@ -1,0 +1,106 @@
+//! Providers: one client per HR system, each the only place that knows its
+//! vendor's paths, query parameters and JSON. They read live state into the
+//! neutral types of `model`, and turn planned changes into exact API calls.
+//!
+//! (Skeleton: the HTTP layer and both vendors are being built for issue 4.)
+
+pub mod clockify;
+pub mod connecteam;
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
+use crate::manifest::checked::{self, ProviderKind};
+use crate::model::{Call, Change, LiveState, ReadScope};
+
+/// Why talking to a provider failed. Messages name the call (method and
+/// path, never the key) and what the API answered.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The environment variable that should hold the API key is unset or empty.
+    #[error("provider `{provider}`: the API key environment variable {env} is not set")]
+    MissingKey { provider: String, env: String },
+    /// The API answered with an error status.
+    #[error("{call} failed: HTTP {status}: {message}")]
+    Status {
+        call: String,
+        status: u16,
+        message: String,
+    },
+    /// The connection failed or timed out (after retries).
+    #[error("{call} failed: {message}")]
+    Connection { call: String, message: String },
+    /// The API answered something hrform cannot read.
+    #[error("{call}: unexpected response: {message}")]
+    Decode { call: String, message: String },
+}
+
+/// Where and how to reach a provider: its base URL and key. Normally from
+/// the manifest and the environment; `--sandbox` overrides both.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: url::Url,
+    pub key: SecretString,
+}
+
+impl Endpoint {
+    /// The manifest's base URL and the key from the variable it names.
+    pub fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
+        let key = std::env::var(&provider.api_key_env)
+            .ok()
+            .filter(|k| !k.trim().is_empty())
+            .ok_or_else(|| ProviderError::MissingKey {
+                provider: provider.name.clone(),
+                env: provider.api_key_env.clone(),
+            })?;
+        Ok(Self {
+            base_url: provider.base_url.clone(),
+            key: SecretString::from(key),
+        })
+    }
+}
+
+/// A provider client, read-only: plan can read and describe calls, never
+/// write. (Writes are a separate type, for apply.)
+pub enum ProviderClient {
+    Clockify(clockify::Client),
+    Connecteam(connecteam::Client),
+}
+
+impl ProviderClient {
+    pub fn new(provider: &checked::Provider, endpoint: Endpoint) -> Result<Self, ProviderError> {
+        Ok(match &provider.kind {
+            ProviderKind::Clockify { .. } => {
+                Self::Clockify(clockify::Client::new(provider, endpoint)?)
+            }
+            ProviderKind::Connecteam { .. } => {
+                Self::Connecteam(connecteam::Client::new(provider, endpoint)?)
+            }
+        })
+    }
+
+    /// Read what `scope` asks for.
+    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+        match self {
+            Self::Clockify(c) => c.read(scope).await,
+            Self::Connecteam(c) => c.read(scope).await,
+        }
+    }
+
+    /// The exact calls that realise `changes` (all of this provider), grouped
+    /// so one call serves many where the API allows, in the design's order:
+    /// activate, assign, set balances, (requests), deactivate.
+    /// `has_expiration`: Clockify policy name → declared value.
+    pub fn calls(
+        &self,
+        changes: &[Change],
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+    ) -> Vec<Call> {
+        match self {
+            Self::Clockify(c) => c.calls(changes, live, has_expiration),
+            Self::Connecteam(c) => c.calls(changes, live),
+        }
+    }
+}
