@@ -16,7 +16,10 @@ const RUNS: usize = 7;
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bytes = generate(dir.path());
-    println!("generated {USERS} users in {FILES} files ({} KiB)", bytes / 1024);
+    println!(
+        "generated {USERS} users in {FILES} files ({} KiB)",
+        bytes / 1024
+    );
 
     let mut in_process = Vec::new();
     for _ in 0..RUNS {
@@ -26,7 +29,10 @@ fn main() {
         let config = loaded.config.expect("the generated configuration is valid");
         assert_eq!(config.users.len(), USERS);
     }
-    report("load (parse + decode + validate), in process", &mut in_process);
+    report(
+        "load (parse + decode + validate), in process",
+        &mut in_process,
+    );
 
     let mut process = Vec::new();
     for _ in 0..RUNS {
@@ -37,7 +43,11 @@ fn main() {
             .output()
             .expect("run hrform");
         process.push(start.elapsed());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     report("`hrform validate` process wall time", &mut process);
 }
@@ -83,16 +93,20 @@ settings:
         let mut text = String::from("users:\n");
         for i in 0..per_file {
             let n = f * per_file + i;
-            let provider = if n % 3 == 0 { "field" } else { "office" };
-            let profile = if n % 5 == 0 { "part-time" } else { "full-time" };
-            let status = if n % 50 == 0 { "inactive" } else { "active" };
+            let provider = if n.is_multiple_of(3) { "field" } else { "office" };
+            let profile = if n.is_multiple_of(5) { "part-time" } else { "full-time" };
+            let status = if n.is_multiple_of(50) { "inactive" } else { "active" };
             writeln!(text, "  - email: person{n}@example.com").unwrap();
             writeln!(text, "    provider: {provider}").unwrap();
             writeln!(text, "    status: {status}").unwrap();
             writeln!(text, "    profile: {profile}").unwrap();
-            if n % 7 == 0 {
-                writeln!(text, "    time_off:\n      - {{ policy: Vacation, balance: {}, unit: days }}", 20 + n % 10)
-                    .unwrap();
+            if n.is_multiple_of(7) {
+                writeln!(
+                    text,
+                    "    time_off:\n      - {{ policy: Vacation, balance: {}, unit: days }}",
+                    20 + n % 10
+                )
+                .unwrap();
             }
         }
         total += text.len();

@@ -72,6 +72,8 @@ pub enum Code {
     OutOfRange,
     /// A key that only applies to another provider type.
     WrongProviderType,
+    /// A protected user declared inactive.
+    ProtectedUserInactive,
     /// A profile no user refers to.
     UnusedProfile,
 }
@@ -107,6 +109,7 @@ impl Code {
         Code::InsecureBaseUrl,
         Code::OutOfRange,
         Code::WrongProviderType,
+        Code::ProtectedUserInactive,
         Code::UnusedProfile,
     ];
 
@@ -141,6 +144,7 @@ impl Code {
             Code::InsecureBaseUrl => "insecure-base-url",
             Code::OutOfRange => "out-of-range",
             Code::WrongProviderType => "wrong-provider-type",
+            Code::ProtectedUserInactive => "protected-user-inactive",
             Code::UnusedProfile => "unused-profile",
         }
     }

@@ -15,6 +15,17 @@ use crate::diag::{Code, Diagnostic, FileId, Loc, did_you_mean};
 pub(crate) struct Cx<'a> {
     pub file: FileId,
     pub diags: &'a mut Vec<Diagnostic>,
+    pub incomplete: &'a mut Incomplete,
+}
+
+/// What could not be read at all, so that checks which depend on it stay
+/// quiet instead of reporting consequences of an error already shown.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Incomplete {
+    /// A provider or profile name may be missing (a file or section was lost).
+    pub names: bool,
+    /// A user may be missing (so a profile may look unused).
+    pub users: bool,
 }
 
 impl Cx<'_> {
@@ -157,15 +168,17 @@ impl<T: Decode> Decode for NameMap<T> {
     fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
         match &node.value {
             Node::Null => Some(NameMap::default()),
-            Node::Map(entries) => Some(NameMap(
-                entries
-                    .iter()
-                    .filter_map(|(k, v)| {
-                        let key = Sp::new(k.value.clone(), cx.loc(&k.referenced));
-                        T::decode(v, cx).map(|v| (key, v))
-                    })
-                    .collect(),
-            )),
+            Node::Map(entries) => {
+                let mut map = NameMap::default();
+                for (k, v) in entries {
+                    let key = Sp::new(k.value.clone(), cx.loc(&k.referenced));
+                    match T::decode(v, cx) {
+                        Some(v) => map.entries.push((key, v)),
+                        None => map.failed.push(key),
+                    }
+                }
+                Some(map)
+            }
             _ => {
                 cx.wrong_type(node, Self::EXPECTED);
                 None
@@ -262,6 +275,23 @@ impl<'n> MapReader<'n> {
         Some(&self.entries[i].1)
     }
 
+    /// Whether the mapping has `key`.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| k.value == key)
+    }
+
+    /// How many items the list under `key` holds (`None` if absent or not a list).
+    pub(crate) fn items(&self, key: &str) -> Option<usize> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .and_then(|(_, v)| match &v.value {
+                Node::Seq(items) => Some(items.len()),
+                Node::Null => Some(0),
+                _ => None,
+            })
+    }
+
     /// An optional key. Absent: `None`; present but invalid: `None` too,
     /// with the problem reported.
     pub(crate) fn opt<T: Decode>(&mut self, key: &'static str, cx: &mut Cx<'_>) -> Option<T> {
@@ -349,11 +379,25 @@ impl Decode for Manifest {
         if node.value == Node::Null {
             return Some(Manifest::default());
         }
-        let mut m = MapReader::new(node, "a manifest", cx)?;
+        let Some(mut m) = MapReader::new(node, "a manifest", cx) else {
+            cx.incomplete.names = true;
+            cx.incomplete.users = true;
+            return None;
+        };
+        let providers: Option<NameMap<Sp<Provider>>> = m.opt("providers", cx);
+        let profiles: Option<NameMap<Sp<Profile>>> = m.opt("profiles", cx);
+        if (providers.is_none() && m.has("providers")) || (profiles.is_none() && m.has("profiles"))
+        {
+            cx.incomplete.names = true;
+        }
+        let users: Option<Vec<Sp<User>>> = m.opt("users", cx);
+        if m.items("users") != users.as_ref().map(Vec::len) {
+            cx.incomplete.users = true;
+        }
         let manifest = Manifest {
-            providers: m.opt("providers", cx),
-            profiles: m.opt("profiles", cx),
-            users: m.opt("users", cx),
+            providers,
+            profiles,
+            users,
             time_off_requests: m.opt("time_off_requests", cx),
             policies: m.opt("policies", cx),
             settings: m.opt("settings", cx),
@@ -433,7 +477,16 @@ fn wrong_type_keys(m: &mut MapReader<'_>, kind: &str, keys: &[&'static str], cx:
                     Code::WrongProviderType,
                     format!("`{key}` does not apply to a {kind} provider"),
                 )
-                .at(loc, format!("not a {kind} setting")),
+                .at(loc, format!("not a {kind} setting"))
+                .help_opt(match *key {
+                    "requests_per_second" => {
+                        Some("Connecteam's throttle is `requests_per_minute`".to_owned())
+                    }
+                    "requests_per_minute" => {
+                        Some("Clockify's throttle is `requests_per_second`".to_owned())
+                    }
+                    _ => None,
+                }),
             );
         }
     }
@@ -459,7 +512,7 @@ impl Decode for TimeOffEntry {
         let policy_type = m.opt("policy_type", cx);
         let balance = m.opt("balance", cx);
         let unit = m.opt("unit", cx);
-        let unit_written = m.entries.iter().any(|(k, _)| k.value == "unit");
+        let unit_written = m.has("unit");
         m.finish(cx);
         Some(TimeOffEntry {
             policy: policy?,

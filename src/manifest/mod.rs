@@ -66,6 +66,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         }
     };
     let mut docs = Vec::new();
+    let mut incomplete = decode::Incomplete::default();
     for path in files {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
@@ -78,7 +79,14 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
             }
         };
         let file = sources.add(display_path(dir, &path), text);
-        let parsed = parse(sources.text(file), file, &mut diagnostics);
+        let Some(parsed) = parse(sources.text(file), file, &mut diagnostics) else {
+            // A file that did not parse may declare anything.
+            incomplete = decode::Incomplete {
+                names: true,
+                users: true,
+            };
+            continue;
+        };
         if is_seed(&parsed) {
             tracing::info!("skipping sandbox seed file {}", path.display());
             continue;
@@ -86,6 +94,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         let mut cx = decode::Cx {
             file,
             diags: &mut diagnostics,
+            incomplete: &mut incomplete,
         };
         docs.extend(
             parsed
@@ -102,7 +111,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
             .help("run hrform in the directory that holds the manifests, or point -C at it"),
         );
     }
-    let config = validate::validate(docs, &mut diagnostics);
+    let config = validate::validate(docs, incomplete, &mut diagnostics);
     diag::sort(&mut diagnostics);
     let config = if diagnostics.iter().any(Diagnostic::is_error) {
         None
@@ -161,21 +170,36 @@ fn display_path(dir: &Path, path: &Path) -> PathBuf {
 
 /// Parse one file's documents into located trees; a syntax error becomes a
 /// diagnostic and yields no document.
-fn parse(text: &str, file: diag::FileId, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<Node>> {
+fn parse(
+    text: &str,
+    file: diag::FileId,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Vec<Spanned<Node>>> {
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
+    // YAML 1.2 booleans only: `no` and `on` stay strings, so a mistake shows.
+    options.strict_booleans = true;
     // Non-finite numbers parse, so that the balance check can name them.
     options.non_finite_float_policy = serde_saphyr::NonFiniteFloatPolicy::PassThrough;
     match serde_saphyr::from_multiple_with_options::<Spanned<Node>>(text, options) {
-        Ok(docs) => docs,
+        Ok(docs) => Some(docs),
         Err(err) => {
             let message = err.to_string();
-            // serde-saphyr appends the location; hrform shows it its own way.
+            // serde-saphyr appends the location and, for duplicate keys,
+            // advice about its own options; hrform shows neither.
             let message = message
                 .rsplit_once(" at line ")
                 .map_or(message.as_str(), |(m, _)| m)
+                .trim_end_matches(", set DuplicateKeyPolicy in Options if acceptable")
                 .to_owned();
             let mut d = Diagnostic::error(Code::YamlSyntax, format!("invalid YAML: {message}"));
+            if message.contains("tab") {
+                d = d.help("indent with spaces: YAML does not allow tabs for indentation");
+            } else if message.starts_with("duplicate mapping key") {
+                d = d.help(
+                    "each key may appear once in a mapping; remove or merge the repeated one",
+                );
+            }
             if let Some(l) = err.location() {
                 d = d.at(
                     Loc {
@@ -188,7 +212,7 @@ fn parse(text: &str, file: diag::FileId, diags: &mut Vec<Diagnostic>) -> Vec<Spa
                 );
             }
             diags.push(d);
-            Vec::new()
+            None
         }
     }
 }

@@ -42,11 +42,19 @@ impl<T: JsonSchema> JsonSchema for Sp<T> {
 
 /// A mapping from names a user chooses to values, in the order written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NameMap<T>(pub Vec<(Sp<String>, T)>);
+pub struct NameMap<T> {
+    pub entries: Vec<(Sp<String>, T)>,
+    /// Names whose value could not be read (already reported): they are
+    /// still declared, so references to them are not errors too.
+    pub failed: Vec<Sp<String>>,
+}
 
 impl<T> Default for NameMap<T> {
     fn default() -> Self {
-        Self(Vec::new())
+        Self {
+            entries: Vec::new(),
+            failed: Vec::new(),
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::civil::{Date, Time};
 
 use super::checked::{self, Config, DaySpan, Email, ProviderKind};
+use super::decode::Incomplete;
 use super::raw::{self, Sp};
 use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
 
@@ -24,19 +25,55 @@ const CONNECTEAM_DEFAULT_RPM: u32 = 100;
 const CONNECTEAM_MAX_RPM: u32 = 200;
 
 /// Merge and check `docs`, pushing every problem into `diags`.
-pub(crate) fn validate(docs: Vec<raw::Manifest>, diags: &mut Vec<Diagnostic>) -> Option<Config> {
-    let mut v = Validator { diags };
+pub(crate) fn validate(
+    docs: Vec<raw::Manifest>,
+    incomplete: Incomplete,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Config> {
+    let mut v = Validator {
+        diags,
+        incomplete,
+        reported: HashSet::new(),
+    };
     let merged = v.merge(docs);
     let config = v.check(merged);
     let failed = v.diags.iter().any(Diagnostic::is_error);
     if failed { None } else { config }
 }
 
+/// A provider type, known as soon as the provider decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Clockify,
+    Connecteam,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Clockify => "a Clockify provider",
+            Kind::Connecteam => "a Connecteam provider",
+        }
+    }
+}
+
+/// What validation knows of a declared provider name.
+struct ProviderInfo {
+    /// `None` when the provider failed a check (already reported).
+    checked: Option<checked::Provider>,
+    /// `None` when the provider could not even be decoded.
+    kind: Option<Kind>,
+    loc: Loc,
+}
+
+type Providers = BTreeMap<String, ProviderInfo>;
+type Profiles = BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)>;
+
 /// All documents together, before checking.
 #[derive(Default)]
 struct Merged {
-    providers: Vec<(Sp<String>, Sp<raw::Provider>)>,
-    profiles: Vec<(Sp<String>, Sp<raw::Profile>)>,
+    providers: Vec<(Sp<String>, Option<Sp<raw::Provider>>)>,
+    profiles: Vec<(Sp<String>, Option<Sp<raw::Profile>>)>,
     users: Vec<Sp<raw::User>>,
     requests: Vec<Sp<raw::TimeOffRequest>>,
     policies: Vec<(Sp<String>, Sp<String>, Sp<raw::PolicySettings>)>,
@@ -45,6 +82,10 @@ struct Merged {
 
 struct Validator<'a> {
     diags: &'a mut Vec<Diagnostic>,
+    incomplete: Incomplete,
+    /// Locations already reported for a diagnostic that could otherwise
+    /// repeat once per user (a profile entry used by many).
+    reported: HashSet<(Code, Loc)>,
 }
 
 impl Validator<'_> {
@@ -66,19 +107,34 @@ impl Validator<'_> {
     fn merge(&mut self, docs: Vec<raw::Manifest>) -> Merged {
         let mut m = Merged::default();
         for doc in docs {
-            m.providers.extend(doc.providers.unwrap_or_default().0);
-            m.profiles.extend(doc.profiles.unwrap_or_default().0);
+            let providers = doc.providers.unwrap_or_default();
+            m.providers
+                .extend(providers.entries.into_iter().map(|(k, v)| (k, Some(v))));
+            m.providers
+                .extend(providers.failed.into_iter().map(|k| (k, None)));
+            let profiles = doc.profiles.unwrap_or_default();
+            m.profiles
+                .extend(profiles.entries.into_iter().map(|(k, v)| (k, Some(v))));
+            m.profiles
+                .extend(profiles.failed.into_iter().map(|k| (k, None)));
             m.users.extend(doc.users.unwrap_or_default());
             m.requests.extend(doc.time_off_requests.unwrap_or_default());
-            for (provider, policies) in doc.policies.unwrap_or_default().0 {
-                for (policy, settings) in policies.0 {
+            for (provider, policies) in doc.policies.unwrap_or_default().entries {
+                for (policy, settings) in policies.entries {
                     m.policies.push((provider.clone(), policy, settings));
                 }
             }
             if let Some(settings) = doc.settings {
                 if let Some(first) = &m.settings {
                     let first = first.loc;
-                    self.duplicate("the `settings` block", "settings", first, settings.loc);
+                    self.push(
+                        Diagnostic::error(Code::Duplicate, "`settings` is declared in two places")
+                            .at(settings.loc, "declared again here")
+                            .also(first, "first declared here")
+                            .help("keep one `settings` block for the whole configuration"),
+                    );
+                    // Still check the second block, so its own mistakes show.
+                    self.settings(Some(settings));
                 } else {
                     m.settings = Some(settings);
                 }
@@ -90,14 +146,14 @@ impl Validator<'_> {
     fn check(&mut self, m: Merged) -> Option<Config> {
         let providers = self.providers(m.providers);
         let profiles = self.profiles(m.profiles);
-        let users = self.users(m.users, &providers, &profiles);
+        let (settings, protected) = self.settings(m.settings);
+        let users = self.users(m.users, &providers, &profiles, &protected);
         let requests = self.requests(m.requests, &providers);
         let policies = self.policies(m.policies, &providers);
-        let settings = self.settings(m.settings);
         Some(Config {
             providers: providers
                 .into_iter()
-                .map(|(k, (p, _))| p.map(|p| (k, p)))
+                .map(|(k, info)| info.checked.map(|p| (k, p)))
                 .collect::<Option<_>>()?,
             users,
             requests,
@@ -106,21 +162,29 @@ impl Validator<'_> {
         })
     }
 
-    /// Providers by name; `None` for one that failed its checks (its name
-    /// still resolves, so its users are not reported as unknown).
-    fn providers(
-        &mut self,
-        raw: Vec<(Sp<String>, Sp<raw::Provider>)>,
-    ) -> BTreeMap<String, (Option<checked::Provider>, Loc)> {
-        let mut out: BTreeMap<String, (Option<checked::Provider>, Loc)> = BTreeMap::new();
+    /// Providers by name. A provider that failed a check still resolves by
+    /// name, so its users are not reported as unknown too.
+    fn providers(&mut self, raw: Vec<(Sp<String>, Option<Sp<raw::Provider>>)>) -> Providers {
+        let mut out = Providers::new();
         for (name, provider) in raw {
-            if let Some((_, first)) = out.get(&name.value) {
-                let first = *first;
+            let kind = provider.as_ref().map(|p| match p.value {
+                raw::Provider::Clockify(_) => Kind::Clockify,
+                raw::Provider::Connecteam(_) => Kind::Connecteam,
+            });
+            let checked = provider.and_then(|p| self.provider(&name, p));
+            if let Some(first) = out.get(&name.value) {
+                let first = first.loc;
                 self.duplicate("provider", &name.value, first, name.loc);
                 continue;
             }
-            let checked = self.provider(&name, provider);
-            out.insert(name.value, (checked, name.loc));
+            out.insert(
+                name.value,
+                ProviderInfo {
+                    checked,
+                    kind,
+                    loc: name.loc,
+                },
+            );
         }
         out
     }
@@ -177,7 +241,7 @@ impl Validator<'_> {
                             r.loc,
                             "requests_per_minute",
                             &r.value.to_string(),
-                            "1 to 200",
+                            "from 1 to 200",
                         );
                         None
                     }
@@ -229,7 +293,8 @@ impl Validator<'_> {
                         Code::InvalidUrl,
                         format!("`{}` is not a valid URL: {e}", u.value),
                     )
-                    .at(u.loc, "not a URL"),
+                    .at(u.loc, "not a URL")
+                    .help("write the full URL, e.g. https://api.clockify.me/api"),
                 );
                 return None;
             }
@@ -287,7 +352,7 @@ impl Validator<'_> {
         self.push(
             Diagnostic::error(
                 Code::OutOfRange,
-                format!("`{what}` is {value}, outside {range}"),
+                format!("`{what}` must be {range}, not {value}"),
             )
             .at(loc, format!("expected {range}")),
         );
@@ -302,27 +367,24 @@ impl Validator<'_> {
         } else if max.is_infinite() {
             format!("at least {min}")
         } else {
-            format!("{min} to {max}")
+            format!("from {min} to {max}")
         };
-        self.out_of_range(v.loc, what, &v.value.to_string(), &range);
+        self.out_of_range(v.loc, what, &number(v.value), &range);
         None
     }
 
-    fn profiles(
-        &mut self,
-        raw: Vec<(Sp<String>, Sp<raw::Profile>)>,
-    ) -> BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)> {
-        let mut out: BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)> = BTreeMap::new();
+    fn profiles(&mut self, raw: Vec<(Sp<String>, Option<Sp<raw::Profile>>)>) -> Profiles {
+        let mut out = Profiles::new();
         for (name, profile) in raw {
+            let entries = profile.and_then(|p| p.value.time_off).unwrap_or_default();
+            self.no_duplicate_policies(&entries);
+            for e in &entries {
+                self.entry(e, None);
+            }
             if let Some((first, _)) = out.get(&name.value) {
                 let first = *first;
                 self.duplicate("profile", &name.value, first, name.loc);
                 continue;
-            }
-            let entries = profile.value.time_off.unwrap_or_default();
-            self.no_duplicate_policies(&entries);
-            for e in &entries {
-                self.entry(e, None);
             }
             out.insert(name.value, (name.loc, entries));
         }
@@ -331,14 +393,18 @@ impl Validator<'_> {
 
     /// Checks of one time-off entry on its own; `kind` is the provider type
     /// when known.
-    fn entry(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<&ProviderKind>) {
+    fn entry(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<Kind>) {
         let e = &e.value;
+        self.not_empty(&e.policy, "policy");
+        if let Some(pt) = &e.policy_type {
+            self.not_empty(pt, "policy_type");
+        }
         if let Some(b) = &e.balance {
             if !b.value.is_finite() {
                 self.push(
                     Diagnostic::error(
                         Code::InvalidBalance,
-                        format!("balance `{}` is not a finite number", b.value),
+                        format!("balance `{}` is not a finite number", number(b.value)),
                     )
                     .at(b.loc, "not a finite number"),
                 );
@@ -346,7 +412,7 @@ impl Validator<'_> {
                 self.push(
                     Diagnostic::error(
                         Code::InvalidBalance,
-                        format!("balance {} is negative", b.value),
+                        format!("balance {} is negative", number(b.value)),
                     )
                     .at(b.loc, "negative")
                     .help(
@@ -365,7 +431,7 @@ impl Validator<'_> {
                 );
             }
         }
-        if let (Some(ProviderKind::Clockify { .. }), Some(pt)) = (kind, &e.policy_type) {
+        if let (Some(Kind::Clockify), Some(pt)) = (kind, &e.policy_type) {
             self.push(
                 Diagnostic::error(
                     Code::WrongProviderType,
@@ -374,6 +440,18 @@ impl Validator<'_> {
                 .at(pt.loc, "not a Clockify setting"),
             );
         }
+    }
+
+    /// A name that must not be empty or blank.
+    fn not_empty(&mut self, v: &Sp<String>, what: &str) -> bool {
+        if v.value.trim().is_empty() {
+            self.push(
+                Diagnostic::error(Code::InvalidValue, format!("`{what}` must not be empty"))
+                    .at(v.loc, "empty"),
+            );
+            return false;
+        }
+        true
     }
 
     fn no_duplicate_policies(&mut self, entries: &[Sp<raw::TimeOffEntry>]) {
@@ -398,11 +476,13 @@ impl Validator<'_> {
         provider: Option<&Sp<String>>,
         entry_loc: Loc,
         what: &str,
-        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+        providers: &Providers,
         reported_none: &mut bool,
     ) -> Option<String> {
         match provider {
             Some(p) if providers.contains_key(&p.value) => Some(p.value.clone()),
+            // A file or section that could not be read may declare it.
+            _ if self.incomplete.names => None,
             Some(p) => {
                 self.push(
                     Diagnostic::error(
@@ -477,8 +557,9 @@ impl Validator<'_> {
     fn users(
         &mut self,
         raw: Vec<Sp<raw::User>>,
-        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
-        profiles: &BTreeMap<String, (Loc, Vec<Sp<raw::TimeOffEntry>>)>,
+        providers: &Providers,
+        profiles: &Profiles,
+        protected: &[(Email, Loc)],
     ) -> Vec<checked::User> {
         let mut out = Vec::with_capacity(raw.len());
         let mut seen: HashMap<(String, String), Loc> = HashMap::with_capacity(raw.len());
@@ -498,8 +579,7 @@ impl Validator<'_> {
             let kind = provider
                 .as_ref()
                 .and_then(|p| providers.get(p))
-                .and_then(|(p, _)| p.as_ref())
-                .map(|p| &p.kind);
+                .and_then(|p| p.kind);
             if let (Some(email), Some(provider)) = (&email, &provider) {
                 let key = (provider.clone(), email.key().to_owned());
                 if let Some(first) = seen.get(&key) {
@@ -531,11 +611,12 @@ impl Validator<'_> {
                     Some((name, (_, entries))) => {
                         used_profiles.insert(name.as_str());
                         for e in entries {
-                            self.entry_for_kind(e, kind);
+                            self.entry_for_kind(e, kind, loc);
                             let t = time_off(e, Some(name));
                             merged.insert((t.policy.clone(), t.policy_type.clone()), t);
                         }
                     }
+                    None if self.incomplete.names => {}
                     None => self.push(
                         Diagnostic::error(
                             Code::UnknownProfile,
@@ -553,6 +634,22 @@ impl Validator<'_> {
                 let t = time_off(e, None);
                 merged.insert((t.policy.clone(), t.policy_type.clone()), t);
             }
+            if let (Some(status), Some(email)) = (&u.status, &email)
+                && status.value == raw::Status::Inactive
+                && let Some(protected) = protected.iter().find(|p| p.0.key() == email.key())
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::ProtectedUserInactive,
+                        format!(
+                            "`{}` is a protected user but is declared inactive",
+                            email.as_written()
+                        ),
+                    )
+                    .at(status.loc, "protected users are never deactivated")
+                    .also(protected.1, "protected here"),
+                );
+            }
             if let (Some(email), Some(provider)) = (email, provider) {
                 out.push(checked::User {
                     email,
@@ -563,7 +660,9 @@ impl Validator<'_> {
                 });
             }
         }
-        for (name, (loc, _)) in profiles {
+        // With a user or profile lost to an earlier error, "unused" may be wrong.
+        let users_complete = !self.incomplete.users && !self.incomplete.names;
+        for (name, (loc, _)) in profiles.iter().filter(|_| users_complete) {
             if !used_profiles.contains(name.as_str()) {
                 self.push(
                     Diagnostic::warning(
@@ -580,14 +679,18 @@ impl Validator<'_> {
 
     /// Profile entries are checked once on their own; here only what
     /// depends on the user's provider type.
-    fn entry_for_kind(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<&ProviderKind>) {
-        if let (Some(ProviderKind::Clockify { .. }), Some(pt)) = (kind, &e.value.policy_type) {
+    /// Reported once per profile entry, pointing at the first such user.
+    fn entry_for_kind(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<Kind>, user: Loc) {
+        if let (Some(Kind::Clockify), Some(pt)) = (kind, &e.value.policy_type)
+            && self.reported.insert((Code::WrongProviderType, pt.loc))
+        {
             self.push(
                 Diagnostic::error(
                     Code::WrongProviderType,
                     "`policy_type` applies to Connecteam policies only, but this profile is used by a Clockify user",
                 )
-                .at(pt.loc, "not a Clockify setting"),
+                .at(pt.loc, "not a Clockify setting")
+                .also(user, "a Clockify user on this profile"),
             );
         }
     }
@@ -595,7 +698,7 @@ impl Validator<'_> {
     fn requests(
         &mut self,
         raw: Vec<Sp<raw::TimeOffRequest>>,
-        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+        providers: &Providers,
     ) -> Vec<checked::Request> {
         let mut out = Vec::with_capacity(raw.len());
         let mut seen: HashMap<String, Loc> = HashMap::new();
@@ -603,6 +706,8 @@ impl Validator<'_> {
         for r in raw {
             let loc = r.loc;
             let r = r.value;
+            self.not_empty(&r.key, "key");
+            self.not_empty(&r.policy_type, "policy_type");
             if let Some(first) = seen.get(&r.key.value) {
                 let first = *first;
                 self.duplicate("request key", &r.key.value, first, r.key.loc);
@@ -617,13 +722,16 @@ impl Validator<'_> {
                 &mut reported_none,
             );
             if let Some(name) = &provider
-                && let Some((Some(p), _)) = providers.get(name)
-                && !matches!(p.kind, ProviderKind::Connecteam { .. })
+                && let Some(kind) = providers.get(name).and_then(|p| p.kind)
+                && kind != Kind::Connecteam
             {
                 self.push(
                     Diagnostic::error(
                         Code::WrongProviderType,
-                        format!("time-off requests are supported on Connecteam providers only; `{name}` is {}", p.kind.type_name()),
+                        format!(
+                            "time-off requests are supported on Connecteam providers only; `{name}` is {}",
+                            kind.label()
+                        ),
                     )
                     .at(r.provider.as_ref().map_or(loc, |p| p.loc), "not a Connecteam provider"),
                 );
@@ -676,20 +784,44 @@ impl Validator<'_> {
     fn date(&mut self, d: &Sp<String>) -> Option<Date> {
         let strict =
             d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';
-        match d.value.parse::<Date>() {
-            Ok(date) if strict => Some(date),
-            Ok(_) | Err(_) => {
-                self.push(
-                    Diagnostic::error(
-                        Code::InvalidDate,
-                        format!("`{}` is not a real date", d.value),
-                    )
-                    .at(d.loc, "expected YYYY-MM-DD")
-                    .help("dates are written YYYY-MM-DD, e.g. 2024-03-15"),
-                );
-                None
-            }
+        if let (true, Ok(date)) = (strict, d.value.parse::<Date>()) {
+            return Some(date);
         }
+        let digits = |r: std::ops::Range<usize>| d.value.get(r).and_then(|p| p.parse::<i16>().ok());
+        let shaped = strict
+            && d.value
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+        let diag = match (shaped, digits(0..4), digits(5..7), digits(8..10)) {
+            (true, Some(_), Some(m), _) if !(1..=12).contains(&m) => Diagnostic::error(
+                Code::InvalidDate,
+                format!("`{}` is not a real date: there is no month {m}", d.value),
+            )
+            .at(d.loc, "no such month"),
+            (true, Some(y), Some(m), Some(day)) => {
+                let days = Date::new(y, m as i8, 1)
+                    .map(|first| first.days_in_month())
+                    .unwrap_or(31);
+                Diagnostic::error(
+                    Code::InvalidDate,
+                    format!(
+                        "`{}` is not a real date: {} {y} has {days} days, not {day}",
+                        d.value,
+                        month_name(m)
+                    ),
+                )
+                .at(d.loc, "no such day")
+            }
+            _ => Diagnostic::error(
+                Code::InvalidDate,
+                format!("`{}` is not a date in YYYY-MM-DD form", d.value),
+            )
+            .at(d.loc, "expected YYYY-MM-DD")
+            .help("dates are written YYYY-MM-DD, e.g. 2024-03-15"),
+        };
+        self.push(diag);
+        None
     }
 
     fn time(&mut self, t: &Sp<String>) -> Option<Time> {
@@ -728,14 +860,22 @@ impl Validator<'_> {
         let start_time = r.start_time.as_ref().map(|t| (t, self.time(t)));
         let end_time = r.end_time.as_ref().map(|t| (t, self.time(t)));
         if all_day {
-            for (t, _) in [&start_time, &end_time].into_iter().flatten() {
-                self.push(
+            let mut times = [&start_time, &end_time]
+                .into_iter()
+                .flatten()
+                .map(|(t, _)| t.loc);
+            if let Some(first) = times.next() {
+                let mut d =
                     Diagnostic::error(Code::TimesOnAllDay, "an all-day request cannot have times")
-                        .at(t.loc, "a time on an all-day request")
-                        .help("remove the times, or set `all_day: false` for a partial day"),
-                );
+                        .at(first, "a time on an all-day request")
+                        .help("remove the times, or set `all_day: false` for a partial day");
+                for more in times {
+                    d = d.also(more, "and here");
+                }
+                self.push(d);
+                return None;
             }
-            return (start_time.is_none() && end_time.is_none()).then_some(DaySpan::AllDay);
+            return Some(DaySpan::AllDay);
         }
         let all_day_loc = r.all_day.as_ref().map_or(loc, |a| a.loc);
         if let (Some(s), Some(e)) = (start, end)
@@ -783,7 +923,8 @@ impl Validator<'_> {
     }
 
     fn timezone(&mut self, tz: &Sp<String>) -> Option<String> {
-        let db = jiff::tz::TimeZoneDatabase::bundled();
+        static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
+        let db = DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled);
         if db.get(&tz.value).is_ok() {
             return Some(tz.value.clone());
         }
@@ -806,11 +947,14 @@ impl Validator<'_> {
     fn policies(
         &mut self,
         raw: Vec<(Sp<String>, Sp<String>, Sp<raw::PolicySettings>)>,
-        providers: &BTreeMap<String, (Option<checked::Provider>, Loc)>,
+        providers: &Providers,
     ) -> BTreeMap<(String, String), checked::PolicySettings> {
         let mut out: BTreeMap<(String, String), checked::PolicySettings> = BTreeMap::new();
         for (provider, policy, settings) in raw {
-            let Some((p, _)) = providers.get(&provider.value) else {
+            let Some(info) = providers.get(&provider.value) else {
+                if self.incomplete.names {
+                    continue;
+                }
                 self.push(
                     Diagnostic::error(
                         Code::UnknownProvider,
@@ -827,9 +971,7 @@ impl Validator<'_> {
                 );
                 continue;
             };
-            if let (Some(p), Some(h)) = (p, &settings.value.has_expiration)
-                && !matches!(p.kind, ProviderKind::Clockify { .. })
-            {
+            if let (Some(Kind::Connecteam), Some(h)) = (info.kind, &settings.value.has_expiration) {
                 self.push(
                     Diagnostic::error(
                         Code::WrongProviderType,
@@ -855,25 +997,30 @@ impl Validator<'_> {
         out
     }
 
-    fn settings(&mut self, raw: Option<Sp<raw::Settings>>) -> checked::Settings {
+    /// The settings, and the protected users with where each was declared.
+    fn settings(
+        &mut self,
+        raw: Option<Sp<raw::Settings>>,
+    ) -> (checked::Settings, Vec<(Email, Loc)>) {
         let Some(s) = raw else {
-            return checked::Settings::default();
+            return (checked::Settings::default(), Vec::new());
         };
         let s = s.value;
         let safety = s.safety.map(|s| s.value).unwrap_or_default();
-        let protected_users = safety
+        let protected: Vec<(Email, Loc)> = safety
             .protected_users
             .unwrap_or_default()
             .iter()
-            .filter_map(|e| self.email(e))
+            .filter_map(|e| self.email(e).map(|m| (m, e.loc)))
             .collect();
+        let protected_users = protected.iter().map(|(e, _)| e.clone()).collect();
         let max_deactivation_percent = safety
             .max_deactivation_percent
             .and_then(|p| self.range_f64(&p, "max_deactivation_percent", 0.0, 100.0));
         let max_balance_change = safety
             .max_balance_change
             .and_then(|b| self.range_f64(&b, "max_balance_change", 0.0, f64::INFINITY));
-        checked::Settings {
+        let settings = checked::Settings {
             unmanaged_users: s
                 .unmanaged_users
                 .map(|u| u.value.into())
@@ -886,8 +1033,38 @@ impl Validator<'_> {
             },
             prune_requests: s.prune_requests.is_some_and(|p| p.value),
             recreate_requests: s.recreate_requests.is_some_and(|p| p.value),
-        }
+        };
+        (settings, protected)
     }
+}
+
+/// A number as YAML writes it (`.nan`, `.inf`), for messages.
+fn number(v: f64) -> String {
+    if v.is_nan() {
+        ".nan".to_owned()
+    } else if v.is_infinite() {
+        if v > 0.0 { ".inf" } else { "-.inf" }.to_owned()
+    } else {
+        v.to_string()
+    }
+}
+
+fn month_name(m: i16) -> &'static str {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    NAMES[(m.clamp(1, 12) - 1) as usize]
 }
 
 fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> checked::TimeOff {
