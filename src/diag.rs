@@ -76,6 +76,22 @@ pub enum Code {
     ProtectedUserInactive,
     /// A profile no user refers to.
     UnusedProfile,
+    /// A declared user does not exist in the provider.
+    UserNotFound,
+    /// A policy (or policy type) that does not exist in the provider.
+    UnknownPolicy,
+    /// A declared unit that differs from the policy's own.
+    UnitMismatch,
+    /// A Connecteam policy name found under several policy types.
+    AmbiguousPolicy,
+    /// A Clockify assignment change for a policy without declared `has_expiration`.
+    HasExpirationRequired,
+    /// A Clockify user who is invited (pending) or declined: cannot be activated.
+    UserPending,
+    /// The owner of the API key declared inactive.
+    KeyOwnerInactive,
+    /// A Connecteam owner or manager declared inactive: the API cannot archive them.
+    CannotArchiveManager,
 }
 
 impl Code {
@@ -111,6 +127,14 @@ impl Code {
         Code::WrongProviderType,
         Code::ProtectedUserInactive,
         Code::UnusedProfile,
+        Code::UserNotFound,
+        Code::UnknownPolicy,
+        Code::UnitMismatch,
+        Code::AmbiguousPolicy,
+        Code::HasExpirationRequired,
+        Code::UserPending,
+        Code::KeyOwnerInactive,
+        Code::CannotArchiveManager,
     ];
 
     /// The stable kebab-case name.
@@ -146,6 +170,14 @@ impl Code {
             Code::WrongProviderType => "wrong-provider-type",
             Code::ProtectedUserInactive => "protected-user-inactive",
             Code::UnusedProfile => "unused-profile",
+            Code::UserNotFound => "user-not-found",
+            Code::UnknownPolicy => "unknown-policy",
+            Code::UnitMismatch => "unit-mismatch",
+            Code::AmbiguousPolicy => "ambiguous-policy",
+            Code::HasExpirationRequired => "has-expiration-required",
+            Code::UserPending => "user-pending",
+            Code::KeyOwnerInactive => "key-owner-inactive",
+            Code::CannotArchiveManager => "cannot-archive-manager",
         }
     }
 }
@@ -462,7 +494,7 @@ mod tests {
         assert_eq!(names.len(), n, "two codes share a name");
         assert_eq!(
             n,
-            Code::UnusedProfile as usize + 1,
+            Code::CannotArchiveManager as usize + 1,
             "Code::ALL misses a code"
         );
     }

@@ -10,6 +10,7 @@ pub mod diag;
 pub mod exit;
 pub mod manifest;
 pub mod model;
+pub mod plan;
 pub mod providers;
 pub mod sandbox;
 pub mod schema;

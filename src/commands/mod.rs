@@ -2,6 +2,7 @@
 //! output and an exit status. anyhow is used here, at the edge, and nowhere
 //! deeper.
 
+mod plan;
 mod validate;
 
 use anyhow::Result;
@@ -13,7 +14,7 @@ use crate::exit::ExitStatus;
 pub fn run(cli: &Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Validate(args) => validate::run(args),
-        Command::Plan(_) => not_yet("plan", 4),
+        Command::Plan(args) => plan::run(args),
         Command::Apply(_) => not_yet("apply", 5),
         Command::Export(_) => not_yet("export", 0),
         Command::Fmt(_) => not_yet("fmt", 0),
@@ -50,4 +51,27 @@ pub(crate) fn stderr_color() -> bool {
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
+}
+
+/// Start the sandbox in-process from `seed` (for `--sandbox SEED`) and point
+/// every provider at it, with the seed's API keys.
+pub(crate) async fn start_sandbox(
+    seed: &std::path::Path,
+    config: &crate::manifest::Config,
+) -> Result<(crate::sandbox::Sandbox, std::collections::BTreeMap<String, crate::providers::Endpoint>)> {
+    use anyhow::Context as _;
+    let seed = crate::sandbox::Seed::load(seed)?;
+    let clockify_key = seed.clockify.as_ref().map(|c| c.api_key.clone());
+    let connecteam_key = seed.connecteam.as_ref().map(|c| c.api_key.clone());
+    let sandbox = crate::sandbox::Sandbox::start(seed, crate::sandbox::Options::default())
+        .await
+        .context("cannot start the sandbox")?;
+    tracing::info!("sandbox listening on {}", sandbox.base_url());
+    let endpoints = plan::sandbox_endpoints(
+        config,
+        &sandbox.base_url(),
+        clockify_key.as_deref(),
+        connecteam_key.as_deref(),
+    )?;
+    Ok((sandbox, endpoints))
 }

@@ -35,6 +35,9 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
     /// The files read, for rendering diagnostics.
     pub sources: Sources,
+    /// The manifest files (not seeds), with their paths relative to the
+    /// configuration directory: what a plan's manifests hash covers.
+    pub manifests: Vec<(PathBuf, diag::FileId)>,
 }
 
 impl Loaded {
@@ -62,10 +65,12 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
                 config: None,
                 diagnostics,
                 sources,
+                manifests: Vec::new(),
             };
         }
     };
     let mut docs = Vec::new();
+    let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
     for path in files {
         let text = match std::fs::read_to_string(&path) {
@@ -91,6 +96,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
             tracing::info!("skipping sandbox seed file {}", path.display());
             continue;
         }
+        manifests.push((path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), file));
         let mut cx = decode::Cx {
             file,
             diags: &mut diagnostics,
@@ -102,7 +108,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
                 .filter_map(|doc| <raw::Manifest as decode::Decode>::decode(doc, &mut cx)),
         );
     }
-    if sources.is_empty() && diagnostics.is_empty() {
+    if manifests.is_empty() && diagnostics.is_empty() {
         diagnostics.push(
             Diagnostic::error(
                 Code::NoManifests,
@@ -122,6 +128,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         config,
         diagnostics,
         sources,
+        manifests,
     }
 }
 

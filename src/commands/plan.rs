@@ -1,0 +1,168 @@
+//! `hrform plan`: load the manifests, read the live systems, show the plan.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use crate::cli::{OutputFormat, PlanArgs};
+use crate::diag;
+use crate::exit::ExitStatus;
+use crate::manifest::{self, Config};
+use crate::plan::{self, PlanError, PlanOptions, render};
+use crate::providers::Endpoint;
+
+pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
+    let skip: Vec<_> = args.sandbox.iter().cloned().collect();
+    let loaded = manifest::load(&args.config.dir, &skip);
+    let mut stderr = anstream::stderr();
+    let color = super::stderr_color();
+    write!(stderr, "{}", diag::render_all(&loaded.diagnostics, &loaded.sources, color))?;
+    let Some(config) = &loaded.config else {
+        let (errors, _) = diag::summary(&loaded.diagnostics);
+        writeln!(stderr, "error: the manifests have {}; nothing was read or planned", diag::count(errors, "error"))?;
+        return Ok(ExitStatus::Error);
+    };
+    for target in &args.target {
+        check_target(config, target)?;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let options = PlanOptions {
+        targets: args.target.clone(),
+    };
+    let result = runtime.block_on(async {
+        let (sandbox, endpoints) = match &args.sandbox {
+            Some(seed) => {
+                let (sandbox, endpoints) = super::start_sandbox(seed, config).await?;
+                (Some(sandbox), endpoints)
+            }
+            None => (None, BTreeMap::new()),
+        };
+        let result = plan::make_plan(config, &loaded.sources, &loaded.manifests, endpoints, &options).await;
+        if let Some(sandbox) = sandbox {
+            sandbox.stop().await;
+        }
+        anyhow::Ok(result)
+    })?;
+    let plan = match result {
+        Ok((plan, warnings)) => {
+            write!(stderr, "{}", diag::render_all(&warnings, &loaded.sources, color))?;
+            plan
+        }
+        Err(PlanError::Resolution(diags)) => {
+            write!(stderr, "{}", diag::render_all(&diags, &loaded.sources, color))?;
+            let (errors, _) = diag::summary(&diags);
+            writeln!(
+                stderr,
+                "error: {} between the manifests and the live systems; no plan was made",
+                diag::count(errors, "mismatch")
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+        Err(PlanError::Provider(e)) => return Err(e.into()),
+    };
+
+    if let Some(path) = &args.out {
+        write_plan_file(path, &plan)?;
+    }
+    let mut stdout = anstream::stdout();
+    match args.output {
+        OutputFormat::Text => write!(stdout, "{}", render::text(&plan, stdout_color()))?,
+        OutputFormat::Json => write!(stdout, "{}", render::json(&plan))?,
+        OutputFormat::Markdown => write!(stdout, "{}", render::markdown(&plan))?,
+    }
+    stdout.flush()?;
+    Ok(if args.detailed_exitcode && !plan.is_empty() {
+        ExitStatus::Changes
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// A `--target` must name something declared, or it silently selects nothing.
+fn check_target(config: &Config, target: &str) -> Result<()> {
+    if let Some(p) = target.strip_prefix("provider=") {
+        anyhow::ensure!(
+            config.providers.contains_key(p),
+            "--target {target}: no provider `{p}` is declared{}",
+            hint(p, config.providers.keys().map(String::as_str))
+        );
+    } else if let Some(p) = target.strip_prefix("policy=") {
+        let policies: Vec<&str> = config
+            .users
+            .iter()
+            .flat_map(|u| u.time_off.iter().map(|t| t.policy.as_str()))
+            .collect();
+        anyhow::ensure!(
+            policies.contains(&p),
+            "--target {target}: no declared user is on a policy `{p}`{}",
+            hint(p, policies.iter().copied())
+        );
+    } else {
+        anyhow::ensure!(
+            config.users.iter().any(|u| u.email.key() == target.to_lowercase()),
+            "--target {target}: no declared user has this email (use an email, provider=NAME or policy=NAME){}",
+            hint(target, config.users.iter().map(|u| u.email.as_written()))
+        );
+    }
+    Ok(())
+}
+
+fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    diag::did_you_mean(name, candidates).map_or_else(String::new, |h| format!("; {h}"))
+}
+
+/// Save the JSON plan; it holds no key (the plan model has none).
+fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::write(path, render::json(plan)).with_context(|| format!("cannot write the plan to {}", path.display()))
+}
+
+fn stdout_color() -> bool {
+    use std::io::IsTerminal as _;
+    match anstream::ColorChoice::global() {
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
+        anstream::ColorChoice::Never => false,
+        anstream::ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// Endpoints for `--sandbox`, for use by plan/apply/export.
+pub(crate) fn sandbox_endpoints(
+    config: &Config,
+    base_url: &str,
+    clockify_key: Option<&str>,
+    connecteam_key: Option<&str>,
+) -> Result<BTreeMap<String, Endpoint>> {
+    let mut endpoints = BTreeMap::new();
+    for (name, provider) in &config.providers {
+        let (base, key) = match provider.kind {
+            manifest::checked::ProviderKind::Clockify { .. } => (format!("{base_url}/api"), clockify_key),
+            manifest::checked::ProviderKind::Connecteam { .. } => (base_url.to_owned(), connecteam_key),
+        };
+        let key = key.with_context(|| {
+            format!(
+                "provider `{name}` is {}, but the sandbox seed has no {} section",
+                provider.kind.type_name(),
+                provider.kind.type_name()
+            )
+        })?;
+        endpoints.insert(
+            name.clone(),
+            Endpoint {
+                base_url: url::Url::parse(&base)?,
+                key: secrecy::SecretString::from(key.to_owned()),
+            },
+        );
+    }
+    Ok(endpoints)
+}

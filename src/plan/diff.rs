@@ -1,0 +1,329 @@
+//! The diff engine: declared users of one provider against its live state,
+//! giving the changes that make the live state match, each with the live
+//! value it was computed against. Pure: no I/O, so it can be tested on
+//! generated states.
+//!
+//! Also resolves names against the live state (people by email, policies by
+//! name and type) and reports what cannot be resolved, pointing at the
+//! manifest.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diag::{Code, Diagnostic, did_you_mean};
+use crate::manifest::checked::{self, Status};
+use crate::model::{Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PersonRef, PolicyRef, Role};
+
+/// Balances closer than this are equal (they are floats on the wire).
+pub const BALANCE_EPSILON: f64 = 1e-6;
+
+/// What the diff needs to know about the provider beyond its live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    Clockify,
+    Connecteam,
+}
+
+/// The outcome of diffing one provider.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ProviderDiff {
+    pub changes: Vec<Change>,
+    /// People in the system but in no manifest (all of them, whatever
+    /// `unmanaged_users` says; the caller decides what to do).
+    pub unmanaged: Vec<LivePerson>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Diff the declared `users` of `provider` against `live`.
+///
+/// `has_expiration`: Clockify policies (by name) whose `has_expiration` is
+/// declared; an assignment to any other Clockify policy is refused.
+/// `deactivate_unmanaged`: plan the deactivation of active unmanaged people
+/// (never the key owner, a protected user, or a Connecteam owner/manager).
+pub fn diff_provider(
+    provider: &str,
+    vendor: Vendor,
+    users: &[&checked::User],
+    live: &LiveState,
+    has_expiration: &BTreeMap<String, bool>,
+    deactivate_unmanaged: bool,
+    protected: &[checked::Email],
+) -> ProviderDiff {
+    let mut out = ProviderDiff::default();
+    let by_email: HashMap<String, &LivePerson> = live.people.iter().map(|p| (p.email.to_lowercase(), p)).collect();
+    let policies_by_id: HashMap<&str, &LivePolicy> = live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
+    // person -> policy -> balance (None: assigned, no balance row)
+    let mut holdings: HashMap<&str, HashMap<&str, Option<f64>>> = HashMap::new();
+    for h in &live.holdings {
+        holdings.entry(h.person.as_str()).or_default().insert(h.policy.as_str(), h.balance);
+    }
+    let mut managed: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut push = |out: &mut ProviderDiff, person: &LivePerson, kind: ChangeKind| {
+        out.changes.push(Change {
+            id: 0,
+            provider: provider.to_owned(),
+            person: PersonRef {
+                id: person.id.clone(),
+                email: person.email.clone(),
+            },
+            kind,
+        });
+    };
+
+    for user in users {
+        let Some(person) = by_email.get(user.email.key()).copied() else {
+            let emails = live.people.iter().map(|p| p.email.as_str());
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::UserNotFound,
+                    format!("user `{}` does not exist in provider `{provider}`", user.email),
+                )
+                .at(user.loc, "not found")
+                .help_opt(did_you_mean(user.email.key(), emails)),
+            );
+            continue;
+        };
+        managed.insert(person.id.as_str());
+
+        if let Some(want) = user.status
+            && person.status.as_declared() != Some(want)
+        {
+            status_change(&mut out, provider, vendor, user, person, want, &mut push);
+        }
+
+        let held = holdings.get(person.id.as_str());
+        for entry in &user.time_off {
+            let Some(policy) = resolve_policy(&mut out, provider, vendor, entry, live) else {
+                continue;
+            };
+            if let Some(unit) = entry.unit
+                && unit != policy.unit
+            {
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        Code::UnitMismatch,
+                        format!(
+                            "policy `{}` counts in {}, but the manifest says {}",
+                            policy.name, policy.unit, unit
+                        ),
+                    )
+                    .at(entry.loc, format!("the policy's unit is {}", policy.unit))
+                    .help(format!("write `unit: {}` and the balance in {}", policy.unit, policy.unit)),
+                );
+                continue;
+            }
+            let assigned = policy.everyone || held.is_some_and(|h| h.contains_key(policy.id.as_str()));
+            let current = held.and_then(|h| h.get(policy.id.as_str())).copied().flatten();
+            let policy_ref = policy_ref(policy);
+            if !assigned {
+                if vendor == Vendor::Clockify && !has_expiration.contains_key(&policy.name) {
+                    out.diagnostics.push(
+                        Diagnostic::error(
+                            Code::HasExpirationRequired,
+                            format!(
+                                "assigning {} to Clockify policy `{}` needs its `has_expiration` declared",
+                                user.email, policy.name
+                            ),
+                        )
+                        .at(entry.loc, "an assignment change")
+                        .help(format!(
+                            "Clockify rewrites a policy's users with a full replace whose `hasExpiration` it never returns; declare it: \
+                             `policies: {{{provider}: {{{}: {{has_expiration: false}}}}}}`",
+                            policy.name
+                        )),
+                    );
+                    continue;
+                }
+                // Connecteam: a person is on at most one policy per type.
+                let replaces = policy.policy_type.as_ref().and_then(|t| {
+                    held.and_then(|h| {
+                        h.keys()
+                            .filter_map(|id| policies_by_id.get(id))
+                            .find(|p| p.policy_type.as_ref().is_some_and(|pt| pt.id == t.id) && p.id != policy.id)
+                            .map(|p| policy_ref(p))
+                    })
+                });
+                let carries_balance = vendor == Vendor::Connecteam;
+                push(
+                    &mut out,
+                    person,
+                    ChangeKind::Assign {
+                        policy: policy_ref.clone(),
+                        replaces,
+                        balance: if carries_balance { entry.balance } else { None },
+                        unit: policy.unit,
+                    },
+                );
+                if carries_balance {
+                    continue;
+                }
+            }
+            if let Some(want) = entry.balance {
+                let from = if assigned { current } else { None };
+                if from.is_none_or(|f| (f - want).abs() > BALANCE_EPSILON) {
+                    push(
+                        &mut out,
+                        person,
+                        ChangeKind::Balance {
+                            policy: policy_ref,
+                            from,
+                            to: want,
+                            unit: policy.unit,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    let mut unmanaged: Vec<&LivePerson> = live.people.iter().filter(|p| !managed.contains(p.id.as_str())).collect();
+    unmanaged.sort_by(|a, b| a.email.to_lowercase().cmp(&b.email.to_lowercase()));
+    for person in unmanaged {
+        out.unmanaged.push(person.clone());
+        let protected = protected.iter().any(|e| e.key() == person.email.to_lowercase());
+        let archivable = vendor == Vendor::Clockify || person.role == Role::User;
+        if deactivate_unmanaged && person.status == LiveStatus::Active && !person.key_owner && !protected && archivable {
+            push(
+                &mut out,
+                person,
+                ChangeKind::Status {
+                    from: person.status,
+                    to: Status::Inactive,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// A status change, or the diagnostic that says why it cannot be made.
+fn status_change(
+    out: &mut ProviderDiff,
+    provider: &str,
+    vendor: Vendor,
+    user: &checked::User,
+    person: &LivePerson,
+    want: Status,
+    push: &mut impl FnMut(&mut ProviderDiff, &LivePerson, ChangeKind),
+) {
+    if matches!(person.status, LiveStatus::Pending | LiveStatus::Declined) {
+        out.diagnostics.push(
+            Diagnostic::error(
+                Code::UserPending,
+                format!(
+                    "`{}` has not joined provider `{provider}` (invitation {}), so hrform cannot make them {want}",
+                    user.email, person.status
+                ),
+            )
+            .at(user.loc, format!("{} in {provider}", person.status))
+            .help("the person must accept the invitation first; until then, leave `status` out"),
+        );
+        return;
+    }
+    if want == Status::Inactive && person.key_owner {
+        out.diagnostics.push(
+            Diagnostic::error(
+                Code::KeyOwnerInactive,
+                format!("`{}` owns the API key hrform uses and cannot be deactivated", user.email),
+            )
+            .at(user.loc, "the API key's owner")
+            .help("use another person's API key, or leave this person active"),
+        );
+        return;
+    }
+    if want == Status::Inactive && vendor == Vendor::Connecteam && person.role != Role::User {
+        let role = if person.role == Role::Owner { "owner" } else { "manager" };
+        out.diagnostics.push(
+            Diagnostic::error(
+                Code::CannotArchiveManager,
+                format!("`{}` is a Connecteam {role}; the API cannot archive owners or managers", user.email),
+            )
+            .at(user.loc, format!("a {role}"))
+            .help("demote them to user in Connecteam first, or archive them there"),
+        );
+        return;
+    }
+    push(
+        out,
+        person,
+        ChangeKind::Status {
+            from: person.status,
+            to: want,
+        },
+    );
+}
+
+/// Find the live policy an entry names, or report why not.
+fn resolve_policy<'l>(
+    out: &mut ProviderDiff,
+    provider: &str,
+    vendor: Vendor,
+    entry: &checked::TimeOff,
+    live: &'l LiveState,
+) -> Option<&'l LivePolicy> {
+    let usable = || live.policies.iter().filter(|p| !p.archived);
+    let named: Vec<&LivePolicy> = usable().filter(|p| p.name == entry.policy).collect();
+    let matching: Vec<&LivePolicy> = match &entry.policy_type {
+        Some(t) => named
+            .iter()
+            .copied()
+            .filter(|p| p.policy_type.as_ref().is_some_and(|pt| &pt.name == t))
+            .collect(),
+        None => named.clone(),
+    };
+    match matching.as_slice() {
+        [one] => Some(one),
+        [] => {
+            let (what, suggestion) = match (&entry.policy_type, named.is_empty()) {
+                (Some(t), false) => (
+                    format!("policy `{}` has no policy type `{t}` in provider `{provider}`", entry.policy),
+                    did_you_mean(t, named.iter().filter_map(|p| p.policy_type.as_ref().map(|t| t.name.as_str()))),
+                ),
+                _ => (
+                    format!("policy `{}` does not exist in provider `{provider}`", entry.policy),
+                    did_you_mean(&entry.policy, usable().map(|p| p.name.as_str())),
+                ),
+            };
+            out.diagnostics.push(
+                Diagnostic::error(Code::UnknownPolicy, what)
+                    .at(entry.loc, "no such policy")
+                    .help_opt(suggestion.or_else(|| {
+                        let mut names: Vec<&str> = usable().map(|p| p.name.as_str()).collect();
+                        names.sort_unstable();
+                        names.dedup();
+                        Some(format!("the policies are: {}", names.join(", ")))
+                    })),
+            );
+            None
+        }
+        many => {
+            debug_assert_eq!(vendor, Vendor::Connecteam);
+            let mut types: Vec<&str> = many
+                .iter()
+                .filter_map(|p| p.policy_type.as_ref().map(|t| t.name.as_str()))
+                .collect();
+            types.sort_unstable();
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::AmbiguousPolicy,
+                    format!(
+                        "policy `{}` exists under several policy types in provider `{provider}`: {}",
+                        entry.policy,
+                        types.join(", ")
+                    ),
+                )
+                .at(entry.loc, "which one?")
+                .help(format!("add `policy_type: {}` (or another of them) to the entry", types[0])),
+            );
+            None
+        }
+    }
+}
+
+fn policy_ref(p: &LivePolicy) -> PolicyRef {
+    PolicyRef {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        policy_type_id: p.policy_type.as_ref().map(|t| t.id.clone()),
+        policy_type: p.policy_type.as_ref().map(|t| t.name.clone()),
+    }
+}

@@ -1,0 +1,343 @@
+//! The plan: what apply would do, as one model rendered three ways.
+//!
+//! Owns reading every provider (in parallel), diffing each against the
+//! manifests (`diff`), turning changes into calls (through the provider
+//! modules, the only ones that know the wire), the safety rules, `--target`
+//! filtering, and the versioned plan document saved by `--out`.
+//! Rendering lives in `render`.
+
+pub mod diff;
+pub mod render;
+pub mod safety;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::diag::{Diagnostic, Sources};
+use crate::manifest::Config;
+use crate::manifest::checked::{ProviderKind, UnmanagedUsersSetting};
+use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
+use crate::providers::{Endpoint, ProviderClient, ProviderError};
+use diff::Vendor;
+pub use safety::SafetyCheck;
+
+/// The version of the plan's JSON format; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A plan: the changes apply would make and the exact calls that make them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "hrform plan")]
+pub struct Plan {
+    /// The version of this document's format.
+    pub format_version: u32,
+    /// The hrform version that made the plan; apply refuses a plan made by another.
+    pub hrform_version: String,
+    /// SHA-256 of the manifests the plan was made from (paths and contents).
+    pub manifests_hash: String,
+    /// The providers read, in name order.
+    pub providers: Vec<ProviderSummary>,
+    /// Every change, grouped by provider in the order apply makes them.
+    pub changes: Vec<Change>,
+    /// The API calls that realise the changes, in order.
+    pub calls: Vec<Call>,
+    /// People in a provider but in no manifest (with `unmanaged_users: report | deactivate`).
+    pub unmanaged: Vec<Unmanaged>,
+    /// Every safety rule that applies, with its numbers, over the whole plan.
+    pub safety: Vec<SafetyCheck>,
+    /// The `--target` selectors the plan was limited to (empty: everything).
+    pub targets: Vec<String>,
+    pub summary: Summary,
+}
+
+/// One provider as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProviderSummary {
+    pub name: String,
+    /// `clockify` or `connecteam`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many read calls the plan made to it.
+    pub read_calls: usize,
+}
+
+/// A person in a provider but in no manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Unmanaged {
+    pub provider: String,
+    pub id: String,
+    pub email: String,
+    pub status: LiveStatus,
+    /// Whether the plan deactivates them (`unmanaged_users: deactivate`).
+    pub deactivate: bool,
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// People with at least one change.
+    pub people: usize,
+    pub changes: usize,
+    pub calls: usize,
+    /// Calls by HTTP method.
+    pub calls_by_method: BTreeMap<String, usize>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Whether a safety rule blocks this plan (apply needs `--force`).
+    pub fn blocked(&self) -> bool {
+        self.safety.iter().any(|s| s.blocked)
+    }
+}
+
+/// Why planning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The manifests do not resolve against the live systems.
+    #[error("the manifests do not match the live systems ({} errors)", .0.iter().filter(|d| d.is_error()).count())]
+    Resolution(Vec<Diagnostic>),
+}
+
+/// Options of one planning run.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--target` selectors: an email, `provider=NAME` or `policy=NAME`.
+    pub targets: Vec<String>,
+}
+
+/// Read every provider, diff, and build the plan.
+///
+/// `endpoints`: where each provider is (by provider name).
+pub async fn make_plan(
+    config: &Config,
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+    endpoints: BTreeMap<String, Endpoint>,
+    options: &PlanOptions,
+) -> Result<(Plan, Vec<Diagnostic>), PlanError> {
+    let settings = &config.settings;
+    let mut reads = tokio::task::JoinSet::new();
+    let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
+    for (name, provider) in &config.providers {
+        let endpoint = match endpoints.get(name) {
+            Some(e) => e.clone(),
+            None => Endpoint::from_config(provider)?,
+        };
+        let client = Arc::new(ProviderClient::new(provider, endpoint)?);
+        clients.insert(name.clone(), Arc::clone(&client));
+        let scope = read_scope(config, name);
+        let name = name.clone();
+        reads.spawn(async move { (name, client.read(&scope).await) });
+    }
+    let mut live: BTreeMap<String, LiveState> = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let (name, state) = joined.expect("a provider read panicked");
+        live.insert(name, state?);
+    }
+
+    let mut diagnostics = Vec::new();
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    for (name, provider) in &config.providers {
+        let state = &live[name];
+        let vendor = match provider.kind {
+            ProviderKind::Clockify { .. } => Vendor::Clockify,
+            ProviderKind::Connecteam { .. } => Vendor::Connecteam,
+        };
+        let users: Vec<_> = config.users.iter().filter(|u| &u.provider == name).collect();
+        let has_expiration = has_expiration(config, name);
+        let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
+        let mut d = diff::diff_provider(
+            name,
+            vendor,
+            &users,
+            state,
+            &has_expiration,
+            deactivate,
+            &settings.safety.protected_users,
+        );
+        diagnostics.append(&mut d.diagnostics);
+        order(&mut d.changes);
+        if settings.unmanaged_users != UnmanagedUsersSetting::Ignore {
+            unmanaged.extend(d.unmanaged.iter().map(|p| Unmanaged {
+                provider: name.clone(),
+                id: p.id.clone(),
+                email: p.email.clone(),
+                status: p.status,
+                deactivate: d.changes.iter().any(|c| {
+                    c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })
+                }),
+            }));
+        }
+        changes.extend(d.changes);
+    }
+    crate::diag::sort(&mut diagnostics);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(PlanError::Resolution(diagnostics));
+    }
+    for (i, change) in changes.iter_mut().enumerate() {
+        change.id = i;
+    }
+    // Safety is judged on the whole plan, whatever the targets.
+    let safety = safety::evaluate(&settings.safety, &changes, &live);
+    let changes: Vec<Change> = changes.into_iter().filter(|c| selected(c, &options.targets)).collect();
+
+    let mut calls = Vec::new();
+    for (name, client) in &clients {
+        let mine: Vec<Change> = changes.iter().filter(|c| &c.provider == name).cloned().collect();
+        if !mine.is_empty() {
+            calls.extend(client.calls(&mine, &live[name], &has_expiration(config, name)));
+        }
+    }
+    let providers = config
+        .providers
+        .iter()
+        .map(|(name, p)| ProviderSummary {
+            name: name.clone(),
+            kind: p.kind.type_name().to_owned(),
+            read_calls: live[name].read_calls,
+        })
+        .collect();
+    let summary = summarise(&changes, &calls);
+    let plan = Plan {
+        format_version: FORMAT_VERSION,
+        hrform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        manifests_hash: manifests_hash(sources, manifests),
+        providers,
+        changes,
+        calls,
+        unmanaged,
+        safety,
+        targets: options.targets.clone(),
+        summary,
+    };
+    Ok((plan, diagnostics))
+}
+
+/// What to read from one provider: its declared people and referenced
+/// policies, and everyone when unmanaged people matter or a percentage
+/// safety rule needs the number of active people.
+fn read_scope(config: &Config, provider: &str) -> ReadScope {
+    let users: Vec<_> = config.users.iter().filter(|u| u.provider == provider).collect();
+    let mut policies: Vec<(String, Option<String>)> = users
+        .iter()
+        .flat_map(|u| u.time_off.iter().map(|t| (t.policy.clone(), t.policy_type.clone())))
+        .collect();
+    policies.sort();
+    policies.dedup();
+    ReadScope {
+        emails: users.iter().map(|u| u.email.key().to_owned()).collect(),
+        policies,
+        all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
+            || config.settings.safety.max_deactivation_percent.is_some(),
+    }
+}
+
+/// Clockify policy name → declared `has_expiration`, for one provider.
+fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String, bool> {
+    config
+        .policies
+        .iter()
+        .filter(|((p, _), _)| p == provider)
+        .filter_map(|((_, policy), s)| s.has_expiration.map(|h| (policy.clone(), h)))
+        .collect()
+}
+
+/// The design's order within a provider: activate, assign, set balances,
+/// (requests), deactivate; then by person and policy.
+fn order(changes: &mut [Change]) {
+    fn rank(kind: &ChangeKind) -> u8 {
+        match kind {
+            ChangeKind::Status { to, .. } if *to == crate::model::Status::Active => 0,
+            ChangeKind::Assign { .. } => 1,
+            ChangeKind::Balance { .. } => 2,
+            ChangeKind::Status { .. } => 4,
+        }
+    }
+    fn policy(kind: &ChangeKind) -> &str {
+        match kind {
+            ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => &policy.name,
+            ChangeKind::Status { .. } => "",
+        }
+    }
+    changes.sort_by(|a, b| {
+        rank(&a.kind)
+            .cmp(&rank(&b.kind))
+            .then_with(|| a.person.email.to_lowercase().cmp(&b.person.email.to_lowercase()))
+            .then_with(|| policy(&a.kind).cmp(policy(&b.kind)))
+    });
+}
+
+/// Whether `change` is selected by the `--target` selectors (none: all).
+pub fn selected(change: &Change, targets: &[String]) -> bool {
+    targets.is_empty()
+        || targets.iter().any(|t| {
+            if let Some(p) = t.strip_prefix("provider=") {
+                change.provider == p
+            } else if let Some(p) = t.strip_prefix("policy=") {
+                match &change.kind {
+                    ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => policy.name == p,
+                    ChangeKind::Status { .. } => false,
+                }
+            } else {
+                change.person.email.eq_ignore_ascii_case(t)
+            }
+        })
+}
+
+fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
+    let mut people: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.provider.as_str(), c.person.id.as_str()))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let mut calls_by_method = BTreeMap::new();
+    for call in calls {
+        *calls_by_method.entry(call.method.to_string()).or_insert(0) += 1;
+    }
+    Summary {
+        people: people.len(),
+        changes: changes.len(),
+        calls: calls.len(),
+        calls_by_method,
+    }
+}
+
+/// SHA-256 over the manifests' paths and contents, in load order.
+pub fn manifests_hash(sources: &Sources, manifests: &[(std::path::PathBuf, crate::diag::FileId)]) -> String {
+    let mut hasher = Sha256::new();
+    for (path, id) in manifests {
+        // Paths relative to the configuration directory, with `/`, so the
+        // hash does not depend on where hrform runs from.
+        let path = path.to_string_lossy().replace('\\', "/");
+        hasher.update((path.len() as u64).to_le_bytes());
+        hasher.update(path.as_bytes());
+        let text = sources.text(*id);
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    format!("sha256:{hex}")
+}
+
+/// The plan's JSON Schema (draft-07).
+pub fn schema() -> schemars::Schema {
+    schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Plan>()
+}

@@ -1,0 +1,327 @@
+//! Rendering a plan: text for terminals (grouped by person, coloured when
+//! the terminal allows), Markdown for a pull-request comment, and the
+//! versioned JSON document. The renderers see only the plan model.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{Plan, SafetyCheck};
+use crate::model::{Call, Change, ChangeKind, PolicyRef};
+
+/// GitHub refuses comments over 65,536 characters; stay clear of it.
+pub const MARKDOWN_LIMIT: usize = 65_000;
+
+const ADD: Style = AnsiColor::Green.on_default();
+const CHANGE: Style = AnsiColor::Yellow.on_default();
+const REMOVE: Style = AnsiColor::Red.on_default();
+const BOLD: Style = Style::new().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// One change in words: what, from, to, and how it reads (add/change/remove).
+struct Line {
+    what: String,
+    from: String,
+    to: String,
+    style: Style,
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+fn policy_name(p: &PolicyRef) -> String {
+    match &p.policy_type {
+        Some(t) if t != &p.name => format!("{} ({t})", p.name),
+        _ => p.name.clone(),
+    }
+}
+
+fn describe(change: &Change) -> Line {
+    match &change.kind {
+        ChangeKind::Status { from, to } => Line {
+            what: "status".into(),
+            from: from.to_string(),
+            to: to.to_string(),
+            style: if to.as_str() == "inactive" { REMOVE } else { ADD },
+        },
+        ChangeKind::Assign {
+            policy,
+            replaces,
+            balance,
+            unit,
+        } => Line {
+            what: policy_name(policy),
+            from: replaces.as_ref().map_or_else(|| "not assigned".to_owned(), |r| format!("on {}", r.name)),
+            to: match balance {
+                Some(b) => format!("assigned, {} {unit}", number(*b)),
+                None => "assigned".to_owned(),
+            },
+            style: ADD,
+        },
+        ChangeKind::Balance { policy, from, to, unit } => Line {
+            what: policy_name(policy),
+            from: from.map_or_else(|| "no balance".to_owned(), number),
+            to: format!("{} {unit}", number(*to)),
+            style: CHANGE,
+        },
+    }
+}
+
+/// Changes grouped by provider, then person, in plan order.
+fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
+    let mut groups: Vec<(&str, &str, Vec<&Change>)> = Vec::new();
+    let mut sorted: Vec<&Change> = plan.changes.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.provider.as_str(), a.person.email.to_lowercase(), a.id).cmp(&(
+            b.provider.as_str(),
+            b.person.email.to_lowercase(),
+            b.id,
+        ))
+    });
+    for change in sorted {
+        match groups.last_mut() {
+            Some((p, e, list)) if *p == change.provider && e.eq_ignore_ascii_case(&change.person.email) => {
+                list.push(change);
+            }
+            _ => groups.push((&change.provider, &change.person.email, vec![change])),
+        }
+    }
+    groups
+}
+
+/// The closing line, e.g. `Plan: 3 people change, 5 changes, 4 API calls (PUT 3, PATCH 1)`.
+pub fn summary_line(plan: &Plan) -> String {
+    if plan.is_empty() {
+        return "No changes.".to_owned();
+    }
+    let s = &plan.summary;
+    let methods: Vec<String> = s.calls_by_method.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    format!(
+        "Plan: {} {} change, {}, {} ({})",
+        s.people,
+        if s.people == 1 { "person" } else { "people" },
+        crate::diag::count(s.changes, "change"),
+        crate::diag::count(s.calls, "API call"),
+        methods.join(", ")
+    )
+}
+
+fn body_preview(call: &Call, max: usize) -> String {
+    let Some(body) = &call.body else {
+        return String::new();
+    };
+    let text = body.to_string();
+    if text.chars().count() <= max {
+        text
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}… ({} characters)", text.len())
+    }
+}
+
+fn paint(style: Style, text: &str, color: bool) -> String {
+    if color {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The text rendering, for terminals and logs.
+pub fn text(plan: &Plan, color: bool) -> String {
+    let mut out = String::new();
+    let groups = by_person(plan);
+    let mut provider = "";
+    for (p, email, changes) in &groups {
+        if *p != provider {
+            provider = p;
+            let kind = plan.providers.iter().find(|s| s.name == *p).map_or("", |s| s.kind.as_str());
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}", paint(BOLD, &format!("{p} ({kind})"), color));
+        }
+        let _ = writeln!(out, "  {}", paint(BOLD, email, color));
+        let lines: Vec<Line> = changes.iter().map(|c| describe(c)).collect();
+        let width = lines.iter().map(|l| l.what.chars().count()).max().unwrap_or(0);
+        for l in lines {
+            let _ = writeln!(
+                out,
+                "    {:width$}  {} → {}",
+                l.what,
+                l.from,
+                paint(l.style, &l.to, color),
+            );
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(BOLD, "Unmanaged people (in a system, in no manifest)", color));
+        for u in &plan.unmanaged {
+            let action = if u.deactivate { paint(REMOVE, "deactivate", color) } else { "reported".to_owned() };
+            let _ = writeln!(out, "  {}  {}  {}  {action}", u.provider, u.email, u.status);
+        }
+    }
+    if !plan.calls.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(BOLD, "API calls, in order", color));
+        for (i, call) in plan.calls.iter().enumerate() {
+            let preview = body_preview(call, 100);
+            let _ = writeln!(
+                out,
+                "  {:>3}. {}  {:<6} {}{}",
+                i + 1,
+                call.provider,
+                call.method.to_string(),
+                call.path,
+                if preview.is_empty() { String::new() } else { format!("  {}", paint(DIM, &preview, color)) },
+            );
+        }
+    }
+    if !plan.safety.is_empty() {
+        let _ = writeln!(out, "\n{}", paint(BOLD, "Safety", color));
+        for check in &plan.safety {
+            let _ = writeln!(out, "  {}", safety_line(check, color));
+        }
+    }
+    if !plan.targets.is_empty() {
+        let _ = writeln!(out, "\nLimited to --target {}", plan.targets.join(", "));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", paint(BOLD, &summary_line(plan), color));
+    out
+}
+
+fn safety_line(check: &SafetyCheck, color: bool) -> String {
+    let mark = if check.blocked { paint(REMOVE, "BLOCKED", color) } else { paint(ADD, "ok", color) };
+    format!("{mark}  {}: {}", check.rule, check.message)
+}
+
+/// The Markdown rendering, for a pull-request comment: the summary table
+/// first, then each person's changes folded, and a note instead of anything
+/// past [`MARKDOWN_LIMIT`] characters.
+pub fn markdown(plan: &Plan) -> String {
+    let mut head = String::new();
+    let _ = writeln!(head, "### hrform plan\n\n**{}**\n", summary_line(plan));
+    if plan.blocked() {
+        let _ = writeln!(head, "> [!WARNING]\n> A safety rule blocks this plan; apply refuses without `--force`:");
+        for c in plan.safety.iter().filter(|c| c.blocked) {
+            let _ = writeln!(head, "> - `{}`: {}", c.rule, escape(&c.message));
+        }
+        head.push('\n');
+    }
+    let _ = writeln!(head, "| provider | type | people | changes | API calls | reads |\n|---|---|---:|---:|---:|---:|");
+    for p in &plan.providers {
+        let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.provider == p.name).collect();
+        let mut people: Vec<&str> = changes.iter().map(|c| c.person.id.as_str()).collect();
+        people.sort_unstable();
+        people.dedup();
+        let calls = plan.calls.iter().filter(|c| c.provider == p.name).count();
+        let _ = writeln!(
+            head,
+            "| {} | {} | {} | {} | {} | {} |",
+            escape(&p.name),
+            p.kind,
+            people.len(),
+            changes.len(),
+            calls,
+            p.read_calls
+        );
+    }
+    if !plan.targets.is_empty() {
+        let _ = writeln!(head, "\nLimited to `--target {}`.", plan.targets.join("`, `--target "));
+    }
+
+    let mut sections = Vec::new();
+    for (provider, email, changes) in by_person(plan) {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "<details><summary><code>{}</code> {} ({})</summary>\n\n| what | now | planned |\n|---|---|---|",
+            escape(provider),
+            escape(email),
+            crate::diag::count(changes.len(), "change")
+        );
+        for c in changes {
+            let l = describe(c);
+            let _ = writeln!(s, "| {} | {} | {} |", escape(&l.what), escape(&l.from), escape(&l.to));
+        }
+        s.push_str("\n</details>\n");
+        sections.push(s);
+    }
+    if !plan.unmanaged.is_empty() {
+        let mut s = format!(
+            "<details><summary>Unmanaged people ({})</summary>\n\n| provider | email | status | action |\n|---|---|---|---|\n",
+            plan.unmanaged.len()
+        );
+        for u in &plan.unmanaged {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                escape(&u.provider),
+                escape(&u.email),
+                u.status,
+                if u.deactivate { "deactivate" } else { "reported" }
+            );
+        }
+        s.push_str("\n</details>\n");
+        sections.push(s);
+    }
+    if !plan.calls.is_empty() {
+        let mut s = format!("<details><summary>API calls ({})</summary>\n\n```\n", plan.calls.len());
+        for call in &plan.calls {
+            let preview = body_preview(call, 200);
+            let _ = writeln!(s, "{} {} {}{}", call.provider, call.method, call.path, if preview.is_empty() { String::new() } else { format!(" {preview}") });
+        }
+        s.push_str("```\n\n</details>\n");
+        sections.push(s);
+    }
+    if !plan.safety.is_empty() {
+        let mut s = String::from("<details><summary>Safety rules</summary>\n\n");
+        for c in &plan.safety {
+            let _ = writeln!(s, "- {} `{}`: {}", if c.blocked { "**blocked**" } else { "ok" }, c.rule, escape(&c.message));
+        }
+        s.push_str("\n</details>\n");
+        sections.push(s);
+    }
+
+    let mut out = head;
+    out.push('\n');
+    let total = sections.len();
+    for (i, section) in sections.into_iter().enumerate() {
+        let note_room = 200;
+        if out.len() + section.len() + note_room > MARKDOWN_LIMIT {
+            let _ = writeln!(
+                out,
+                "\n_{} more section(s) not shown: the comment would pass {MARKDOWN_LIMIT} characters. \
+                 Run `hrform plan` or read the JSON plan for everything._",
+                total - i
+            );
+            break;
+        }
+        out.push_str(&section);
+        out.push('\n');
+    }
+    out
+}
+
+/// Escape what Markdown tables and HTML would misread.
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+}
+
+/// The versioned JSON document (also what `--out` saves).
+pub fn json(plan: &Plan) -> String {
+    let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
+    s.push('\n');
+    s
+}

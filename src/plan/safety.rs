@@ -1,0 +1,136 @@
+//! The safety rules of `settings.safety`, evaluated over a whole plan:
+//! which rule would block apply, with the numbers.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::checked::Safety;
+use crate::model::{Change, ChangeKind, LiveState, LiveStatus, Status};
+
+/// One safety rule and how the plan measures against it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SafetyCheck {
+    /// The setting, e.g. `max_deactivations`.
+    pub rule: String,
+    /// Where it applies (a provider, a person and policy), if not everywhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The configured limit.
+    pub limit: f64,
+    /// What the plan would do.
+    pub actual: f64,
+    /// Whether apply refuses without `--force`.
+    pub blocked: bool,
+    /// In words, with the override.
+    pub message: String,
+}
+
+/// Evaluate every configured rule over `changes` (the whole plan, before
+/// `--target`), with `live` for the number of active people.
+pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, LiveState>) -> Vec<SafetyCheck> {
+    let mut checks = Vec::new();
+    let deactivations: Vec<&Change> = changes
+        .iter()
+        .filter(|c| matches!(c.kind, ChangeKind::Status { to: Status::Inactive, .. }))
+        .collect();
+    if let Some(limit) = safety.max_deactivations {
+        let actual = deactivations.len();
+        let blocked = actual > limit as usize;
+        checks.push(SafetyCheck {
+            rule: "max_deactivations".into(),
+            scope: None,
+            limit: f64::from(limit),
+            actual: actual as f64,
+            blocked,
+            message: if blocked {
+                format!("{actual} deactivations exceed the limit of {limit}; apply refuses without --force")
+            } else {
+                format!("{actual} deactivations, limit {limit}")
+            },
+        });
+    }
+    if let Some(limit) = safety.max_deactivation_percent {
+        for (provider, state) in live {
+            let active = state.people.iter().filter(|p| p.status == LiveStatus::Active).count();
+            let count = deactivations.iter().filter(|c| &c.provider == provider).count();
+            let percent = if active == 0 { 0.0 } else { count as f64 * 100.0 / active as f64 };
+            let blocked = percent > limit;
+            checks.push(SafetyCheck {
+                rule: "max_deactivation_percent".into(),
+                scope: Some(provider.clone()),
+                limit,
+                actual: round2(percent),
+                blocked,
+                message: if blocked {
+                    format!(
+                        "{count} of {active} active people in `{provider}` ({:.1}%) exceed the limit of {limit}%; apply refuses without --force",
+                        percent
+                    )
+                } else {
+                    format!("{count} of {active} active people in `{provider}` ({percent:.1}%), limit {limit}%")
+                },
+            });
+        }
+    }
+    if let Some(limit) = safety.max_balance_change {
+        let mut worst: Option<(&Change, f64)> = None;
+        for change in changes {
+            if let ChangeKind::Balance { from: Some(from), to, policy, unit } = &change.kind {
+                let delta = (to - from).abs();
+                if delta > limit {
+                    checks.push(SafetyCheck {
+                        rule: "max_balance_change".into(),
+                        scope: Some(format!("{} {}", change.person.email, policy.name)),
+                        limit,
+                        actual: round2(delta),
+                        blocked: true,
+                        message: format!(
+                            "{} {}: {from} → {to} {unit} changes by {} (limit {limit}); apply refuses without --force",
+                            change.person.email,
+                            policy.name,
+                            round2(delta)
+                        ),
+                    });
+                }
+                if worst.is_none_or(|(_, w)| delta > w) {
+                    worst = Some((change, delta));
+                }
+            }
+        }
+        if !checks.iter().any(|c| c.rule == "max_balance_change") {
+            let actual = worst.map_or(0.0, |(_, d)| round2(d));
+            checks.push(SafetyCheck {
+                rule: "max_balance_change".into(),
+                scope: None,
+                limit,
+                actual,
+                blocked: false,
+                message: format!("largest balance change {actual}, limit {limit}"),
+            });
+        }
+    }
+    let protected: Vec<&&Change> = deactivations
+        .iter()
+        .filter(|c| safety.protected_users.iter().any(|p| p.key() == c.person.email.to_lowercase()))
+        .collect();
+    if !protected.is_empty() {
+        checks.push(SafetyCheck {
+            rule: "protected_users".into(),
+            scope: None,
+            limit: 0.0,
+            actual: protected.len() as f64,
+            blocked: true,
+            message: format!(
+                "protected users would be deactivated: {}; this is refused even with --force",
+                protected.iter().map(|c| c.person.email.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        });
+    }
+    checks
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
