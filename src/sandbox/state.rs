@@ -462,10 +462,11 @@ pub(crate) fn request_amount(
             TimeUnit::Hours => days * hpd,
         }
     } else {
-        let secs = (r.end_time - r.start_time).get_seconds().max(0);
-        // Seconds in a day fit f64 exactly.
-        #[allow(clippy::cast_precision_loss)]
-        let hours = secs as f64 / 3600.0;
+        let secs_of = |t: Time| {
+            i32::from(t.hour()) * 3600 + i32::from(t.minute()) * 60 + i32::from(t.second())
+        };
+        let secs = (secs_of(r.end_time) - secs_of(r.start_time)).max(0);
+        let hours = f64::from(secs) / 3600.0;
         match unit {
             TimeUnit::Days => hours / hpd,
             TimeUnit::Hours => hours,

@@ -1,0 +1,1 @@
+//! Seed tests are added below.
