@@ -6,5 +6,6 @@
 #![allow(unreachable_pub, dead_code)]
 
 mod common;
+mod sandbox;
 mod schema;
 mod validate;
