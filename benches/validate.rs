@@ -93,9 +93,21 @@ settings:
         let mut text = String::from("users:\n");
         for i in 0..per_file {
             let n = f * per_file + i;
-            let provider = if n.is_multiple_of(3) { "field" } else { "office" };
-            let profile = if n.is_multiple_of(5) { "part-time" } else { "full-time" };
-            let status = if n.is_multiple_of(50) { "inactive" } else { "active" };
+            let provider = if n.is_multiple_of(3) {
+                "field"
+            } else {
+                "office"
+            };
+            let profile = if n.is_multiple_of(5) {
+                "part-time"
+            } else {
+                "full-time"
+            };
+            let status = if n.is_multiple_of(50) {
+                "inactive"
+            } else {
+                "active"
+            };
             writeln!(text, "  - email: person{n}@example.com").unwrap();
             writeln!(text, "    provider: {provider}").unwrap();
             writeln!(text, "    status: {status}").unwrap();

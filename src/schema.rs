@@ -18,10 +18,8 @@ pub fn manifest() -> schemars::Schema {
 pub fn render(kind: SchemaKind) -> anyhow::Result<String> {
     let schema = match kind {
         SchemaKind::Manifest => manifest(),
-        SchemaKind::Plan => anyhow::bail!("the plan schema is not available yet (issue 4)"),
-        SchemaKind::Sandbox => {
-            anyhow::bail!("the sandbox seed schema is not available yet (issue 3)")
-        }
+        SchemaKind::Plan => crate::plan::schema(),
+        SchemaKind::Sandbox => crate::sandbox::seed_schema(),
     };
     Ok(serde_json::to_string_pretty(&schema)?)
 }

@@ -58,7 +58,10 @@ pub(crate) fn stderr_color() -> bool {
 pub(crate) async fn start_sandbox(
     seed: &std::path::Path,
     config: &crate::manifest::Config,
-) -> Result<(crate::sandbox::Sandbox, std::collections::BTreeMap<String, crate::providers::Endpoint>)> {
+) -> Result<(
+    crate::sandbox::Sandbox,
+    std::collections::BTreeMap<String, crate::providers::Endpoint>,
+)> {
     use anyhow::Context as _;
     let seed = crate::sandbox::Seed::load(seed)?;
     let clockify_key = seed.clockify.as_ref().map(|c| c.api_key.clone());

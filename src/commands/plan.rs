@@ -18,10 +18,18 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     let loaded = manifest::load(&args.config.dir, &skip);
     let mut stderr = anstream::stderr();
     let color = super::stderr_color();
-    write!(stderr, "{}", diag::render_all(&loaded.diagnostics, &loaded.sources, color))?;
+    write!(
+        stderr,
+        "{}",
+        diag::render_all(&loaded.diagnostics, &loaded.sources, color)
+    )?;
     let Some(config) = &loaded.config else {
         let (errors, _) = diag::summary(&loaded.diagnostics);
-        writeln!(stderr, "error: the manifests have {}; nothing was read or planned", diag::count(errors, "error"))?;
+        writeln!(
+            stderr,
+            "error: the manifests have {}; nothing was read or planned",
+            diag::count(errors, "error")
+        )?;
         return Ok(ExitStatus::Error);
     };
     for target in &args.target {
@@ -43,7 +51,14 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
             }
             None => (None, BTreeMap::new()),
         };
-        let result = plan::make_plan(config, &loaded.sources, &loaded.manifests, endpoints, &options).await;
+        let result = plan::make_plan(
+            config,
+            &loaded.sources,
+            &loaded.manifests,
+            endpoints,
+            &options,
+        )
+        .await;
         if let Some(sandbox) = sandbox {
             sandbox.stop().await;
         }
@@ -51,11 +66,19 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     })?;
     let plan = match result {
         Ok((plan, warnings)) => {
-            write!(stderr, "{}", diag::render_all(&warnings, &loaded.sources, color))?;
+            write!(
+                stderr,
+                "{}",
+                diag::render_all(&warnings, &loaded.sources, color)
+            )?;
             plan
         }
         Err(PlanError::Resolution(diags)) => {
-            write!(stderr, "{}", diag::render_all(&diags, &loaded.sources, color))?;
+            write!(
+                stderr,
+                "{}",
+                diag::render_all(&diags, &loaded.sources, color)
+            )?;
             let (errors, _) = diag::summary(&diags);
             writeln!(
                 stderr,
@@ -105,7 +128,10 @@ fn check_target(config: &Config, target: &str) -> Result<()> {
         );
     } else {
         anyhow::ensure!(
-            config.users.iter().any(|u| u.email.key() == target.to_lowercase()),
+            config
+                .users
+                .iter()
+                .any(|u| u.email.key() == target.to_lowercase()),
             "--target {target}: no declared user has this email (use an email, provider=NAME or policy=NAME){}",
             hint(target, config.users.iter().map(|u| u.email.as_written()))
         );
@@ -120,9 +146,11 @@ fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String
 /// Save the JSON plan; it holds no key (the plan model has none).
 fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(path, render::json(plan)).with_context(|| format!("cannot write the plan to {}", path.display()))
+    std::fs::write(path, render::json(plan))
+        .with_context(|| format!("cannot write the plan to {}", path.display()))
 }
 
 fn stdout_color() -> bool {
@@ -131,7 +159,8 @@ fn stdout_color() -> bool {
         anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
         anstream::ColorChoice::Never => false,
         anstream::ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     }
 }
@@ -146,8 +175,12 @@ pub(crate) fn sandbox_endpoints(
     let mut endpoints = BTreeMap::new();
     for (name, provider) in &config.providers {
         let (base, key) = match provider.kind {
-            manifest::checked::ProviderKind::Clockify { .. } => (format!("{base_url}/api"), clockify_key),
-            manifest::checked::ProviderKind::Connecteam { .. } => (base_url.to_owned(), connecteam_key),
+            manifest::checked::ProviderKind::Clockify { .. } => {
+                (format!("{base_url}/api"), clockify_key)
+            }
+            manifest::checked::ProviderKind::Connecteam { .. } => {
+                (base_url.to_owned(), connecteam_key)
+            }
         };
         let key = key.with_context(|| {
             format!(

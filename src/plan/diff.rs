@@ -11,7 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, Status};
-use crate::model::{Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PersonRef, PolicyRef, Role};
+use crate::model::{
+    Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PersonRef, PolicyRef, Role,
+};
 
 /// Balances closer than this are equal (they are floats on the wire).
 pub const BALANCE_EPSILON: f64 = 1e-6;
@@ -49,12 +51,20 @@ pub fn diff_provider(
     protected: &[checked::Email],
 ) -> ProviderDiff {
     let mut out = ProviderDiff::default();
-    let by_email: HashMap<String, &LivePerson> = live.people.iter().map(|p| (p.email.to_lowercase(), p)).collect();
-    let policies_by_id: HashMap<&str, &LivePolicy> = live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
+    let by_email: HashMap<String, &LivePerson> = live
+        .people
+        .iter()
+        .map(|p| (p.email.to_lowercase(), p))
+        .collect();
+    let policies_by_id: HashMap<&str, &LivePolicy> =
+        live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
     // person -> policy -> balance (None: assigned, no balance row)
     let mut holdings: HashMap<&str, HashMap<&str, Option<f64>>> = HashMap::new();
     for h in &live.holdings {
-        holdings.entry(h.person.as_str()).or_default().insert(h.policy.as_str(), h.balance);
+        holdings
+            .entry(h.person.as_str())
+            .or_default()
+            .insert(h.policy.as_str(), h.balance);
     }
     let mut managed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut push = |out: &mut ProviderDiff, person: &LivePerson, kind: ChangeKind| {
@@ -75,7 +85,10 @@ pub fn diff_provider(
             out.diagnostics.push(
                 Diagnostic::error(
                     Code::UserNotFound,
-                    format!("user `{}` does not exist in provider `{provider}`", user.email),
+                    format!(
+                        "user `{}` does not exist in provider `{provider}`",
+                        user.email
+                    ),
                 )
                 .at(user.loc, "not found")
                 .help_opt(did_you_mean(user.email.key(), emails)),
@@ -107,13 +120,20 @@ pub fn diff_provider(
                         ),
                     )
                     .at(entry.loc, format!("the policy's unit is {}", policy.unit))
-                    .help(format!("write `unit: {}` and the balance in {}", policy.unit, policy.unit)),
+                    .help(format!(
+                        "write `unit: {}` and the balance in {}",
+                        policy.unit, policy.unit
+                    )),
                 );
                 continue;
             }
-            let assigned = policy.everyone || held.is_some_and(|h| h.contains_key(policy.id.as_str()));
-            let current = held.and_then(|h| h.get(policy.id.as_str())).copied().flatten();
-            let policy_ref = policy_ref(policy);
+            let assigned =
+                policy.everyone || held.is_some_and(|h| h.contains_key(policy.id.as_str()));
+            let current = held
+                .and_then(|h| h.get(policy.id.as_str()))
+                .copied()
+                .flatten();
+            let target = policy_ref(policy);
             if !assigned {
                 if vendor == Vendor::Clockify && !has_expiration.contains_key(&policy.name) {
                     out.diagnostics.push(
@@ -138,7 +158,10 @@ pub fn diff_provider(
                     held.and_then(|h| {
                         h.keys()
                             .filter_map(|id| policies_by_id.get(id))
-                            .find(|p| p.policy_type.as_ref().is_some_and(|pt| pt.id == t.id) && p.id != policy.id)
+                            .find(|p| {
+                                p.policy_type.as_ref().is_some_and(|pt| pt.id == t.id)
+                                    && p.id != policy.id
+                            })
                             .map(|p| policy_ref(p))
                     })
                 });
@@ -147,7 +170,7 @@ pub fn diff_provider(
                     &mut out,
                     person,
                     ChangeKind::Assign {
-                        policy: policy_ref.clone(),
+                        policy: target.clone(),
                         replaces,
                         balance: if carries_balance { entry.balance } else { None },
                         unit: policy.unit,
@@ -164,7 +187,7 @@ pub fn diff_provider(
                         &mut out,
                         person,
                         ChangeKind::Balance {
-                            policy: policy_ref,
+                            policy: target,
                             from,
                             to: want,
                             unit: policy.unit,
@@ -175,13 +198,24 @@ pub fn diff_provider(
         }
     }
 
-    let mut unmanaged: Vec<&LivePerson> = live.people.iter().filter(|p| !managed.contains(p.id.as_str())).collect();
-    unmanaged.sort_by(|a, b| a.email.to_lowercase().cmp(&b.email.to_lowercase()));
+    let mut unmanaged: Vec<&LivePerson> = live
+        .people
+        .iter()
+        .filter(|p| !managed.contains(p.id.as_str()))
+        .collect();
+    unmanaged.sort_by_key(|p| p.email.to_lowercase());
     for person in unmanaged {
         out.unmanaged.push(person.clone());
-        let protected = protected.iter().any(|e| e.key() == person.email.to_lowercase());
+        let protected = protected
+            .iter()
+            .any(|e| e.key() == person.email.to_lowercase());
         let archivable = vendor == Vendor::Clockify || person.role == Role::User;
-        if deactivate_unmanaged && person.status == LiveStatus::Active && !person.key_owner && !protected && archivable {
+        if deactivate_unmanaged
+            && person.status == LiveStatus::Active
+            && !person.key_owner
+            && !protected
+            && archivable
+        {
             push(
                 &mut out,
                 person,
@@ -223,7 +257,10 @@ fn status_change(
         out.diagnostics.push(
             Diagnostic::error(
                 Code::KeyOwnerInactive,
-                format!("`{}` owns the API key hrform uses and cannot be deactivated", user.email),
+                format!(
+                    "`{}` owns the API key hrform uses and cannot be deactivated",
+                    user.email
+                ),
             )
             .at(user.loc, "the API key's owner")
             .help("use another person's API key, or leave this person active"),
@@ -231,11 +268,18 @@ fn status_change(
         return;
     }
     if want == Status::Inactive && vendor == Vendor::Connecteam && person.role != Role::User {
-        let role = if person.role == Role::Owner { "owner" } else { "manager" };
+        let role = if person.role == Role::Owner {
+            "owner"
+        } else {
+            "manager"
+        };
         out.diagnostics.push(
             Diagnostic::error(
                 Code::CannotArchiveManager,
-                format!("`{}` is a Connecteam {role}; the API cannot archive owners or managers", user.email),
+                format!(
+                    "`{}` is a Connecteam {role}; the API cannot archive owners or managers",
+                    user.email
+                ),
             )
             .at(user.loc, format!("a {role}"))
             .help("demote them to user in Connecteam first, or archive them there"),
@@ -275,11 +319,22 @@ fn resolve_policy<'l>(
         [] => {
             let (what, suggestion) = match (&entry.policy_type, named.is_empty()) {
                 (Some(t), false) => (
-                    format!("policy `{}` has no policy type `{t}` in provider `{provider}`", entry.policy),
-                    did_you_mean(t, named.iter().filter_map(|p| p.policy_type.as_ref().map(|t| t.name.as_str()))),
+                    format!(
+                        "policy `{}` has no policy type `{t}` in provider `{provider}`",
+                        entry.policy
+                    ),
+                    did_you_mean(
+                        t,
+                        named
+                            .iter()
+                            .filter_map(|p| p.policy_type.as_ref().map(|t| t.name.as_str())),
+                    ),
                 ),
                 _ => (
-                    format!("policy `{}` does not exist in provider `{provider}`", entry.policy),
+                    format!(
+                        "policy `{}` does not exist in provider `{provider}`",
+                        entry.policy
+                    ),
                     did_you_mean(&entry.policy, usable().map(|p| p.name.as_str())),
                 ),
             };
@@ -327,3 +382,7 @@ fn policy_ref(p: &LivePolicy) -> PolicyRef {
         policy_type: p.policy_type.as_ref().map(|t| t.name.clone()),
     }
 }
+
+#[cfg(test)]
+#[path = "diff_tests.rs"]
+mod tests;

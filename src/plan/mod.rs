@@ -153,7 +153,11 @@ pub async fn make_plan(
             ProviderKind::Clockify { .. } => Vendor::Clockify,
             ProviderKind::Connecteam { .. } => Vendor::Connecteam,
         };
-        let users: Vec<_> = config.users.iter().filter(|u| &u.provider == name).collect();
+        let users: Vec<_> = config
+            .users
+            .iter()
+            .filter(|u| &u.provider == name)
+            .collect();
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
         let mut d = diff::diff_provider(
@@ -168,14 +172,16 @@ pub async fn make_plan(
         diagnostics.append(&mut d.diagnostics);
         order(&mut d.changes);
         if settings.unmanaged_users != UnmanagedUsersSetting::Ignore {
-            unmanaged.extend(d.unmanaged.iter().map(|p| Unmanaged {
-                provider: name.clone(),
-                id: p.id.clone(),
-                email: p.email.clone(),
-                status: p.status,
-                deactivate: d.changes.iter().any(|c| {
-                    c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })
-                }),
+            unmanaged.extend(d.unmanaged.iter().map(|p| {
+                Unmanaged {
+                    provider: name.clone(),
+                    id: p.id.clone(),
+                    email: p.email.clone(),
+                    status: p.status,
+                    deactivate: d.changes.iter().any(|c| {
+                        c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })
+                    }),
+                }
             }));
         }
         changes.extend(d.changes);
@@ -189,11 +195,18 @@ pub async fn make_plan(
     }
     // Safety is judged on the whole plan, whatever the targets.
     let safety = safety::evaluate(&settings.safety, &changes, &live);
-    let changes: Vec<Change> = changes.into_iter().filter(|c| selected(c, &options.targets)).collect();
+    let changes: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| selected(c, &options.targets))
+        .collect();
 
     let mut calls = Vec::new();
     for (name, client) in &clients {
-        let mine: Vec<Change> = changes.iter().filter(|c| &c.provider == name).cloned().collect();
+        let mine: Vec<Change> = changes
+            .iter()
+            .filter(|c| &c.provider == name)
+            .cloned()
+            .collect();
         if !mine.is_empty() {
             calls.extend(client.calls(&mine, &live[name], &has_expiration(config, name)));
         }
@@ -227,10 +240,18 @@ pub async fn make_plan(
 /// policies, and everyone when unmanaged people matter or a percentage
 /// safety rule needs the number of active people.
 fn read_scope(config: &Config, provider: &str) -> ReadScope {
-    let users: Vec<_> = config.users.iter().filter(|u| u.provider == provider).collect();
+    let users: Vec<_> = config
+        .users
+        .iter()
+        .filter(|u| u.provider == provider)
+        .collect();
     let mut policies: Vec<(String, Option<String>)> = users
         .iter()
-        .flat_map(|u| u.time_off.iter().map(|t| (t.policy.clone(), t.policy_type.clone())))
+        .flat_map(|u| {
+            u.time_off
+                .iter()
+                .map(|t| (t.policy.clone(), t.policy_type.clone()))
+        })
         .collect();
     policies.sort();
     policies.dedup();
@@ -272,7 +293,12 @@ fn order(changes: &mut [Change]) {
     changes.sort_by(|a, b| {
         rank(&a.kind)
             .cmp(&rank(&b.kind))
-            .then_with(|| a.person.email.to_lowercase().cmp(&b.person.email.to_lowercase()))
+            .then_with(|| {
+                a.person
+                    .email
+                    .to_lowercase()
+                    .cmp(&b.person.email.to_lowercase())
+            })
             .then_with(|| policy(&a.kind).cmp(policy(&b.kind)))
     });
 }
@@ -285,7 +311,9 @@ pub fn selected(change: &Change, targets: &[String]) -> bool {
                 change.provider == p
             } else if let Some(p) = t.strip_prefix("policy=") {
                 match &change.kind {
-                    ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => policy.name == p,
+                    ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => {
+                        policy.name == p
+                    }
                     ChangeKind::Status { .. } => false,
                 }
             } else {
@@ -314,7 +342,10 @@ fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
 }
 
 /// SHA-256 over the manifests' paths and contents, in load order.
-pub fn manifests_hash(sources: &Sources, manifests: &[(std::path::PathBuf, crate::diag::FileId)]) -> String {
+pub fn manifests_hash(
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+) -> String {
     let mut hasher = Sha256::new();
     for (path, id) in manifests {
         // Paths relative to the configuration directory, with `/`, so the

@@ -48,7 +48,11 @@ fn describe(change: &Change) -> Line {
             what: "status".into(),
             from: from.to_string(),
             to: to.to_string(),
-            style: if to.as_str() == "inactive" { REMOVE } else { ADD },
+            style: if to.as_str() == "inactive" {
+                REMOVE
+            } else {
+                ADD
+            },
         },
         ChangeKind::Assign {
             policy,
@@ -57,14 +61,21 @@ fn describe(change: &Change) -> Line {
             unit,
         } => Line {
             what: policy_name(policy),
-            from: replaces.as_ref().map_or_else(|| "not assigned".to_owned(), |r| format!("on {}", r.name)),
+            from: replaces
+                .as_ref()
+                .map_or_else(|| "not assigned".to_owned(), |r| format!("on {}", r.name)),
             to: match balance {
                 Some(b) => format!("assigned, {} {unit}", number(*b)),
                 None => "assigned".to_owned(),
             },
             style: ADD,
         },
-        ChangeKind::Balance { policy, from, to, unit } => Line {
+        ChangeKind::Balance {
+            policy,
+            from,
+            to,
+            unit,
+        } => Line {
             what: policy_name(policy),
             from: from.map_or_else(|| "no balance".to_owned(), number),
             to: format!("{} {unit}", number(*to)),
@@ -86,7 +97,9 @@ fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
     });
     for change in sorted {
         match groups.last_mut() {
-            Some((p, e, list)) if *p == change.provider && e.eq_ignore_ascii_case(&change.person.email) => {
+            Some((p, e, list))
+                if *p == change.provider && e.eq_ignore_ascii_case(&change.person.email) =>
+            {
                 list.push(change);
             }
             _ => groups.push((&change.provider, &change.person.email, vec![change])),
@@ -101,7 +114,11 @@ pub fn summary_line(plan: &Plan) -> String {
         return "No changes.".to_owned();
     }
     let s = &plan.summary;
-    let methods: Vec<String> = s.calls_by_method.iter().map(|(m, n)| format!("{m} {n}")).collect();
+    let methods: Vec<String> = s
+        .calls_by_method
+        .iter()
+        .map(|(m, n)| format!("{m} {n}"))
+        .collect();
     format!(
         "Plan: {} {} change, {}, {} ({})",
         s.people,
@@ -141,7 +158,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
     for (p, email, changes) in &groups {
         if *p != provider {
             provider = p;
-            let kind = plan.providers.iter().find(|s| s.name == *p).map_or("", |s| s.kind.as_str());
+            let kind = plan
+                .providers
+                .iter()
+                .find(|s| s.name == *p)
+                .map_or("", |s| s.kind.as_str());
             if !out.is_empty() {
                 out.push('\n');
             }
@@ -149,7 +170,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
         let _ = writeln!(out, "  {}", paint(BOLD, email, color));
         let lines: Vec<Line> = changes.iter().map(|c| describe(c)).collect();
-        let width = lines.iter().map(|l| l.what.chars().count()).max().unwrap_or(0);
+        let width = lines
+            .iter()
+            .map(|l| l.what.chars().count())
+            .max()
+            .unwrap_or(0);
         for l in lines {
             let _ = writeln!(
                 out,
@@ -161,9 +186,21 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     if !plan.unmanaged.is_empty() {
-        let _ = writeln!(out, "\n{}", paint(BOLD, "Unmanaged people (in a system, in no manifest)", color));
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(
+                BOLD,
+                "Unmanaged people (in a system, in no manifest)",
+                color
+            )
+        );
         for u in &plan.unmanaged {
-            let action = if u.deactivate { paint(REMOVE, "deactivate", color) } else { "reported".to_owned() };
+            let action = if u.deactivate {
+                paint(REMOVE, "deactivate", color)
+            } else {
+                "reported".to_owned()
+            };
             let _ = writeln!(out, "  {}  {}  {}  {action}", u.provider, u.email, u.status);
         }
     }
@@ -178,7 +215,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 call.provider,
                 call.method.to_string(),
                 call.path,
-                if preview.is_empty() { String::new() } else { format!("  {}", paint(DIM, &preview, color)) },
+                if preview.is_empty() {
+                    String::new()
+                } else {
+                    format!("  {}", paint(DIM, &preview, color))
+                },
             );
         }
     }
@@ -199,7 +240,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
 }
 
 fn safety_line(check: &SafetyCheck, color: bool) -> String {
-    let mark = if check.blocked { paint(REMOVE, "BLOCKED", color) } else { paint(ADD, "ok", color) };
+    let mark = if check.blocked {
+        paint(REMOVE, "BLOCKED", color)
+    } else {
+        paint(ADD, "ok", color)
+    };
     format!("{mark}  {}: {}", check.rule, check.message)
 }
 
@@ -210,15 +255,25 @@ pub fn markdown(plan: &Plan) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### hrform plan\n\n**{}**\n", summary_line(plan));
     if plan.blocked() {
-        let _ = writeln!(head, "> [!WARNING]\n> A safety rule blocks this plan; apply refuses without `--force`:");
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> A safety rule blocks this plan; apply refuses without `--force`:"
+        );
         for c in plan.safety.iter().filter(|c| c.blocked) {
             let _ = writeln!(head, "> - `{}`: {}", c.rule, escape(&c.message));
         }
         head.push('\n');
     }
-    let _ = writeln!(head, "| provider | type | people | changes | API calls | reads |\n|---|---|---:|---:|---:|---:|");
+    let _ = writeln!(
+        head,
+        "| provider | type | people | changes | API calls | reads |\n|---|---|---:|---:|---:|---:|"
+    );
     for p in &plan.providers {
-        let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.provider == p.name).collect();
+        let changes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.provider == p.name)
+            .collect();
         let mut people: Vec<&str> = changes.iter().map(|c| c.person.id.as_str()).collect();
         people.sort_unstable();
         people.dedup();
@@ -235,7 +290,11 @@ pub fn markdown(plan: &Plan) -> String {
         );
     }
     if !plan.targets.is_empty() {
-        let _ = writeln!(head, "\nLimited to `--target {}`.", plan.targets.join("`, `--target "));
+        let _ = writeln!(
+            head,
+            "\nLimited to `--target {}`.",
+            plan.targets.join("`, `--target ")
+        );
     }
 
     let mut sections = Vec::new();
@@ -250,7 +309,13 @@ pub fn markdown(plan: &Plan) -> String {
         );
         for c in changes {
             let l = describe(c);
-            let _ = writeln!(s, "| {} | {} | {} |", escape(&l.what), escape(&l.from), escape(&l.to));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                escape(&l.what),
+                escape(&l.from),
+                escape(&l.to)
+            );
         }
         s.push_str("\n</details>\n");
         sections.push(s);
@@ -267,17 +332,35 @@ pub fn markdown(plan: &Plan) -> String {
                 escape(&u.provider),
                 escape(&u.email),
                 u.status,
-                if u.deactivate { "deactivate" } else { "reported" }
+                if u.deactivate {
+                    "deactivate"
+                } else {
+                    "reported"
+                }
             );
         }
         s.push_str("\n</details>\n");
         sections.push(s);
     }
     if !plan.calls.is_empty() {
-        let mut s = format!("<details><summary>API calls ({})</summary>\n\n```\n", plan.calls.len());
+        let mut s = format!(
+            "<details><summary>API calls ({})</summary>\n\n```\n",
+            plan.calls.len()
+        );
         for call in &plan.calls {
             let preview = body_preview(call, 200);
-            let _ = writeln!(s, "{} {} {}{}", call.provider, call.method, call.path, if preview.is_empty() { String::new() } else { format!(" {preview}") });
+            let _ = writeln!(
+                s,
+                "{} {} {}{}",
+                call.provider,
+                call.method,
+                call.path,
+                if preview.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {preview}")
+                }
+            );
         }
         s.push_str("```\n\n</details>\n");
         sections.push(s);
@@ -285,7 +368,13 @@ pub fn markdown(plan: &Plan) -> String {
     if !plan.safety.is_empty() {
         let mut s = String::from("<details><summary>Safety rules</summary>\n\n");
         for c in &plan.safety {
-            let _ = writeln!(s, "- {} `{}`: {}", if c.blocked { "**blocked**" } else { "ok" }, c.rule, escape(&c.message));
+            let _ = writeln!(
+                s,
+                "- {} `{}`: {}",
+                if c.blocked { "**blocked**" } else { "ok" },
+                c.rule,
+                escape(&c.message)
+            );
         }
         s.push_str("\n</details>\n");
         sections.push(s);

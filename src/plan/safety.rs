@@ -29,11 +29,23 @@ pub struct SafetyCheck {
 
 /// Evaluate every configured rule over `changes` (the whole plan, before
 /// `--target`), with `live` for the number of active people.
-pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, LiveState>) -> Vec<SafetyCheck> {
+pub fn evaluate(
+    safety: &Safety,
+    changes: &[Change],
+    live: &BTreeMap<String, LiveState>,
+) -> Vec<SafetyCheck> {
     let mut checks = Vec::new();
     let deactivations: Vec<&Change> = changes
         .iter()
-        .filter(|c| matches!(c.kind, ChangeKind::Status { to: Status::Inactive, .. }))
+        .filter(|c| {
+            matches!(
+                c.kind,
+                ChangeKind::Status {
+                    to: Status::Inactive,
+                    ..
+                }
+            )
+        })
         .collect();
     if let Some(limit) = safety.max_deactivations {
         let actual = deactivations.len();
@@ -53,9 +65,20 @@ pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, Liv
     }
     if let Some(limit) = safety.max_deactivation_percent {
         for (provider, state) in live {
-            let active = state.people.iter().filter(|p| p.status == LiveStatus::Active).count();
-            let count = deactivations.iter().filter(|c| &c.provider == provider).count();
-            let percent = if active == 0 { 0.0 } else { count as f64 * 100.0 / active as f64 };
+            let active = state
+                .people
+                .iter()
+                .filter(|p| p.status == LiveStatus::Active)
+                .count();
+            let count = deactivations
+                .iter()
+                .filter(|c| &c.provider == provider)
+                .count();
+            let percent = if active == 0 {
+                0.0
+            } else {
+                count as f64 * 100.0 / active as f64
+            };
             let blocked = percent > limit;
             checks.push(SafetyCheck {
                 rule: "max_deactivation_percent".into(),
@@ -77,7 +100,13 @@ pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, Liv
     if let Some(limit) = safety.max_balance_change {
         let mut worst: Option<(&Change, f64)> = None;
         for change in changes {
-            if let ChangeKind::Balance { from: Some(from), to, policy, unit } = &change.kind {
+            if let ChangeKind::Balance {
+                from: Some(from),
+                to,
+                policy,
+                unit,
+            } = &change.kind
+            {
                 let delta = (to - from).abs();
                 if delta > limit {
                     checks.push(SafetyCheck {
@@ -113,7 +142,12 @@ pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, Liv
     }
     let protected: Vec<&&Change> = deactivations
         .iter()
-        .filter(|c| safety.protected_users.iter().any(|p| p.key() == c.person.email.to_lowercase()))
+        .filter(|c| {
+            safety
+                .protected_users
+                .iter()
+                .any(|p| p.key() == c.person.email.to_lowercase())
+        })
         .collect();
     if !protected.is_empty() {
         checks.push(SafetyCheck {
@@ -124,7 +158,11 @@ pub fn evaluate(safety: &Safety, changes: &[Change], live: &BTreeMap<String, Liv
             blocked: true,
             message: format!(
                 "protected users would be deactivated: {}; this is refused even with --force",
-                protected.iter().map(|c| c.person.email.as_str()).collect::<Vec<_>>().join(", ")
+                protected
+                    .iter()
+                    .map(|c| c.person.email.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         });
     }

@@ -73,3 +73,15 @@ fn examples_conform_to_the_schema() {
         "expected several example documents, checked {checked}"
     );
 }
+
+/// `schemas/plan.schema.json` equals `hrform schema plan`.
+#[test]
+fn committed_plan_schema_is_current() {
+    let out = Test::new().args(&["schema", "plan"]).run();
+    out.code(0);
+    let committed = std::fs::read_to_string(repo_root().join("schemas/plan.schema.json")).unwrap();
+    assert_eq!(
+        out.stdout, committed,
+        "schemas/plan.schema.json is stale: run `cargo run -- schema plan > schemas/plan.schema.json`"
+    );
+}

@@ -1,0 +1,423 @@
+//! Property tests of the diff engine on generated live states and manifests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::diag::{FileId, Loc};
+use crate::manifest::checked::{Email, TimeOff, Unit, User};
+use crate::model::{Holding, PolicyTypeRef};
+
+const LOC: Loc = Loc {
+    file: FileId(0),
+    line: 1,
+    col: 1,
+    len: 1,
+};
+
+/// A generated world: a vendor, its live state, and the declared users.
+#[derive(Debug, Clone)]
+struct World {
+    vendor: Vendor,
+    live: LiveState,
+    users: Vec<User>,
+}
+
+fn policies(vendor: Vendor) -> Vec<LivePolicy> {
+    let mk = |id: &str, name: &str, unit, pt: Option<(&str, &str)>| LivePolicy {
+        id: id.into(),
+        name: name.into(),
+        policy_type: pt.map(|(id, name)| PolicyTypeRef {
+            id: id.into(),
+            name: name.into(),
+        }),
+        unit,
+        archived: false,
+        everyone: false,
+    };
+    match vendor {
+        Vendor::Clockify => vec![
+            mk("p1", "Vacation", Unit::Days, None),
+            mk("p2", "Sick", Unit::Hours, None),
+            mk("p3", "Parental", Unit::Days, None),
+        ],
+        // Two types, two policies each: moving within a type replaces.
+        Vendor::Connecteam => vec![
+            mk("v-ft", "Vacation FT", Unit::Days, Some(("t1", "Vacation"))),
+            mk("v-pt", "Vacation PT", Unit::Days, Some(("t1", "Vacation"))),
+            mk("s-ft", "Sick FT", Unit::Hours, Some(("t2", "Sick"))),
+            mk("s-pt", "Sick PT", Unit::Hours, Some(("t2", "Sick"))),
+        ],
+    }
+}
+
+fn balance() -> impl Strategy<Value = f64> {
+    (0u32..80).prop_map(|n| f64::from(n) / 2.0)
+}
+
+fn world() -> impl Strategy<Value = World> {
+    (
+        prop_oneof![Just(Vendor::Clockify), Just(Vendor::Connecteam)],
+        1usize..12,
+    )
+        .prop_flat_map(|(vendor, n)| {
+            let pols = policies(vendor);
+            let np = pols.len();
+            let person = (
+                prop_oneof![Just(LiveStatus::Active), Just(LiveStatus::Inactive)],
+                // live holdings: for each policy, maybe held with maybe a balance
+                proptest::collection::vec(
+                    proptest::option::of(proptest::option::of(balance())),
+                    np,
+                ),
+                // declared: maybe; status maybe; per policy maybe declared with maybe balance
+                proptest::option::of((
+                    proptest::option::of(prop_oneof![Just(Status::Active), Just(Status::Inactive)]),
+                    proptest::collection::vec(
+                        proptest::option::of(proptest::option::of(balance())),
+                        np,
+                    ),
+                )),
+            );
+            proptest::collection::vec(person, n)
+                .prop_map(move |people| build(vendor, &pols, people))
+        })
+}
+
+type Gen = (
+    LiveStatus,
+    Vec<Option<Option<f64>>>,
+    Option<(Option<Status>, Vec<Option<Option<f64>>>)>,
+);
+
+fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
+    let mut live = LiveState {
+        policies: pols.to_vec(),
+        ..LiveState::default()
+    };
+    let mut users = Vec::new();
+    for (i, (status, held, declared)) in people.into_iter().enumerate() {
+        let id = format!("u{i}");
+        let email = format!("person{i}@example.com");
+        live.people.push(LivePerson {
+            id: id.clone(),
+            email: if i % 2 == 0 {
+                email.clone()
+            } else {
+                email.to_uppercase()
+            },
+            name: None,
+            status,
+            role: Role::User,
+            key_owner: false,
+        });
+        let mut held_types = BTreeSet::new();
+        for (p, h) in pols.iter().zip(held) {
+            // Connecteam: at most one policy per type.
+            let type_id = p.policy_type.as_ref().map(|t| t.id.clone());
+            if let Some(balance) = h
+                && type_id
+                    .as_ref()
+                    .is_none_or(|t| held_types.insert(t.clone()))
+            {
+                live.holdings.push(Holding {
+                    person: id.clone(),
+                    policy: p.id.clone(),
+                    balance,
+                });
+            }
+        }
+        if let Some((want, entries)) = declared {
+            let mut time_off = Vec::new();
+            let mut declared_types = BTreeSet::new();
+            for (p, e) in pols.iter().zip(entries) {
+                let type_name = p.policy_type.as_ref().map(|t| t.name.clone());
+                if let Some(balance) = e
+                    && type_name
+                        .as_ref()
+                        .is_none_or(|t| declared_types.insert(t.clone()))
+                {
+                    time_off.push(TimeOff {
+                        policy: p.name.clone(),
+                        policy_type: None,
+                        balance,
+                        unit: Some(p.unit),
+                        profile: None,
+                        loc: LOC,
+                    });
+                }
+            }
+            users.push(User {
+                email: Email::new(&email),
+                provider: "p".into(),
+                status: want,
+                time_off,
+                loc: LOC,
+            });
+        }
+    }
+    World {
+        vendor,
+        live,
+        users,
+    }
+}
+
+fn everything_declared(policies: &[LivePolicy]) -> BTreeMap<String, bool> {
+    policies.iter().map(|p| (p.name.clone(), false)).collect()
+}
+
+fn run(w: &World, live: &LiveState) -> ProviderDiff {
+    let users: Vec<&User> = w.users.iter().collect();
+    diff_provider(
+        "p",
+        w.vendor,
+        &users,
+        live,
+        &everything_declared(&live.policies),
+        false,
+        &[],
+    )
+}
+
+/// Apply changes to a live state, as the API would.
+fn apply(live: &LiveState, changes: &[Change]) -> LiveState {
+    let mut next = live.clone();
+    for c in changes {
+        let person = c.person.id.clone();
+        match &c.kind {
+            ChangeKind::Status { to, .. } => {
+                let p = next
+                    .people
+                    .iter_mut()
+                    .find(|p| p.id == person)
+                    .expect("person exists");
+                p.status = if *to == Status::Active {
+                    LiveStatus::Active
+                } else {
+                    LiveStatus::Inactive
+                };
+            }
+            ChangeKind::Assign {
+                policy,
+                replaces,
+                balance,
+                ..
+            } => {
+                if let Some(r) = replaces {
+                    next.holdings
+                        .retain(|h| !(h.person == person && h.policy == r.id));
+                }
+                next.holdings.push(Holding {
+                    person,
+                    policy: policy.id.clone(),
+                    balance: Some(balance.unwrap_or(0.0)),
+                });
+            }
+            ChangeKind::Balance { policy, to, .. } => {
+                let h = next
+                    .holdings
+                    .iter_mut()
+                    .find(|h| h.person == person && h.policy == policy.id)
+                    .expect("a balance change is on a held policy");
+                h.balance = Some(*to);
+            }
+        }
+    }
+    next
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Applying the planned changes yields the declared state, and planning
+    /// again then yields nothing.
+    #[test]
+    fn plan_then_apply_converges(w in world()) {
+        let first = run(&w, &w.live);
+        prop_assert!(first.diagnostics.is_empty(), "{:?}", first.diagnostics);
+        let after = apply(&w.live, &first.changes);
+        for u in &w.users {
+            let p = after.people.iter().find(|p| p.email.eq_ignore_ascii_case(u.email.as_written())).unwrap();
+            if let Some(want) = u.status {
+                prop_assert_eq!(p.status.as_declared(), Some(want));
+            }
+            for t in &u.time_off {
+                let policy = after.policies.iter().find(|x| x.name == t.policy).unwrap();
+                let h = after.holdings.iter().find(|h| h.person == p.id && h.policy == policy.id);
+                prop_assert!(h.is_some(), "{} not on {}", u.email, t.policy);
+                if let Some(b) = t.balance {
+                    prop_assert_eq!(h.unwrap().balance, Some(b));
+                }
+            }
+        }
+        let second = run(&w, &after);
+        prop_assert!(second.changes.is_empty(), "re-plan not empty: {:?}", second.changes);
+    }
+
+    /// Nothing undeclared is touched: no change to a person in no manifest,
+    /// nor to a policy a person does not declare, nor a status not declared.
+    #[test]
+    fn nothing_undeclared_is_touched(w in world()) {
+        let d = run(&w, &w.live);
+        for c in &d.changes {
+            let person = w.live.people.iter().find(|p| p.id == c.person.id).unwrap();
+            let user = w.users.iter().find(|u| u.email.key() == person.email.to_lowercase());
+            prop_assert!(user.is_some(), "change to undeclared {}", person.email);
+            let user = user.unwrap();
+            match &c.kind {
+                ChangeKind::Status { .. } => prop_assert!(user.status.is_some()),
+                ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => {
+                    prop_assert!(user.time_off.iter().any(|t| t.policy == policy.name));
+                }
+            }
+        }
+    }
+
+    /// The plan is minimal: at most one status change per person, one
+    /// assignment and one balance change per person and policy, and a
+    /// Connecteam assignment carries its balance (no separate change).
+    #[test]
+    fn changes_are_minimal(w in world()) {
+        let d = run(&w, &w.live);
+        let mut seen = BTreeSet::new();
+        for c in &d.changes {
+            let key = match &c.kind {
+                ChangeKind::Status { .. } => (c.person.id.clone(), "status".to_owned(), 0),
+                ChangeKind::Assign { policy, .. } => (c.person.id.clone(), policy.id.clone(), 1),
+                ChangeKind::Balance { policy, from, to, .. } => {
+                    prop_assert!(from.is_none_or(|f| (f - to).abs() > BALANCE_EPSILON), "no-op balance change");
+                    (c.person.id.clone(), policy.id.clone(), 2)
+                }
+            };
+            prop_assert!(seen.insert(key), "duplicate change {:?}", c);
+        }
+        if w.vendor == Vendor::Connecteam {
+            for c in &d.changes {
+                if let ChangeKind::Balance { policy, .. } = &c.kind {
+                    prop_assert!(!seen.contains(&(c.person.id.clone(), policy.id.clone(), 1)),
+                        "a Connecteam assignment and a separate balance change for {:?}", c.person);
+                }
+            }
+        }
+        // Deterministic: the same input gives the same changes.
+        prop_assert_eq!(d.changes, run(&w, &w.live).changes);
+    }
+}
+
+/// Unmanaged people are deactivated only when asked, and never the key
+/// owner, a protected person or a Connecteam manager.
+#[test]
+fn unmanaged_deactivation_spares_the_untouchable() {
+    let person = |id: &str, email: &str, role, key_owner| LivePerson {
+        id: id.into(),
+        email: email.into(),
+        name: None,
+        status: LiveStatus::Active,
+        role,
+        key_owner,
+    };
+    let live = LiveState {
+        people: vec![
+            person("1", "stray@example.com", Role::User, false),
+            person("2", "owner@example.com", Role::User, true),
+            person("3", "ceo@example.com", Role::User, false),
+            person("4", "boss@example.com", Role::Manager, false),
+        ],
+        ..LiveState::default()
+    };
+    let protected = [Email::new("CEO@example.com")];
+    let report = diff_provider(
+        "p",
+        Vendor::Connecteam,
+        &[],
+        &live,
+        &BTreeMap::new(),
+        false,
+        &protected,
+    );
+    assert!(report.changes.is_empty());
+    assert_eq!(report.unmanaged.len(), 4);
+    let deactivate = diff_provider(
+        "p",
+        Vendor::Connecteam,
+        &[],
+        &live,
+        &BTreeMap::new(),
+        true,
+        &protected,
+    );
+    let targets: Vec<&str> = deactivate
+        .changes
+        .iter()
+        .map(|c| c.person.email.as_str())
+        .collect();
+    assert_eq!(targets, ["stray@example.com"]);
+}
+
+/// Resolution errors point at the manifest: unknown policy with a
+/// suggestion, a unit mismatch, a missing user, a pending user.
+#[test]
+fn resolution_errors() {
+    let mut live = LiveState {
+        policies: policies(Vendor::Clockify),
+        ..LiveState::default()
+    };
+    live.people.push(LivePerson {
+        id: "1".into(),
+        email: "ada@example.com".into(),
+        name: None,
+        status: LiveStatus::Pending,
+        role: Role::User,
+        key_owner: false,
+    });
+    let entry = |policy: &str, unit| TimeOff {
+        policy: policy.into(),
+        policy_type: None,
+        balance: Some(1.0),
+        unit: Some(unit),
+        profile: None,
+        loc: LOC,
+    };
+    let users = [
+        User {
+            email: Email::new("ada@example.com"),
+            provider: "p".into(),
+            status: Some(Status::Active),
+            time_off: vec![entry("Vacaton", Unit::Days), entry("Sick", Unit::Days)],
+            loc: LOC,
+        },
+        User {
+            email: Email::new("bob@example.com"),
+            provider: "p".into(),
+            status: None,
+            time_off: vec![],
+            loc: LOC,
+        },
+    ];
+    let refs: Vec<&User> = users.iter().collect();
+    let d = diff_provider(
+        "p",
+        Vendor::Clockify,
+        &refs,
+        &live,
+        &everything_declared(&live.policies),
+        false,
+        &[],
+    );
+    let codes: Vec<&str> = d.diagnostics.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "user-pending",
+            "unknown-policy",
+            "unit-mismatch",
+            "user-not-found"
+        ]
+    );
+    assert_eq!(
+        d.diagnostics[1].help.as_deref(),
+        Some("did you mean `Vacation`?")
+    );
+}
