@@ -10,7 +10,13 @@ pub struct Test {
     args: Vec<String>,
     env: Vec<(String, String)>,
     cwd: Option<PathBuf>,
+    sandbox: Option<hrform::sandbox::SandboxHandle>,
 }
+
+/// The API keys test seeds use; `Test::sandbox` exports them under the
+/// default variable names.
+pub const CLOCKIFY_KEY: &str = "sandbox-clockify-key";
+pub const CONNECTEAM_KEY: &str = "sandbox-connecteam-key";
 
 /// What a run produced.
 #[derive(Debug)]
@@ -27,7 +33,43 @@ impl Test {
             args: Vec::new(),
             env: Vec::new(),
             cwd: None,
+            sandbox: None,
         }
+    }
+
+    /// Start a sandbox in this test process from `seed` (YAML), and export
+    /// the test keys as `CLOCKIFY_API_KEY` and `CONNECTEAM_API_KEY`.
+    /// Manifests point at it with [`Test::sandbox_url`].
+    pub fn sandbox(mut self, seed: &str) -> Self {
+        let seed = hrform::sandbox::Seed::from_yaml_str(seed).expect("test seed loads");
+        let handle = hrform::sandbox::Sandbox::start_in_thread(seed, hrform::sandbox::Options::default())
+            .expect("sandbox starts");
+        self.sandbox = Some(handle);
+        self.env("CLOCKIFY_API_KEY", CLOCKIFY_KEY).env("CONNECTEAM_API_KEY", CONNECTEAM_KEY)
+    }
+
+    /// The running sandbox's base URL (`http://127.0.0.1:PORT`).
+    pub fn sandbox_url(&self) -> String {
+        self.sandbox.as_ref().expect("a sandbox was started").base_url()
+    }
+
+    /// The sandbox's request log: one JSON object per request.
+    pub fn sandbox_log(&self) -> Vec<serde_json::Value> {
+        let url = format!("{}/__sandbox/log", self.sandbox_url());
+        let body: serde_json::Value = tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async { reqwest::get(&url).await?.json().await })
+            .expect("read the sandbox log");
+        body["entries"].as_array().expect("entries").clone()
+    }
+
+    /// The sandbox's whole state as JSON.
+    pub fn sandbox_state(&self) -> serde_json::Value {
+        let url = format!("{}/__sandbox/state", self.sandbox_url());
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async { reqwest::get(&url).await?.json().await })
+            .expect("read the sandbox state")
     }
 
     /// Write `contents` to `path` under the test directory.
@@ -44,6 +86,7 @@ impl Test {
     }
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != key);
         self.env.push((key.to_owned(), value.to_owned()));
         self
     }
@@ -74,6 +117,8 @@ impl Test {
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("NO_COLOR")
             .env_remove("HRFORM_LOG")
+            .env_remove("CLOCKIFY_API_KEY")
+            .env_remove("CONNECTEAM_API_KEY")
             .env("COLUMNS", "100");
         for (k, v) in &self.env {
             cmd.env(k, v);

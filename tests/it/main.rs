@@ -6,6 +6,7 @@
 #![allow(unreachable_pub, dead_code)]
 
 mod common;
+mod plan;
 mod sandbox;
 mod schema;
 mod validate;

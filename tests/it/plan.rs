@@ -1,0 +1,277 @@
+//! `hrform plan` end to end: the real binary against the sandbox over HTTP.
+
+use crate::common::{Test, repo_root};
+
+const SEED: &str = include_str!("../fixtures/plan/seed.yaml");
+
+/// Providers pointing at the test's sandbox.
+fn providers(t: &Test) -> String {
+    let url = t.sandbox_url();
+    format!(
+        "\
+providers:
+  clockify:
+    type: clockify
+    workspace_id: 64a687e29ae1f428e7ebe303
+    base_url: {url}/api
+  field:
+    type: connecteam
+    base_url: {url}
+policies:
+  clockify:
+    Vacation: {{ has_expiration: false }}
+    Sick: {{ has_expiration: false }}
+    Parental: {{ has_expiration: false }}
+"
+    )
+}
+
+/// The manifests that describe the seed exactly.
+const EQUAL: &str = "\
+users:
+  - { email: ada@example.com, provider: clockify, status: active, time_off: [{ policy: Vacation, balance: 12, unit: days }, { policy: Sick, balance: 40, unit: hours }] }
+  - { email: bob@example.com, provider: clockify, status: inactive }
+  - { email: cy@example.com, provider: clockify, status: active, time_off: [{ policy: Vacation, balance: 20, unit: days }] }
+  - { email: kim@example.com, provider: field, status: active, time_off: [{ policy: Vacation - Full-time, balance: 15, unit: days }, { policy: Sick, balance: 40, unit: hours }] }
+  - { email: lee@example.com, provider: field, status: inactive }
+  - { email: max@example.com, provider: field, status: active, time_off: [{ policy: Vacation - Part-time }] }
+";
+
+/// Every kind of change on each vendor.
+const CHANGES: &str = "\
+users:
+  # Clockify: a balance, an assignment, an activation, a deactivation
+  - { email: ada@example.com, provider: clockify, status: active, time_off: [{ policy: Vacation, balance: 15, unit: days }, { policy: Sick, balance: 40, unit: hours }, { policy: Parental }] }
+  - { email: bob@example.com, provider: clockify, status: active }
+  - { email: cy@example.com, provider: clockify, status: inactive, time_off: [{ policy: Vacation, balance: 20, unit: days }] }
+  # Connecteam: a move between policies of one type carrying its balance, a balance, a restore, an archive
+  - { email: kim@example.com, provider: field, status: active, time_off: [{ policy: Vacation - Part-time, balance: 10, unit: days }, { policy: Sick, balance: 32, unit: hours }] }
+  - { email: lee@example.com, provider: field, status: active }
+  - { email: max@example.com, provider: field, status: inactive }
+";
+
+fn world(users: &str) -> Test {
+    let t = Test::new().sandbox(SEED);
+    let providers = providers(&t);
+    t.file("providers.yaml", &providers).file("users.yaml", users)
+}
+
+/// A world equal to the manifests plans `No changes.` and exits 0 under
+/// `--detailed-exitcode`.
+#[test]
+fn equal_world_plans_no_changes() {
+    let t = world(EQUAL).args(&["plan", "--detailed-exitcode"]);
+    let out = t.run();
+    out.code(0);
+    assert_eq!(out.stdout, "No changes.\n");
+}
+
+/// Each kind of change on each vendor plans exactly the expected calls
+/// (exit 2), and the sandbox saw no write: only GETs.
+#[test]
+fn every_kind_of_change_plans_exact_calls_without_writing() {
+    let t = world(CHANGES).args(&["plan", "--detailed-exitcode", "--output", "json"]);
+    let out = t.run();
+    out.code(2);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let calls: Vec<String> = plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {} {}", c["provider"].as_str().unwrap(), c["method"].as_str().unwrap(), c["path"].as_str().unwrap(), c["body"]))
+        .collect();
+    insta::assert_snapshot!(calls.join("\n"));
+    assert_eq!(plan["summary"]["changes"], 8, "{}", out.stdout);
+    assert_eq!(plan["summary"]["people"], 6);
+    assert_eq!(plan["summary"]["calls"], 8);
+
+    let log = t.sandbox_log();
+    assert!(!log.is_empty());
+    for entry in &log {
+        assert_eq!(entry["method"], "GET", "plan wrote: {entry}");
+        assert_eq!(entry["wrote"], false, "plan wrote: {entry}");
+    }
+}
+
+/// Every list is read at the API's largest page size.
+#[test]
+fn reads_use_the_largest_page_sizes() {
+    let t = world(EQUAL).args(&["plan"]);
+    t.run().code(0);
+    for entry in t.sandbox_log() {
+        let path = entry["path"].as_str().unwrap();
+        let query = entry["query"].to_string();
+        if path.ends_with("/users") && path.starts_with("/api/") {
+            assert!(query.contains("page-size"), "{entry}");
+        }
+        if path.contains("/time-off/balance/policy/") || path.ends_with("/time-off/policies") {
+            assert!(query.contains("200"), "page-size 200 expected: {entry}");
+        }
+        if path == "/users/v1/users" {
+            assert!(query.contains("500"), "limit 500 expected: {entry}");
+        }
+        if path.ends_with("/balances") && path.starts_with("/time-off/") {
+            assert!(query.contains("100"), "limit 100 expected: {entry}");
+        }
+    }
+}
+
+/// The text rendering groups by person and closes with the summary line.
+#[test]
+fn text_rendering() {
+    let out = world(CHANGES).args(&["plan"]).run();
+    out.code(0);
+    insta::assert_snapshot!(out.stdout);
+}
+
+/// The Markdown rendering starts with the summary table and folds details.
+#[test]
+fn markdown_rendering() {
+    let out = world(CHANGES).args(&["plan", "--output", "markdown"]).run();
+    out.code(0);
+    assert!(out.stdout.starts_with("### hrform plan"));
+    insta::assert_snapshot!(out.stdout);
+}
+
+/// `--target` limits the changes; safety still counts the whole plan.
+#[test]
+fn target_limits_the_plan() {
+    let out = world(CHANGES)
+        .args(&["plan", "--output", "json", "--target", "provider=field", "--target", "ada@example.com"])
+        .run();
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let people: Vec<&str> = plan["changes"].as_array().unwrap().iter().map(|c| c["person"]["email"].as_str().unwrap()).collect();
+    assert!(people.iter().all(|p| ["ada@example.com", "kim@example.com", "lee@example.com", "max@example.com"].contains(p)), "{people:?}");
+    assert!(people.contains(&"ada@example.com") && people.contains(&"kim@example.com"));
+    let bad = world(CHANGES).args(&["plan", "--target", "provider=clokify"]).run();
+    bad.code(1);
+    assert!(bad.stderr.contains("did you mean `clockify`?"), "{}", bad.stderr);
+}
+
+/// `--out` saves the JSON plan with the manifests' hash and the version,
+/// and never the API key.
+#[test]
+fn plan_file_holds_hash_and_version_but_no_key() {
+    let t = world(CHANGES).args(&["plan", "--out", "out/plan.json", "-vvv"]);
+    let out = t.run();
+    out.code(0);
+    let saved = std::fs::read_to_string(t.path().join("out/plan.json")).unwrap();
+    let plan: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["hrform_version"], env!("CARGO_PKG_VERSION"));
+    assert!(plan["manifests_hash"].as_str().unwrap().starts_with("sha256:"));
+    for text in [&saved, &out.stdout, &out.stderr] {
+        assert!(!text.contains(crate::common::CLOCKIFY_KEY), "key leaked");
+        assert!(!text.contains(crate::common::CONNECTEAM_KEY), "key leaked");
+    }
+}
+
+/// A missing API key is an error that names the variable.
+#[test]
+fn missing_key_names_the_variable() {
+    let out = world(EQUAL).env("CONNECTEAM_API_KEY", "").args(&["plan"]).run();
+    out.code(1);
+    assert!(out.stderr.contains("CONNECTEAM_API_KEY"), "{}", out.stderr);
+}
+
+/// A wrong API key is refused with the API's answer, and the key is not shown.
+#[test]
+fn wrong_key_is_a_clear_error() {
+    let out = world(EQUAL).env("CLOCKIFY_API_KEY", "not-the-key-123").args(&["plan"]).run();
+    out.code(1);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+    assert!(!out.stderr.contains("not-the-key-123"), "{}", out.stderr);
+}
+
+/// Each resolution error exits 1 with its diagnostic, pointing at the manifest.
+#[test]
+fn resolution_errors_point_at_the_manifest() {
+    let out = world(
+        "\
+users:
+  - { email: nobody@example.com, provider: clockify }
+  - { email: ada@example.com, provider: clockify, time_off: [{ policy: Vacaton }, { policy: Sick, balance: 5, unit: days }] }
+  - { email: eve@example.com, provider: clockify, status: active }
+  - { email: owner@example.com, provider: clockify, status: inactive }
+  - { email: mia@example.com, provider: field, status: inactive }
+",
+    )
+    .args(&["plan"])
+    .run();
+    out.code(1);
+    insta::assert_snapshot!(out.stderr);
+}
+
+/// A Clockify assignment change needs the policy's `has_expiration` declared.
+#[test]
+fn clockify_assignment_needs_has_expiration() {
+    let t = Test::new().sandbox(SEED);
+    let providers = providers(&t).replace("    Parental: { has_expiration: false }\n", "");
+    let out = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", "users:\n  - { email: ada@example.com, provider: clockify, time_off: [{ policy: Parental }] }\n")
+        .args(&["plan"])
+        .run();
+    out.code(1);
+    assert!(out.stderr.contains("error[has-expiration-required]"), "{}", out.stderr);
+}
+
+/// `unmanaged_users: report` lists people in no manifest; `deactivate`
+/// plans their deactivation, sparing the key owner and Connecteam managers.
+#[test]
+fn unmanaged_users_reported_and_deactivated() {
+    let report = world(&format!("{EQUAL}settings:\n  unmanaged_users: report\n"))
+        .args(&["plan", "--output", "json"])
+        .run();
+    report.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let unmanaged: Vec<String> = plan["unmanaged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| format!("{} {} {}", u["provider"].as_str().unwrap(), u["email"].as_str().unwrap(), u["deactivate"]))
+        .collect();
+    insta::assert_snapshot!(unmanaged.join("\n"));
+    assert_eq!(plan["changes"].as_array().unwrap().len(), 0);
+
+    let deactivate = world(&format!("{EQUAL}settings:\n  unmanaged_users: deactivate\n"))
+        .args(&["plan", "--output", "json"])
+        .run();
+    let plan: serde_json::Value = serde_json::from_str(&deactivate.stdout).unwrap();
+    let targets: Vec<&str> = plan["changes"].as_array().unwrap().iter().map(|c| c["person"]["email"].as_str().unwrap()).collect();
+    assert_eq!(targets, ["zed@example.com"]);
+}
+
+/// Safety rules are evaluated and shown with their numbers.
+#[test]
+fn safety_rules_are_shown() {
+    let out = world(&format!(
+        "{CHANGES}settings:\n  safety: {{ max_deactivations: 1, max_balance_change: 2, max_deactivation_percent: 50 }}\n"
+    ))
+    .args(&["plan", "--output", "json"])
+    .run();
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let rules: Vec<String> = plan["safety"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["rule"].as_str().unwrap(), c["blocked"], c["message"].as_str().unwrap()))
+        .collect();
+    insta::assert_snapshot!(rules.join("\n"));
+}
+
+/// The README's first command: a plan of the acme example against its
+/// sandbox world, in all three renderings.
+#[test]
+fn acme_example_plan_renderings() {
+    for (format, name) in [("text", "acme_text"), ("json", "acme_json"), ("markdown", "acme_markdown")] {
+        let out = Test::new()
+            .args(&["plan", "-C", "examples/acme", "--sandbox", "examples/acme/sandbox.yaml", "--output", format])
+            .current_dir(&repo_root())
+            .run();
+        out.code(0);
+        insta::assert_snapshot!(name, out.stdout);
+    }
+}
