@@ -42,15 +42,20 @@ impl Test {
     /// Manifests point at it with [`Test::sandbox_url`].
     pub fn sandbox(mut self, seed: &str) -> Self {
         let seed = hrform::sandbox::Seed::from_yaml_str(seed).expect("test seed loads");
-        let handle = hrform::sandbox::Sandbox::start_in_thread(seed, hrform::sandbox::Options::default())
-            .expect("sandbox starts");
+        let handle =
+            hrform::sandbox::Sandbox::start_in_thread(seed, hrform::sandbox::Options::default())
+                .expect("sandbox starts");
         self.sandbox = Some(handle);
-        self.env("CLOCKIFY_API_KEY", CLOCKIFY_KEY).env("CONNECTEAM_API_KEY", CONNECTEAM_KEY)
+        self.env("CLOCKIFY_API_KEY", CLOCKIFY_KEY)
+            .env("CONNECTEAM_API_KEY", CONNECTEAM_KEY)
     }
 
     /// The running sandbox's base URL (`http://127.0.0.1:PORT`).
     pub fn sandbox_url(&self) -> String {
-        self.sandbox.as_ref().expect("a sandbox was started").base_url()
+        self.sandbox
+            .as_ref()
+            .expect("a sandbox was started")
+            .base_url()
     }
 
     /// The sandbox's request log: one JSON object per request.

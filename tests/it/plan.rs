@@ -53,7 +53,8 @@ users:
 fn world(users: &str) -> Test {
     let t = Test::new().sandbox(SEED);
     let providers = providers(&t);
-    t.file("providers.yaml", &providers).file("users.yaml", users)
+    t.file("providers.yaml", &providers)
+        .file("users.yaml", users)
 }
 
 /// A world equal to the manifests plans `No changes.` and exits 0 under
@@ -78,7 +79,15 @@ fn every_kind_of_change_plans_exact_calls_without_writing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {} {} {}", c["provider"].as_str().unwrap(), c["method"].as_str().unwrap(), c["path"].as_str().unwrap(), c["body"]))
+        .map(|c| {
+            format!(
+                "{} {} {} {}",
+                c["provider"].as_str().unwrap(),
+                c["method"].as_str().unwrap(),
+                c["path"].as_str().unwrap(),
+                c["body"]
+            )
+        })
         .collect();
     insta::assert_snapshot!(calls.join("\n"));
     assert_eq!(plan["summary"]["changes"], 8, "{}", out.stdout);
@@ -137,16 +146,44 @@ fn markdown_rendering() {
 #[test]
 fn target_limits_the_plan() {
     let out = world(CHANGES)
-        .args(&["plan", "--output", "json", "--target", "provider=field", "--target", "ada@example.com"])
+        .args(&[
+            "plan",
+            "--output",
+            "json",
+            "--target",
+            "provider=field",
+            "--target",
+            "ada@example.com",
+        ])
         .run();
     out.code(0);
     let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
-    let people: Vec<&str> = plan["changes"].as_array().unwrap().iter().map(|c| c["person"]["email"].as_str().unwrap()).collect();
-    assert!(people.iter().all(|p| ["ada@example.com", "kim@example.com", "lee@example.com", "max@example.com"].contains(p)), "{people:?}");
+    let people: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["person"]["email"].as_str().unwrap())
+        .collect();
+    assert!(
+        people.iter().all(|p| [
+            "ada@example.com",
+            "kim@example.com",
+            "lee@example.com",
+            "max@example.com"
+        ]
+        .contains(p)),
+        "{people:?}"
+    );
     assert!(people.contains(&"ada@example.com") && people.contains(&"kim@example.com"));
-    let bad = world(CHANGES).args(&["plan", "--target", "provider=clokify"]).run();
+    let bad = world(CHANGES)
+        .args(&["plan", "--target", "provider=clokify"])
+        .run();
     bad.code(1);
-    assert!(bad.stderr.contains("did you mean `clockify`?"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("did you mean `clockify`?"),
+        "{}",
+        bad.stderr
+    );
 }
 
 /// `--out` saves the JSON plan with the manifests' hash and the version,
@@ -160,7 +197,12 @@ fn plan_file_holds_hash_and_version_but_no_key() {
     let plan: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert_eq!(plan["format_version"], 1);
     assert_eq!(plan["hrform_version"], env!("CARGO_PKG_VERSION"));
-    assert!(plan["manifests_hash"].as_str().unwrap().starts_with("sha256:"));
+    assert!(
+        plan["manifests_hash"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
     for text in [&saved, &out.stdout, &out.stderr] {
         assert!(!text.contains(crate::common::CLOCKIFY_KEY), "key leaked");
         assert!(!text.contains(crate::common::CONNECTEAM_KEY), "key leaked");
@@ -170,7 +212,10 @@ fn plan_file_holds_hash_and_version_but_no_key() {
 /// A missing API key is an error that names the variable.
 #[test]
 fn missing_key_names_the_variable() {
-    let out = world(EQUAL).env("CONNECTEAM_API_KEY", "").args(&["plan"]).run();
+    let out = world(EQUAL)
+        .env("CONNECTEAM_API_KEY", "")
+        .args(&["plan"])
+        .run();
     out.code(1);
     assert!(out.stderr.contains("CONNECTEAM_API_KEY"), "{}", out.stderr);
 }
@@ -178,7 +223,10 @@ fn missing_key_names_the_variable() {
 /// A wrong API key is refused with the API's answer, and the key is not shown.
 #[test]
 fn wrong_key_is_a_clear_error() {
-    let out = world(EQUAL).env("CLOCKIFY_API_KEY", "not-the-key-123").args(&["plan"]).run();
+    let out = world(EQUAL)
+        .env("CLOCKIFY_API_KEY", "not-the-key-123")
+        .args(&["plan"])
+        .run();
     out.code(1);
     assert!(out.stderr.contains("401"), "{}", out.stderr);
     assert!(!out.stderr.contains("not-the-key-123"), "{}", out.stderr);
@@ -214,7 +262,11 @@ fn clockify_assignment_needs_has_expiration() {
         .args(&["plan"])
         .run();
     out.code(1);
-    assert!(out.stderr.contains("error[has-expiration-required]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[has-expiration-required]"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// `unmanaged_users: report` lists people in no manifest; `deactivate`
@@ -230,16 +282,30 @@ fn unmanaged_users_reported_and_deactivated() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| format!("{} {} {}", u["provider"].as_str().unwrap(), u["email"].as_str().unwrap(), u["deactivate"]))
+        .map(|u| {
+            format!(
+                "{} {} {}",
+                u["provider"].as_str().unwrap(),
+                u["email"].as_str().unwrap(),
+                u["deactivate"]
+            )
+        })
         .collect();
     insta::assert_snapshot!(unmanaged.join("\n"));
     assert_eq!(plan["changes"].as_array().unwrap().len(), 0);
 
-    let deactivate = world(&format!("{EQUAL}settings:\n  unmanaged_users: deactivate\n"))
-        .args(&["plan", "--output", "json"])
-        .run();
+    let deactivate = world(&format!(
+        "{EQUAL}settings:\n  unmanaged_users: deactivate\n"
+    ))
+    .args(&["plan", "--output", "json"])
+    .run();
     let plan: serde_json::Value = serde_json::from_str(&deactivate.stdout).unwrap();
-    let targets: Vec<&str> = plan["changes"].as_array().unwrap().iter().map(|c| c["person"]["email"].as_str().unwrap()).collect();
+    let targets: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["person"]["email"].as_str().unwrap())
+        .collect();
     assert_eq!(targets, ["zed@example.com"]);
 }
 
@@ -257,7 +323,14 @@ fn safety_rules_are_shown() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| format!("{} {} {}", c["rule"].as_str().unwrap(), c["blocked"], c["message"].as_str().unwrap()))
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["rule"].as_str().unwrap(),
+                c["blocked"],
+                c["message"].as_str().unwrap()
+            )
+        })
         .collect();
     insta::assert_snapshot!(rules.join("\n"));
 }
@@ -266,9 +339,21 @@ fn safety_rules_are_shown() {
 /// sandbox world, in all three renderings.
 #[test]
 fn acme_example_plan_renderings() {
-    for (format, name) in [("text", "acme_text"), ("json", "acme_json"), ("markdown", "acme_markdown")] {
+    for (format, name) in [
+        ("text", "acme_text"),
+        ("json", "acme_json"),
+        ("markdown", "acme_markdown"),
+    ] {
         let out = Test::new()
-            .args(&["plan", "-C", "examples/acme", "--sandbox", "examples/acme/sandbox.yaml", "--output", format])
+            .args(&[
+                "plan",
+                "-C",
+                "examples/acme",
+                "--sandbox",
+                "examples/acme/sandbox.yaml",
+                "--output",
+                format,
+            ])
             .current_dir(&repo_root())
             .run();
         out.code(0);
