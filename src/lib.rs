@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod diag;
 pub mod exit;
+pub mod http;
 pub mod manifest;
 pub mod model;
 pub mod plan;

@@ -1,0 +1,312 @@
+//! HTTP for the provider clients: one shared reqwest client (rustls) per
+//! provider, the API key in a header marked sensitive, client-side
+//! throttling at the provider's declared rate, and retries with backoff and
+//! jitter for reads on 429, 5xx, throttling 200s and connection errors.
+//!
+//! It knows no vendor's paths or JSON: each provider hands it a [`Wire`]
+//! saying which header carries the key, how to read an error body and how a
+//! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
+//! nothing that can write.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use backon::BackoffBuilder as _;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderValue};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::providers::{Endpoint, ProviderError};
+
+/// How long one request may take before it counts as a connection failure.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attempts per read, the first included.
+const MAX_ATTEMPTS: usize = 6;
+/// The longest hrform waits for a server-announced reset before retrying.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(65);
+
+/// What the HTTP layer must know about a vendor, supplied by its module.
+#[derive(Debug, Clone, Copy)]
+pub struct Wire {
+    /// The header that carries the API key.
+    pub auth_header: &'static str,
+    /// The human message inside an error body, if the vendor's shape is found.
+    pub error_message: fn(&[u8]) -> Option<String>,
+    /// Whether a 200 body is really a throttle (Connecteam's quirk).
+    pub throttled_ok: fn(&[u8]) -> bool,
+    /// The least wait after a 429 (Clockify's CloudFront sends no hint).
+    pub min_throttle_wait: Duration,
+}
+
+/// The client-side throttle: requests per second or per minute.
+#[derive(Debug, Clone, Copy)]
+pub enum Rate {
+    PerSecond(f64),
+    PerMinute(u32),
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        match self {
+            Rate::PerSecond(rps) => {
+                let rps = if rps.is_finite() && rps > 0.0 {
+                    rps
+                } else {
+                    1.0
+                };
+                let burst = NonZeroU32::new((rps.floor() as u32).max(1)).unwrap_or(NonZeroU32::MIN);
+                Quota::with_period(Duration::from_secs_f64(1.0 / rps))
+                    .unwrap_or_else(|| Quota::per_second(burst))
+                    .allow_burst(burst)
+            }
+            Rate::PerMinute(n) => Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)),
+        }
+    }
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub struct Reply {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A header's value as text, if present and readable.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A read-only HTTP client for one provider.
+pub struct Reader {
+    client: reqwest::Client,
+    /// The base URL without a trailing slash.
+    base: String,
+    key: SecretString,
+    wire: Wire,
+    limiter: DefaultDirectRateLimiter,
+    /// Set when the server says its window is spent: wait until then.
+    not_before: Mutex<Option<SystemTime>>,
+    calls: AtomicUsize,
+}
+
+impl Reader {
+    pub fn new(endpoint: &Endpoint, wire: Wire, rate: Rate) -> Result<Self, ProviderError> {
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("hrform/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ProviderError::Connection {
+                call: "building the HTTP client".into(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            client,
+            base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
+            key: endpoint.key.clone(),
+            wire,
+            limiter: RateLimiter::direct(rate.quota()),
+            not_before: Mutex::new(None),
+            calls: AtomicUsize::new(0),
+        })
+    }
+
+    /// How many requests were sent, retries included.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// `GET path?query`, retried on throttling, server errors and
+    /// connection failures; any other non-2xx answer is an error naming the
+    /// call and what the API said.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, ProviderError> {
+        let call = describe("GET", path, query);
+        let mut backoff = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(250))
+            .with_max_delay(Duration::from_secs(20))
+            .with_jitter()
+            .with_max_times(MAX_ATTEMPTS - 1)
+            .build();
+        loop {
+            self.wait_turn().await;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let mut auth = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| {
+                ProviderError::Connection {
+                    call: call.clone(),
+                    message: "the API key contains characters a header cannot carry".into(),
+                }
+            })?;
+            auth.set_sensitive(true);
+            let sent = self
+                .client
+                .get(format!("{}{path}", self.base))
+                .query(query)
+                .header(self.wire.auth_header, auth)
+                .send()
+                .await;
+            let (error, server_wait) = match sent {
+                Err(e) => (
+                    ProviderError::Connection {
+                        call: call.clone(),
+                        message: without_url(&e),
+                    },
+                    None,
+                ),
+                Ok(response) => {
+                    let status = response.status();
+                    let headers = response.headers().clone();
+                    self.note_window(&headers);
+                    match response.bytes().await {
+                        Err(e) => (
+                            ProviderError::Connection {
+                                call: call.clone(),
+                                message: without_url(&e),
+                            },
+                            None,
+                        ),
+                        Ok(body) => {
+                            let throttled = status.as_u16() == 429
+                                || (status.is_success() && (self.wire.throttled_ok)(&body));
+                            if status.is_success() && !throttled {
+                                tracing::debug!(%call, status = status.as_u16(), "read");
+                                return Ok(Reply {
+                                    headers,
+                                    body: body.to_vec(),
+                                });
+                            }
+                            let error = ProviderError::Status {
+                                call: call.clone(),
+                                status: status.as_u16(),
+                                message: (self.wire.error_message)(&body)
+                                    .unwrap_or_else(|| excerpt(&body)),
+                            };
+                            if !(throttled || status.is_server_error()) {
+                                return Err(error);
+                            }
+                            let wait = server_hint(&headers).map(|w| {
+                                if throttled {
+                                    w.max(self.wire.min_throttle_wait)
+                                } else {
+                                    w
+                                }
+                            });
+                            let wait = if throttled {
+                                Some(wait.unwrap_or(self.wire.min_throttle_wait))
+                            } else {
+                                wait
+                            };
+                            (error, wait)
+                        }
+                    }
+                }
+            };
+            let Some(delay) = backoff.next() else {
+                return Err(error);
+            };
+            let delay = server_wait.map_or(delay, |w| w.min(MAX_SERVER_WAIT).max(delay));
+            tracing::debug!(%call, %error, ?delay, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// Wait for the client-side throttle and any server-announced reset.
+    async fn wait_turn(&self) {
+        let until = *self.not_before.lock().expect("not_before lock");
+        if let Some(until) = until
+            && let Ok(wait) = until.duration_since(SystemTime::now())
+        {
+            tokio::time::sleep(wait.min(MAX_SERVER_WAIT)).await;
+        }
+        self.limiter.until_ready().await;
+    }
+
+    /// Connecteam says how much of its minute is left: when nothing is,
+    /// hold every request until the window resets.
+    fn note_window(&self, headers: &HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
+        if number("x-ratelimit-minute-remaining") == Some(0)
+            && let Some(reset) = number("x-ratelimit-minute-reset")
+        {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+            *self.not_before.lock().expect("not_before lock") = Some(at);
+        }
+    }
+}
+
+/// `Retry-After` (seconds or an HTTP date) or Connecteam's minute reset.
+fn server_hint(headers: &HeaderMap) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(v) = text("retry-after") {
+        if let Ok(secs) = v.trim().parse::<u64>() {
+            return Some(Duration::from_secs(secs));
+        }
+        if let Ok(at) = httpdate::parse_http_date(v.trim()) {
+            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+        }
+    }
+    let reset = text("x-ratelimit-minute-reset")?.trim().parse::<u64>().ok()?;
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
+    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+}
+
+/// `GET /path?a=1&b=2`: how calls are named in messages and logs.
+pub fn describe(method: &str, path: &str, query: &[(&str, String)]) -> String {
+    let query = query_string(query);
+    if query.is_empty() {
+        format!("{method} {path}")
+    } else {
+        format!("{method} {path}?{query}")
+    }
+}
+
+/// A query string, keys repeated for arrays, values percent-encoded.
+pub fn query_string(query: &[(&str, String)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in query {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// A reqwest error's message without its URL (the call is named already).
+fn without_url(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "connection failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = None;
+    while let Some(s) = source {
+        detail = Some(s.to_string());
+        source = s.source();
+    }
+    match detail {
+        Some(d) => format!("{kind}: {d}"),
+        None => kind.to_owned(),
+    }
+}
+
+/// The start of a body that is not the vendor's error shape.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut cut: String = text.chars().take(200).collect();
+    if cut.len() < text.len() {
+        cut.push('…');
+    }
+    cut
+}
