@@ -82,8 +82,8 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
             let (errors, _) = diag::summary(&diags);
             writeln!(
                 stderr,
-                "error: {} between the manifests and the live systems; no plan was made",
-                diag::count(errors, "mismatch")
+                "error: {errors} {} between the manifests and the live systems; no plan was made",
+                if errors == 1 { "mismatch" } else { "mismatches" }
             )?;
             return Ok(ExitStatus::Error);
         }
