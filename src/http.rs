@@ -252,7 +252,10 @@ fn server_hint(headers: &HeaderMap) -> Option<Duration> {
             return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
         }
     }
-    let reset = text("x-ratelimit-minute-reset")?.trim().parse::<u64>().ok()?;
+    let reset = text("x-ratelimit-minute-reset")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
     let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
     Some(at.duration_since(SystemTime::now()).unwrap_or_default())
 }

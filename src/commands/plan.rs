@@ -83,7 +83,11 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
             writeln!(
                 stderr,
                 "error: {errors} {} between the manifests and the live systems; no plan was made",
-                if errors == 1 { "mismatch" } else { "mismatches" }
+                if errors == 1 {
+                    "mismatch"
+                } else {
+                    "mismatches"
+                }
             )?;
             return Ok(ExitStatus::Error);
         }

@@ -206,7 +206,12 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     if !plan.calls.is_empty() {
         let _ = writeln!(out, "\n{}", paint(BOLD, "API calls, in order", color));
-        let width = plan.calls.iter().map(|c| c.provider.len()).max().unwrap_or(0);
+        let width = plan
+            .calls
+            .iter()
+            .map(|c| c.provider.len())
+            .max()
+            .unwrap_or(0);
         for (i, call) in plan.calls.iter().enumerate() {
             let preview = body_preview(call, 100);
             let _ = writeln!(

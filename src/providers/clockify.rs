@@ -123,7 +123,10 @@ impl Client {
             balance_update,
         } = &provider.kind
         else {
-            unreachable!("a Clockify client for a {} provider", provider.kind.type_name());
+            unreachable!(
+                "a Clockify client for a {} provider",
+                provider.kind.type_name()
+            );
         };
         Ok(Self {
             name: provider.name.clone(),

@@ -67,18 +67,13 @@ fn error_message(body: &[u8]) -> Option<String> {
         ),
         other => Some(other.to_string()),
     }
-    .or_else(|| {
-        v.get("error")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    })
+    .or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned))
 }
 
 /// A 200 whose body is `{"detail": "Too many requests"}` and no `data`.
 fn throttled_ok(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body).is_ok_and(|v| {
-        v.get("data").is_none() && v.get("detail").is_some_and(Value::is_string)
-    })
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|v| v.get("data").is_none() && v.get("detail").is_some_and(Value::is_string))
 }
 
 #[derive(Deserialize)]

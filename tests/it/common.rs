@@ -40,11 +40,15 @@ impl Test {
     /// Start a sandbox in this test process from `seed` (YAML), and export
     /// the test keys as `CLOCKIFY_API_KEY` and `CONNECTEAM_API_KEY`.
     /// Manifests point at it with [`Test::sandbox_url`].
-    pub fn sandbox(mut self, seed: &str) -> Self {
+    pub fn sandbox(self, seed: &str) -> Self {
+        self.sandbox_with(seed, hrform::sandbox::Options::default())
+    }
+
+    /// [`Test::sandbox`] with faults or rate limits.
+    pub fn sandbox_with(mut self, seed: &str, options: hrform::sandbox::Options) -> Self {
         let seed = hrform::sandbox::Seed::from_yaml_str(seed).expect("test seed loads");
         let handle =
-            hrform::sandbox::Sandbox::start_in_thread(seed, hrform::sandbox::Options::default())
-                .expect("sandbox starts");
+            hrform::sandbox::Sandbox::start_in_thread(seed, options).expect("sandbox starts");
         self.sandbox = Some(handle);
         self.env("CLOCKIFY_API_KEY", CLOCKIFY_KEY)
             .env("CONNECTEAM_API_KEY", CONNECTEAM_KEY)

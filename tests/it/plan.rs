@@ -203,7 +203,14 @@ fn plan_file_holds_hash_and_version_but_no_key() {
             .unwrap()
             .starts_with("sha256:")
     );
-    for text in [&saved, &out.stdout, &out.stderr] {
+    // Every crate's trace logs too (HTTP client included).
+    let traced = world(CHANGES)
+        .env("HRFORM_LOG", "trace")
+        .args(&["plan", "--output", "json"])
+        .run();
+    traced.code(0);
+    assert!(traced.stderr.contains("GET /v1/user"), "no trace logged");
+    for text in [&saved, &out.stdout, &out.stderr, &traced.stderr] {
         assert!(!text.contains(crate::common::CLOCKIFY_KEY), "key leaked");
         assert!(!text.contains(crate::common::CONNECTEAM_KEY), "key leaked");
     }
@@ -359,4 +366,143 @@ fn acme_example_plan_renderings() {
         out.code(0);
         insta::assert_snapshot!(name, out.stdout);
     }
+}
+
+/// The calls of a plan, one line each, for comparing plans.
+fn call_lines(stdout: &str) -> Vec<String> {
+    let plan: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {}",
+                c["provider"], c["method"], c["path"], c["body"]
+            )
+        })
+        .collect()
+}
+
+/// Reads are retried through 5xx, 429, Connecteam's throttling 200s and
+/// dropped connections: the plan is the one a healthy sandbox gives.
+#[test]
+fn reads_survive_faults() {
+    let healthy = world(CHANGES).args(&["plan", "--output", "json"]).run();
+    healthy.code(0);
+
+    let faults: hrform::sandbox::Options = hrform::sandbox::Options {
+        faults: "error_rate=0.15,throttle_rate=0.1,throttle200_rate=0.1,reset_rate=0.1,seed=7"
+            .parse()
+            .unwrap(),
+        ..Default::default()
+    };
+    let t = Test::new().sandbox_with(SEED, faults);
+    let providers = providers(&t);
+    let t = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", CHANGES)
+        .args(&["plan", "--output", "json"]);
+    let faulty = t.run();
+    faulty.code(0);
+    assert_eq!(call_lines(&faulty.stdout), call_lines(&healthy.stdout));
+
+    // Faults really happened, and were retried: more requests than reads.
+    let log = t.sandbox_log();
+    let failed = log.iter().filter(|e| e["status"] != 200).count();
+    assert!(failed > 0, "no fault was injected: {log:?}");
+    let plan: serde_json::Value = serde_json::from_str(&faulty.stdout).unwrap();
+    let counted: u64 = plan["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["read_calls"].as_u64().unwrap())
+        .sum();
+    assert!(
+        counted as usize >= log.len() - failed,
+        "{counted} vs {}",
+        log.len()
+    );
+    for entry in &log {
+        assert_eq!(entry["method"], "GET", "plan wrote: {entry}");
+    }
+}
+
+/// A world larger than one page of everything: every page is read, no more
+/// than needed, and the plan is empty when the manifests match it.
+#[test]
+fn large_worlds_are_read_page_by_page() {
+    let (clockify_users, connecteam_users) = (450, 250);
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com, name: Olive Owner }\n",
+    );
+    let mut users = String::from("users:\n");
+    for i in 0..clockify_users {
+        seed.push_str(&format!(
+            "    - {{ email: c{i}@example.com, name: C {i} }}\n"
+        ));
+    }
+    seed.push_str("  policies:\n    - name: Vacation\n      unit: days\n      assignments:\n");
+    for i in 0..clockify_users {
+        seed.push_str(&format!(
+            "        - {{ user: c{i}@example.com, balance: {} }}\n",
+            i % 30
+        ));
+        users.push_str(&format!(
+            "  - {{ email: c{i}@example.com, provider: clockify, status: active, time_off: [{{ policy: Vacation, balance: {}, unit: days }}] }}\n",
+            i % 30
+        ));
+    }
+    seed.push_str("connecteam:\n  api_key: sandbox-connecteam-key\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com, first_name: Olive, last_name: Owner, role: owner }\n");
+    for i in 0..connecteam_users {
+        seed.push_str(&format!(
+            "    - {{ email: f{i}@example.com, first_name: F, last_name: N{i} }}\n"
+        ));
+    }
+    seed.push_str("  policy_types:\n    - name: Vacation\n      policies:\n        - name: Vacation - Full-time\n          unit: days\n          assignments:\n");
+    for i in 0..connecteam_users {
+        seed.push_str(&format!(
+            "            - {{ user: f{i}@example.com, balance: {} }}\n",
+            i % 20
+        ));
+        users.push_str(&format!(
+            "  - {{ email: f{i}@example.com, provider: field, status: active, time_off: [{{ policy: Vacation - Full-time, balance: {}, unit: days }}] }}\n",
+            i % 20
+        ));
+    }
+    let t = Test::new().sandbox(&seed);
+    let providers = providers(&t);
+    let out = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", &users)
+        .args(&["plan", "--output", "json", "--detailed-exitcode"])
+        .run();
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        plan["changes"].as_array().unwrap().len(),
+        0,
+        "{}",
+        out.stdout
+    );
+    // Clockify: key owner, users (one page of 5,000), policies, and
+    // ⌈450/200⌉ = 3 balance pages. Connecteam: policy types, users (one
+    // page of 500), ⌈250/100⌉ = 3 balance pages.
+    let reads: Vec<(String, u64)> = plan["providers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["read_calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        [("clockify".to_owned(), 6), ("field".to_owned(), 5)],
+        "{}",
+        out.stdout
+    );
 }
