@@ -1,8 +1,6 @@
 //! Providers: one client per HR system, each the only place that knows its
 //! vendor's paths, query parameters and JSON. They read live state into the
 //! neutral types of `model`, and turn planned changes into exact API calls.
-//!
-//! (Skeleton: the HTTP layer and both vendors are being built for issue 4.)
 
 pub mod clockify;
 pub mod connecteam;
@@ -104,3 +102,7 @@ impl ProviderClient {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "calls_tests.rs"]
+mod calls_tests;
