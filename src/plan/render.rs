@@ -213,7 +213,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             .max()
             .unwrap_or(0);
         for (i, call) in plan.calls.iter().enumerate() {
-            let preview = body_preview(call, 100);
+            let preview = body_preview(call, 160);
             let _ = writeln!(
                 out,
                 "  {:>3}. {:<width$}  {:<6} {}{}",
