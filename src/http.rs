@@ -6,10 +6,11 @@
 //! It knows no vendor's paths or JSON: each provider hands it a [`Wire`]
 //! saying which header carries the key, how to read an error body and how a
 //! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
-//! nothing that can write.
+//! nothing that can write. [`Writer`], made from a reader by apply, shares
+//! its throttle.
 
 use std::num::NonZeroU32;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +19,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::model::Method;
 use crate::providers::{Endpoint, ProviderError};
 
 /// How long one request may take before it counts as a connection failure.
@@ -80,8 +82,10 @@ impl Reply {
     }
 }
 
-/// A read-only HTTP client for one provider.
-pub struct Reader {
+/// What one provider's requests share: the client, key, throttle and
+/// call count. Readers and writers of one provider hold the same one, so
+/// reads made during apply count against the same rate.
+struct Inner {
     client: reqwest::Client,
     /// The base URL without a trailing slash.
     base: String,
@@ -91,6 +95,25 @@ pub struct Reader {
     /// Set when the server says its window is spent: wait until then.
     not_before: Mutex<Option<SystemTime>>,
     calls: AtomicUsize,
+}
+
+/// Why a request failed, and whether it may have taken effect.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: ProviderError,
+    /// The request may have been applied (a dropped connection after it was
+    /// sent, a timeout, a 5xx): read the live value before sending it again.
+    pub unclear: bool,
+}
+
+/// A read-only HTTP client for one provider: it can only GET.
+pub struct Reader {
+    inner: Arc<Inner>,
+}
+
+/// The writing side of a provider's client, for apply only.
+pub struct Writer {
+    inner: Arc<Inner>,
 }
 
 impl Reader {
@@ -104,26 +127,78 @@ impl Reader {
                 message: e.to_string(),
             })?;
         Ok(Self {
-            client,
-            base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
-            key: endpoint.key.clone(),
-            wire,
-            limiter: RateLimiter::direct(rate.quota()),
-            not_before: Mutex::new(None),
-            calls: AtomicUsize::new(0),
+            inner: Arc::new(Inner {
+                client,
+                base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
+                key: endpoint.key.clone(),
+                wire,
+                limiter: RateLimiter::direct(rate.quota()),
+                not_before: Mutex::new(None),
+                calls: AtomicUsize::new(0),
+            }),
         })
     }
 
     /// How many requests were sent, retries included.
     pub fn calls(&self) -> usize {
-        self.calls.load(Ordering::Relaxed)
+        self.inner.calls.load(Ordering::Relaxed)
     }
 
     /// `GET path?query`, retried on throttling, server errors and
     /// connection failures; any other non-2xx answer is an error naming the
     /// call and what the API said.
     pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, ProviderError> {
-        let call = describe("GET", path, query);
+        self.inner
+            .request(Method::Get, path, query, None, true)
+            .await
+            .map_err(|f| f.error)
+    }
+}
+
+impl Writer {
+    /// The writer sharing `reader`'s client, key and throttle.
+    pub fn for_apply(reader: &Reader) -> Self {
+        Self {
+            inner: Arc::clone(&reader.inner),
+        }
+    }
+
+    /// Send one write. Throttled requests (429, a throttling 200) were not
+    /// processed and are always retried. Server errors and dropped
+    /// connections are retried only when `idempotent`; otherwise the
+    /// failure comes back marked unclear, for the caller to read the live
+    /// value before anything is sent again.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Result<Reply, Failure> {
+        self.inner
+            .request(method, path, &[], body, idempotent)
+            .await
+    }
+
+    /// A read during apply (a read-back, or after an unclear failure).
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, ProviderError> {
+        self.inner
+            .request(Method::Get, path, query, None, true)
+            .await
+            .map_err(|f| f.error)
+    }
+}
+
+impl Inner {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Result<Reply, Failure> {
+        let call = describe(&method.to_string(), path, query);
         let mut backoff = backon::ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(250))
             .with_max_delay(Duration::from_secs(20))
@@ -133,26 +208,36 @@ impl Reader {
         loop {
             self.wait_turn().await;
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let mut auth = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| {
-                ProviderError::Connection {
+            let mut auth = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| Failure {
+                error: ProviderError::Connection {
                     call: call.clone(),
                     message: "the API key contains characters a header cannot carry".into(),
-                }
+                },
+                unclear: false,
             })?;
             auth.set_sensitive(true);
-            let sent = self
-                .client
-                .get(format!("{}{path}", self.base))
-                .query(query)
-                .header(self.wire.auth_header, auth)
-                .send()
-                .await;
-            let (error, server_wait) = match sent {
+            let url = format!("{}{path}", self.base);
+            let request = match method {
+                Method::Get => self.client.get(url),
+                Method::Put => self.client.put(url),
+                Method::Patch => self.client.patch(url),
+                Method::Post => self.client.post(url),
+                Method::Delete => self.client.delete(url),
+            };
+            let mut request = request.query(query).header(self.wire.auth_header, auth);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let sent = request.send().await;
+            // (error, whether it may have been applied, server's wait hint)
+            let (error, unclear, server_wait) = match sent {
                 Err(e) => (
                     ProviderError::Connection {
                         call: call.clone(),
                         message: without_url(&e),
                     },
+                    // Refused connections never reached the server.
+                    !e.is_connect(),
                     None,
                 ),
                 Ok(response) => {
@@ -165,13 +250,14 @@ impl Reader {
                                 call: call.clone(),
                                 message: without_url(&e),
                             },
+                            true,
                             None,
                         ),
                         Ok(body) => {
                             let throttled = status.as_u16() == 429
                                 || (status.is_success() && (self.wire.throttled_ok)(&body));
                             if status.is_success() && !throttled {
-                                tracing::debug!(%call, status = status.as_u16(), "read");
+                                tracing::debug!(%call, status = status.as_u16(), "answered");
                                 return Ok(Reply {
                                     headers,
                                     body: body.to_vec(),
@@ -184,27 +270,34 @@ impl Reader {
                                     .unwrap_or_else(|| excerpt(&body)),
                             };
                             if !(throttled || status.is_server_error()) {
-                                return Err(error);
+                                return Err(Failure {
+                                    error,
+                                    unclear: false,
+                                });
                             }
-                            let wait = server_hint(&headers).map(|w| {
-                                if throttled {
-                                    w.max(self.wire.min_throttle_wait)
-                                } else {
-                                    w
-                                }
-                            });
                             let wait = if throttled {
-                                Some(wait.unwrap_or(self.wire.min_throttle_wait))
+                                Some(
+                                    server_hint(&headers)
+                                        .map_or(self.wire.min_throttle_wait, |w| {
+                                            w.max(self.wire.min_throttle_wait)
+                                        }),
+                                )
                             } else {
-                                wait
+                                server_hint(&headers)
                             };
-                            (error, wait)
+                            (error, !throttled, wait)
                         }
                     }
                 }
             };
+            if unclear && !idempotent {
+                return Err(Failure {
+                    error,
+                    unclear: true,
+                });
+            }
             let Some(delay) = backoff.next() else {
-                return Err(error);
+                return Err(Failure { error, unclear });
             };
             let delay = server_wait.map_or(delay, |w| w.min(MAX_SERVER_WAIT).max(delay));
             tracing::debug!(%call, %error, ?delay, "retrying");

@@ -114,6 +114,13 @@ pub struct PlanOptions {
     pub targets: Vec<String>,
 }
 
+/// The clients a plan was read through and the live state they read:
+/// apply writes through them, against that state.
+pub struct Session {
+    pub clients: BTreeMap<String, Arc<ProviderClient>>,
+    pub live: BTreeMap<String, LiveState>,
+}
+
 /// Read every provider, diff, and build the plan.
 ///
 /// `endpoints`: where each provider is (by provider name).
@@ -124,6 +131,18 @@ pub async fn make_plan(
     endpoints: BTreeMap<String, Endpoint>,
     options: &PlanOptions,
 ) -> Result<(Plan, Vec<Diagnostic>), PlanError> {
+    let (plan, warnings, _) = plan_session(config, sources, manifests, endpoints, options).await?;
+    Ok((plan, warnings))
+}
+
+/// [`make_plan`], keeping the clients and the live state for apply.
+pub async fn plan_session(
+    config: &Config,
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+    endpoints: BTreeMap<String, Endpoint>,
+    options: &PlanOptions,
+) -> Result<(Plan, Vec<Diagnostic>, Session), PlanError> {
     let settings = &config.settings;
     let mut reads = tokio::task::JoinSet::new();
     let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
@@ -233,7 +252,7 @@ pub async fn make_plan(
         targets: options.targets.clone(),
         summary,
     };
-    Ok((plan, diagnostics))
+    Ok((plan, diagnostics, Session { clients, live }))
 }
 
 /// What to read from one provider: its declared people and referenced
@@ -264,7 +283,7 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
 }
 
 /// Clockify policy name → declared `has_expiration`, for one provider.
-fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String, bool> {
+pub(crate) fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String, bool> {
     config
         .policies
         .iter()

@@ -18,7 +18,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use super::{Endpoint, ProviderError};
+use futures_util::StreamExt as _;
+
+use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Reply, Wire, describe};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::model::{
@@ -358,6 +360,19 @@ impl Client {
         live: &LiveState,
         has_expiration: &BTreeMap<String, bool>,
     ) -> Vec<Call> {
+        let adds = self.balance_update == BalanceUpdate::Add;
+        self.build_calls(changes, live, has_expiration, adds)
+    }
+
+    /// [`Client::calls`] with the PATCH's semantics given: `adds` sends the
+    /// difference, otherwise the target.
+    fn build_calls(
+        &self,
+        changes: &[Change],
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        adds: bool,
+    ) -> Vec<Call> {
         let raw = self.raw_policies.lock().expect("raw policies lock");
         let mut calls: Vec<Call> = Vec::new();
         // Group key -> index in `calls`.
@@ -399,9 +414,10 @@ impl Client {
                 ChangeKind::Balance {
                     policy, from, to, ..
                 } => {
-                    let value = match self.balance_update {
-                        BalanceUpdate::Set | BalanceUpdate::Auto => *to,
-                        BalanceUpdate::Add => to - from.unwrap_or(0.0),
+                    let value = if adds {
+                        to - from.unwrap_or(0.0)
+                    } else {
+                        *to
                     };
                     let key = ("balance".to_owned(), format!("{}/{}", policy.id, value));
                     match groups.get(&key) {
@@ -522,4 +538,485 @@ fn policy_put_body(read: &Map<String, Value>, add: &[String], has_expiration: bo
 
 fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
     serde_json::from_slice(&reply.body).map_err(|e| e.to_string())
+}
+
+// ------------------------------------------------------------------ apply --
+
+/// Balances closer than this are equal.
+const EPSILON: f64 = 1e-6;
+/// How many times a PATCH that did not take effect is sent again.
+const RESENDS: usize = 3;
+
+/// Apply's writing side of a Clockify client.
+pub struct Writer<'c> {
+    client: &'c Client,
+    http: crate::http::Writer,
+    /// Whether the balance PATCH adds (`Some(true)`) or sets; `None` until
+    /// a write under `balance_update: auto` has told.
+    adds: Mutex<Option<bool>>,
+    /// Why balance writes stopped (a write could not be verified).
+    stopped: Mutex<Option<String>>,
+}
+
+/// A balance change's person, old value (0 when none) and target.
+fn balance_of(c: &Change) -> Option<(&str, f64, f64)> {
+    match &c.kind {
+        ChangeKind::Balance { from, to, .. } => {
+            Some((c.person.id.as_str(), from.unwrap_or(0.0), *to))
+        }
+        _ => None,
+    }
+}
+
+impl<'c> Writer<'c> {
+    pub fn new(client: &'c Client) -> Self {
+        Self {
+            client,
+            http: crate::http::Writer::for_apply(&client.http),
+            adds: Mutex::new(match client.balance_update {
+                BalanceUpdate::Add => Some(true),
+                BalanceUpdate::Set => Some(false),
+                BalanceUpdate::Auto => None,
+            }),
+            stopped: Mutex::new(None),
+        }
+    }
+
+    fn adds(&self) -> Option<bool> {
+        *self.adds.lock().expect("adds lock")
+    }
+
+    fn stop(&self, why: String) {
+        self.stopped.lock().expect("stopped lock").get_or_insert(why);
+    }
+
+    pub async fn run_phase(
+        &self,
+        changes: &[Change],
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        sink: Sink<'_>,
+    ) {
+        let (balances, others): (Vec<Change>, Vec<Change>) = changes
+            .iter()
+            .cloned()
+            .partition(|c| matches!(c.kind, ChangeKind::Balance { .. }));
+        if !others.is_empty() {
+            // Status and policy PUTs replace a value: safe to resend.
+            let calls = self
+                .client
+                .build_calls(&others, live, has_expiration, false);
+            futures_util::stream::iter(calls)
+                .for_each_concurrent(super::CONCURRENCY, |call| async move {
+                    let outcome = match self
+                        .http
+                        .send(call.method, &call.path, call.body.as_ref(), true)
+                        .await
+                    {
+                        Ok(_) => Outcome::Applied,
+                        Err(f) => Outcome::failed(&f.error),
+                    };
+                    sink(Executed { call, outcome });
+                })
+                .await;
+        }
+        // Balances: one policy at a time, each verified by a read-back
+        // before the next policy is written.
+        let mut policies: Vec<String> = Vec::new();
+        for c in &balances {
+            if let ChangeKind::Balance { policy, .. } = &c.kind
+                && !policies.contains(&policy.id)
+            {
+                policies.push(policy.id.clone());
+            }
+        }
+        for policy in policies {
+            let mine: Vec<Change> = balances
+                .iter()
+                .filter(|c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if p.id == policy))
+                .cloned()
+                .collect();
+            self.policy_balances(&policy, mine, live, has_expiration, sink)
+                .await;
+        }
+    }
+
+    /// Write and verify the balances of one policy.
+    async fn policy_balances(
+        &self,
+        policy: &str,
+        mut changes: Vec<Change>,
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        sink: Sink<'_>,
+    ) {
+        // Under `auto`, a person whose balance is not zero tells add from set.
+        if self.stopped.lock().expect("stopped lock").is_none()
+            && self.adds().is_none()
+            && let Some(i) = changes.iter().position(|c| {
+                balance_of(c).is_some_and(|(_, f, t)| f.abs() > EPSILON && (f - t).abs() > EPSILON)
+            })
+        {
+            let probe = changes.remove(i);
+            self.probe(&probe, live, has_expiration, sink).await;
+        }
+        let stopped = self.stopped.lock().expect("stopped lock").clone();
+        if let Some(why) = stopped {
+            for call in self
+                .client
+                .build_calls(&changes, live, has_expiration, false)
+            {
+                sink(Executed {
+                    call,
+                    outcome: Outcome::Skipped {
+                        reason: why.clone(),
+                    },
+                });
+            }
+            return;
+        }
+        // Until the semantics are known only people at zero remain, for
+        // whom adding and setting agree: sending the target is right either way.
+        let adds = self.adds();
+        let calls = self
+            .client
+            .build_calls(&changes, live, has_expiration, adds.unwrap_or(false));
+        let idempotent = adds == Some(false);
+        let changes = &changes;
+        let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
+            .map(|call| async move { self.patch(call, changes, idempotent, sink).await })
+            .buffer_unordered(super::CONCURRENCY)
+            .collect()
+            .await;
+        let written: Vec<&Change> = changes
+            .iter()
+            .filter(|c| applied.iter().flatten().any(|id| *id == c.id))
+            .collect();
+        if !written.is_empty() {
+            self.verify(policy, &written, sink).await;
+        }
+    }
+
+    /// Send one balance PATCH; the ids of the changes that took effect.
+    /// A PATCH that may add is never sent again blind: after an unclear
+    /// failure the policy's balances are read, and only the people still at
+    /// their old value get it again.
+    async fn patch(
+        &self,
+        mut call: Call,
+        changes: &[Change],
+        idempotent: bool,
+        sink: Sink<'_>,
+    ) -> Vec<usize> {
+        let mut took = Vec::new();
+        for _ in 0..RESENDS {
+            match self
+                .http
+                .send(call.method, &call.path, call.body.as_ref(), idempotent)
+                .await
+            {
+                Ok(_) => {
+                    took.extend(call.changes.iter().copied());
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::Applied,
+                    });
+                    return took;
+                }
+                Err(f) if !f.unclear || idempotent => {
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::failed(&f.error),
+                    });
+                    return took;
+                }
+                Err(f) => {
+                    tracing::info!(call = %call.path, error = %f.error, "unclear PATCH failure; reading the balances before sending again");
+                    let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+                    let now = match self.read_balances(&policy).await {
+                        Ok(now) => now,
+                        Err(e) => {
+                            sink(Executed {
+                                call,
+                                outcome: Outcome::Failed {
+                                    status: None,
+                                    message: format!(
+                                        "{}; the balances could not be read back to tell whether it took effect: {e}",
+                                        f.error
+                                    ),
+                                },
+                            });
+                            return took;
+                        }
+                    };
+                    let mut resend = Vec::new();
+                    let mut done = Vec::new();
+                    let mut odd = Vec::new();
+                    for id in &call.changes {
+                        let Some((person, from, to)) =
+                            changes.iter().find(|c| c.id == *id).and_then(balance_of)
+                        else {
+                            continue;
+                        };
+                        let value = now.get(person).copied().unwrap_or(0.0);
+                        if (value - to).abs() < EPSILON {
+                            done.push(*id);
+                        } else if (value - from).abs() < EPSILON {
+                            resend.push((*id, person.to_owned()));
+                        } else {
+                            odd.push(format!("{person}: {value} (was {from}, wanted {to})"));
+                        }
+                    }
+                    if !done.is_empty() {
+                        let mut applied = call.clone();
+                        applied.changes.clone_from(&done);
+                        took.extend(done);
+                        sink(Executed {
+                            call: applied,
+                            outcome: Outcome::Applied,
+                        });
+                    }
+                    if !odd.is_empty() {
+                        let why = format!(
+                            "after an unclear failure of {} {}, balances are neither old nor new: {}",
+                            call.method,
+                            call.path,
+                            odd.join(", ")
+                        );
+                        self.stop(why.clone());
+                        let mut failed = call.clone();
+                        failed.changes.retain(|id| !took.contains(id) && !resend.iter().any(|(r, _)| r == id));
+                        sink(Executed {
+                            call: failed,
+                            outcome: Outcome::Failed {
+                                status: None,
+                                message: why,
+                            },
+                        });
+                    }
+                    if resend.is_empty() {
+                        return took;
+                    }
+                    call.changes = resend.iter().map(|(id, _)| *id).collect();
+                    if let Some(Value::Object(body)) = &mut call.body {
+                        body.insert(
+                            "userIds".into(),
+                            json!(resend.iter().map(|(_, p)| p).collect::<Vec<_>>()),
+                        );
+                    }
+                }
+            }
+        }
+        sink(Executed {
+            call,
+            outcome: Outcome::Failed {
+                status: None,
+                message: format!("did not take effect after {RESENDS} attempts"),
+            },
+        });
+        took
+    }
+
+    /// Under `auto`: PATCH one person whose old balance is not zero with the
+    /// target, read it back, and learn whether the PATCH adds or sets; if it
+    /// added, correct that person's balance at once.
+    async fn probe(
+        &self,
+        change: &Change,
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        sink: Sink<'_>,
+    ) {
+        let Some((person, from, to)) = balance_of(change) else {
+            return;
+        };
+        let policy = match &change.kind {
+            ChangeKind::Balance { policy, .. } => policy.id.clone(),
+            _ => return,
+        };
+        let calls = self
+            .client
+            .build_calls(std::slice::from_ref(change), live, has_expiration, false);
+        let Some(call) = calls.into_iter().next() else {
+            return;
+        };
+        let sent = self
+            .http
+            .send(call.method, &call.path, call.body.as_ref(), false)
+            .await;
+        if let Err(f) = &sent
+            && !f.unclear
+        {
+            sink(Executed {
+                call,
+                outcome: Outcome::failed(&f.error),
+            });
+            return;
+        }
+        let value = match self.read_balances(&policy).await {
+            Ok(now) => now.get(person).copied().unwrap_or(0.0),
+            Err(e) => {
+                self.stop(format!("the first balance write could not be read back: {e}"));
+                sink(Executed {
+                    call,
+                    outcome: Outcome::Failed {
+                        status: None,
+                        message: format!("written, but the balance could not be read back: {e}"),
+                    },
+                });
+                return;
+            }
+        };
+        if (value - to).abs() < EPSILON {
+            tracing::info!("balance_update auto: the PATCH sets the balance");
+            *self.adds.lock().expect("adds lock") = Some(false);
+            sink(Executed {
+                call,
+                outcome: Outcome::Applied,
+            });
+        } else if (value - (from + to)).abs() < EPSILON {
+            tracing::info!("balance_update auto: the PATCH adds to the balance; correcting the first write");
+            *self.adds.lock().expect("adds lock") = Some(true);
+            sink(Executed {
+                call: call.clone(),
+                outcome: Outcome::Applied,
+            });
+            // Bring the person from `from + to` down to `to`.
+            let mut fix = call;
+            if let Some(Value::Object(body)) = &mut fix.body {
+                body.insert("value".into(), json!(to - value));
+            }
+            let fixed = self.patch(fix, std::slice::from_ref(change), false, sink).await;
+            let _ = fixed;
+            self.verify(&policy, &[change], sink).await;
+        } else if (value - from).abs() < EPSILON && sent.is_err() {
+            // The unclear failure did not take effect: send it again, now
+            // that nothing can double.
+            let again = self.patch(call, std::slice::from_ref(change), false, sink).await;
+            if again.is_empty() {
+                return;
+            }
+            Box::pin(self.probe_result(change, &policy, from, to)).await;
+        } else {
+            let why = format!(
+                "balance_update auto: after writing {to} to {} ({}), the balance is {value}, neither set ({to}) nor added ({})",
+                change.person.email,
+                from,
+                from + to
+            );
+            self.stop(why.clone());
+            sink(Executed {
+                call,
+                outcome: Outcome::Failed {
+                    status: None,
+                    message: why,
+                },
+            });
+        }
+    }
+
+    /// After a resent probe: learn the semantics from the value now.
+    async fn probe_result(&self, change: &Change, policy: &str, from: f64, to: f64) {
+        if let Ok(now) = self.read_balances(policy).await {
+            let value = now.get(change.person.id.as_str()).copied().unwrap_or(0.0);
+            if (value - to).abs() < EPSILON {
+                *self.adds.lock().expect("adds lock") = Some(false);
+            } else if (value - (from + to)).abs() < EPSILON {
+                *self.adds.lock().expect("adds lock") = Some(true);
+                self.stop(format!(
+                    "balance_update auto: the PATCH adds; {} now has {value} instead of {to}; run apply again to correct it",
+                    change.person.email
+                ));
+            }
+        }
+    }
+
+    /// Read the policy's balances back and compare with what was written.
+    /// A mismatch fails those changes and stops the provider's remaining
+    /// balance writes.
+    async fn verify(&self, policy: &str, written: &[&Change], sink: Sink<'_>) {
+        let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
+        let read = Call {
+            provider: self.client.name.clone(),
+            method: Method::Get,
+            path: path.clone(),
+            body: None,
+            changes: written.iter().map(|c| c.id).collect(),
+        };
+        let now = match self.read_balances(policy).await {
+            Ok(now) => now,
+            Err(e) => {
+                let why = format!("balances written could not be read back: {e}");
+                self.stop(why.clone());
+                sink(Executed {
+                    call: read,
+                    outcome: Outcome::Failed {
+                        status: None,
+                        message: why,
+                    },
+                });
+                return;
+            }
+        };
+        let mut wrong = Vec::new();
+        for c in written {
+            let Some((person, _, to)) = balance_of(c) else {
+                continue;
+            };
+            let value = now.get(person).copied();
+            if value.is_none_or(|v| (v - to).abs() > EPSILON) {
+                wrong.push((c.id, format!(
+                    "{}: expected {to}, found {}",
+                    c.person.email,
+                    value.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
+                )));
+            }
+        }
+        if wrong.is_empty() {
+            return;
+        }
+        let why = format!(
+            "balance read-back does not match: {}",
+            wrong.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+        );
+        self.stop(why.clone());
+        let mut failed = read;
+        failed.changes = wrong.iter().map(|(id, _)| *id).collect();
+        sink(Executed {
+            call: failed,
+            outcome: Outcome::Failed {
+                status: None,
+                message: why,
+            },
+        });
+    }
+
+    /// Every balance of one policy, by person.
+    async fn read_balances(&self, policy: &str) -> Result<HashMap<String, f64>, ProviderError> {
+        let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
+        let mut out = HashMap::new();
+        for page in 1.. {
+            let q = [("page", page.to_string()), ("page-size", PAGE.to_string())];
+            let reply = self.http.get(&path, &q).await?;
+            let dto: BalancesDto =
+                serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+                    call: describe("GET", &path, &q),
+                    message: e.to_string(),
+                })?;
+            let n = dto.balances.len();
+            out.extend(
+                dto.balances
+                    .into_iter()
+                    .filter_map(|b| b.balance.map(|v| (b.user_id, v))),
+            );
+            let last = match reply.header("last-page") {
+                Some(v) => v.eq_ignore_ascii_case("true"),
+                None => n < PAGE || dto.count.is_some_and(|c| out.len() >= c),
+            };
+            if last || n == 0 {
+                break;
+            }
+        }
+        Ok(out)
+    }
 }

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::{Endpoint, ProviderError};
+use futures_util::StreamExt as _;
+
+use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
@@ -388,4 +390,292 @@ impl Client {
 fn wire_user_id(id: &str) -> Value {
     id.parse::<i64>()
         .map_or_else(|_| Value::String(id.to_owned()), Value::from)
+}
+
+// ------------------------------------------------------------------ apply --
+
+/// How many times an archive/restore batch that did not take effect is sent again.
+const RESENDS: usize = 3;
+/// Balances closer than this are equal.
+const EPSILON: f64 = 1e-6;
+
+/// Apply's writing side of a Connecteam client.
+pub struct Writer<'c> {
+    client: &'c Client,
+    http: crate::http::Writer,
+}
+
+impl<'c> Writer<'c> {
+    pub fn new(client: &'c Client) -> Self {
+        Self {
+            client,
+            http: crate::http::Writer::for_apply(&client.http),
+        }
+    }
+
+    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
+        let calls = self.client.calls(changes, live);
+        let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
+            .map(|call| async move {
+                if call.path.starts_with("/users/v1/users") {
+                    self.status_batch(call, changes, sink).await
+                } else {
+                    self.put(call, sink).await
+                }
+            })
+            .buffer_unordered(super::CONCURRENCY)
+            .collect()
+            .await;
+        // Assignments are verified by reading the balances of their types.
+        let assigned: Vec<&Change> = changes
+            .iter()
+            .filter(|c| matches!(c.kind, ChangeKind::Assign { .. }))
+            .filter(|c| applied.iter().flatten().any(|id| *id == c.id))
+            .collect();
+        if !assigned.is_empty() {
+            self.verify_assignments(&assigned, sink).await;
+        }
+    }
+
+    /// An assignment or balance PUT: both replace a value, so they are safe
+    /// to resend. A balance PUT's answer echoes the balance: it must match.
+    async fn put(&self, call: Call, sink: Sink<'_>) -> Vec<usize> {
+        match self
+            .http
+            .send(call.method, &call.path, call.body.as_ref(), true)
+            .await
+        {
+            Err(f) => {
+                sink(Executed {
+                    call,
+                    outcome: Outcome::failed(&f.error),
+                });
+                Vec::new()
+            }
+            Ok(reply) => {
+                if call.path.contains("/balances/") {
+                    let want = call
+                        .body
+                        .as_ref()
+                        .and_then(|b| b.get("balance"))
+                        .and_then(Value::as_f64);
+                    let got = serde_json::from_slice::<Value>(&reply.body)
+                        .ok()
+                        .and_then(|v| v.pointer("/data/balance/balance").and_then(Value::as_f64));
+                    if let (Some(want), Some(got)) = (want, got)
+                        && (want - got).abs() > EPSILON
+                    {
+                        sink(Executed {
+                            call,
+                            outcome: Outcome::Failed {
+                                status: None,
+                                message: format!(
+                                    "the balance was set, but the API answered {got} instead of {want}"
+                                ),
+                            },
+                        });
+                        return Vec::new();
+                    }
+                }
+                let ids = call.changes.clone();
+                sink(Executed {
+                    call,
+                    outcome: Outcome::Applied,
+                });
+                ids
+            }
+        }
+    }
+
+    /// Archive or restore up to 25 people. Archiving someone already
+    /// archived is an error on this API, so the batch is not resent blind:
+    /// after an unclear failure the people are read again and only those
+    /// not yet changed are sent.
+    async fn status_batch(&self, mut call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
+        let mut took = Vec::new();
+        for _ in 0..RESENDS {
+            match self
+                .http
+                .send(call.method, &call.path, call.body.as_ref(), false)
+                .await
+            {
+                Ok(_) => {
+                    took.extend(call.changes.iter().copied());
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::Applied,
+                    });
+                    return took;
+                }
+                Err(f) if !f.unclear => {
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::failed(&f.error),
+                    });
+                    return took;
+                }
+                Err(f) => {
+                    let people: Vec<&Change> = changes
+                        .iter()
+                        .filter(|c| call.changes.contains(&c.id))
+                        .collect();
+                    let ids: Vec<String> = people.iter().map(|c| c.person.id.clone()).collect();
+                    let now = match self.archived(&ids).await {
+                        Ok(now) => now,
+                        Err(e) => {
+                            sink(Executed {
+                                call,
+                                outcome: Outcome::Failed {
+                                    status: None,
+                                    message: format!(
+                                        "{}; the people could not be read back to tell whether it took effect: {e}",
+                                        f.error
+                                    ),
+                                },
+                            });
+                            return took;
+                        }
+                    };
+                    let (done, left): (Vec<&Change>, Vec<&Change>) =
+                        people.into_iter().partition(|c| match c.kind {
+                            ChangeKind::Status { to, .. } => {
+                                now.get(&c.person.id) == Some(&(to == Status::Inactive))
+                            }
+                            _ => false,
+                        });
+                    if !done.is_empty() {
+                        let mut applied = call.clone();
+                        applied.changes = done.iter().map(|c| c.id).collect();
+                        took.extend(applied.changes.iter().copied());
+                        sink(Executed {
+                            call: applied,
+                            outcome: Outcome::Applied,
+                        });
+                    }
+                    if left.is_empty() {
+                        return took;
+                    }
+                    call.changes = left.iter().map(|c| c.id).collect();
+                    call.body = Some(Value::Array(
+                        left.iter()
+                            .map(|c| {
+                                let archive = matches!(c.kind, ChangeKind::Status { to: Status::Inactive, .. });
+                                json!({ "userId": wire_user_id(&c.person.id), "isArchived": archive })
+                            })
+                            .collect(),
+                    ));
+                }
+            }
+        }
+        sink(Executed {
+            call,
+            outcome: Outcome::Failed {
+                status: None,
+                message: format!("did not take effect after {RESENDS} attempts"),
+            },
+        });
+        took
+    }
+
+    /// Whether each of these people is archived now.
+    async fn archived(&self, ids: &[String]) -> Result<HashMap<String, bool>, ProviderError> {
+        let mut query: Vec<(&str, String)> = vec![
+            ("userStatus", "all".to_owned()),
+            ("limit", USERS_PAGE.to_string()),
+        ];
+        query.extend(ids.iter().map(|id| ("userIds", id.clone())));
+        let users: UsersData = self.client.get_json("/users/v1/users", &query).await?;
+        Ok(users
+            .users
+            .into_iter()
+            .map(|u| (u.user_id.to_string(), u.is_archived))
+            .collect())
+    }
+
+    /// Read the balances of the assigned people's policy types and check
+    /// each is on the policy, with the balance given.
+    async fn verify_assignments(&self, assigned: &[&Change], sink: Sink<'_>) {
+        let mut by_type: HashMap<String, Vec<&Change>> = HashMap::new();
+        for c in assigned {
+            if let ChangeKind::Assign { policy, .. } = &c.kind {
+                by_type
+                    .entry(policy.policy_type_id.clone().unwrap_or_default())
+                    .or_default()
+                    .push(c);
+            }
+        }
+        let mut types: Vec<_> = by_type.into_iter().collect();
+        types.sort_by(|a, b| a.0.cmp(&b.0));
+        for (type_id, changes) in types {
+            for chunk in changes.chunks(BALANCES_PAGE) {
+                let path = format!("/time-off/v1/policy-types/{type_id}/balances");
+                let mut query: Vec<(&str, String)> = vec![("limit", BALANCES_PAGE.to_string())];
+                query.extend(chunk.iter().map(|c| ("userIds", c.person.id.clone())));
+                let read = Call {
+                    provider: self.client.name.clone(),
+                    method: Method::Get,
+                    path: format!("{path}?{}", crate::http::query_string(&query)),
+                    body: None,
+                    changes: chunk.iter().map(|c| c.id).collect(),
+                };
+                let rows = match self.client.get_json::<BalancesData>(&path, &query).await {
+                    Ok(d) => d.balances,
+                    Err(e) => {
+                        sink(Executed {
+                            call: read,
+                            outcome: Outcome::Failed {
+                                status: None,
+                                message: format!("assignments made, but could not be read back: {e}"),
+                            },
+                        });
+                        continue;
+                    }
+                };
+                let mut wrong = Vec::new();
+                for c in chunk {
+                    let ChangeKind::Assign { policy, balance, .. } = &c.kind else {
+                        continue;
+                    };
+                    let row = rows.iter().find(|r| r.user_id.to_string() == c.person.id);
+                    let ok = row.is_some_and(|r| {
+                        r.policy_id == policy.id
+                            && balance.is_none_or(|b| r.balance.is_some_and(|v| (v - b).abs() < EPSILON))
+                    });
+                    if !ok {
+                        wrong.push((
+                            c.id,
+                            format!(
+                                "{}: expected {}{}, found {}",
+                                c.person.email,
+                                policy.name,
+                                balance.map_or_else(String::new, |b| format!(" with {b}")),
+                                row.map_or_else(
+                                    || "no assignment".to_owned(),
+                                    |r| format!(
+                                        "policy {} with {}",
+                                        r.policy_id,
+                                        r.balance.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
+                                    )
+                                )
+                            ),
+                        ));
+                    }
+                }
+                if !wrong.is_empty() {
+                    let mut failed = read;
+                    failed.changes = wrong.iter().map(|(id, _)| *id).collect();
+                    sink(Executed {
+                        call: failed,
+                        outcome: Outcome::Failed {
+                            status: None,
+                            message: format!(
+                                "assignment read-back does not match: {}",
+                                wrong.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+                            ),
+                        },
+                    });
+                }
+            }
+        }
+    }
 }

@@ -103,6 +103,79 @@ impl ProviderClient {
     }
 }
 
+/// What happened to one call during apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Executed {
+    pub call: Call,
+    pub outcome: Outcome,
+}
+
+/// The outcome of one call.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    /// The API refused it, it never got through, or the read-back showed
+    /// something other than what was written.
+    Failed {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        message: String,
+    },
+    /// Not sent.
+    Skipped { reason: String },
+}
+
+impl Outcome {
+    pub fn failed(error: &ProviderError) -> Self {
+        Outcome::Failed {
+            status: match error {
+                ProviderError::Status { status, .. } => Some(*status),
+                _ => None,
+            },
+            message: error.to_string(),
+        }
+    }
+}
+
+/// Where executed calls are reported, as they happen (journal, progress).
+pub type Sink<'s> = &'s (dyn Fn(Executed) + Send + Sync);
+
+/// Apply's writing client for one provider, over the reader's connection
+/// and throttle. Only apply makes one.
+pub enum ProviderWriter<'c> {
+    Clockify(clockify::Writer<'c>),
+    Connecteam(connecteam::Writer<'c>),
+}
+
+impl<'c> ProviderWriter<'c> {
+    pub fn new(client: &'c ProviderClient) -> Self {
+        match client {
+            ProviderClient::Clockify(c) => Self::Clockify(clockify::Writer::new(c)),
+            ProviderClient::Connecteam(c) => Self::Connecteam(connecteam::Writer::new(c)),
+        }
+    }
+
+    /// Make the calls that realise `changes` (all of one phase: activate,
+    /// assign, balances or deactivate), reporting each to `sink`.
+    pub async fn run_phase(
+        &self,
+        changes: &[Change],
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        sink: Sink<'_>,
+    ) {
+        match self {
+            Self::Clockify(w) => w.run_phase(changes, live, has_expiration, sink).await,
+            Self::Connecteam(w) => w.run_phase(changes, live, sink).await,
+        }
+    }
+}
+
+/// How many calls of one phase may be in flight at once (the throttle
+/// still paces them).
+pub const CONCURRENCY: usize = 8;
+
 #[cfg(test)]
 #[path = "calls_tests.rs"]
 mod calls_tests;
