@@ -2,6 +2,7 @@
 //! output and an exit status. anyhow is used here, at the edge, and nowhere
 //! deeper.
 
+mod apply;
 mod plan;
 mod validate;
 
@@ -15,7 +16,7 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
-        Command::Apply(_) => not_yet("apply", 5),
+        Command::Apply(args) => apply::run(args, &cli.global),
         Command::Export(_) => not_yet("export", 0),
         Command::Fmt(_) => not_yet("fmt", 0),
         Command::Sandbox(args) => crate::sandbox::run(args),

@@ -157,7 +157,7 @@ fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
         .with_context(|| format!("cannot write the plan to {}", path.display()))
 }
 
-fn stdout_color() -> bool {
+pub(crate) fn stdout_color() -> bool {
     use std::io::IsTerminal as _;
     match anstream::ColorChoice::global() {
         anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,

@@ -341,7 +341,7 @@ pub fn selected(change: &Change, targets: &[String]) -> bool {
         })
 }
 
-fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
+pub(crate) fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
     let mut people: Vec<(&str, &str)> = changes
         .iter()
         .map(|c| (c.provider.as_str(), c.person.id.as_str()))

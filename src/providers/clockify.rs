@@ -143,6 +143,11 @@ impl Client {
         format!("/v1/workspaces/{}", self.workspace)
     }
 
+    /// Requests sent so far (reads, writes and retries).
+    pub fn requests(&self) -> usize {
+        self.http.calls()
+    }
+
     pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         let users_path = format!("{}/users", self.ws());
         let users_query = [
@@ -731,6 +736,12 @@ impl<'c> Writer<'c> {
                     return took;
                 }
                 Err(f) => {
+                    sink(Executed {
+                        call: call.clone(),
+                        outcome: Outcome::Unclear {
+                            message: f.error.to_string(),
+                        },
+                    });
                     tracing::info!(call = %call.path, error = %f.error, "unclear PATCH failure; reading the balances before sending again");
                     let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
                     let now = match self.read_balances(&policy).await {
@@ -852,6 +863,14 @@ impl<'c> Writer<'c> {
                 outcome: Outcome::failed(&f.error),
             });
             return;
+        }
+        if let Err(f) = &sent {
+            sink(Executed {
+                call: call.clone(),
+                outcome: Outcome::Unclear {
+                    message: f.error.to_string(),
+                },
+            });
         }
         let value = match self.read_balances(&policy).await {
             Ok(now) => now.get(person).copied().unwrap_or(0.0),

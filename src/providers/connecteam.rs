@@ -171,6 +171,11 @@ impl Client {
         })
     }
 
+    /// Requests sent so far (reads, writes and retries).
+    pub fn requests(&self) -> usize {
+        self.http.calls()
+    }
+
     pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         let types_path = "/time-off/v1/policy-types";
         let users_query = [("userStatus", "all".to_owned())];
@@ -515,6 +520,12 @@ impl<'c> Writer<'c> {
                     return took;
                 }
                 Err(f) => {
+                    sink(Executed {
+                        call: call.clone(),
+                        outcome: Outcome::Unclear {
+                            message: f.error.to_string(),
+                        },
+                    });
                     let people: Vec<&Change> = changes
                         .iter()
                         .filter(|c| call.changes.contains(&c.id))

@@ -78,6 +78,14 @@ impl ProviderClient {
         })
     }
 
+    /// Requests sent so far (reads, writes and retries).
+    pub fn requests(&self) -> usize {
+        match self {
+            Self::Clockify(c) => c.requests(),
+            Self::Connecteam(c) => c.requests(),
+        }
+    }
+
     /// Read what `scope` asks for.
     pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         match self {
@@ -124,6 +132,9 @@ pub enum Outcome {
     },
     /// Not sent.
     Skipped { reason: String },
+    /// The call may or may not have taken effect (a dropped connection, a
+    /// timeout, a 5xx); what follows in the journal says what was found.
+    Unclear { message: String },
 }
 
 impl Outcome {

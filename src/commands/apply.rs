@@ -1,0 +1,393 @@
+//! `hrform apply`: plan (or load a reviewed plan), confirm, make the calls,
+//! journal each, and report.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::{Context as _, Result};
+
+use crate::apply::{self, ApplyError, ChangeOutcome};
+use crate::cli::{ApplyArgs, GlobalArgs};
+use crate::diag;
+use crate::exit::ExitStatus;
+use crate::manifest;
+use crate::plan::{PlanError, render};
+use crate::providers::{Executed, Outcome};
+
+pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    let skip: Vec<_> = args.sandbox.iter().cloned().collect();
+    let loaded = manifest::load(&args.config.dir, &skip);
+    let mut stderr = anstream::stderr();
+    let color = super::stderr_color();
+    write!(
+        stderr,
+        "{}",
+        diag::render_all(&loaded.diagnostics, &loaded.sources, color)
+    )?;
+    let Some(config) = &loaded.config else {
+        let (errors, _) = diag::summary(&loaded.diagnostics);
+        writeln!(
+            stderr,
+            "error: the manifests have {}; nothing was read or written",
+            diag::count(errors, "error")
+        )?;
+        return Ok(ExitStatus::Error);
+    };
+    let saved = match &args.planfile {
+        Some(path) => Some(read_plan(path)?),
+        None => None,
+    };
+    if saved.is_none() && !args.yes && !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "refusing to apply without confirmation: there is no terminal to ask on; pass --yes, or apply a reviewed plan file"
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let (sandbox, endpoints) = match &args.sandbox {
+            Some(seed) => {
+                let (sandbox, endpoints) = super::start_sandbox(seed, config).await?;
+                (Some(sandbox), endpoints)
+            }
+            None => (None, BTreeMap::new()),
+        };
+        let status = apply_with(args, global, config, &loaded, saved.as_ref(), endpoints).await;
+        if let Some(sandbox) = sandbox {
+            sandbox.stop().await;
+        }
+        status
+    })
+}
+
+async fn apply_with(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    config: &manifest::Config,
+    loaded: &manifest::Loaded,
+    saved: Option<&crate::plan::Plan>,
+    endpoints: BTreeMap<String, crate::providers::Endpoint>,
+) -> Result<ExitStatus> {
+    let mut stderr = anstream::stderr();
+    let color = super::stderr_color();
+    let prepared = match apply::prepare(
+        config,
+        &loaded.sources,
+        &loaded.manifests,
+        endpoints,
+        saved,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
+            writeln!(stderr, "error: {e}")?;
+            return Ok(ExitStatus::Stale);
+        }
+        Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
+            write!(
+                stderr,
+                "{}",
+                diag::render_all(&diags, &loaded.sources, color)
+            )?;
+            writeln!(
+                stderr,
+                "error: the manifests do not match the live systems; nothing was written"
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+        Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
+    };
+    write!(
+        stderr,
+        "{}",
+        diag::render_all(&prepared.warnings, &loaded.sources, color)
+    )?;
+    let mut stdout = anstream::stdout();
+    write!(
+        stdout,
+        "{}",
+        render::text(&prepared.plan, super::plan::stdout_color())
+    )?;
+    stdout.flush()?;
+    for s in &prepared.stale {
+        writeln!(
+            stderr,
+            "skipped, stale: {} {}: {} (the plan was made against another value; now {})",
+            s.change.provider,
+            s.change.person.email,
+            describe(&s.change),
+            s.now
+        )?;
+    }
+    if !prepared.unreviewed.is_empty() {
+        writeln!(
+            stderr,
+            "note: {} not in the reviewed plan will not be made; plan again to review them",
+            diag::count(prepared.unreviewed.len(), "change")
+        )?;
+    }
+    if prepared.plan.blocked() && !args.force {
+        for check in prepared.plan.safety.iter().filter(|s| s.blocked) {
+            writeln!(
+                stderr,
+                "error[safety]: {}: {}",
+                check.rule, check.message
+            )?;
+        }
+        writeln!(
+            stderr,
+            "error: blocked by the safety rules above; nothing was written (review, then re-run with --force to override)"
+        )?;
+        return Ok(ExitStatus::Blocked);
+    }
+    if prepared.plan.changes.is_empty() {
+        return Ok(if prepared.stale.is_empty() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Stale
+        });
+    }
+    if saved.is_none() && !args.yes && !confirm(prepared.plan.changes.len())? {
+        writeln!(stderr, "Apply cancelled; nothing was written.")?;
+        return Ok(ExitStatus::Error);
+    }
+
+    let journal_path = args
+        .journal
+        .clone()
+        .unwrap_or_else(|| args.config.dir.join(".hrform").join("journal.jsonl"));
+    let journal = Journal::open(&journal_path, apply::people_by_change(&prepared.plan))?;
+    let progress = Progress::new(global.quiet, prepared.plan.calls.len());
+    let sink = |e: Executed| {
+        progress.show(&e);
+        journal.write(&e);
+    };
+    let report = apply::execute(config, &prepared, &sink).await;
+    progress.finish();
+    if let Some(e) = journal.error() {
+        writeln!(
+            stderr,
+            "warning: the journal {} could not be written: {e}",
+            journal_path.display()
+        )?;
+    }
+
+    let applied = report.count(|o| matches!(o, ChangeOutcome::Applied));
+    let failed = report.failed();
+    let skipped = report.count(|o| matches!(o, ChangeOutcome::Skipped(_)));
+    writeln!(stdout)?;
+    for (change, outcome) in &report.changes {
+        match outcome {
+            ChangeOutcome::Applied => {}
+            ChangeOutcome::Failed(why) => writeln!(
+                stdout,
+                "failed   {} {}: {}: {why}",
+                change.provider,
+                change.person.email,
+                describe(change)
+            )?,
+            ChangeOutcome::Skipped(why) => writeln!(
+                stdout,
+                "skipped  {} {}: {}: {why}",
+                change.provider,
+                change.person.email,
+                describe(change)
+            )?,
+        }
+    }
+    writeln!(
+        stdout,
+        "Apply: {applied} applied, {failed} failed, {} skipped ({} people; {} requests, reads included). Journal: {}",
+        skipped + prepared.stale.len(),
+        apply::distinct_people(&report.changes),
+        report.requests,
+        journal_path.display()
+    )?;
+    stdout.flush()?;
+    Ok(if failed > 0 || skipped > 0 {
+        ExitStatus::Partial
+    } else if !prepared.stale.is_empty() {
+        ExitStatus::Stale
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// A change in a few words.
+fn describe(change: &crate::model::Change) -> String {
+    use crate::model::ChangeKind;
+    match &change.kind {
+        ChangeKind::Status { from, to } => format!("status {from} → {to}"),
+        ChangeKind::Assign { policy, .. } => format!("assign {}", policy.name),
+        ChangeKind::Balance {
+            policy,
+            from,
+            to,
+            unit,
+        } => format!(
+            "{} {} → {to} {unit}",
+            policy.name,
+            from.map_or_else(|| "none".to_owned(), |f| f.to_string())
+        ),
+    }
+}
+
+fn read_plan(path: &Path) -> Result<crate::plan::Plan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+    let plan: crate::plan::Plan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not an hrform plan (expected the JSON of `hrform plan --out`)",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(
+        plan.format_version == crate::plan::FORMAT_VERSION,
+        "{}: plan format {} is not the format {} this hrform reads; plan again",
+        path.display(),
+        plan.format_version,
+        crate::plan::FORMAT_VERSION
+    );
+    Ok(plan)
+}
+
+/// Ask on the terminal; only `yes` goes ahead.
+fn confirm(changes: usize) -> Result<bool> {
+    let mut stderr = std::io::stderr();
+    write!(
+        stderr,
+        "\nApply {}? Only `yes` is accepted: ",
+        diag::count(changes, "change")
+    )?;
+    stderr.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+/// The append-only JSON-lines journal: one line per call, as it ends.
+struct Journal {
+    file: Mutex<std::fs::File>,
+    people: std::collections::HashMap<usize, String>,
+    error: Mutex<Option<String>>,
+}
+
+impl Journal {
+    fn open(path: &Path, people: std::collections::HashMap<usize, String>) -> Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+        Ok(Self {
+            file: Mutex::new(file),
+            people,
+            error: Mutex::new(None),
+        })
+    }
+
+    fn write(&self, e: &Executed) {
+        let mut people: Vec<&str> = e
+            .call
+            .changes
+            .iter()
+            .filter_map(|id| self.people.get(id).map(String::as_str))
+            .collect();
+        people.dedup();
+        let mut line = serde_json::json!({
+            "time": jiff::Timestamp::now().to_string(),
+            "provider": e.call.provider,
+            "method": e.call.method,
+            "path": e.call.path,
+            "changes": e.call.changes,
+            "people": people,
+        });
+        if let (Some(map), Ok(serde_json::Value::Object(outcome))) =
+            (line.as_object_mut(), serde_json::to_value(&e.outcome))
+        {
+            map.extend(outcome);
+        }
+        let mut text = line.to_string();
+        text.push('\n');
+        let mut file = self.file.lock().expect("journal lock");
+        if let Err(err) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
+            self.error
+                .lock()
+                .expect("journal error lock")
+                .get_or_insert(err.to_string());
+        }
+    }
+
+    fn error(&self) -> Option<String> {
+        self.error.lock().expect("journal error lock").clone()
+    }
+}
+
+/// A progress bar on a terminal; plain lines otherwise; nothing with `-q`.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    done: Mutex<usize>,
+    total: usize,
+}
+
+impl Progress {
+    fn new(quiet: bool, total: usize) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Self {
+            bar,
+            quiet,
+            done: Mutex::new(0),
+            total,
+        }
+    }
+
+    fn show(&self, e: &Executed) {
+        if self.quiet {
+            return;
+        }
+        let word = match &e.outcome {
+            Outcome::Applied => "applied",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Unclear { .. } => "unclear, checking",
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                bar.set_message(format!("{} {}", e.call.provider, word));
+            }
+            None => {
+                let mut done = self.done.lock().expect("progress lock");
+                *done += 1;
+                eprintln!(
+                    "[{}/{}] {} {} {} {word}",
+                    *done, self.total, e.call.provider, e.call.method, e.call.path
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
