@@ -100,18 +100,22 @@ fn main() {
     );
 }
 
-/// Users at 200 a page (plus the key owner, and the last page), policies at
-/// 200, each referenced policy's balances at 200.
+/// The key owner, users at 5,000 a page (`Last-Page` ends the list),
+/// policies at 200, each referenced policy's balances at 200.
 fn min_clockify() -> usize {
-    let users = CLOCKIFY_USERS.div_ceil(200);
+    let users = (CLOCKIFY_USERS + 1).div_ceil(5000);
     let policies = 1;
     let balances = 2 * CLOCKIFY_USERS.div_ceil(200);
     users + 1 + policies + balances
 }
 
-/// Users at 500, policy types (1), each type's balances at 100.
+/// Policy types (1), users at 500, each type's balances at 100. Connecteam
+/// has no last-page marker and `paging.total` is optional, so a list ends on
+/// a short page: a count that is an exact multiple of the page costs one
+/// empty page more (`n / size + 1`).
 fn min_connecteam() -> usize {
-    CONNECTEAM_USERS.div_ceil(500) + 1 + 2 * CONNECTEAM_USERS.div_ceil(100)
+    let users = CONNECTEAM_USERS / 500 + 1;
+    1 + users + 2 * (CONNECTEAM_USERS / 100 + 1)
 }
 
 fn vm_hwm(path: &str) -> Option<u64> {

@@ -153,10 +153,9 @@ fn same_change(a: &Change, b: &Change) -> bool {
     a.provider == b.provider
         && a.person == b.person
         && match (&a.kind, &b.kind) {
-            (
-                ChangeKind::Status { from: f1, to: t1 },
-                ChangeKind::Status { from: f2, to: t2 },
-            ) => f1 == f2 && t1 == t2,
+            (ChangeKind::Status { from: f1, to: t1 }, ChangeKind::Status { from: f2, to: t2 }) => {
+                f1 == f2 && t1 == t2
+            }
             (
                 ChangeKind::Assign {
                     policy: p1,
@@ -299,7 +298,9 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
                     for call in client.calls(std::slice::from_ref(&change), live, &has_expiration) {
                         collect(Executed {
                             call,
-                            outcome: Outcome::Skipped { reason: why.clone() },
+                            outcome: Outcome::Skipped {
+                                reason: why.clone(),
+                            },
                         });
                     }
                 }

@@ -10,8 +10,8 @@
 //! its throttle.
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use backon::BackoffBuilder as _;
@@ -208,13 +208,14 @@ impl Inner {
         loop {
             self.wait_turn().await;
             self.calls.fetch_add(1, Ordering::Relaxed);
-            let mut auth = HeaderValue::from_str(self.key.expose_secret()).map_err(|_| Failure {
-                error: ProviderError::Connection {
-                    call: call.clone(),
-                    message: "the API key contains characters a header cannot carry".into(),
-                },
-                unclear: false,
-            })?;
+            let mut auth =
+                HeaderValue::from_str(self.key.expose_secret()).map_err(|_| Failure {
+                    error: ProviderError::Connection {
+                        call: call.clone(),
+                        message: "the API key contains characters a header cannot carry".into(),
+                    },
+                    unclear: false,
+                })?;
             auth.set_sensitive(true);
             let url = format!("{}{path}", self.base);
             let request = match method {

@@ -75,34 +75,27 @@ async fn apply_with(
 ) -> Result<ExitStatus> {
     let mut stderr = anstream::stderr();
     let color = super::stderr_color();
-    let prepared = match apply::prepare(
-        config,
-        &loaded.sources,
-        &loaded.manifests,
-        endpoints,
-        saved,
-    )
-    .await
-    {
-        Ok(p) => p,
-        Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
-            writeln!(stderr, "error: {e}")?;
-            return Ok(ExitStatus::Stale);
-        }
-        Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
-            write!(
-                stderr,
-                "{}",
-                diag::render_all(&diags, &loaded.sources, color)
-            )?;
-            writeln!(
-                stderr,
-                "error: the manifests do not match the live systems; nothing was written"
-            )?;
-            return Ok(ExitStatus::Error);
-        }
-        Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
-    };
+    let prepared =
+        match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
+            Ok(p) => p,
+            Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
+                writeln!(stderr, "error: {e}")?;
+                return Ok(ExitStatus::Stale);
+            }
+            Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
+                write!(
+                    stderr,
+                    "{}",
+                    diag::render_all(&diags, &loaded.sources, color)
+                )?;
+                writeln!(
+                    stderr,
+                    "error: the manifests do not match the live systems; nothing was written"
+                )?;
+                return Ok(ExitStatus::Error);
+            }
+            Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
+        };
     write!(
         stderr,
         "{}",
@@ -134,11 +127,7 @@ async fn apply_with(
     }
     if prepared.plan.blocked() && !args.force {
         for check in prepared.plan.safety.iter().filter(|s| s.blocked) {
-            writeln!(
-                stderr,
-                "error[safety]: {}: {}",
-                check.rule, check.message
-            )?;
+            writeln!(stderr, "error[safety]: {}: {}", check.rule, check.message)?;
         }
         writeln!(
             stderr,

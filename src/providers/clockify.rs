@@ -333,26 +333,45 @@ impl Client {
         Ok(all)
     }
 
-    /// Every balance row of one policy (`{count, balances}` pages).
+    /// Every balance row of one policy (`{count, balances}` pages). The
+    /// first page's `count` says how many pages follow: they are read in
+    /// parallel (within the throttle); should the last of them still say
+    /// `Last-Page: false`, reading goes on page by page.
     async fn balances(&self, path: &str) -> Result<Vec<BalanceDto>, ProviderError> {
-        let mut all = Vec::new();
-        for page in 1.. {
-            let q = [("page", page.to_string()), ("page-size", PAGE.to_string())];
+        let page = |n: usize| async move {
+            let q = [("page", n.to_string()), ("page-size", PAGE.to_string())];
             let reply = self.http.get(path, &q).await?;
             let dto: BalancesDto =
                 serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
                     call: describe("GET", path, &q),
                     message: e.to_string(),
                 })?;
-            let n = dto.balances.len();
-            all.extend(dto.balances);
             let last = match reply.header("last-page") {
                 Some(v) => v.eq_ignore_ascii_case("true"),
-                None => n < PAGE || dto.count.is_some_and(|c| all.len() >= c),
+                None => dto.balances.len() < PAGE,
             };
-            if last || n == 0 {
-                break;
+            Ok::<_, ProviderError>((dto, last))
+        };
+        let (first, mut last) = page(1).await?;
+        let mut all = first.balances;
+        let mut next = 2;
+        if !last && let Some(count) = first.count {
+            let pages = count.div_ceil(PAGE);
+            if pages >= next {
+                let rest = futures_util::future::try_join_all((next..=pages).map(page)).await?;
+                for (dto, l) in rest {
+                    all.extend(dto.balances);
+                    last = l;
+                }
+                next = pages + 1;
             }
+        }
+        while !last {
+            let (dto, l) = page(next).await?;
+            let n = dto.balances.len();
+            all.extend(dto.balances);
+            last = l || n == 0;
+            next += 1;
         }
         Ok(all)
     }
@@ -419,11 +438,7 @@ impl Client {
                 ChangeKind::Balance {
                     policy, from, to, ..
                 } => {
-                    let value = if adds {
-                        to - from.unwrap_or(0.0)
-                    } else {
-                        *to
-                    };
+                    let value = if adds { to - from.unwrap_or(0.0) } else { *to };
                     let key = ("balance".to_owned(), format!("{}/{}", policy.id, value));
                     match groups.get(&key) {
                         Some(&i) => {
@@ -592,7 +607,10 @@ impl<'c> Writer<'c> {
     }
 
     fn stop(&self, why: String) {
-        self.stopped.lock().expect("stopped lock").get_or_insert(why);
+        self.stopped
+            .lock()
+            .expect("stopped lock")
+            .get_or_insert(why);
     }
 
     pub async fn run_phase(
@@ -638,7 +656,9 @@ impl<'c> Writer<'c> {
         for policy in policies {
             let mine: Vec<Change> = balances
                 .iter()
-                .filter(|c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if p.id == policy))
+                .filter(
+                    |c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if p.id == policy),
+                )
                 .cloned()
                 .collect();
             self.policy_balances(&policy, mine, live, has_expiration, sink)
@@ -796,7 +816,9 @@ impl<'c> Writer<'c> {
                         );
                         self.stop(why.clone());
                         let mut failed = call.clone();
-                        failed.changes.retain(|id| !took.contains(id) && !resend.iter().any(|(r, _)| r == id));
+                        failed.changes.retain(|id| {
+                            !took.contains(id) && !resend.iter().any(|(r, _)| r == id)
+                        });
                         sink(Executed {
                             call: failed,
                             outcome: Outcome::Failed {
@@ -845,9 +867,9 @@ impl<'c> Writer<'c> {
             ChangeKind::Balance { policy, .. } => policy.id.clone(),
             _ => return,
         };
-        let calls = self
-            .client
-            .build_calls(std::slice::from_ref(change), live, has_expiration, false);
+        let calls =
+            self.client
+                .build_calls(std::slice::from_ref(change), live, has_expiration, false);
         let Some(call) = calls.into_iter().next() else {
             return;
         };
@@ -875,7 +897,9 @@ impl<'c> Writer<'c> {
         let value = match self.read_balances(&policy).await {
             Ok(now) => now.get(person).copied().unwrap_or(0.0),
             Err(e) => {
-                self.stop(format!("the first balance write could not be read back: {e}"));
+                self.stop(format!(
+                    "the first balance write could not be read back: {e}"
+                ));
                 sink(Executed {
                     call,
                     outcome: Outcome::Failed {
@@ -894,7 +918,9 @@ impl<'c> Writer<'c> {
                 outcome: Outcome::Applied,
             });
         } else if (value - (from + to)).abs() < EPSILON {
-            tracing::info!("balance_update auto: the PATCH adds to the balance; correcting the first write");
+            tracing::info!(
+                "balance_update auto: the PATCH adds to the balance; correcting the first write"
+            );
             *self.adds.lock().expect("adds lock") = Some(true);
             sink(Executed {
                 call: call.clone(),
@@ -905,13 +931,17 @@ impl<'c> Writer<'c> {
             if let Some(Value::Object(body)) = &mut fix.body {
                 body.insert("value".into(), json!(to - value));
             }
-            let fixed = self.patch(fix, std::slice::from_ref(change), false, sink).await;
+            let fixed = self
+                .patch(fix, std::slice::from_ref(change), false, sink)
+                .await;
             let _ = fixed;
             self.verify(&policy, &[change], sink).await;
         } else if (value - from).abs() < EPSILON && sent.is_err() {
             // The unclear failure did not take effect: send it again, now
             // that nothing can double.
-            let again = self.patch(call, std::slice::from_ref(change), false, sink).await;
+            let again = self
+                .patch(call, std::slice::from_ref(change), false, sink)
+                .await;
             if again.is_empty() {
                 return;
             }
@@ -984,11 +1014,14 @@ impl<'c> Writer<'c> {
             };
             let value = now.get(person).copied();
             if value.is_none_or(|v| (v - to).abs() > EPSILON) {
-                wrong.push((c.id, format!(
-                    "{}: expected {to}, found {}",
-                    c.person.email,
-                    value.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
-                )));
+                wrong.push((
+                    c.id,
+                    format!(
+                        "{}: expected {to}, found {}",
+                        c.person.email,
+                        value.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
+                    ),
+                ));
             }
         }
         if wrong.is_empty() {
@@ -996,7 +1029,11 @@ impl<'c> Writer<'c> {
         }
         let why = format!(
             "balance read-back does not match: {}",
-            wrong.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+            wrong
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
         );
         self.stop(why.clone());
         let mut failed = read;

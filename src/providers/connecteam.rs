@@ -636,7 +636,9 @@ impl<'c> Writer<'c> {
                             call: read,
                             outcome: Outcome::Failed {
                                 status: None,
-                                message: format!("assignments made, but could not be read back: {e}"),
+                                message: format!(
+                                    "assignments made, but could not be read back: {e}"
+                                ),
                             },
                         });
                         continue;
@@ -644,13 +646,17 @@ impl<'c> Writer<'c> {
                 };
                 let mut wrong = Vec::new();
                 for c in chunk {
-                    let ChangeKind::Assign { policy, balance, .. } = &c.kind else {
+                    let ChangeKind::Assign {
+                        policy, balance, ..
+                    } = &c.kind
+                    else {
                         continue;
                     };
                     let row = rows.iter().find(|r| r.user_id.to_string() == c.person.id);
                     let ok = row.is_some_and(|r| {
                         r.policy_id == policy.id
-                            && balance.is_none_or(|b| r.balance.is_some_and(|v| (v - b).abs() < EPSILON))
+                            && balance
+                                .is_none_or(|b| r.balance.is_some_and(|v| (v - b).abs() < EPSILON))
                     });
                     if !ok {
                         wrong.push((
@@ -665,7 +671,10 @@ impl<'c> Writer<'c> {
                                     |r| format!(
                                         "policy {} with {}",
                                         r.policy_id,
-                                        r.balance.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
+                                        r.balance.map_or_else(
+                                            || "no balance".to_owned(),
+                                            |v| v.to_string()
+                                        )
                                     )
                                 )
                             ),
@@ -681,7 +690,11 @@ impl<'c> Writer<'c> {
                             status: None,
                             message: format!(
                                 "assignment read-back does not match: {}",
-                                wrong.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join("; ")
+                                wrong
+                                    .iter()
+                                    .map(|(_, m)| m.as_str())
+                                    .collect::<Vec<_>>()
+                                    .join("; ")
                             ),
                         },
                     });

@@ -131,10 +131,14 @@ pub enum Outcome {
         message: String,
     },
     /// Not sent.
-    Skipped { reason: String },
+    Skipped {
+        reason: String,
+    },
     /// The call may or may not have taken effect (a dropped connection, a
     /// timeout, a 5xx); what follows in the journal says what was found.
-    Unclear { message: String },
+    Unclear {
+        message: String,
+    },
 }
 
 impl Outcome {

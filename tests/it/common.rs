@@ -112,17 +112,61 @@ impl Test {
 
     pub fn run(&self) -> Output {
         let out = self.command().output().expect("run hrform");
+        Output::from(out)
+    }
+
+    /// Run the binary with `args` instead of those given to [`Test::args`]
+    /// (several commands against one sandbox).
+    pub fn run_with(&self, args: &[&str]) -> Output {
+        let mut cmd = self.command_with(args);
+        Output::from(cmd.output().expect("run hrform"))
+    }
+
+    /// Send one request to the sandbox as a client would (to change the
+    /// world behind hrform's back); its status.
+    pub fn sandbox_send(
+        &self,
+        method: &str,
+        path: &str,
+        auth: (&str, &str),
+        body: serde_json::Value,
+    ) -> u16 {
+        let url = format!("{}{path}", self.sandbox_url());
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async {
+                reqwest::Client::new()
+                    .request(method, &url)
+                    .header(auth.0, auth.1)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+            })
+            .expect("sandbox request")
+    }
+}
+
+impl From<std::process::Output> for Output {
+    fn from(out: std::process::Output) -> Self {
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8(out.stdout).expect("utf-8 stdout"),
             stderr: String::from_utf8(out.stderr).expect("utf-8 stderr"),
         }
     }
+}
 
+impl Test {
     /// The command a run would execute (for tests that wrap it).
     pub fn command(&self) -> Command {
+        self.command_with(&self.args)
+    }
+
+    fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hrform"));
-        cmd.args(&self.args)
+        cmd.args(args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("NO_COLOR")
             .env_remove("HRFORM_LOG")
