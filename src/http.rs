@@ -25,7 +25,7 @@ use crate::providers::{Endpoint, ProviderError};
 /// How long one request may take before it counts as a connection failure.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Attempts per read, the first included.
-const MAX_ATTEMPTS: usize = 6;
+const MAX_ATTEMPTS: usize = 10;
 /// The longest hrform waits for a server-announced reset before retrying.
 const MAX_SERVER_WAIT: Duration = Duration::from_secs(65);
 

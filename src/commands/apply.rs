@@ -366,9 +366,15 @@ impl Progress {
             None => {
                 let mut done = self.done.lock().expect("progress lock");
                 *done += 1;
+                // Read-backs and resends can outnumber the planned calls.
+                let of = if *done <= self.total {
+                    format!("{}/{}", *done, self.total)
+                } else {
+                    done.to_string()
+                };
                 eprintln!(
-                    "[{}/{}] {} {} {} {word}",
-                    *done, self.total, e.call.provider, e.call.method, e.call.path
+                    "[{of}] {} {} {} {word}",
+                    e.call.provider, e.call.method, e.call.path
                 );
             }
         }
