@@ -103,7 +103,7 @@ fn main() {
 /// The key owner, users at 5,000 a page (`Last-Page` ends the list),
 /// policies at 200, each referenced policy's balances at 200.
 fn min_clockify() -> usize {
-    let users = (CLOCKIFY_USERS + 1).div_ceil(5000);
+    let users = CLOCKIFY_USERS.div_ceil(5000);
     let policies = 1;
     let balances = 2 * CLOCKIFY_USERS.div_ceil(200);
     users + 1 + policies + balances

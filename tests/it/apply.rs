@@ -403,3 +403,44 @@ fn apply_converges_under_faults() {
         );
     }
 }
+
+/// An apply killed half-way (the process, mid-write) and run again
+/// converges: the second run plans from what the first left behind, so
+/// nothing is credited twice even though the Clockify PATCH adds.
+#[test]
+fn apply_killed_half_way_then_rerun_converges() {
+    let (seed, users) = drifted_world(100);
+    let t = Test::new().sandbox(&seed);
+    let providers = providers(&t, "add").replace("requests_per_second: 50", "requests_per_second: 10");
+    let t = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", &users);
+    let mut child = t
+        .command_with(&["apply", "--yes", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start apply");
+    let start = std::time::Instant::now();
+    loop {
+        if writes(&t).len() >= 15 {
+            break;
+        }
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "apply finished before it could be killed"
+        );
+        assert!(start.elapsed().as_secs() < 60, "apply made no writes");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("kill apply");
+    child.wait().expect("reap apply");
+    let first = writes(&t).len();
+    let pending = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(pending.code, 2, "the kill came too late to test anything");
+
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    assert!(writes(&t).len() > first);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}

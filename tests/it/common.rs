@@ -164,7 +164,7 @@ impl Test {
         self.command_with(&self.args)
     }
 
-    fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+    pub fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hrform"));
         cmd.args(args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
