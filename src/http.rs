@@ -50,6 +50,11 @@ pub enum Rate {
 }
 
 impl Rate {
+    /// Per second: evenly spaced, no burst, so no window of one second ever
+    /// holds more than the rate (Clockify sends no headers to steer by, and
+    /// answers an excess with a bare 429). Per minute: the whole minute's
+    /// allowance may go at once; Connecteam's `x-ratelimit-minute-remaining`
+    /// and `-reset` headers then hold the client until its window resets.
     fn quota(self) -> Quota {
         match self {
             Rate::PerSecond(rps) => {
@@ -58,10 +63,9 @@ impl Rate {
                 } else {
                     1.0
                 };
-                let burst = NonZeroU32::new((rps.floor() as u32).max(1)).unwrap_or(NonZeroU32::MIN);
                 Quota::with_period(Duration::from_secs_f64(1.0 / rps))
-                    .unwrap_or_else(|| Quota::per_second(burst))
-                    .allow_burst(burst)
+                    .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::MIN)
             }
             Rate::PerMinute(n) => Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN)),
         }

@@ -411,7 +411,8 @@ fn apply_converges_under_faults() {
 fn apply_killed_half_way_then_rerun_converges() {
     let (seed, users) = drifted_world(100);
     let t = Test::new().sandbox(&seed);
-    let providers = providers(&t, "add").replace("requests_per_second: 50", "requests_per_second: 10");
+    let providers =
+        providers(&t, "add").replace("requests_per_second: 50", "requests_per_second: 10");
     let t = t
         .file("providers.yaml", &providers)
         .file("users.yaml", &users);
