@@ -118,7 +118,7 @@ fn manifests(base: &str) -> String {
 
 /// Even people change status; odd people change balance (to one of 50 values).
 fn target(i: usize) -> usize {
-    if i % 2 == 0 { 20 } else { 21 + i % 50 }
+    if i.is_multiple_of(2) { 20 } else { 21 + i % 50 }
 }
 
 fn seed() -> String {
@@ -126,7 +126,7 @@ fn seed() -> String {
         "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  quirks: { balance_patch: set }\n  users:\n    - { email: owner@example.com, name: Owner }\n",
     );
     for i in 0..CLOCKIFY {
-        let status = if i % 2 == 0 { ", status: inactive" } else { "" };
+        let status = if i.is_multiple_of(2) { ", status: inactive" } else { "" };
         let _ = writeln!(
             s,
             "    - {{ email: c{i}@example.com, name: C {i}{status} }}"
@@ -138,7 +138,7 @@ fn seed() -> String {
     }
     s.push_str("connecteam:\n  api_key: sandbox-connecteam-key\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com, first_name: O, last_name: Owner, role: owner }\n");
     for i in 0..CONNECTEAM {
-        let archived = if i % 2 == 0 { ", archived: true" } else { "" };
+        let archived = if i.is_multiple_of(2) { ", archived: true" } else { "" };
         let _ = writeln!(
             s,
             "    - {{ email: f{i}@example.com, first_name: F, last_name: P{i}{archived} }}"
