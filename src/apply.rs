@@ -184,6 +184,10 @@ fn same_change(a: &Change, b: &Change) -> bool {
                     unit: u2,
                 },
             ) => p1 == p2 && close_opt(*f1, *f2) && close(*t1, *t2) && u1 == u2,
+            // Requests carry no floats: the whole change must be the same.
+            (ChangeKind::CreateRequest { .. }, ChangeKind::CreateRequest { .. })
+            | (ChangeKind::UpdateRequest { .. }, ChangeKind::UpdateRequest { .. })
+            | (ChangeKind::DenyRequest { .. }, ChangeKind::DenyRequest { .. }) => a.kind == b.kind,
             _ => false,
         }
 }
@@ -196,6 +200,20 @@ fn live_now(change: &Change, live: &LiveState) -> String {
             || "the person is gone".to_owned(),
             |p| format!("status {}", p.status),
         ),
+        ChangeKind::CreateRequest { key, .. }
+        | ChangeKind::UpdateRequest { key, .. }
+        | ChangeKind::DenyRequest { key, .. } => {
+            let marked = live.requests.iter().find(|r| {
+                r.manager_note.as_deref().and_then(crate::model::marker_key) == Some(key.as_str())
+            });
+            match marked {
+                Some(r) => format!(
+                    "request {} {} → {} ({})",
+                    r.id, r.start_date, r.end_date, r.status
+                ),
+                None => format!("no request marked {key}"),
+            }
+        }
         ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => {
             let held = live
                 .holdings
@@ -239,10 +257,12 @@ impl Report {
 }
 
 /// The design's phases within a provider.
-const PHASES: [Phase; 4] = [
+const PHASES: [Phase; 6] = [
     Phase::Activate,
     Phase::Assign,
     Phase::Balance,
+    Phase::Deny,
+    Phase::Requests,
     Phase::Deactivate,
 ];
 
@@ -251,6 +271,9 @@ enum Phase {
     Activate,
     Assign,
     Balance,
+    /// Denials first: a recreated request's old copy goes before the new.
+    Deny,
+    Requests,
     Deactivate,
 }
 
@@ -262,6 +285,8 @@ fn phase(kind: &ChangeKind) -> Phase {
         ChangeKind::Status { .. } => Phase::Deactivate,
         ChangeKind::Assign { .. } => Phase::Assign,
         ChangeKind::Balance { .. } => Phase::Balance,
+        ChangeKind::DenyRequest { .. } => Phase::Deny,
+        ChangeKind::CreateRequest { .. } | ChangeKind::UpdateRequest { .. } => Phase::Requests,
     }
 }
 

@@ -92,6 +92,19 @@ pub enum Code {
     KeyOwnerInactive,
     /// A Connecteam owner or manager declared inactive: the API cannot archive them.
     CannotArchiveManager,
+    /// A request names a policy type the account does not have.
+    UnknownPolicyType,
+    /// A request's person is on no policy of the request's type.
+    RequestNotAssigned,
+    /// Two live requests carry the same `[hrform:KEY]` marker.
+    DuplicateRequestMarker,
+    /// Declared requests of one person overlap (warning).
+    OverlappingRequests,
+    /// An absolute balance and approved requests in one policy type (warning).
+    DoubleDeduction,
+    /// A request field the API cannot change differs; it must be denied and
+    /// recreated (`recreate_requests`) (warning).
+    RequestNeedsRecreate,
 }
 
 impl Code {
@@ -135,6 +148,12 @@ impl Code {
         Code::UserPending,
         Code::KeyOwnerInactive,
         Code::CannotArchiveManager,
+        Code::UnknownPolicyType,
+        Code::RequestNotAssigned,
+        Code::DuplicateRequestMarker,
+        Code::OverlappingRequests,
+        Code::DoubleDeduction,
+        Code::RequestNeedsRecreate,
     ];
 
     /// The stable kebab-case name.
@@ -178,6 +197,12 @@ impl Code {
             Code::UserPending => "user-pending",
             Code::KeyOwnerInactive => "key-owner-inactive",
             Code::CannotArchiveManager => "cannot-archive-manager",
+            Code::UnknownPolicyType => "unknown-policy-type",
+            Code::RequestNotAssigned => "request-not-assigned",
+            Code::DuplicateRequestMarker => "duplicate-request-marker",
+            Code::OverlappingRequests => "overlapping-requests",
+            Code::DoubleDeduction => "double-deduction",
+            Code::RequestNeedsRecreate => "request-needs-recreate",
         }
     }
 }
@@ -494,7 +519,7 @@ mod tests {
         assert_eq!(names.len(), n, "two codes share a name");
         assert_eq!(
             n,
-            Code::CannotArchiveManager as usize + 1,
+            Code::RequestNeedsRecreate as usize + 1,
             "Code::ALL misses a code"
         );
     }

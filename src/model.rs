@@ -4,6 +4,7 @@
 //! Only the provider modules know a vendor's paths and JSON; they translate
 //! to and from these types. The planner and the renderers see nothing else.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,50 @@ pub struct Holding {
     pub balance: Option<f64>,
 }
 
+/// A time-off request as the provider has it (Connecteam). Dates are
+/// `YYYY-MM-DD`, times `HH:MM:SS`, as on the wire's format; the provider
+/// module translates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct LiveRequest {
+    pub id: String,
+    pub person: PersonId,
+    pub policy_type_id: String,
+    /// The policy type's name (for people to read).
+    pub policy_type: String,
+    pub all_day: bool,
+    pub start_date: String,
+    pub end_date: String,
+    /// Partial days only (all-day requests' times are not compared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    pub timezone: String,
+    /// `approved`, `pending` or `denied`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub employee_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager_note: Option<String>,
+    pub adjust_for_dst: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_clock_id: Option<i64>,
+}
+
+/// The marker hrform puts at the end of a request's manager note.
+pub fn request_marker(key: &str) -> String {
+    format!("[hrform:{key}]")
+}
+
+/// The key of the trailing `[hrform:KEY]` marker of a manager note.
+pub fn marker_key(note: &str) -> Option<&str> {
+    let note = note.trim_end();
+    let rest = note.strip_suffix(']')?;
+    let start = rest.rfind("[hrform:")?;
+    let key = &rest[start + "[hrform:".len()..];
+    (!key.is_empty()).then_some(key)
+}
+
 /// What hrform needs to read from one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ReadScope {
@@ -124,6 +169,8 @@ pub struct ReadScope {
     pub policies: Vec<(String, Option<String>)>,
     /// Read every person (for `unmanaged_users: report | deactivate`).
     pub all_people: bool,
+    /// Read the time-off requests overlapping these dates (inclusive).
+    pub requests: Option<(jiff::civil::Date, jiff::civil::Date)>,
 }
 
 /// The live state of one provider, as far as the scope asked.
@@ -135,6 +182,8 @@ pub struct LiveState {
     pub policies: Vec<LivePolicy>,
     /// Assignments and balances for the referenced policies.
     pub holdings: Vec<Holding>,
+    /// Time-off requests in the window the scope asked for.
+    pub requests: Vec<LiveRequest>,
     /// How many read calls the provider made.
     pub read_calls: usize,
 }
@@ -198,6 +247,25 @@ pub enum ChangeKind {
         from: Option<f64>,
         to: f64,
         unit: Unit,
+    },
+    /// Create a time-off request (its manager note ends with the marker).
+    CreateRequest { key: String, request: LiveRequest },
+    /// Change the fields of a live request that differ (`fields`: the wire
+    /// name of each with its live and declared value). `adopt`: the request
+    /// had no marker; this update adds it.
+    UpdateRequest {
+        key: String,
+        request: LiveRequest,
+        fields: BTreeMap<String, (serde_json::Value, serde_json::Value)>,
+        adopt: bool,
+    },
+    /// Deny a live request: it left the manifests (`prune_requests`), or a
+    /// field the API cannot change differs (`recreate_requests`; a create
+    /// follows).
+    DenyRequest {
+        key: String,
+        request: LiveRequest,
+        reason: String,
     },
 }
 

@@ -224,6 +224,9 @@ fn describe(change: &crate::model::Change) -> String {
             policy.name,
             from.map_or_else(|| "none".to_owned(), |f| f.to_string())
         ),
+        ChangeKind::CreateRequest { key, .. } => format!("create request {key}"),
+        ChangeKind::UpdateRequest { key, .. } => format!("update request {key}"),
+        ChangeKind::DenyRequest { key, .. } => format!("deny request {key}"),
     }
 }
 

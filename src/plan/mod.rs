@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod render;
+pub mod requests;
 pub mod safety;
 
 use std::collections::BTreeMap;
@@ -189,6 +190,27 @@ pub async fn plan_session(
             &settings.safety.protected_users,
         );
         diagnostics.append(&mut d.diagnostics);
+        let requests: Vec<_> = config
+            .requests
+            .iter()
+            .filter(|r| &r.provider == name)
+            .collect();
+        if !requests.is_empty() {
+            // People named only by requests are managed, not unmanaged.
+            let named: std::collections::HashSet<&str> =
+                requests.iter().map(|r| r.user.key()).collect();
+            let spared: Vec<String> = d
+                .unmanaged
+                .iter()
+                .filter(|p| named.contains(p.email.to_lowercase().as_str()))
+                .map(|p| p.id.clone())
+                .collect();
+            d.unmanaged.retain(|p| !spared.contains(&p.id));
+            d.changes.retain(|c| !spared.contains(&c.person.id));
+            let mut r = requests::diff_requests(name, &requests, &users, state, settings);
+            diagnostics.append(&mut r.diagnostics);
+            d.changes.append(&mut r.changes);
+        }
         order(&mut d.changes);
         if settings.unmanaged_users != UnmanagedUsersSetting::Ignore {
             unmanaged.extend(d.unmanaged.iter().map(|p| {
@@ -274,8 +296,23 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
         .collect();
     policies.sort();
     policies.dedup();
+    let requests: Vec<_> = config
+        .requests
+        .iter()
+        .filter(|r| r.provider == provider)
+        .collect();
+    let mut emails: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
+    emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
+    emails.sort();
+    emails.dedup();
+    let window = requests
+        .iter()
+        .map(|r| r.start_date)
+        .min()
+        .zip(requests.iter().map(|r| r.end_date).max());
     ReadScope {
-        emails: users.iter().map(|u| u.email.key().to_owned()).collect(),
+        emails,
+        requests: window,
         policies,
         all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
             || config.settings.safety.max_deactivation_percent.is_some(),
@@ -300,12 +337,18 @@ fn order(changes: &mut [Change]) {
             ChangeKind::Status { to, .. } if *to == crate::model::Status::Active => 0,
             ChangeKind::Assign { .. } => 1,
             ChangeKind::Balance { .. } => 2,
-            ChangeKind::Status { .. } => 4,
+            // A denial before the create that may replace it.
+            ChangeKind::DenyRequest { .. } => 3,
+            ChangeKind::UpdateRequest { .. } | ChangeKind::CreateRequest { .. } => 4,
+            ChangeKind::Status { .. } => 5,
         }
     }
     fn policy(kind: &ChangeKind) -> &str {
         match kind {
             ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => &policy.name,
+            ChangeKind::CreateRequest { key, .. }
+            | ChangeKind::UpdateRequest { key, .. }
+            | ChangeKind::DenyRequest { key, .. } => key,
             ChangeKind::Status { .. } => "",
         }
     }
@@ -333,6 +376,9 @@ pub fn selected(change: &Change, targets: &[String]) -> bool {
                     ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => {
                         policy.name == p
                     }
+                    ChangeKind::CreateRequest { request, .. }
+                    | ChangeKind::UpdateRequest { request, .. }
+                    | ChangeKind::DenyRequest { request, .. } => request.policy_type == p,
                     ChangeKind::Status { .. } => false,
                 }
             } else {

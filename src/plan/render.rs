@@ -81,6 +81,70 @@ fn describe(change: &Change) -> Line {
             to: format!("{} {unit}", number(*to)),
             style: CHANGE,
         },
+        ChangeKind::CreateRequest { key, request } => Line {
+            what: key.clone(),
+            from: String::new(),
+            to: format!("+ {}", request_words(request)),
+            style: ADD,
+        },
+        ChangeKind::UpdateRequest {
+            key, fields, adopt, ..
+        } => {
+            let side = |pick: fn(&(serde_json::Value, serde_json::Value)) -> &serde_json::Value| {
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", value_words(pick(v))))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            Line {
+                what: if *adopt {
+                    format!("{key} (adopt an unmarked request)")
+                } else {
+                    key.clone()
+                },
+                from: side(|v| &v.0),
+                to: side(|v| &v.1),
+                style: CHANGE,
+            }
+        }
+        ChangeKind::DenyRequest {
+            key,
+            request,
+            reason,
+        } => Line {
+            what: key.clone(),
+            from: String::new(),
+            to: format!("- {} → denied ({reason})", request_words(request)),
+            style: REMOVE,
+        },
+    }
+}
+
+/// `2024-03-15 → 2024-03-20 Vacation (approved)`, with times for a partial day.
+fn request_words(r: &crate::model::LiveRequest) -> String {
+    let when = if r.all_day {
+        if r.start_date == r.end_date {
+            r.start_date.clone()
+        } else {
+            format!("{} → {}", r.start_date, r.end_date)
+        }
+    } else {
+        format!(
+            "{} {}–{}",
+            r.start_date,
+            r.start_time.as_deref().unwrap_or("?"),
+            r.end_time.as_deref().unwrap_or("?")
+        )
+    };
+    format!("{when} {} ({})", r.policy_type, r.status)
+}
+
+fn value_words(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => "none".to_owned(),
+        other => other.to_string(),
     }
 }
 
@@ -176,13 +240,22 @@ pub fn text(plan: &Plan, color: bool) -> String {
             .max()
             .unwrap_or(0);
         for l in lines {
-            let _ = writeln!(
-                out,
-                "    {:width$}  {} → {}",
-                l.what,
-                l.from,
-                paint(l.style, &l.to, color),
-            );
+            if l.from.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "    {:width$}  {}",
+                    l.what,
+                    paint(l.style, &l.to, color)
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "    {:width$}  {} → {}",
+                    l.what,
+                    l.from,
+                    paint(l.style, &l.to, color),
+                );
+            }
         }
     }
     if !plan.unmanaged.is_empty() {

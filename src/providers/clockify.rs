@@ -260,6 +260,8 @@ impl Client {
             people,
             policies: live_policies,
             holdings,
+            // Clockify time-off requests are not managed (manifests refuse them).
+            requests: Vec::new(),
             read_calls: self.http.calls(),
         })
     }
@@ -405,6 +407,11 @@ impl Client {
         let mut added: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for change in changes {
             match &change.kind {
+                ChangeKind::CreateRequest { .. }
+                | ChangeKind::UpdateRequest { .. }
+                | ChangeKind::DenyRequest { .. } => {
+                    unreachable!("validation keeps time-off requests off Clockify providers")
+                }
                 ChangeKind::Status { to, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     method: Method::Put,

@@ -22,14 +22,18 @@ use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
-    Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, Method,
-    PolicyTypeRef, ReadScope, Role, Status, Unit,
+    Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus,
+    Method, PolicyTypeRef, ReadScope, Role, Status, Unit,
 };
 
 /// `GET /users/v1/users`: at most 500 a page.
 const USERS_PAGE: usize = 500;
 /// `GET .../balances`: at most 100 a page.
 const BALANCES_PAGE: usize = 100;
+/// `GET /time-off/v1/requests`: at most 100 a page.
+const REQUESTS_PAGE: usize = 100;
+/// `GET /time-off/v1/requests`: a window of at most 365 days.
+const REQUEST_WINDOW_DAYS: i64 = 365;
 /// `PUT /users/v1/users`: at most 25 users a call.
 const USERS_BATCH: usize = 25;
 
@@ -121,6 +125,57 @@ struct PolicyDto {
     id: String,
     name: String,
     unit: String,
+}
+
+#[derive(Deserialize)]
+struct RequestsData {
+    requests: Vec<RequestDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestDto {
+    #[serde(deserialize_with = "id_string")]
+    id: String,
+    user_id: i64,
+    #[serde(deserialize_with = "id_string")]
+    policy_type_id: String,
+    is_all_day: bool,
+    start_date: String,
+    end_date: String,
+    start_time: Option<String>,
+    end_time: Option<String>,
+    timezone: String,
+    status: String,
+    employee_note: Option<String>,
+    manager_note: Option<String>,
+    #[serde(default)]
+    is_adjust_for_day_light_saving: bool,
+    time_clock_id: Option<i64>,
+}
+
+/// `[first, last]` cut into windows of at most 365 days, each starting the
+/// day after the previous one ends.
+pub(crate) fn request_slices(
+    first: jiff::civil::Date,
+    last: jiff::civil::Date,
+) -> Vec<(jiff::civil::Date, jiff::civil::Date)> {
+    let mut out = Vec::new();
+    let mut from = first;
+    loop {
+        let to = from
+            .checked_add(jiff::Span::new().days(REQUEST_WINDOW_DAYS - 1))
+            .map_or(last, |d| d.min(last));
+        out.push((from, to));
+        if to >= last {
+            break;
+        }
+        match to.tomorrow() {
+            Ok(next) => from = next,
+            Err(_) => break,
+        }
+    }
+    out
 }
 
 #[derive(Deserialize)]
@@ -265,7 +320,10 @@ impl Client {
             self.pages::<BalancesData, _>(&path, &[], BALANCES_PAGE, |d| d.balances)
                 .await
         });
-        let balances = futures_util::future::try_join_all(reads).await?;
+        let (balances, requests) = tokio::try_join!(
+            futures_util::future::try_join_all(reads),
+            self.read_requests(scope, &types.policy_types, &people),
+        )?;
         let holdings = balances
             .into_iter()
             .flatten()
@@ -280,8 +338,71 @@ impl Client {
             people,
             policies,
             holdings,
+            requests,
             read_calls: self.http.calls(),
         })
+    }
+
+    /// The requests overlapping the scope's window, in slices of at most
+    /// 365 days (the API's limit), all three statuses (the API defaults to
+    /// approved only), deduplicated by id across slices; only those of the
+    /// people read.
+    async fn read_requests(
+        &self,
+        scope: &ReadScope,
+        types: &[PolicyTypeDto],
+        people: &[LivePerson],
+    ) -> Result<Vec<LiveRequest>, ProviderError> {
+        let Some((first, last)) = scope.requests else {
+            return Ok(Vec::new());
+        };
+        let slices = request_slices(first, last);
+        let reads = slices.iter().map(|(from, to)| async move {
+            let query = [
+                ("startDate", from.to_string()),
+                ("endDate", to.to_string()),
+                ("statuses", "approved".to_owned()),
+                ("statuses", "pending".to_owned()),
+                ("statuses", "denied".to_owned()),
+            ];
+            self.pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
+                d.requests
+            })
+            .await
+        });
+        let found = futures_util::future::try_join_all(reads).await?;
+        let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for r in found.into_iter().flatten() {
+            let person = r.user_id.to_string();
+            if !ours.contains(person.as_str()) || !seen.insert(r.id.clone()) {
+                continue;
+            }
+            let policy_type = types
+                .iter()
+                .find(|t| t.id == r.policy_type_id)
+                .map_or_else(|| r.policy_type_id.clone(), |t| t.name.clone());
+            out.push(LiveRequest {
+                id: r.id,
+                person,
+                policy_type_id: r.policy_type_id,
+                policy_type,
+                all_day: r.is_all_day,
+                start_date: r.start_date,
+                end_date: r.end_date,
+                start_time: (!r.is_all_day).then_some(r.start_time).flatten(),
+                end_time: (!r.is_all_day).then_some(r.end_time).flatten(),
+                timezone: r.timezone,
+                status: r.status,
+                employee_note: r.employee_note.filter(|n| !n.is_empty()),
+                manager_note: r.manager_note.filter(|n| !n.is_empty()),
+                adjust_for_dst: r.is_adjust_for_day_light_saving,
+                time_clock_id: r.time_clock_id,
+            });
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -332,6 +453,35 @@ impl Client {
         for change in changes {
             let user_id = wire_user_id(&change.person.id);
             match &change.kind {
+                ChangeKind::CreateRequest { request, .. } => calls.push(Call {
+                    provider: self.name.clone(),
+                    method: Method::Post,
+                    path: "/time-off/v1/requests".into(),
+                    body: Some(request_body(request, &user_id)),
+                    changes: vec![change.id],
+                }),
+                ChangeKind::UpdateRequest {
+                    request, fields, ..
+                } => {
+                    let body: serde_json::Map<String, Value> = fields
+                        .iter()
+                        .map(|(name, (_, to))| (wire_field(name).to_owned(), to.clone()))
+                        .collect();
+                    calls.push(Call {
+                        provider: self.name.clone(),
+                        method: Method::Put,
+                        path: format!("/time-off/v1/requests/{}", request.id),
+                        body: Some(Value::Object(body)),
+                        changes: vec![change.id],
+                    });
+                }
+                ChangeKind::DenyRequest { request, .. } => calls.push(Call {
+                    provider: self.name.clone(),
+                    method: Method::Put,
+                    path: format!("/time-off/v1/requests/{}", request.id),
+                    body: Some(json!({ "status": "denied" })),
+                    changes: vec![change.id],
+                }),
                 ChangeKind::Status { to, .. } => {
                     let archive = *to == Status::Inactive;
                     let item = json!({ "userId": user_id, "isArchived": archive });
@@ -391,6 +541,50 @@ impl Client {
     }
 }
 
+/// The body of `POST /time-off/v1/requests`.
+fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert("userId".into(), user_id.clone());
+    body.insert("policyTypeId".into(), json!(r.policy_type_id));
+    body.insert("isAllDay".into(), json!(r.all_day));
+    body.insert("startDate".into(), json!(r.start_date));
+    body.insert("endDate".into(), json!(r.end_date));
+    if !r.all_day {
+        body.insert("startTime".into(), json!(r.start_time));
+        body.insert("endTime".into(), json!(r.end_time));
+    }
+    body.insert("timezone".into(), json!(r.timezone));
+    body.insert("status".into(), json!(r.status));
+    if let Some(note) = &r.employee_note {
+        body.insert("employeeNote".into(), json!(note));
+    }
+    if let Some(note) = &r.manager_note {
+        body.insert("managerNote".into(), json!(note));
+    }
+    if r.adjust_for_dst {
+        body.insert("isAdjustForDayLightSaving".into(), json!(true));
+    }
+    if let Some(id) = r.time_clock_id {
+        body.insert("timeClockId".into(), json!(id));
+    }
+    Value::Object(body)
+}
+
+/// The wire name of a request field the planner names neutrally.
+fn wire_field(name: &str) -> &str {
+    match name {
+        "all_day" => "isAllDay",
+        "start_date" => "startDate",
+        "end_date" => "endDate",
+        "start_time" => "startTime",
+        "end_time" => "endTime",
+        "manager_note" => "managerNote",
+        "adjust_for_dst" => "isAdjustForDayLightSaving",
+        "time_clock_id" => "timeClockId",
+        other => other, // timezone, status
+    }
+}
+
 /// Connecteam user ids are integers on the wire.
 fn wire_user_id(id: &str) -> Value {
     id.parse::<i64>()
@@ -424,6 +618,8 @@ impl<'c> Writer<'c> {
             .map(|call| async move {
                 if call.path.starts_with("/users/v1/users") {
                     self.status_batch(call, changes, sink).await
+                } else if call.method == Method::Post {
+                    self.create_request(call, sink).await
                 } else {
                     self.put(call, sink).await
                 }
@@ -586,6 +782,113 @@ impl<'c> Writer<'c> {
             },
         });
         took
+    }
+
+    /// Create a request. The POST is not idempotent and the API has no
+    /// idempotency key: after an unclear failure the person's requests are
+    /// read again and the marker looked for before the POST is ever resent.
+    async fn create_request(&self, call: Call, sink: Sink<'_>) -> Vec<usize> {
+        let body = call.body.clone().unwrap_or(Value::Null);
+        let marker = body
+            .get("managerNote")
+            .and_then(Value::as_str)
+            .and_then(crate::model::marker_key)
+            .map(str::to_owned);
+        for _ in 0..RESENDS {
+            match self
+                .http
+                .send(call.method, &call.path, call.body.as_ref(), false)
+                .await
+            {
+                Ok(_) => {
+                    let ids = call.changes.clone();
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::Applied,
+                    });
+                    return ids;
+                }
+                Err(f) if !f.unclear => {
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::failed(&f.error),
+                    });
+                    return Vec::new();
+                }
+                Err(f) => {
+                    sink(Executed {
+                        call: call.clone(),
+                        outcome: Outcome::Unclear {
+                            message: f.error.to_string(),
+                        },
+                    });
+                    let Some(key) = &marker else {
+                        return Vec::new();
+                    };
+                    match self.marked_request_exists(&body, key).await {
+                        Ok(true) => {
+                            let ids = call.changes.clone();
+                            sink(Executed {
+                                call,
+                                outcome: Outcome::Applied,
+                            });
+                            return ids;
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            sink(Executed {
+                                call,
+                                outcome: Outcome::Failed {
+                                    status: None,
+                                    message: format!(
+                                        "{}; the requests could not be read back to tell whether it was created (not resent): {e}",
+                                        f.error
+                                    ),
+                                },
+                            });
+                            return Vec::new();
+                        }
+                    }
+                }
+            }
+        }
+        sink(Executed {
+            call,
+            outcome: Outcome::Failed {
+                status: None,
+                message: format!("not created after {RESENDS} attempts"),
+            },
+        });
+        Vec::new()
+    }
+
+    /// Whether the user of a create body has a request marked `key` over
+    /// its dates.
+    async fn marked_request_exists(&self, body: &Value, key: &str) -> Result<bool, ProviderError> {
+        let text = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let user = body.get("userId").map(Value::to_string).unwrap_or_default();
+        let query = [
+            ("startDate", text("startDate")),
+            ("endDate", text("endDate")),
+            ("userIds", user),
+            ("statuses", "approved".to_owned()),
+            ("statuses", "pending".to_owned()),
+            ("statuses", "denied".to_owned()),
+        ];
+        let found = self
+            .client
+            .pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
+                d.requests
+            })
+            .await?;
+        Ok(found
+            .iter()
+            .any(|r| r.manager_note.as_deref().and_then(crate::model::marker_key) == Some(key)))
     }
 
     /// Whether each of these people is archived now.

@@ -1,0 +1,497 @@
+//! Time-off requests: the manifests' `time_off_requests` of one provider
+//! against its live requests, giving creates, updates (only the fields that
+//! differ), adoptions of unmarked matches and denials, with the checks that
+//! need the live state (policy type, assignment, duplicate markers) and the
+//! warnings (overlaps, double deduction). Pure: no I/O.
+//!
+//! Matching: by the `[hrform:KEY]` marker at the end of the manager note;
+//! failing that, a request without a marker with the same person, policy
+//! type, dates, all-day flag and times is adopted.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{Value, json};
+
+use crate::diag::{Code, Diagnostic, did_you_mean};
+use crate::manifest::checked::{self, DaySpan, RequestStatus, Settings};
+use crate::model::{
+    Change, ChangeKind, LivePerson, LiveRequest, LiveState, PersonRef, marker_key, request_marker,
+};
+
+/// What the requests of one provider come to.
+#[derive(Debug, Default)]
+pub struct RequestDiff {
+    pub changes: Vec<Change>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+fn status_word(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Approved => "approved",
+        RequestStatus::Pending => "pending",
+        RequestStatus::Denied => "denied",
+    }
+}
+
+/// Diff the declared `requests` of `provider` (with its declared `users`,
+/// for the assignment and double-deduction checks) against `live`.
+pub fn diff_requests(
+    provider: &str,
+    requests: &[&checked::Request],
+    users: &[&checked::User],
+    live: &LiveState,
+    settings: &Settings,
+) -> RequestDiff {
+    let mut out = RequestDiff::default();
+    let by_email: HashMap<String, &LivePerson> = live
+        .people
+        .iter()
+        .map(|p| (p.email.to_lowercase(), p))
+        .collect();
+    // Policy types: id -> name, from the policies.
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
+    for p in &live.policies {
+        if let Some(t) = &p.policy_type {
+            types.insert(t.id.clone(), t.name.clone());
+        }
+    }
+    let mut marked: HashMap<&str, Vec<&LiveRequest>> = HashMap::new();
+    for r in &live.requests {
+        if let Some(key) = r.manager_note.as_deref().and_then(marker_key) {
+            marked.entry(key).or_default().push(r);
+        }
+    }
+    let declared_keys: HashSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
+    let mut taken: HashSet<&str> = HashSet::new();
+    let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
+        out.changes.push(Change {
+            id: 0,
+            provider: provider.to_owned(),
+            person: PersonRef {
+                id: person.id.clone(),
+                email: person.email.clone(),
+            },
+            kind,
+        });
+    };
+
+    for request in requests {
+        let Some(person) = by_email.get(request.user.key()).copied() else {
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::UserNotFound,
+                    format!(
+                        "request {}: user `{}` does not exist in provider `{provider}`",
+                        request.key, request.user
+                    ),
+                )
+                .at(request.loc, "not found")
+                .help_opt(did_you_mean(
+                    request.user.key(),
+                    live.people.iter().map(|p| p.email.as_str()),
+                )),
+            );
+            continue;
+        };
+        let Some((type_id, type_name)) = types.iter().find(|(_, n)| **n == request.policy_type)
+        else {
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::UnknownPolicyType,
+                    format!(
+                        "request {}: policy type `{}` does not exist in provider `{provider}`",
+                        request.key, request.policy_type
+                    ),
+                )
+                .at(request.loc, "no such policy type")
+                .help_opt(
+                    did_you_mean(&request.policy_type, types.values().map(String::as_str)).or_else(
+                        || {
+                            Some(format!(
+                                "the policy types are: {}",
+                                types.values().cloned().collect::<Vec<_>>().join(", ")
+                            ))
+                        },
+                    ),
+                ),
+            );
+            continue;
+        };
+        if !on_type(person, type_id, users, live) {
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::RequestNotAssigned,
+                    format!(
+                        "request {}: {} is on no `{type_name}` policy in provider `{provider}`",
+                        request.key, request.user
+                    ),
+                )
+                .at(request.loc, "not on a policy of this type")
+                .help(format!(
+                    "declare a `{type_name}` policy in the user's `time_off`, or assign one in Connecteam"
+                )),
+            );
+            continue;
+        }
+        let holders = marked
+            .get(request.key.as_str())
+            .cloned()
+            .unwrap_or_default();
+        if holders.len() > 1 {
+            let ids: Vec<&str> = holders.iter().map(|r| r.id.as_str()).collect();
+            out.diagnostics.push(
+                Diagnostic::error(
+                    Code::DuplicateRequestMarker,
+                    format!(
+                        "request {}: two live requests carry its marker: {}",
+                        request.key,
+                        ids.join(" and ")
+                    ),
+                )
+                .at(request.loc, "marked twice in Connecteam")
+                .help(format!(
+                    "deny or remove the marker `{}` from all but one of them in Connecteam",
+                    request_marker(&request.key)
+                )),
+            );
+            continue;
+        }
+        let desired = desired(request, person, type_id, type_name);
+        match holders.first() {
+            Some(live_request) => {
+                taken.insert(live_request.id.as_str());
+                let mut desired = desired;
+                // A manager note hrform did not write stays as it is.
+                desired.manager_note.clone_from(&live_request.manager_note);
+                let immutable = immutable_differences(live_request, &desired, request);
+                if !immutable.is_empty() {
+                    if settings.recreate_requests {
+                        push(
+                            &mut out,
+                            person,
+                            ChangeKind::DenyRequest {
+                                key: request.key.clone(),
+                                request: (*live_request).clone(),
+                                reason: format!(
+                                    "recreated: {} cannot change",
+                                    immutable.join(", ")
+                                ),
+                            },
+                        );
+                        let mut fresh = desired.clone();
+                        fresh.manager_note = Some(request_marker(&request.key));
+                        push(
+                            &mut out,
+                            person,
+                            ChangeKind::CreateRequest {
+                                key: request.key.clone(),
+                                request: fresh,
+                            },
+                        );
+                    } else {
+                        out.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::RequestNeedsRecreate,
+                                format!(
+                                    "request {}: {} cannot be changed through the API; it must be denied and recreated",
+                                    request.key,
+                                    immutable.join(", ")
+                                ),
+                            )
+                            .at(request.loc, "left as it is")
+                            .help("set `settings.recreate_requests: true` to deny it and create it anew"),
+                        );
+                    }
+                    continue;
+                }
+                let fields = mutable_differences(live_request, &desired);
+                if !fields.is_empty() {
+                    push(
+                        &mut out,
+                        person,
+                        ChangeKind::UpdateRequest {
+                            key: request.key.clone(),
+                            request: (*live_request).clone(),
+                            fields,
+                            adopt: false,
+                        },
+                    );
+                }
+            }
+            None => {
+                let unmarked = live.requests.iter().find(|r| {
+                    !taken.contains(r.id.as_str())
+                        && r.manager_note.as_deref().and_then(marker_key).is_none()
+                        && r.person == person.id
+                        && r.policy_type_id == desired.policy_type_id
+                        && r.start_date == desired.start_date
+                        && r.end_date == desired.end_date
+                        && r.all_day == desired.all_day
+                        && (r.all_day
+                            || (r.start_time == desired.start_time
+                                && r.end_time == desired.end_time))
+                });
+                match unmarked {
+                    Some(found) => {
+                        taken.insert(found.id.as_str());
+                        let mut want = desired;
+                        want.manager_note = Some(match found.manager_note.as_deref() {
+                            Some(note) if !note.trim().is_empty() => {
+                                format!("{} {}", note.trim_end(), request_marker(&request.key))
+                            }
+                            _ => request_marker(&request.key),
+                        });
+                        let mut fields = mutable_differences(found, &want);
+                        fields.insert(
+                            "manager_note".into(),
+                            (json!(found.manager_note), json!(want.manager_note)),
+                        );
+                        push(
+                            &mut out,
+                            person,
+                            ChangeKind::UpdateRequest {
+                                key: request.key.clone(),
+                                request: found.clone(),
+                                fields,
+                                adopt: true,
+                            },
+                        );
+                    }
+                    None => push(
+                        &mut out,
+                        person,
+                        ChangeKind::CreateRequest {
+                            key: request.key.clone(),
+                            request: desired,
+                        },
+                    ),
+                }
+            }
+        }
+    }
+
+    // Requests hrform made that left the manifests.
+    if settings.prune_requests {
+        let by_id: HashMap<&str, &LivePerson> =
+            live.people.iter().map(|p| (p.id.as_str(), p)).collect();
+        let mut gone: Vec<(&str, &LiveRequest)> = marked
+            .iter()
+            .filter(|(key, _)| !declared_keys.contains(**key))
+            .flat_map(|(key, rs)| rs.iter().map(move |r| (*key, *r)))
+            .filter(|(_, r)| r.status != "denied")
+            .collect();
+        gone.sort_by(|a, b| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id)));
+        for (key, r) in gone {
+            if let Some(person) = by_id.get(r.person.as_str()) {
+                push(
+                    &mut out,
+                    person,
+                    ChangeKind::DenyRequest {
+                        key: key.to_owned(),
+                        request: r.clone(),
+                        reason: "left the manifests".into(),
+                    },
+                );
+            }
+        }
+    }
+
+    overlaps(&mut out, requests);
+    double_deduction(&mut out, requests, users, live, &types);
+    out
+}
+
+/// The request as declared, in the model's terms.
+fn desired(
+    r: &checked::Request,
+    person: &LivePerson,
+    type_id: &str,
+    type_name: &str,
+) -> LiveRequest {
+    let (all_day, start_time, end_time) = match r.span {
+        DaySpan::AllDay => (true, None, None),
+        DaySpan::Partial { start, end } => (
+            false,
+            Some(start.strftime("%H:%M:%S").to_string()),
+            Some(end.strftime("%H:%M:%S").to_string()),
+        ),
+    };
+    LiveRequest {
+        id: String::new(),
+        person: person.id.clone(),
+        policy_type_id: type_id.to_owned(),
+        policy_type: type_name.to_owned(),
+        all_day,
+        start_date: r.start_date.to_string(),
+        end_date: r.end_date.to_string(),
+        start_time,
+        end_time,
+        timezone: r.timezone.clone(),
+        status: status_word(r.status).to_owned(),
+        employee_note: r.employee_note.clone(),
+        manager_note: Some(request_marker(&r.key)),
+        adjust_for_dst: false,
+        time_clock_id: None,
+    }
+}
+
+/// Fields the API cannot change (user, policy type, employee note).
+fn immutable_differences(
+    live: &LiveRequest,
+    want: &LiveRequest,
+    declared: &checked::Request,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if live.person != want.person {
+        out.push("the user");
+    }
+    if live.policy_type_id != want.policy_type_id {
+        out.push("the policy type");
+    }
+    if declared.employee_note.is_some() && live.employee_note != want.employee_note {
+        out.push("the employee note");
+    }
+    out
+}
+
+/// The changeable fields that differ, neutral name -> (live, declared).
+fn mutable_differences(live: &LiveRequest, want: &LiveRequest) -> BTreeMap<String, (Value, Value)> {
+    let mut out = BTreeMap::new();
+    let mut cmp = |name: &str, a: Value, b: Value| {
+        if a != b {
+            out.insert(name.to_owned(), (a, b));
+        }
+    };
+    cmp("all_day", json!(live.all_day), json!(want.all_day));
+    cmp("start_date", json!(live.start_date), json!(want.start_date));
+    cmp("end_date", json!(live.end_date), json!(want.end_date));
+    if !want.all_day {
+        cmp("start_time", json!(live.start_time), json!(want.start_time));
+        cmp("end_time", json!(live.end_time), json!(want.end_time));
+    }
+    cmp("timezone", json!(live.timezone), json!(want.timezone));
+    cmp("status", json!(live.status), json!(want.status));
+    out
+}
+
+/// Whether `person` is (or is declared to be) on a policy of `type_id`.
+fn on_type(person: &LivePerson, type_id: &str, users: &[&checked::User], live: &LiveState) -> bool {
+    let of_type = |policy_id: &str| {
+        live.policies
+            .iter()
+            .any(|p| p.id == policy_id && p.policy_type.as_ref().is_some_and(|t| t.id == type_id))
+    };
+    let holds = live
+        .holdings
+        .iter()
+        .any(|h| h.person == person.id && of_type(&h.policy));
+    let declared = users
+        .iter()
+        .filter(|u| u.email.key() == person.email.to_lowercase())
+        .flat_map(|u| u.time_off.iter())
+        .any(|t| {
+            live.policies.iter().any(|p| {
+                p.name == t.policy && p.policy_type.as_ref().is_some_and(|pt| pt.id == type_id)
+            })
+        });
+    holds || declared
+}
+
+/// Declared requests of one person that overlap (denied ones aside).
+fn overlaps(out: &mut RequestDiff, requests: &[&checked::Request]) {
+    let mut by_user: BTreeMap<&str, Vec<&checked::Request>> = BTreeMap::new();
+    for r in requests
+        .iter()
+        .filter(|r| r.status != RequestStatus::Denied)
+    {
+        by_user.entry(r.user.key()).or_default().push(r);
+    }
+    for (_, mut rs) in by_user {
+        rs.sort_by_key(|r| (r.start_date, r.key.clone()));
+        for (i, a) in rs.iter().enumerate() {
+            for b in &rs[i + 1..] {
+                if b.start_date > a.end_date {
+                    break;
+                }
+                let times_overlap = match (a.span, b.span) {
+                    (
+                        DaySpan::Partial { start: s1, end: e1 },
+                        DaySpan::Partial { start: s2, end: e2 },
+                    ) => s1 < e2 && s2 < e1,
+                    _ => true,
+                };
+                if times_overlap {
+                    out.diagnostics.push(
+                        Diagnostic::warning(
+                            Code::OverlappingRequests,
+                            format!("requests {} and {} of {} overlap", a.key, b.key, a.user),
+                        )
+                        .at(b.loc, "overlaps")
+                        .also(a.loc, "this one"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An absolute balance declared on a policy of a type the person also has
+/// approved requests in: Connecteam deducts approved requests from it.
+fn double_deduction(
+    out: &mut RequestDiff,
+    requests: &[&checked::Request],
+    users: &[&checked::User],
+    live: &LiveState,
+    types: &BTreeMap<String, String>,
+) {
+    for user in users {
+        for entry in &user.time_off {
+            let Some(balance) = entry.balance else {
+                continue;
+            };
+            let Some(type_name) = live
+                .policies
+                .iter()
+                .find(|p| p.name == entry.policy)
+                .and_then(|p| p.policy_type.as_ref())
+                .and_then(|t| types.get(&t.id))
+            else {
+                continue;
+            };
+            let approved: Vec<&&checked::Request> = requests
+                .iter()
+                .filter(|r| {
+                    r.user == user.email
+                        && &r.policy_type == type_name
+                        && r.status == RequestStatus::Approved
+                })
+                .collect();
+            if approved.is_empty() {
+                continue;
+            }
+            let days: i64 = approved
+                .iter()
+                .filter(|r| r.span == DaySpan::AllDay)
+                .map(|r| (r.end_date - r.start_date).get_days() as i64 + 1)
+                .sum();
+            let partial = approved
+                .iter()
+                .filter(|r| r.span != DaySpan::AllDay)
+                .count();
+            out.diagnostics.push(
+                Diagnostic::warning(
+                    Code::DoubleDeduction,
+                    format!(
+                        "{} declares an absolute {} balance of {balance} and {} approved `{type_name}` request(s) ({days} whole days{}): Connecteam deducts approved requests from the balance",
+                        user.email,
+                        entry.policy,
+                        approved.len(),
+                        if partial > 0 { format!(", {partial} partial days") } else { String::new() }
+                    ),
+                )
+                .at(entry.loc, "an absolute balance")
+                .help("declare the balance net of these requests, or leave the balance out and let the requests deduct"),
+            );
+        }
+    }
+}
