@@ -223,6 +223,7 @@ fn apply(live: &LiveState, changes: &[Change]) -> LiveState {
                     .expect("a balance change is on a held policy");
                 h.balance = Some(*to);
             }
+            other => unreachable!("the diff makes no request change: {other:?}"),
         }
     }
     next
@@ -271,6 +272,7 @@ proptest! {
                 ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => {
                     prop_assert!(user.time_off.iter().any(|t| t.policy == policy.name));
                 }
+                other => prop_assert!(false, "the diff made a request change: {other:?}"),
             }
         }
     }
@@ -290,6 +292,7 @@ proptest! {
                     prop_assert!(from.is_none_or(|f| (f - to).abs() > BALANCE_EPSILON), "no-op balance change");
                     (c.person.id.clone(), policy.id.clone(), 2)
                 }
+                other => unreachable!("the diff makes no request change: {other:?}"),
             };
             prop_assert!(seen.insert(key), "duplicate change {:?}", c);
         }

@@ -104,6 +104,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
         ChangeKind::Assign { .. } => 1,
         ChangeKind::Balance { .. } => 2,
         ChangeKind::Status { .. } => 3,
+        _ => unreachable!("no request changes are generated"),
     };
     out.sort_by_key(|c| rank(&c.kind));
     for (i, c) in out.iter_mut().enumerate() {
@@ -139,6 +140,7 @@ fn expected(changes: &[Change]) -> BTreeSet<Effect> {
             ChangeKind::Balance { policy, to, .. } => {
                 out.insert(Effect::Balance(who, policy.id.clone(), to.to_bits()));
             }
+            other => unreachable!("no request changes are generated: {other:?}"),
         }
     }
     out
