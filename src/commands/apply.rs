@@ -192,9 +192,12 @@ async fn apply_with(
     }
     writeln!(
         stdout,
-        "Apply: {applied} applied, {failed} failed, {} skipped ({} people; {} requests, reads included). Journal: {}",
+        "Apply: {applied} applied, {failed} failed, {} skipped ({}; {} requests, reads included). Journal: {}",
         skipped + prepared.stale.len(),
-        apply::distinct_people(&report.changes),
+        match apply::distinct_people(&report.changes) {
+            1 => "1 person".to_owned(),
+            n => format!("{n} people"),
+        },
         report.requests,
         journal_path.display()
     )?;

@@ -133,10 +133,14 @@ pub fn diff_requests(
             );
             continue;
         }
-        let holders = marked
+        let mut holders = marked
             .get(request.key.as_str())
             .cloned()
             .unwrap_or_default();
+        // A denied copy left by a recreate (or a denial) yields to a live one.
+        if holders.iter().any(|r| r.status != "denied") {
+            holders.retain(|r| r.status != "denied");
+        }
         if holders.len() > 1 {
             let ids: Vec<&str> = holders.iter().map(|r| r.id.as_str()).collect();
             out.diagnostics.push(

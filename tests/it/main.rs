@@ -8,6 +8,7 @@
 mod apply;
 mod common;
 mod plan;
+mod requests;
 mod sandbox;
 mod schema;
 mod validate;

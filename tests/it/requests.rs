@@ -1,0 +1,312 @@
+//! Time-off requests end to end: plan and apply against the sandbox.
+
+use crate::common::Test;
+
+const SEED: &str = include_str!("../fixtures/plan/seed.yaml");
+
+/// Live requests added to the plan tests' world.
+const LIVE: &str = "
+  requests:
+    # equal to the manifests
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: '[hrform:R-1]' }
+    # its end date moves
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-03, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: 'HR import [hrform:R-2]' }
+    # pending, to approve
+    - { user: max@example.com, policy_type: Vacation, start_date: 2026-05-01, end_date: 2026-05-01, all_day: true, timezone: Europe/Dublin, status: pending, manager_note: '[hrform:R-3]' }
+    # left the manifests: denied when pruning
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-06-01, end_date: 2026-06-02, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: '[hrform:R-4]' }
+    # unmarked, equal to R-5: adopted
+    - { user: max@example.com, policy_type: Vacation, start_date: 2026-07-10, end_date: 2026-07-10, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: 'booked by phone' }
+    # its employee note differs: the API cannot change it
+    - { user: kim@example.com, policy_type: Sick, start_date: 2026-08-03, end_date: 2026-08-03, all_day: false, start_time: '09:00:00', end_time: '12:00:00', timezone: Europe/Dublin, status: approved, employee_note: Dentist, manager_note: '[hrform:R-6]' }
+    # an employee's own request: never touched
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-10-05, end_date: 2026-10-05, all_day: true, timezone: Europe/Dublin, status: approved }
+";
+
+const MANIFESTS: &str = "\
+users:
+  - { email: kim@example.com, provider: field, status: active, time_off: [{ policy: Vacation - Full-time }, { policy: Sick }] }
+  - { email: max@example.com, provider: field, status: active, time_off: [{ policy: Vacation - Part-time }] }
+time_off_requests:
+  - { key: R-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, timezone: Europe/Dublin }
+  - { key: R-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-04, timezone: Europe/Dublin }
+  - { key: R-3, provider: field, user: max@example.com, policy_type: Vacation, start_date: 2026-05-01, end_date: 2026-05-01, timezone: Europe/Dublin, status: approved }
+  - { key: R-5, provider: field, user: max@example.com, policy_type: Vacation, start_date: 2026-07-10, end_date: 2026-07-10, timezone: Europe/Dublin }
+  - { key: R-6, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-08-03, end_date: 2026-08-03, all_day: false, start_time: '09:00', end_time: '12:00', timezone: Europe/Dublin, employee_note: Doctor }
+  - { key: R-7, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-09-14, end_date: 2026-09-18, timezone: Europe/Dublin, employee_note: Hiking }
+";
+
+fn providers(t: &Test) -> String {
+    format!(
+        "providers:\n  field:\n    type: connecteam\n    base_url: {}\n    requests_per_minute: 200\n",
+        t.sandbox_url()
+    )
+}
+
+fn seed_with(requests: &str) -> String {
+    // The Connecteam section is last in the seed: append its requests.
+    format!("{}{requests}", SEED.trim_end())
+}
+
+fn world(settings: &str) -> Test {
+    let t = Test::new().sandbox(&seed_with(LIVE));
+    let providers = providers(&t);
+    t.file("providers.yaml", &providers)
+        .file("hr.yaml", &format!("{MANIFESTS}{settings}"))
+}
+
+/// Live requests by marker key, and how many carry each.
+fn requests(t: &Test) -> Vec<serde_json::Value> {
+    t.sandbox_state()["connecteam"]["requests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Create, update, approve, deny on prune, adopt an unmarked match, and
+/// refuse an immutable-field change; then a re-plan shows no changes.
+#[test]
+fn requests_sync_and_converge() {
+    let t = world("settings:\n  prune_requests: true\n");
+    let plan = t.run_with(&["plan"]);
+    plan.code(0);
+    insta::assert_snapshot!(plan.stdout);
+    assert!(
+        plan.stderr.contains("warning[request-needs-recreate]"),
+        "{}",
+        plan.stderr
+    );
+
+    let out = t.run_with(&["apply", "--yes"]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("Apply: 5 applied, 0 failed"),
+        "{}",
+        out.stdout
+    );
+    let again = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+
+    let live = requests(&t);
+    let note = |key: &str| -> Vec<serde_json::Value> {
+        live.iter()
+            .filter(|r| {
+                r["manager_note"]
+                    .as_str()
+                    .is_some_and(|n| n.ends_with(&format!("[hrform:{key}]")))
+            })
+            .cloned()
+            .collect()
+    };
+    assert_eq!(note("R-2")[0]["end_date"], "2026-04-04");
+    assert_eq!(note("R-2")[0]["manager_note"], "HR import [hrform:R-2]");
+    assert_eq!(note("R-3")[0]["status"], "approved");
+    assert_eq!(note("R-4")[0]["status"], "denied");
+    assert_eq!(
+        note("R-5")[0]["manager_note"],
+        "booked by phone [hrform:R-5]"
+    );
+    assert_eq!(
+        note("R-6")[0]["employee_note"],
+        "Dentist",
+        "immutable change made"
+    );
+    let created = note("R-7");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["employee_note"], "Hiking");
+    assert_eq!(created[0]["status"], "approved");
+    // The employee's own request is untouched, and nothing was duplicated.
+    assert_eq!(live.len(), 8);
+}
+
+/// Without `prune_requests`, a request that left the manifests stays.
+#[test]
+fn no_prune_leaves_dropped_requests() {
+    let t = world("");
+    let plan = t.run_with(&["plan", "--output", "json"]);
+    plan.code(0);
+    assert!(!plan.stdout.contains("\"deny_request\""), "{}", plan.stdout);
+}
+
+/// With `recreate_requests`, an immutable-field change denies the old
+/// request and creates a new one; then the plan is empty.
+#[test]
+fn recreate_requests_denies_and_creates() {
+    let t = world("settings:\n  recreate_requests: true\n");
+    let plan = t.run_with(&["plan", "--output", "json"]);
+    plan.code(0);
+    let json: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let r6: Vec<&str> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["key"] == "R-6")
+        .map(|c| c["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(r6, ["deny_request", "create_request"]);
+    t.run_with(&["apply", "--yes"]).code(0);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+    let live = requests(&t);
+    let r6: Vec<&serde_json::Value> = live
+        .iter()
+        .filter(|r| {
+            r["manager_note"]
+                .as_str()
+                .is_some_and(|n| n.contains("[hrform:R-6]"))
+        })
+        .collect();
+    assert_eq!(r6.len(), 2);
+    assert!(
+        r6.iter()
+            .any(|r| r["status"] == "denied" && r["employee_note"] == "Dentist")
+    );
+    assert!(
+        r6.iter()
+            .any(|r| r["status"] == "approved" && r["employee_note"] == "Doctor")
+    );
+}
+
+/// Plan-time checks: an unknown policy type, a person on no policy of the
+/// type, two live requests with one marker; overlaps and double deduction
+/// are warnings.
+#[test]
+fn request_checks() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-09, end_date: 2026-03-09, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+";
+    let t = Test::new().sandbox(&seed_with(live));
+    let providers = providers(&t);
+    let t = t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time, balance: 15, unit: days }] }
+time_off_requests:
+  - { key: D-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+  - { key: T-1, provider: field, user: kim@example.com, policy_type: Vacaton, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+  - { key: A-1, provider: field, user: lee@example.com, policy_type: Sick, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+  - { key: O-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-03, timezone: UTC }
+  - { key: O-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-04-03, end_date: 2026-04-05, timezone: UTC }
+",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    insta::assert_snapshot!(out.stderr);
+}
+
+/// Requests across two years are read in two slices of at most 365 days;
+/// one that straddles the boundary comes back in both and counts once.
+#[test]
+fn two_year_window_read_in_slices() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2025-01-01, end_date: 2025-01-01, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:S-1]' }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2025-12-30, end_date: 2026-01-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:S-2]' }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-12-31, end_date: 2026-12-31, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:S-3]' }
+";
+    let t = Test::new().sandbox(&seed_with(live));
+    let providers = providers(&t);
+    let t = t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: S-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2025-01-01, end_date: 2025-01-01, timezone: UTC }
+  - { key: S-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2025-12-30, end_date: 2026-01-02, timezone: UTC }
+  - { key: S-3, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-12-31, end_date: 2026-12-31, timezone: UTC }
+",
+    );
+    let out = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let windows: Vec<String> = t
+        .sandbox_log()
+        .iter()
+        .filter(|e| e["path"] == "/time-off/v1/requests")
+        .map(|e| e["query"].to_string())
+        .collect();
+    assert_eq!(windows.len(), 2, "{windows:?}");
+    assert!(
+        windows[0].contains("2025-01-01") && windows[0].contains("2025-12-31"),
+        "{windows:?}"
+    );
+    assert!(
+        windows[1].contains("2026-01-01") && windows[1].contains("2026-12-31"),
+        "{windows:?}"
+    );
+}
+
+/// With the sandbox dropping the connection after many POSTs were applied,
+/// a sync of new requests ends with each exactly once.
+#[test]
+fn creates_survive_dropped_connections_without_duplicates() {
+    let n = 20;
+    let mut manifests = String::from(
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }\ntime_off_requests:\n",
+    );
+    let start = jiff::civil::date(2026, 1, 5);
+    for i in 0..n {
+        let day = start.checked_add(jiff::Span::new().days(i)).unwrap();
+        manifests.push_str(&format!(
+            "  - {{ key: F-{i}, provider: field, user: kim@example.com, policy_type: Vacation, start_date: {day}, end_date: {day}, timezone: UTC }}\n"
+        ));
+    }
+    // Half the drops come after the request was handled: 30% of POSTs are
+    // applied and their answer lost (and reads fail as often, and retry).
+    for fault_seed in 1..=2 {
+        let options = hrform::sandbox::Options {
+            faults: format!("reset_rate=0.6,seed={fault_seed}").parse().unwrap(),
+            ..Default::default()
+        };
+        let t = Test::new().sandbox_with(SEED, options);
+        let providers = providers(&t);
+        let t = t
+            .file("providers.yaml", &providers)
+            .file("hr.yaml", &manifests);
+        let mut runs = 0;
+        loop {
+            runs += 1;
+            let out = t.run_with(&["apply", "--yes", "-q"]);
+            assert!(
+                out.code == 0 || out.code == 5,
+                "seed {fault_seed}: exit {}\n{}\n{}",
+                out.code,
+                out.stdout,
+                out.stderr
+            );
+            if out.code == 0 {
+                break;
+            }
+            assert!(
+                runs < 5,
+                "seed {fault_seed}: no convergence\n{}",
+                out.stdout
+            );
+        }
+        let live = requests(&t);
+        for i in 0..n {
+            let marker = format!("[hrform:F-{i}]");
+            let count = live
+                .iter()
+                .filter(|r| {
+                    r["manager_note"]
+                        .as_str()
+                        .is_some_and(|m| m.ends_with(&marker))
+                })
+                .count();
+            assert_eq!(count, 1, "seed {fault_seed}: F-{i} exists {count} times");
+        }
+        assert_eq!(live.len(), n as usize);
+        let after_faults = t
+            .sandbox_log()
+            .iter()
+            .filter(|e| e["method"] == "POST" && e["fault"] == "reset_after")
+            .count();
+        assert!(
+            after_faults > 0,
+            "seed {fault_seed}: no POST was dropped after it applied"
+        );
+    }
+}
