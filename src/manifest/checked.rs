@@ -138,6 +138,10 @@ pub struct Request {
     pub timezone: String,
     pub status: RequestStatus,
     pub employee_note: Option<String>,
+    /// The manager's note, without hrform's marker.
+    pub manager_note: Option<String>,
+    pub adjust_for_dst: bool,
+    pub time_clock_id: Option<i64>,
     pub loc: Loc,
 }
 

@@ -119,6 +119,19 @@ impl Decode for f64 {
     }
 }
 
+impl Decode for i64 {
+    const EXPECTED: &'static str = "a whole number";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match node.value {
+            Node::Int(i) => Some(i),
+            _ => {
+                cx.wrong_type(node, Self::EXPECTED);
+                None
+            }
+        }
+    }
+}
+
 impl Decode for u32 {
     const EXPECTED: &'static str = "a whole number";
     fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
@@ -560,6 +573,9 @@ impl Decode for TimeOffRequest {
         let timezone = m.req("timezone", cx);
         let status = m.opt("status", cx);
         let employee_note = m.opt("employee_note", cx);
+        let manager_note = m.opt("manager_note", cx);
+        let adjust_for_dst = m.opt("adjust_for_dst", cx);
+        let time_clock_id = m.opt("time_clock_id", cx);
         m.finish(cx);
         Some(TimeOffRequest {
             key: key?,
@@ -574,6 +590,9 @@ impl Decode for TimeOffRequest {
             timezone: timezone?,
             status,
             employee_note,
+            manager_note,
+            adjust_for_dst,
+            time_clock_id,
         })
     }
 }

@@ -239,8 +239,14 @@ pub struct TimeOffRequest {
     pub timezone: Sp<String>,
     /// `approved` (default), `pending` or `denied`.
     pub status: Option<Sp<RequestStatus>>,
-    /// The employee's note on the request.
+    /// The employee's note on the request (the API cannot change it later).
     pub employee_note: Option<Sp<String>>,
+    /// The manager's note; hrform appends its `[hrform:KEY]` marker to it.
+    pub manager_note: Option<Sp<String>>,
+    /// Connecteam's `isAdjustForDayLightSaving` for partial days near a DST change (default false).
+    pub adjust_for_dst: Option<Sp<bool>>,
+    /// The Connecteam time clock the request is linked to, if any.
+    pub time_clock_id: Option<Sp<i64>>,
 }
 
 /// What to do about people who are in an HR system but in no manifest.

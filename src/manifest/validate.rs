@@ -773,6 +773,9 @@ impl Validator<'_> {
                     timezone,
                     status: r.status.map_or(raw::RequestStatus::Approved, |s| s.value),
                     employee_note: r.employee_note.map(|n| n.value),
+                    manager_note: r.manager_note.map(|n| n.value),
+                    adjust_for_dst: r.adjust_for_dst.is_some_and(|a| a.value),
+                    time_clock_id: r.time_clock_id.map(|t| t.value),
                     loc,
                 });
             }

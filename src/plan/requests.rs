@@ -165,8 +165,11 @@ pub fn diff_requests(
             Some(live_request) => {
                 taken.insert(live_request.id.as_str());
                 let mut desired = desired;
-                // A manager note hrform did not write stays as it is.
-                desired.manager_note.clone_from(&live_request.manager_note);
+                // Without a declared manager note, the live one (marker and
+                // all) stays as it is.
+                if request.manager_note.is_none() {
+                    desired.manager_note.clone_from(&live_request.manager_note);
+                }
                 let immutable = immutable_differences(live_request, &desired, request);
                 if !immutable.is_empty() {
                     if settings.recreate_requests {
@@ -183,7 +186,8 @@ pub fn diff_requests(
                             },
                         );
                         let mut fresh = desired.clone();
-                        fresh.manager_note = Some(request_marker(&request.key));
+                        fresh.manager_note =
+                            Some(with_marker(request.manager_note.as_deref(), &request.key));
                         push(
                             &mut out,
                             person,
@@ -239,12 +243,13 @@ pub fn diff_requests(
                     Some(found) => {
                         taken.insert(found.id.as_str());
                         let mut want = desired;
-                        want.manager_note = Some(match found.manager_note.as_deref() {
-                            Some(note) if !note.trim().is_empty() => {
-                                format!("{} {}", note.trim_end(), request_marker(&request.key))
-                            }
-                            _ => request_marker(&request.key),
-                        });
+                        want.manager_note = Some(with_marker(
+                            request
+                                .manager_note
+                                .as_deref()
+                                .or(found.manager_note.as_deref()),
+                            &request.key,
+                        ));
                         let mut fields = mutable_differences(found, &want);
                         fields.insert(
                             "manager_note".into(),
@@ -333,9 +338,17 @@ fn desired(
         timezone: r.timezone.clone(),
         status: status_word(r.status).to_owned(),
         employee_note: r.employee_note.clone(),
-        manager_note: Some(request_marker(&r.key)),
-        adjust_for_dst: false,
-        time_clock_id: None,
+        manager_note: Some(with_marker(r.manager_note.as_deref(), &r.key)),
+        adjust_for_dst: r.adjust_for_dst,
+        time_clock_id: r.time_clock_id,
+    }
+}
+
+/// A manager note ending with the marker of `key`.
+fn with_marker(note: Option<&str>, key: &str) -> String {
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n} {}", request_marker(key)),
+        None => request_marker(key),
     }
 }
 
@@ -375,6 +388,20 @@ fn mutable_differences(live: &LiveRequest, want: &LiveRequest) -> BTreeMap<Strin
     }
     cmp("timezone", json!(live.timezone), json!(want.timezone));
     cmp("status", json!(live.status), json!(want.status));
+    cmp(
+        "manager_note",
+        json!(live.manager_note),
+        json!(want.manager_note),
+    );
+    // `isAdjustForDayLightSaving` is sent on create but the API never
+    // returns it, so it cannot be compared (like Clockify's `hasExpiration`).
+    if want.time_clock_id.is_some() {
+        cmp(
+            "time_clock_id",
+            json!(live.time_clock_id),
+            json!(want.time_clock_id),
+        );
+    }
     out
 }
 

@@ -34,6 +34,8 @@ time_off_requests:
   - { key: R-5, provider: field, user: max@example.com, policy_type: Vacation, start_date: 2026-07-10, end_date: 2026-07-10, timezone: Europe/Dublin }
   - { key: R-6, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-08-03, end_date: 2026-08-03, all_day: false, start_time: '09:00', end_time: '12:00', timezone: Europe/Dublin, employee_note: Doctor }
   - { key: R-7, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-09-14, end_date: 2026-09-18, timezone: Europe/Dublin, employee_note: Hiking }
+  # The night Irish clocks go forward (01:00 → 02:00): times kept as written, in the request's zone.
+  - { key: R-8, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-03-29, end_date: 2026-03-29, all_day: false, start_time: '00:30', end_time: '03:00', timezone: Europe/Dublin, manager_note: from BambooHR, adjust_for_dst: true, time_clock_id: 123 }
 ";
 
 fn providers(t: &Test) -> String {
@@ -80,7 +82,7 @@ fn requests_sync_and_converge() {
     let out = t.run_with(&["apply", "--yes"]);
     out.code(0);
     assert!(
-        out.stdout.contains("Apply: 5 applied, 0 failed"),
+        out.stdout.contains("Apply: 6 applied, 0 failed"),
         "{}",
         out.stdout
     );
@@ -115,8 +117,18 @@ fn requests_sync_and_converge() {
     assert_eq!(created.len(), 1);
     assert_eq!(created[0]["employee_note"], "Hiking");
     assert_eq!(created[0]["status"], "approved");
+    // Notes, the DST flag and the time clock round-trip; times stay as written.
+    let r8 = &note("R-8")[0];
+    assert_eq!(r8["manager_note"], "from BambooHR [hrform:R-8]");
+    assert_eq!(r8["adjust_for_dst"], true);
+    assert_eq!(r8["time_clock_id"], 123);
+    assert_eq!(
+        (r8["start_time"].as_str(), r8["end_time"].as_str()),
+        (Some("00:30:00"), Some("03:00:00"))
+    );
+    assert_eq!(r8["timezone"], "Europe/Dublin");
     // The employee's own request is untouched, and nothing was duplicated.
-    assert_eq!(live.len(), 8);
+    assert_eq!(live.len(), 9);
 }
 
 /// Without `prune_requests`, a request that left the manifests stays.
@@ -221,12 +233,14 @@ time_off_requests:
     );
     let out = t.run_with(&["plan", "--detailed-exitcode"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let windows: Vec<String> = t
+    // Slices are read in parallel: their order in the log is not fixed.
+    let mut windows: Vec<String> = t
         .sandbox_log()
         .iter()
         .filter(|e| e["path"] == "/time-off/v1/requests")
         .map(|e| e["query"].to_string())
         .collect();
+    windows.sort();
     assert_eq!(windows.len(), 2, "{windows:?}");
     assert!(
         windows[0].contains("2025-01-01") && windows[0].contains("2025-12-31"),
