@@ -10,6 +10,10 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 /// Clockify people: half are activated, half get a new balance.
+#[path = "common/mod.rs"]
+mod common;
+use common::{clear_log, read_log};
+
 const CLOCKIFY: usize = 1_800;
 /// Connecteam people: half are restored, half get a new balance.
 const CONNECTEAM: usize = 200;
@@ -157,26 +161,4 @@ fn seed() -> String {
         let _ = writeln!(s, "            - {{ user: f{i}@example.com, balance: 20 }}");
     }
     s
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn clear_log(base: &str) {
-    let url = format!("{base}/__sandbox/log");
-    runtime()
-        .block_on(async { reqwest::Client::new().delete(&url).send().await })
-        .expect("clear the log");
-}
-
-fn read_log(base: &str) -> Vec<serde_json::Value> {
-    let url = format!("{base}/__sandbox/log");
-    let body: serde_json::Value = runtime()
-        .block_on(async { reqwest::get(&url).await?.json().await })
-        .expect("read the log");
-    body["entries"].as_array().cloned().unwrap_or_default()
 }

@@ -9,6 +9,10 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{clear_log, read_log};
+
 const CLOCKIFY_USERS: usize = 10_000;
 const CONNECTEAM_USERS: usize = 5_000;
 const RUNS: usize = 3;
@@ -122,28 +126,6 @@ fn vm_hwm(path: &str) -> Option<u64> {
     let status = std::fs::read_to_string(path).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn clear_log(base: &str) {
-    let url = format!("{base}/__sandbox/log");
-    runtime()
-        .block_on(async { reqwest::Client::new().delete(&url).send().await })
-        .expect("clear the log");
-}
-
-fn read_log(base: &str) -> Vec<serde_json::Value> {
-    let url = format!("{base}/__sandbox/log");
-    let body: serde_json::Value = runtime()
-        .block_on(async { reqwest::get(&url).await?.json().await })
-        .expect("read the log");
-    body["entries"].as_array().cloned().unwrap_or_default()
 }
 
 /// Every 20th person drifts: a balance differs, or (every 100th) the status.

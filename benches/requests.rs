@@ -6,6 +6,10 @@
 use std::fmt::Write as _;
 use std::time::Instant;
 
+#[path = "common/mod.rs"]
+mod common;
+use common::{clear_log, read_log};
+
 const PEOPLE: usize = 100;
 const PER_PERSON: usize = 10;
 
@@ -133,26 +137,4 @@ fn manifests(base: &str) -> String {
         }
     }
     s
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-fn clear_log(base: &str) {
-    let url = format!("{base}/__sandbox/log");
-    runtime()
-        .block_on(async { reqwest::Client::new().delete(&url).send().await })
-        .expect("clear the log");
-}
-
-fn read_log(base: &str) -> Vec<serde_json::Value> {
-    let url = format!("{base}/__sandbox/log");
-    let body: serde_json::Value = runtime()
-        .block_on(async { reqwest::get(&url).await?.json().await })
-        .expect("read the log");
-    body["entries"].as_array().cloned().unwrap_or_default()
 }

@@ -17,24 +17,15 @@ use crate::plan::{PlanError, render};
 use crate::providers::{Executed, Outcome};
 
 pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let skip: Vec<_> = args.sandbox.iter().cloned().collect();
-    let loaded = manifest::load(&args.config.dir, &skip);
-    let mut stderr = anstream::stderr();
-    let color = super::stderr_color();
-    write!(
-        stderr,
-        "{}",
-        diag::render_all(&loaded.diagnostics, &loaded.sources, color)
-    )?;
-    let Some(config) = &loaded.config else {
-        let (errors, _) = diag::summary(&loaded.diagnostics);
-        writeln!(
-            stderr,
-            "error: the manifests have {}; nothing was read or written",
-            diag::count(errors, "error")
-        )?;
+    let Some(loaded) = super::load_manifests(
+        &args.config.dir,
+        args.sandbox.as_ref(),
+        "nothing was read or written",
+    )?
+    else {
         return Ok(ExitStatus::Error);
     };
+    let config = loaded.config.as_ref().expect("loaded without errors");
     let saved = match &args.planfile {
         Some(path) => Some(read_plan(path)?),
         None => None,

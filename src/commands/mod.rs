@@ -40,6 +40,35 @@ fn not_yet(command: &str, issue: u32) -> Result<ExitStatus> {
     anyhow::bail!("`hrform {command}` is not implemented yet (issue {issue})")
 }
 
+/// Load the manifests under `dir` (skipping a `--sandbox` seed) and print
+/// their diagnostics to stderr. `None` when they have errors: the message
+/// says so and that `nothing` was done.
+pub(crate) fn load_manifests(
+    dir: &std::path::Path,
+    sandbox: Option<&std::path::PathBuf>,
+    nothing: &str,
+) -> Result<Option<crate::manifest::Loaded>> {
+    use std::io::Write as _;
+    let skip: Vec<_> = sandbox.into_iter().cloned().collect();
+    let loaded = crate::manifest::load(dir, &skip);
+    let mut stderr = anstream::stderr();
+    write!(
+        stderr,
+        "{}",
+        crate::diag::render_all(&loaded.diagnostics, &loaded.sources, stderr_color())
+    )?;
+    if loaded.config.is_none() {
+        let (errors, _) = crate::diag::summary(&loaded.diagnostics);
+        writeln!(
+            stderr,
+            "error: the manifests have {}; {nothing}",
+            crate::diag::count(errors, "error")
+        )?;
+        return Ok(None);
+    }
+    Ok(Some(loaded))
+}
+
 /// Whether to colour what goes to stderr (anstream strips it otherwise, but
 /// rendering plain text in the first place keeps diagnostics cheap).
 pub(crate) fn stderr_color() -> bool {

@@ -14,24 +14,17 @@ use crate::plan::{self, PlanError, PlanOptions, render};
 use crate::providers::Endpoint;
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
-    let skip: Vec<_> = args.sandbox.iter().cloned().collect();
-    let loaded = manifest::load(&args.config.dir, &skip);
-    let mut stderr = anstream::stderr();
-    let color = super::stderr_color();
-    write!(
-        stderr,
-        "{}",
-        diag::render_all(&loaded.diagnostics, &loaded.sources, color)
-    )?;
-    let Some(config) = &loaded.config else {
-        let (errors, _) = diag::summary(&loaded.diagnostics);
-        writeln!(
-            stderr,
-            "error: the manifests have {}; nothing was read or planned",
-            diag::count(errors, "error")
-        )?;
+    let Some(loaded) = super::load_manifests(
+        &args.config.dir,
+        args.sandbox.as_ref(),
+        "nothing was read or planned",
+    )?
+    else {
         return Ok(ExitStatus::Error);
     };
+    let config = loaded.config.as_ref().expect("loaded without errors");
+    let mut stderr = anstream::stderr();
+    let color = super::stderr_color();
     for target in &args.target {
         check_target(config, target)?;
     }
