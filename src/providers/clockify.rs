@@ -571,8 +571,6 @@ fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
 
 /// Balances closer than this are equal.
 const EPSILON: f64 = 1e-6;
-/// How many times a PATCH that did not take effect is sent again.
-const RESENDS: usize = 3;
 
 /// Apply's writing side of a Clockify client.
 pub struct Writer<'c> {
@@ -735,126 +733,59 @@ impl<'c> Writer<'c> {
     /// their old value get it again.
     async fn patch(
         &self,
-        mut call: Call,
+        call: Call,
         changes: &[Change],
         idempotent: bool,
         sink: Sink<'_>,
     ) -> Vec<usize> {
-        let mut took = Vec::new();
-        for _ in 0..RESENDS {
-            match self
-                .http
-                .send(call.method, &call.path, call.body.as_ref(), idempotent)
-                .await
-            {
-                Ok(_) => {
-                    took.extend(call.changes.iter().copied());
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::Applied,
-                    });
-                    return took;
-                }
-                Err(f) if !f.unclear || idempotent => {
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::failed(&f.error),
-                    });
-                    return took;
-                }
-                Err(f) => {
-                    sink(Executed {
-                        call: call.clone(),
-                        outcome: Outcome::Unclear {
-                            message: f.error.to_string(),
-                        },
-                    });
-                    tracing::info!(call = %call.path, error = %f.error, "unclear PATCH failure; reading the balances before sending again");
-                    let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
-                    let now = match self.read_balances(&policy).await {
-                        Ok(now) => now,
-                        Err(e) => {
-                            sink(Executed {
-                                call,
-                                outcome: Outcome::Failed {
-                                    status: None,
-                                    message: format!(
-                                        "{}; the balances could not be read back to tell whether it took effect: {e}",
-                                        f.error
-                                    ),
-                                },
-                            });
-                            return took;
-                        }
-                    };
-                    let mut resend = Vec::new();
-                    let mut done = Vec::new();
-                    let mut odd = Vec::new();
-                    for id in &call.changes {
-                        let Some((person, from, to)) =
-                            changes.iter().find(|c| c.id == *id).and_then(balance_of)
-                        else {
-                            continue;
-                        };
-                        let value = now.get(person).copied().unwrap_or(0.0);
-                        if (value - to).abs() < EPSILON {
-                            done.push(*id);
-                        } else if (value - from).abs() < EPSILON {
-                            resend.push((*id, person.to_owned()));
-                        } else {
-                            odd.push(format!("{person}: {value} (was {from}, wanted {to})"));
-                        }
-                    }
-                    if !done.is_empty() {
-                        let mut applied = call.clone();
-                        applied.changes.clone_from(&done);
-                        took.extend(done);
-                        sink(Executed {
-                            call: applied,
-                            outcome: Outcome::Applied,
-                        });
-                    }
-                    if !odd.is_empty() {
-                        let why = format!(
-                            "after an unclear failure of {} {}, balances are neither old nor new: {}",
-                            call.method,
-                            call.path,
-                            odd.join(", ")
-                        );
-                        self.stop(why.clone());
-                        let mut failed = call.clone();
-                        failed.changes.retain(|id| {
-                            !took.contains(id) && !resend.iter().any(|(r, _)| r == id)
-                        });
-                        sink(Executed {
-                            call: failed,
-                            outcome: Outcome::Failed {
-                                status: None,
-                                message: why,
-                            },
-                        });
-                    }
-                    if resend.is_empty() {
-                        return took;
-                    }
-                    call.changes = resend.iter().map(|(id, _)| *id).collect();
-                    if let Some(Value::Object(body)) = &mut call.body {
-                        body.insert(
-                            "userIds".into(),
-                            json!(resend.iter().map(|(_, p)| p).collect::<Vec<_>>()),
-                        );
-                    }
+        super::send_checked(&self.http, call, idempotent, sink, |call| async move {
+            let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+            let now = self.read_balances(&policy).await?;
+            let mut resend = Vec::new();
+            let mut done = Vec::new();
+            let mut odd = Vec::new();
+            for id in &call.changes {
+                let Some((person, from, to)) =
+                    changes.iter().find(|c| c.id == *id).and_then(balance_of)
+                else {
+                    continue;
+                };
+                let value = now.get(person).copied().unwrap_or(0.0);
+                if (value - to).abs() < EPSILON {
+                    done.push(*id);
+                } else if (value - from).abs() < EPSILON {
+                    resend.push((*id, person.to_owned()));
+                } else {
+                    odd.push((*id, format!("{person}: {value} (was {from}, wanted {to})")));
                 }
             }
-        }
-        sink(Executed {
-            call,
-            outcome: Outcome::Failed {
-                status: None,
-                message: format!("did not take effect after {RESENDS} attempts"),
-            },
-        });
-        took
+            let odd = (!odd.is_empty()).then(|| {
+                let why = format!(
+                    "after an unclear failure of {} {}, balances are neither old nor new: {}",
+                    call.method,
+                    call.path,
+                    odd.iter()
+                        .map(|(_, m)| m.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                self.stop(why.clone());
+                (odd.iter().map(|(id, _)| *id).collect(), why)
+            });
+            let resend = (!resend.is_empty()).then(|| {
+                let mut next = call.clone();
+                next.changes = resend.iter().map(|(id, _)| *id).collect();
+                if let Some(Value::Object(body)) = &mut next.body {
+                    body.insert(
+                        "userIds".into(),
+                        json!(resend.iter().map(|(_, p)| p).collect::<Vec<_>>()),
+                    );
+                }
+                next
+            });
+            Ok(super::Recheck { done, resend, odd })
+        })
+        .await
     }
 
     /// Under `auto`: PATCH one person whose old balance is not zero with the

@@ -593,8 +593,6 @@ fn wire_user_id(id: &str) -> Value {
 
 // ------------------------------------------------------------------ apply --
 
-/// How many times an archive/restore batch that did not take effect is sent again.
-const RESENDS: usize = 3;
 /// Balances closer than this are equal.
 const EPSILON: f64 = 1e-6;
 
@@ -692,96 +690,47 @@ impl<'c> Writer<'c> {
     /// archived is an error on this API, so the batch is not resent blind:
     /// after an unclear failure the people are read again and only those
     /// not yet changed are sent.
-    async fn status_batch(&self, mut call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
-        let mut took = Vec::new();
-        for _ in 0..RESENDS {
-            match self
-                .http
-                .send(call.method, &call.path, call.body.as_ref(), false)
-                .await
-            {
-                Ok(_) => {
-                    took.extend(call.changes.iter().copied());
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::Applied,
-                    });
-                    return took;
-                }
-                Err(f) if !f.unclear => {
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::failed(&f.error),
-                    });
-                    return took;
-                }
-                Err(f) => {
-                    sink(Executed {
-                        call: call.clone(),
-                        outcome: Outcome::Unclear {
-                            message: f.error.to_string(),
-                        },
-                    });
-                    let people: Vec<&Change> = changes
-                        .iter()
-                        .filter(|c| call.changes.contains(&c.id))
-                        .collect();
-                    let ids: Vec<String> = people.iter().map(|c| c.person.id.clone()).collect();
-                    let now = match self.archived(&ids).await {
-                        Ok(now) => now,
-                        Err(e) => {
-                            sink(Executed {
-                                call,
-                                outcome: Outcome::Failed {
-                                    status: None,
-                                    message: format!(
-                                        "{}; the people could not be read back to tell whether it took effect: {e}",
-                                        f.error
-                                    ),
-                                },
-                            });
-                            return took;
-                        }
-                    };
-                    let (done, left): (Vec<&Change>, Vec<&Change>) =
-                        people.into_iter().partition(|c| match c.kind {
-                            ChangeKind::Status { to, .. } => {
-                                now.get(&c.person.id) == Some(&(to == Status::Inactive))
-                            }
-                            _ => false,
-                        });
-                    if !done.is_empty() {
-                        let mut applied = call.clone();
-                        applied.changes = done.iter().map(|c| c.id).collect();
-                        took.extend(applied.changes.iter().copied());
-                        sink(Executed {
-                            call: applied,
-                            outcome: Outcome::Applied,
-                        });
+    async fn status_batch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
+        super::send_checked(&self.http, call, false, sink, |call| async move {
+            let people: Vec<&Change> = changes
+                .iter()
+                .filter(|c| call.changes.contains(&c.id))
+                .collect();
+            let ids: Vec<String> = people.iter().map(|c| c.person.id.clone()).collect();
+            let now = self.archived(&ids).await?;
+            let (done, left): (Vec<&Change>, Vec<&Change>) =
+                people.into_iter().partition(|c| match c.kind {
+                    ChangeKind::Status { to, .. } => {
+                        now.get(&c.person.id) == Some(&(to == Status::Inactive))
                     }
-                    if left.is_empty() {
-                        return took;
-                    }
-                    call.changes = left.iter().map(|c| c.id).collect();
-                    call.body = Some(Value::Array(
-                        left.iter()
-                            .map(|c| {
-                                let archive = matches!(c.kind, ChangeKind::Status { to: Status::Inactive, .. });
-                                json!({ "userId": wire_user_id(&c.person.id), "isArchived": archive })
-                            })
-                            .collect(),
-                    ));
-                }
-            }
-        }
-        sink(Executed {
-            call,
-            outcome: Outcome::Failed {
-                status: None,
-                message: format!("did not take effect after {RESENDS} attempts"),
-            },
-        });
-        took
+                    _ => false,
+                });
+            let resend = (!left.is_empty()).then(|| {
+                let mut next = call.clone();
+                next.changes = left.iter().map(|c| c.id).collect();
+                next.body = Some(Value::Array(
+                    left.iter()
+                        .map(|c| {
+                            let archive = matches!(
+                                c.kind,
+                                ChangeKind::Status {
+                                    to: Status::Inactive,
+                                    ..
+                                }
+                            );
+                            json!({ "userId": wire_user_id(&c.person.id), "isArchived": archive })
+                        })
+                        .collect(),
+                ));
+                next
+            });
+            Ok(super::Recheck {
+                done: done.iter().map(|c| c.id).collect(),
+                resend,
+                odd: None,
+            })
+        })
+        .await
     }
 
     /// Create a request. The POST is not idempotent and the API has no
@@ -794,72 +743,30 @@ impl<'c> Writer<'c> {
             .and_then(Value::as_str)
             .and_then(crate::model::marker_key)
             .map(str::to_owned);
-        for _ in 0..RESENDS {
-            match self
-                .http
-                .send(call.method, &call.path, call.body.as_ref(), false)
-                .await
-            {
-                Ok(_) => {
-                    let ids = call.changes.clone();
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::Applied,
-                    });
-                    return ids;
+        let (body, marker) = (&body, &marker);
+        super::send_checked(&self.http, call, false, sink, |call| async move {
+            let Some(key) = marker else {
+                return Err(ProviderError::Decode {
+                    call: format!("POST {}", call.path),
+                    message: "the request carries no marker to look for".into(),
+                });
+            };
+            let exists = self.marked_request_exists(body, key).await?;
+            Ok(if exists {
+                super::Recheck {
+                    done: call.changes.clone(),
+                    resend: None,
+                    odd: None,
                 }
-                Err(f) if !f.unclear => {
-                    sink(Executed {
-                        call,
-                        outcome: Outcome::failed(&f.error),
-                    });
-                    return Vec::new();
+            } else {
+                super::Recheck {
+                    done: Vec::new(),
+                    resend: Some(call),
+                    odd: None,
                 }
-                Err(f) => {
-                    sink(Executed {
-                        call: call.clone(),
-                        outcome: Outcome::Unclear {
-                            message: f.error.to_string(),
-                        },
-                    });
-                    let Some(key) = &marker else {
-                        return Vec::new();
-                    };
-                    match self.marked_request_exists(&body, key).await {
-                        Ok(true) => {
-                            let ids = call.changes.clone();
-                            sink(Executed {
-                                call,
-                                outcome: Outcome::Applied,
-                            });
-                            return ids;
-                        }
-                        Ok(false) => {}
-                        Err(e) => {
-                            sink(Executed {
-                                call,
-                                outcome: Outcome::Failed {
-                                    status: None,
-                                    message: format!(
-                                        "{}; the requests could not be read back to tell whether it was created (not resent): {e}",
-                                        f.error
-                                    ),
-                                },
-                            });
-                            return Vec::new();
-                        }
-                    }
-                }
-            }
-        }
-        sink(Executed {
-            call,
-            outcome: Outcome::Failed {
-                status: None,
-                message: format!("not created after {RESENDS} attempts"),
-            },
-        });
-        Vec::new()
+            })
+        })
+        .await
     }
 
     /// Whether the user of a create body has a request marked `key` over

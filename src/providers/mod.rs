@@ -187,6 +187,118 @@ impl<'c> ProviderWriter<'c> {
     }
 }
 
+/// How many times a write that did not take effect is sent again.
+pub(crate) const RESENDS: usize = 3;
+
+/// What a read after an unclear failure found about a call's changes.
+pub(crate) struct Recheck {
+    /// Changes that took effect.
+    pub done: Vec<usize>,
+    /// The call to send again for those that did not (`None`: none left).
+    pub resend: Option<Call>,
+    /// Changes found in neither the old nor the new state, and why.
+    pub odd: Option<(Vec<usize>, String)>,
+}
+
+/// Send a write. A write that must not run twice (`idempotent` false) is
+/// never sent again blind: after an unclear failure, `recheck` reads the
+/// live state; what took effect is reported applied, what did not is sent
+/// again (up to [`RESENDS`] sends in all), anything else fails. Every
+/// attempt is reported to `sink`. Returns the ids of the changes that took
+/// effect.
+pub(crate) async fn send_checked<F, Fut>(
+    http: &crate::http::Writer,
+    mut call: Call,
+    idempotent: bool,
+    sink: Sink<'_>,
+    recheck: F,
+) -> Vec<usize>
+where
+    F: Fn(Call) -> Fut,
+    Fut: std::future::Future<Output = Result<Recheck, ProviderError>>,
+{
+    let mut took = Vec::new();
+    for _ in 0..RESENDS {
+        match http
+            .send(call.method, &call.path, call.body.as_ref(), idempotent)
+            .await
+        {
+            Ok(_) => {
+                took.extend(call.changes.iter().copied());
+                sink(Executed {
+                    call,
+                    outcome: Outcome::Applied,
+                });
+                return took;
+            }
+            Err(f) if !f.unclear || idempotent => {
+                sink(Executed {
+                    call,
+                    outcome: Outcome::failed(&f.error),
+                });
+                return took;
+            }
+            Err(f) => {
+                sink(Executed {
+                    call: call.clone(),
+                    outcome: Outcome::Unclear {
+                        message: f.error.to_string(),
+                    },
+                });
+                tracing::info!(call = %call.path, error = %f.error, "unclear failure; reading the live state before sending again");
+                let found = match recheck(call.clone()).await {
+                    Ok(found) => found,
+                    Err(e) => {
+                        sink(Executed {
+                            call,
+                            outcome: Outcome::Failed {
+                                status: None,
+                                message: format!(
+                                    "{}; it could not be read back to tell whether it took effect, so it was not sent again: {e}",
+                                    f.error
+                                ),
+                            },
+                        });
+                        return took;
+                    }
+                };
+                if !found.done.is_empty() {
+                    let mut applied = call.clone();
+                    applied.changes.clone_from(&found.done);
+                    took.extend(found.done);
+                    sink(Executed {
+                        call: applied,
+                        outcome: Outcome::Applied,
+                    });
+                }
+                if let Some((ids, message)) = found.odd {
+                    let mut failed = call.clone();
+                    failed.changes = ids;
+                    sink(Executed {
+                        call: failed,
+                        outcome: Outcome::Failed {
+                            status: None,
+                            message,
+                        },
+                    });
+                }
+                match found.resend {
+                    Some(next) => call = next,
+                    None => return took,
+                }
+            }
+        }
+    }
+    sink(Executed {
+        call,
+        outcome: Outcome::Failed {
+            status: None,
+            message: format!("did not take effect after {RESENDS} sends"),
+        },
+    });
+    took
+}
+
 /// How many calls of one phase may be in flight at once (the throttle
 /// still paces them).
 pub const CONCURRENCY: usize = 8;
