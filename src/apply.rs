@@ -112,7 +112,7 @@ pub async fn prepare(
         .collect();
     let mut plan = fresh;
     plan.changes = keep;
-    plan.calls = calls(config, &plan.changes, &session);
+    plan.calls = session.calls(config, &plan.changes);
     plan.summary = plan::summarise(&plan.changes, &plan.calls);
     Ok(Prepared {
         plan,
@@ -121,25 +121,6 @@ pub async fn prepare(
         unreviewed,
         session,
     })
-}
-
-fn calls(config: &Config, changes: &[Change], session: &Session) -> Vec<crate::model::Call> {
-    let mut out = Vec::new();
-    for (name, client) in &session.clients {
-        let mine: Vec<Change> = changes
-            .iter()
-            .filter(|c| &c.provider == name)
-            .cloned()
-            .collect();
-        if !mine.is_empty() {
-            out.extend(client.calls(
-                &mine,
-                &session.live[name],
-                &plan::has_expiration(config, name),
-            ));
-        }
-    }
-    out
 }
 
 /// The same change computed against the same live value.

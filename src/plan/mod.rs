@@ -122,6 +122,25 @@ pub struct Session {
     pub live: BTreeMap<String, LiveState>,
 }
 
+impl Session {
+    /// The calls that realise `changes`, provider by provider (in name
+    /// order), each built by its provider against the state read.
+    pub fn calls(&self, config: &Config, changes: &[Change]) -> Vec<Call> {
+        let mut calls = Vec::new();
+        for (name, client) in &self.clients {
+            let mine: Vec<Change> = changes
+                .iter()
+                .filter(|c| &c.provider == name)
+                .cloned()
+                .collect();
+            if !mine.is_empty() {
+                calls.extend(client.calls(&mine, &self.live[name], &has_expiration(config, name)));
+            }
+        }
+        calls
+    }
+}
+
 /// Read every provider, diff, and build the plan.
 ///
 /// `endpoints`: where each provider is (by provider name).
@@ -241,17 +260,9 @@ pub async fn plan_session(
         .filter(|c| selected(c, &options.targets))
         .collect();
 
-    let mut calls = Vec::new();
-    for (name, client) in &clients {
-        let mine: Vec<Change> = changes
-            .iter()
-            .filter(|c| &c.provider == name)
-            .cloned()
-            .collect();
-        if !mine.is_empty() {
-            calls.extend(client.calls(&mine, &live[name], &has_expiration(config, name)));
-        }
-    }
+    let session = Session { clients, live };
+    let calls = session.calls(config, &changes);
+    let (clients, live) = (session.clients, session.live);
     let providers = config
         .providers
         .iter()
