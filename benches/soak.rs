@@ -2,7 +2,7 @@
 //! seeds, and check nothing was done twice.
 //!
 //! Run with `cargo bench --bench soak`. Two worlds:
-//! - 1,000 changes (Clockify activations and balances with a PATCH that
+//! - 1,002 changes (Clockify activations and balances with a PATCH that
 //!   adds; Connecteam restores and balances) under 20% 5xx, 5% throttling of
 //!   both vendors' kinds and 10% dropped connections (half after the write):
 //!   over `SOAK_SEEDS` seeds (default 20), the runs each seed took, and that
@@ -18,7 +18,7 @@ fn main() {
     let seeds: u64 = env_or("SOAK_SEEDS", 20);
     let request_seeds: u64 = env_or("SOAK_REQUEST_SEEDS", 5);
 
-    let (seed, manifests) = changes_world(250);
+    let (seed, manifests) = changes_world(334);
     let started = Instant::now();
     let mut runs_per_seed = Vec::new();
     for fault in 1..=seeds {
@@ -154,8 +154,9 @@ fn converge(
     (runs, calls)
 }
 
-/// `n` people per vendor, each with two changes (status and balance, or a
-/// balance alone): 4 × n changes in all, about 1,000 for n = 250.
+/// `n` people per vendor: every other one is activated (Clockify) or
+/// restored (Connecteam), and every one gets a new balance: 3 × n changes
+/// in all, 1,002 for n = 334.
 fn changes_world(n: usize) -> (String, String) {
     let mut seed = String::from(
         "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  quirks: { balance_patch: add }\n  users:\n    - { email: owner@example.com, name: Owner }\n",
