@@ -24,6 +24,8 @@ struct Line {
     from: String,
     to: String,
     style: Style,
+    /// A line diff (`similar`) of each multi-line value that changes.
+    diffs: Vec<String>,
 }
 
 fn number(v: f64) -> String {
@@ -53,6 +55,7 @@ fn describe(change: &Change) -> Line {
             } else {
                 ADD
             },
+            diffs: Vec::new(),
         },
         ChangeKind::Assign {
             policy,
@@ -69,6 +72,7 @@ fn describe(change: &Change) -> Line {
                 None => "assigned".to_owned(),
             },
             style: ADD,
+            diffs: Vec::new(),
         },
         ChangeKind::Balance {
             policy,
@@ -80,12 +84,14 @@ fn describe(change: &Change) -> Line {
             from: from.map_or_else(|| "no balance".to_owned(), number),
             to: format!("{} {unit}", number(*to)),
             style: CHANGE,
+            diffs: Vec::new(),
         },
         ChangeKind::CreateRequest { key, request } => Line {
             what: key.clone(),
             from: String::new(),
             to: format!("+ {}", request_words(request)),
             style: ADD,
+            diffs: Vec::new(),
         },
         ChangeKind::UpdateRequest {
             key, fields, adopt, ..
@@ -106,6 +112,11 @@ fn describe(change: &Change) -> Line {
                 from: side(|v| &v.0),
                 to: side(|v| &v.1),
                 style: CHANGE,
+                diffs: fields
+                    .iter()
+                    .filter_map(|(k, (from, to))| line_diff(k, from, to))
+                    .flatten()
+                    .collect(),
             }
         }
         ChangeKind::DenyRequest {
@@ -117,6 +128,7 @@ fn describe(change: &Change) -> Line {
             from: String::new(),
             to: format!("- {} → denied ({reason})", request_words(request)),
             style: REMOVE,
+            diffs: Vec::new(),
         },
     }
 }
@@ -140,8 +152,31 @@ fn request_words(r: &crate::model::LiveRequest) -> String {
     format!("{when} {} ({})", r.policy_type, r.status)
 }
 
+/// A line-by-line diff of a value that spans several lines on either side.
+fn line_diff(name: &str, from: &serde_json::Value, to: &serde_json::Value) -> Option<Vec<String>> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let (old, new) = (text(from), text(to));
+    if !old.contains('\n') && !new.contains('\n') {
+        return None;
+    }
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let mut out = vec![format!("{name}:")];
+    for change in diff.iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        out.push(format!("{sign} {}", change.value().trim_end_matches('\n')));
+    }
+    Some(out)
+}
+
 fn value_words(v: &serde_json::Value) -> String {
     match v {
+        serde_json::Value::String(s) if s.contains('\n') => {
+            format!("({} lines, below)", s.lines().count())
+        }
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => "none".to_owned(),
         other => other.to_string(),
@@ -255,6 +290,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
                     l.from,
                     paint(l.style, &l.to, color),
                 );
+            }
+            for d in &l.diffs {
+                let style = match d.chars().next() {
+                    Some('-') => REMOVE,
+                    Some('+') => ADD,
+                    _ => DIM,
+                };
+                let _ = writeln!(out, "      {}", paint(style, d, color));
             }
         }
     }

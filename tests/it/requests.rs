@@ -324,3 +324,26 @@ fn creates_survive_dropped_connections_without_duplicates() {
         );
     }
 }
+
+/// A multi-line value that changes is shown as a line diff (`similar`).
+#[test]
+fn multi_line_notes_are_shown_as_a_line_diff() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: \"Approved by Ana\\nsee ticket 12 [hrform:M-1]\" }
+";
+    let t = Test::new().sandbox(&seed_with(live));
+    let providers = providers(&t);
+    let t = t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: M-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC, manager_note: \"Approved by Ana\\nsee ticket 13\" }
+",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    insta::assert_snapshot!(out.stdout);
+}
