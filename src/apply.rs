@@ -287,6 +287,8 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
             let live = &prepared.session.live[name];
             let has_expiration = plan::has_expiration(config, name);
             for phase_now in PHASES {
+                // What earlier phases achieved, once per phase.
+                let done = outcomes(&records.lock().expect("records lock"));
                 let mut todo: Vec<Change> = Vec::new();
                 let mut blocked: Vec<(Change, String)> = Vec::new();
                 for change in prepared
@@ -295,7 +297,7 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
                     .iter()
                     .filter(|c| &c.provider == name && phase(&c.kind) == phase_now)
                 {
-                    match depends_on_failure(change, &prepared.plan.changes, records) {
+                    match depends_on_failure(change, &prepared.plan.changes, &done) {
                         Some(why) => blocked.push((change.clone(), why)),
                         None => todo.push(change.clone()),
                     }
@@ -365,7 +367,7 @@ fn outcomes(records: &[Executed]) -> HashMap<usize, ChangeOutcome> {
 fn depends_on_failure(
     change: &Change,
     all: &[Change],
-    records: &Mutex<Vec<Executed>>,
+    done: &HashMap<usize, ChangeOutcome>,
 ) -> Option<String> {
     let ChangeKind::Balance { policy, .. } = &change.kind else {
         return None;
@@ -375,8 +377,6 @@ fn depends_on_failure(
             && c.person.id == change.person.id
             && matches!(&c.kind, ChangeKind::Assign { policy: p, .. } if p.id == policy.id)
     })?;
-    let records = records.lock().expect("records lock");
-    let done = outcomes(&records);
     match done.get(&assign.id) {
         Some(ChangeOutcome::Applied) => None,
         _ => Some(format!(

@@ -262,14 +262,13 @@ pub async fn plan_session(
 
     let session = Session { clients, live };
     let calls = session.calls(config, &changes);
-    let (clients, live) = (session.clients, session.live);
     let providers = config
         .providers
         .iter()
         .map(|(name, p)| ProviderSummary {
             name: name.clone(),
             kind: p.kind.type_name().to_owned(),
-            read_calls: live[name].read_calls,
+            read_calls: session.live[name].read_calls,
         })
         .collect();
     let summary = summarise(&changes, &calls);
@@ -285,7 +284,7 @@ pub async fn plan_session(
         targets: options.targets.clone(),
         summary,
     };
-    Ok((plan, diagnostics, Session { clients, live }))
+    Ok((plan, diagnostics, session))
 }
 
 /// What to read from one provider: its declared people and referenced

@@ -988,29 +988,10 @@ impl<'c> Writer<'c> {
     /// Every balance of one policy, by person.
     async fn read_balances(&self, policy: &str) -> Result<HashMap<String, f64>, ProviderError> {
         let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
-        let mut out = HashMap::new();
-        for page in 1.. {
-            let q = [("page", page.to_string()), ("page-size", PAGE.to_string())];
-            let reply = self.http.get(&path, &q).await?;
-            let dto: BalancesDto =
-                serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
-                    call: describe("GET", &path, &q),
-                    message: e.to_string(),
-                })?;
-            let n = dto.balances.len();
-            out.extend(
-                dto.balances
-                    .into_iter()
-                    .filter_map(|b| b.balance.map(|v| (b.user_id, v))),
-            );
-            let last = match reply.header("last-page") {
-                Some(v) => v.eq_ignore_ascii_case("true"),
-                None => n < PAGE || dto.count.is_some_and(|c| out.len() >= c),
-            };
-            if last || n == 0 {
-                break;
-            }
-        }
-        Ok(out)
+        let rows = self.client.balances(&path).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|b| b.balance.map(|v| (b.user_id, v)))
+            .collect())
     }
 }
