@@ -58,6 +58,12 @@ pub enum Code {
     PartialDaySpansDates,
     /// Times on an all-day request.
     TimesOnAllDay,
+    /// A partial-day time that does not exist on its date in its time zone
+    /// (skipped when the clocks go forward).
+    NonexistentLocalTime,
+    /// The clocks change during a partial-day request and `adjust_for_dst`
+    /// does not say how to count it (warning).
+    ClockChange,
     /// A partial-day request whose end time is not after its start time.
     EndTimeNotAfterStart,
     /// A time zone that is not in the IANA database.
@@ -131,6 +137,8 @@ impl Code {
         Code::MissingTimes,
         Code::PartialDaySpansDates,
         Code::TimesOnAllDay,
+        Code::NonexistentLocalTime,
+        Code::ClockChange,
         Code::EndTimeNotAfterStart,
         Code::UnknownTimezone,
         Code::SecretInManifest,
@@ -180,6 +188,8 @@ impl Code {
             Code::MissingTimes => "missing-times",
             Code::PartialDaySpansDates => "partial-day-spans-dates",
             Code::TimesOnAllDay => "times-on-all-day",
+            Code::NonexistentLocalTime => "nonexistent-local-time",
+            Code::ClockChange => "clock-change",
             Code::EndTimeNotAfterStart => "end-time-not-after-start",
             Code::UnknownTimezone => "unknown-timezone",
             Code::SecretInManifest => "secret-in-manifest",

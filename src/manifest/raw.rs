@@ -243,7 +243,7 @@ pub struct TimeOffRequest {
     pub employee_note: Option<Sp<String>>,
     /// The manager's note; hrform appends its `[hrform:KEY]` marker to it.
     pub manager_note: Option<Sp<String>>,
-    /// Connecteam's `isAdjustForDayLightSaving` for partial days near a DST change (default false).
+    /// Connecteam's `isAdjustForDayLightSaving` for partial days near a DST change (default false). Declaring it, `true` or `false`, on a partial day the clocks change during silences the `clock-change` warning.
     pub adjust_for_dst: Option<Sp<bool>>,
     /// The Connecteam time clock the request is linked to, if any.
     pub time_clock_id: Option<Sp<i64>>,

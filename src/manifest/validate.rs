@@ -753,6 +753,11 @@ impl Validator<'_> {
             }
             let span = self.day_span(&r, loc, start, end);
             let timezone = self.timezone(&r.timezone);
+            if let (Some(date), Some(DaySpan::Partial { start, end }), Some(tz)) =
+                (start, span, &timezone)
+            {
+                self.clock_changes(&r, date, start, end, tz);
+            }
             if let (
                 Some(provider),
                 Some(user),
@@ -925,9 +930,96 @@ impl Validator<'_> {
         })
     }
 
+    /// A partial day on a date the clocks change in the request's time zone.
+    /// A time that does not exist there (skipped when the clocks go forward)
+    /// is an error. A change inside the request, or a time that happens twice,
+    /// is a warning unless `adjust_for_dst` is declared: Connecteam's
+    /// `isAdjustForDayLightSaving` decides how such a request counts, and the
+    /// hours on the clock are not the hours elapsed.
+    fn clock_changes(
+        &mut self,
+        r: &raw::TimeOffRequest,
+        date: Date,
+        start: Time,
+        end: Time,
+        tz_name: &str,
+    ) {
+        let (Ok(tz), Some(start_sp), Some(end_sp)) =
+            (tz_db().get(tz_name), &r.start_time, &r.end_time)
+        else {
+            return;
+        };
+        match clock_finding(&tz, date, start, end) {
+            None => {}
+            Some(ClockFinding::Skipped {
+                start_skipped,
+                end_skipped,
+                change,
+            }) => {
+                let sps = [(start_skipped, start_sp), (end_skipped, end_sp)];
+                for (_, sp) in sps.into_iter().filter(|(skipped, _)| *skipped) {
+                    self.push(
+                        Diagnostic::error(
+                            Code::NonexistentLocalTime,
+                            format!(
+                                "`{}` does not exist on {date} in {tz_name}: the clocks go forward from {} to {}",
+                                sp.value,
+                                hm(change.from),
+                                hm(change.to)
+                            ),
+                        )
+                        .at(sp.loc, "no such time on this date")
+                        .help(format!(
+                            "write the time the clocks show, e.g. {} for the moment after the change",
+                            hm(change.to)
+                        )),
+                    );
+                }
+            }
+            Some(ClockFinding::Changes { .. }) if r.adjust_for_dst.is_some() => {}
+            Some(ClockFinding::Changes {
+                change,
+                shortest,
+                longest,
+                twice,
+            }) => {
+                let detail = if twice.is_empty() {
+                    format!(
+                        "{}–{} is {} elapsed, not {}",
+                        hm(start),
+                        hm(end),
+                        duration(longest),
+                        duration(end.duration_since(start))
+                    )
+                } else {
+                    let twice: Vec<String> = twice.into_iter().map(hm).collect();
+                    format!(
+                        "{} happens twice, so the request lasts {} or {}",
+                        twice.join(" and "),
+                        duration(shortest),
+                        duration(longest)
+                    )
+                };
+                self.push(
+                    Diagnostic::warning(
+                        Code::ClockChange,
+                        format!(
+                            "the clocks in {tz_name} go {} from {} to {} during this request on {date}: {detail}",
+                            if change.forward { "forward" } else { "back" },
+                            hm(change.from),
+                            hm(change.to),
+                        ),
+                    )
+                    .at(start_sp.loc, "the clocks change during this request")
+                    .also(end_sp.loc, "ends here")
+                    .help("declare `adjust_for_dst: true` or `false`: Connecteam's `isAdjustForDayLightSaving` decides how it counts the hours across the change"),
+                );
+            }
+        }
+    }
+
     fn timezone(&mut self, tz: &Sp<String>) -> Option<String> {
-        static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
-        let db = DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled);
+        let db = tz_db();
         if db.get(&tz.value).is_ok() {
             return Some(tz.value.clone());
         }
@@ -1052,6 +1144,145 @@ fn number(v: f64) -> String {
     }
 }
 
+/// The bundled time-zone database, opened once.
+fn tz_db() -> &'static jiff::tz::TimeZoneDatabase {
+    static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
+    DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled)
+}
+
+/// A change of a time zone's offset, as the clocks show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ClockChange {
+    forward: bool,
+    from: Time,
+    to: Time,
+}
+
+/// What the clocks do during a partial day.
+#[derive(Debug, PartialEq)]
+enum ClockFinding {
+    /// The start or end time (or both) does not exist on the date: the
+    /// clocks skip it going forward. Ending the moment they jump is not this.
+    Skipped {
+        start_skipped: bool,
+        end_skipped: bool,
+        change: ClockChange,
+    },
+    /// The clocks change after the start and before the end. The request
+    /// lasts `longest`, or `shortest` when a time in `twice` happens twice.
+    Changes {
+        change: ClockChange,
+        shortest: jiff::SignedDuration,
+        longest: jiff::SignedDuration,
+        twice: Vec<Time>,
+    },
+}
+
+/// How the clocks of `tz` change between `start` and `end` on `date`, if
+/// they do.
+fn clock_finding(
+    tz: &jiff::tz::TimeZone,
+    date: Date,
+    start: Time,
+    end: Time,
+) -> Option<ClockFinding> {
+    use jiff::tz::AmbiguousOffset;
+    let change_at = |t: jiff::Timestamp| {
+        let before = tz.to_offset(t - jiff::SignedDuration::from_nanos(1));
+        let after = tz.to_offset(t);
+        ClockChange {
+            forward: after > before,
+            from: before.to_datetime(t).time(),
+            to: after.to_datetime(t).time(),
+        }
+    };
+    let mut skipped = [false, false];
+    let mut end_at_jump = None;
+    let mut gap_change = None;
+    let mut twice = Vec::new();
+    for (i, time) in [start, end].into_iter().enumerate() {
+        let local = date.to_datetime(time);
+        match tz.to_ambiguous_timestamp(local).offset() {
+            AmbiguousOffset::Unambiguous { .. } => {}
+            AmbiguousOffset::Fold { .. } => twice.push(time),
+            AmbiguousOffset::Gap { after, .. } => {
+                // Read with the later offset, a skipped time falls before
+                // the jump: the next transition is the jump.
+                let change = after
+                    .to_timestamp(local)
+                    .ok()
+                    .and_then(|t| tz.following(t).next())
+                    .map(|t| change_at(t.timestamp()))?;
+                if i == 1 && change.from == time {
+                    end_at_jump = before_offset_timestamp(tz, local);
+                    continue;
+                }
+                skipped[i] = true;
+                gap_change = Some(change);
+            }
+        }
+    }
+    if let Some(change) = gap_change {
+        return Some(ClockFinding::Skipped {
+            start_skipped: skipped[0],
+            end_skipped: skipped[1],
+            change,
+        });
+    }
+    let starts = tz.to_ambiguous_timestamp(date.to_datetime(start));
+    let ends = tz.to_ambiguous_timestamp(date.to_datetime(end));
+    let (first, late_start) = (starts.earlier().ok()?, starts.later().ok()?);
+    // A change at the end's very instant counts when the end is written on
+    // the far side of it (03:00 after a jump from 02:00), not when it is
+    // written as the moment of the jump (02:00).
+    let (last, early_end, change_at_end) = match end_at_jump {
+        Some(jump) => (jump, jump, false),
+        None => (ends.later().ok()?, ends.earlier().ok()?, true),
+    };
+    let change = tz
+        .following(first)
+        .take_while(|t| t.timestamp() < last || (change_at_end && t.timestamp() == last))
+        .map(|t| change_at(t.timestamp()))
+        .find(|c| c.from != c.to)?;
+    Some(ClockFinding::Changes {
+        change,
+        shortest: early_end.duration_since(late_start),
+        longest: last.duration_since(first),
+        twice,
+    })
+}
+
+/// The instant a skipped local time names when read with the offset in
+/// force before the jump: for the jump's own first moment, the jump.
+fn before_offset_timestamp(
+    tz: &jiff::tz::TimeZone,
+    local: jiff::civil::DateTime,
+) -> Option<jiff::Timestamp> {
+    match tz.to_ambiguous_timestamp(local).offset() {
+        jiff::tz::AmbiguousOffset::Gap { before, .. } => before.to_timestamp(local).ok(),
+        _ => None,
+    }
+}
+
+/// `HH:MM`, or `HH:MM:SS` when there are seconds.
+fn hm(t: Time) -> String {
+    if t.second() == 0 {
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    } else {
+        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+    }
+}
+
+/// `1 h 30 min`, `2 h`, `45 min`.
+fn duration(d: jiff::SignedDuration) -> String {
+    let minutes = d.as_secs() / 60;
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
 fn month_name(m: i16) -> &'static str {
     const NAMES: [&str; 12] = [
         "January",
@@ -1138,6 +1369,101 @@ mod tests {
             ".ada@example.com",
         ] {
             assert!(!is_email(bad), "{bad}");
+        }
+    }
+
+    /// Every instant of the three days around `date`, minute by minute,
+    /// grouped by the local time the clocks of `tz` show: the oracle for
+    /// [`clock_finding`], built from plain offset lookups.
+    fn clock_faces(
+        tz: &jiff::tz::TimeZone,
+        date: Date,
+    ) -> BTreeMap<jiff::civil::DateTime, Vec<jiff::Timestamp>> {
+        let mut faces: BTreeMap<_, Vec<_>> = BTreeMap::new();
+        let from = date
+            .yesterday()
+            .unwrap()
+            .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .timestamp();
+        for minute in 0..3 * 24 * 60 {
+            let t = from + jiff::SignedDuration::from_mins(minute);
+            faces
+                .entry(tz.to_offset(t).to_datetime(t))
+                .or_default()
+                .push(t);
+        }
+        faces
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// On the dates clocks change, in zones that move them by an hour,
+        /// half an hour or by other amounts, both ways: a time is reported
+        /// skipped exactly when no instant shows it (ending the moment the
+        /// clocks jump excepted), and a change is reported exactly when the
+        /// request's elapsed time can differ from the clock's, with the
+        /// shortest and longest durations and the times that happen twice.
+        #[test]
+        fn clock_findings_match_the_clock_faces(
+            zone in proptest::sample::select(vec![
+                "Europe/Dublin", "America/New_York", "Australia/Lord_Howe",
+                "America/Santiago", "Asia/Tehran", "Pacific/Chatham",
+                "Europe/London", "Africa/Casablanca", "America/St_Johns",
+            ]),
+            year in 2019i16..2031,
+            nth in 0usize..3,
+            day_shift in -1i64..=1,
+            a in 0i32..24 * 60,
+            b in 0i32..24 * 60,
+        ) {
+            let (a, b) = (a.min(b), a.max(b));
+            proptest::prop_assume!(a < b);
+            let tz = jiff::tz::TimeZone::get(zone).unwrap();
+            let jan1 = Date::new(year, 1, 1).unwrap().to_zoned_datetime(tz.clone()).unwrap();
+            let Some(transition) = tz.following(jan1.timestamp()).nth(nth) else {
+                return Ok(());
+            };
+            let date = tz.to_offset(transition.timestamp()).to_datetime(transition.timestamp()).date()
+                + jiff::Span::new().days(day_shift);
+            let time = |m: i32| Time::new((m / 60) as i8, (m % 60) as i8, 0, 0).unwrap();
+            let (start, end) = (time(a), time(b));
+            let faces = clock_faces(&tz, date);
+            let at = |t: Time| faces.get(&date.to_datetime(t)).cloned().unwrap_or_default();
+            let (starts, mut ends) = (at(start), at(end));
+            let end_is_jump = ends.is_empty()
+                && !at(time(b - 1)).is_empty()
+                && b > 0;
+            if end_is_jump {
+                ends = vec![at(time(b - 1))[0] + jiff::SignedDuration::from_mins(1)];
+            }
+            let finding = clock_finding(&tz, date, start, end);
+            if starts.is_empty() || ends.is_empty() {
+                let Some(ClockFinding::Skipped { start_skipped, end_skipped, .. }) = finding else {
+                    panic!("{zone} {date} {start}–{end}: not reported skipped: {finding:?}");
+                };
+                proptest::prop_assert_eq!((start_skipped, end_skipped), (starts.is_empty(), ends.is_empty()));
+                return Ok(());
+            }
+            let elapsed: Vec<jiff::SignedDuration> = starts
+                .iter()
+                .flat_map(|s| ends.iter().map(move |e| e.duration_since(*s)))
+                .collect();
+            let shortest = *elapsed.iter().min().unwrap();
+            let longest = *elapsed.iter().max().unwrap();
+            let on_clock = end.duration_since(start);
+            let mut twice = Vec::new();
+            if starts.len() > 1 { twice.push(start); }
+            if ends.len() > 1 { twice.push(end); }
+            if shortest == on_clock && longest == on_clock {
+                proptest::prop_assert_eq!(finding, None, "{} {} {}–{}", zone, date, start, end);
+            } else {
+                let Some(ClockFinding::Changes { shortest: s, longest: l, twice: t, .. }) = finding else {
+                    panic!("{zone} {date} {start}–{end}: change not reported: {finding:?}");
+                };
+                proptest::prop_assert_eq!((s, l, t), (shortest, longest, twice), "{} {} {}–{}", zone, date, start, end);
+            }
         }
     }
 

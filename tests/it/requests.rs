@@ -36,6 +36,8 @@ time_off_requests:
   - { key: R-7, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-09-14, end_date: 2026-09-18, timezone: Europe/Dublin, employee_note: Hiking }
   # The night Irish clocks go forward (01:00 → 02:00): times kept as written, in the request's zone.
   - { key: R-8, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-03-29, end_date: 2026-03-29, all_day: false, start_time: '00:30', end_time: '03:00', timezone: Europe/Dublin, manager_note: from BambooHR, adjust_for_dst: true, time_clock_id: 123 }
+  # The night New York clocks go back (02:00 → 01:00): 01:30 happens twice; the flag, declared false, says how to count it.
+  - { key: R-9, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-11-01, end_date: 2026-11-01, all_day: false, start_time: '01:30', end_time: '03:00', timezone: America/New_York, adjust_for_dst: false }
 ";
 
 fn providers(t: &Test) -> String {
@@ -78,11 +80,13 @@ fn requests_sync_and_converge() {
         "{}",
         plan.stderr
     );
+    // R-8 and R-9 span a clock change but declare `adjust_for_dst`.
+    assert!(!plan.stderr.contains("clock-change"), "{}", plan.stderr);
 
     let out = t.run_with(&["apply", "--yes"]);
     out.code(0);
     assert!(
-        out.stdout.contains("Apply: 6 applied, 0 failed"),
+        out.stdout.contains("Apply: 7 applied, 0 failed"),
         "{}",
         out.stdout
     );
@@ -127,8 +131,15 @@ fn requests_sync_and_converge() {
         (Some("00:30:00"), Some("03:00:00"))
     );
     assert_eq!(r8["timezone"], "Europe/Dublin");
+    let r9 = &note("R-9")[0];
+    assert_eq!(r9["adjust_for_dst"], false);
+    assert_eq!(
+        (r9["start_time"].as_str(), r9["end_time"].as_str()),
+        (Some("01:30:00"), Some("03:00:00"))
+    );
+    assert_eq!(r9["timezone"], "America/New_York");
     // The employee's own request is untouched, and nothing was duplicated.
-    assert_eq!(live.len(), 9);
+    assert_eq!(live.len(), 10);
 }
 
 /// Without `prune_requests`, a request that left the manifests stays.

@@ -267,3 +267,76 @@ fn validate_creates_no_socket() {
         calls.join("\n")
     );
 }
+
+/// A partial day during which the clocks change is a warning that gives the
+/// hours elapsed (or both readings of a time that happens twice), unless
+/// `adjust_for_dst` says how Connecteam should count it; a daytime request on
+/// the same date, or one ending the moment the clocks jump, is not.
+#[test]
+fn clock_changes_during_partial_days_are_warned() {
+    let request = |key: &str, date: &str, start: &str, end: &str, tz: &str, extra: &str| {
+        format!(
+            "  - {{ key: {key}, user: kim@example.com, policy_type: Sick, start_date: {date}, end_date: {date}, all_day: false, start_time: '{start}', end_time: '{end}', timezone: {tz}{extra} }}\n"
+        )
+    };
+    let mut manifest = String::from(
+        "providers:\n  field:\n    type: connecteam\nusers:\n  - { email: kim@example.com, provider: field }\ntime_off_requests:\n",
+    );
+    // Warned: forward in Dublin, back in Dublin (plain and twice), back in New York.
+    manifest += &request("W-1", "2026-03-29", "00:30", "03:00", "Europe/Dublin", "");
+    manifest += &request("W-2", "2026-10-25", "00:30", "03:00", "Europe/Dublin", "");
+    manifest += &request("W-3", "2026-10-25", "01:30", "03:00", "Europe/Dublin", "");
+    manifest += &request(
+        "W-4",
+        "2026-11-01",
+        "00:00",
+        "01:30",
+        "America/New_York",
+        "",
+    );
+    // Not warned: declared either way, daytime, ending as the clocks jump.
+    manifest += &request(
+        "Q-1",
+        "2026-03-29",
+        "00:30",
+        "03:00",
+        "Europe/Dublin",
+        ", adjust_for_dst: true",
+    );
+    manifest += &request(
+        "Q-2",
+        "2026-10-25",
+        "01:30",
+        "03:00",
+        "Europe/Dublin",
+        ", adjust_for_dst: false",
+    );
+    manifest += &request(
+        "Q-3",
+        "2026-03-08",
+        "09:00",
+        "17:00",
+        "America/New_York",
+        "",
+    );
+    manifest += &request("Q-4", "2026-03-29", "00:00", "01:00", "Europe/Dublin", "");
+    let out = Test::new()
+        .file("m.yaml", &manifest)
+        .args(&["validate"])
+        .run();
+    out.code(0);
+    assert_eq!(
+        out.stderr.matches("warning[clock-change]").count(),
+        4,
+        "{}",
+        out.stderr
+    );
+    for line in [7, 8, 9, 10] {
+        assert!(
+            out.stderr.contains(&format!("m.yaml:{line}:")),
+            "no warning on line {line}\n{}",
+            out.stderr
+        );
+    }
+    insta::assert_snapshot!(out.stderr);
+}
