@@ -141,7 +141,10 @@ pub struct LiveRequest {
     pub employee_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub manager_note: Option<String>,
-    pub adjust_for_dst: bool,
+    /// Connecteam's DST flag; absent when the API did not return it (its
+    /// documented responses do not list it), and then it is not compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjust_for_dst: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_clock_id: Option<i64>,
 }

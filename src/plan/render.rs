@@ -219,9 +219,13 @@ pub fn summary_line(plan: &Plan) -> String {
         .map(|(m, n)| format!("{m} {n}"))
         .collect();
     format!(
-        "Plan: {} {} change, {}, {} ({})",
+        "Plan: {} {}, {}, {} ({})",
         s.people,
-        if s.people == 1 { "person" } else { "people" },
+        if s.people == 1 {
+            "person changes"
+        } else {
+            "people change"
+        },
         crate::diag::count(s.changes, "change"),
         crate::diag::count(s.calls, "API call"),
         methods.join(", ")
@@ -237,7 +241,7 @@ fn body_preview(call: &Call, max: usize) -> String {
         text
     } else {
         let cut: String = text.chars().take(max).collect();
-        format!("{cut}… ({} characters)", text.len())
+        format!("{cut}… ({} characters)", text.chars().count())
     }
 }
 

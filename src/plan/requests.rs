@@ -339,7 +339,7 @@ fn desired(
         status: status_word(r.status).to_owned(),
         employee_note: r.employee_note.clone(),
         manager_note: Some(with_marker(r.manager_note.as_deref(), &r.key)),
-        adjust_for_dst: r.adjust_for_dst,
+        adjust_for_dst: Some(r.adjust_for_dst),
         time_clock_id: r.time_clock_id,
     }
 }
@@ -393,8 +393,11 @@ fn mutable_differences(live: &LiveRequest, want: &LiveRequest) -> BTreeMap<Strin
         json!(live.manager_note),
         json!(want.manager_note),
     );
-    // `isAdjustForDayLightSaving` is sent on create but the API never
-    // returns it, so it cannot be compared (like Clockify's `hasExpiration`).
+    // `isAdjustForDayLightSaving` is compared only when the API returns it:
+    // its documented responses do not list it.
+    if let (Some(live_flag), Some(want_flag)) = (live.adjust_for_dst, want.adjust_for_dst) {
+        cmp("adjust_for_dst", json!(live_flag), json!(want_flag));
+    }
     if want.time_clock_id.is_some() {
         cmp(
             "time_clock_id",

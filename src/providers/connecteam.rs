@@ -149,8 +149,7 @@ struct RequestDto {
     status: String,
     employee_note: Option<String>,
     manager_note: Option<String>,
-    #[serde(default)]
-    is_adjust_for_day_light_saving: bool,
+    is_adjust_for_day_light_saving: Option<bool>,
     time_clock_id: Option<i64>,
 }
 
@@ -561,7 +560,7 @@ fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
     if let Some(note) = &r.manager_note {
         body.insert("managerNote".into(), json!(note));
     }
-    if r.adjust_for_dst {
+    if r.adjust_for_dst == Some(true) {
         body.insert("isAdjustForDayLightSaving".into(), json!(true));
     }
     if let Some(id) = r.time_clock_id {

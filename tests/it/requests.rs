@@ -358,3 +358,56 @@ time_off_requests:
     out.code(0);
     insta::assert_snapshot!(out.stdout);
 }
+
+/// The DST flag is compared only where the API returns it: with the
+/// sandbox echoing `isAdjustForDayLightSaving`, a flag that differs is one
+/// PUT carrying only it, and then the plan is empty; where the API does not
+/// return it (the documented responses), nothing is planned for it.
+#[test]
+fn dst_flag_is_updated_only_where_the_api_returns_it() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Sick, start_date: 2026-10-25, end_date: 2026-10-25, all_day: false, start_time: '00:30:00', end_time: '03:00:00', timezone: Europe/Dublin, status: approved, manager_note: '[hrform:N-1]' }
+";
+    let manifests = "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Sick }] }
+time_off_requests:
+  - { key: N-1, provider: field, user: kim@example.com, policy_type: Sick, start_date: 2026-10-25, end_date: 2026-10-25, all_day: false, start_time: '00:30', end_time: '03:00', timezone: Europe/Dublin, adjust_for_dst: true }
+";
+    for echo in [true, false] {
+        let mut seed = seed_with(live);
+        if echo {
+            seed = seed.replace(
+                "connecteam:\n  api_key: sandbox-connecteam-key\n",
+                "connecteam:\n  api_key: sandbox-connecteam-key\n  quirks: { echo_dst_flag: true }\n",
+            );
+            assert!(seed.contains("echo_dst_flag"));
+        }
+        let t = Test::new().sandbox(&seed);
+        let providers = providers(&t);
+        let t = t
+            .file("providers.yaml", &providers)
+            .file("hr.yaml", manifests);
+        let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+        if !echo {
+            assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+            continue;
+        }
+        assert_eq!(plan.code, 2, "{}\n{}", plan.stdout, plan.stderr);
+        assert!(
+            plan.stdout
+                .contains(r#"{"isAdjustForDayLightSaving":true}"#),
+            "{}",
+            plan.stdout
+        );
+        assert!(
+            plan.stdout.contains("1 changes") || plan.stdout.contains("1 change,"),
+            "{}",
+            plan.stdout
+        );
+        t.run_with(&["apply", "--yes"]).code(0);
+        t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+        assert_eq!(requests(&t)[0]["adjust_for_dst"], true);
+    }
+}
