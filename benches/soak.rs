@@ -7,8 +7,8 @@
 //!   both vendors' kinds and 10% dropped connections (half after the write):
 //!   over `SOAK_SEEDS` seeds (default 20), the runs each seed took, and that
 //!   a re-plan is empty with every balance exactly as declared;
-//! - 500 request creates with 60% dropped connections (30% of POSTs applied,
-//!   their answer lost), over `SOAK_REQUEST_SEEDS` seeds (default 20), `SOAK_PARALLEL` at a
+//! - 500 request creates with 60% of POSTs' connections dropped (30% of
+//!   POSTs applied, their answer lost; 30% dropped before), over `SOAK_REQUEST_SEEDS` seeds (default 20), `SOAK_PARALLEL` at a
 //!   time (default 10): every request exists exactly once.
 
 use std::fmt::Write as _;
@@ -49,7 +49,7 @@ fn main() {
                     if fault > request_seeds {
                         break;
                     }
-                    let faults = format!("reset_rate=0.6,seed={fault}");
+                    let faults = format!("reset_rate=0.6,methods=POST,seed={fault}");
                     let (runs, calls) = converge(&seed, &manifests, &faults, |state| {
                         check_requests_once(state, fault)
                     });

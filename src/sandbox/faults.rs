@@ -26,6 +26,10 @@ pub struct Faults {
     pub reset_rate: f64,
     /// Latency added to every vendor response, in milliseconds.
     pub latency_ms: u64,
+    /// The HTTP methods the fault rates apply to (all by default); a draw
+    /// for another method is made and discarded, so the sequence of draws
+    /// does not depend on this.
+    pub methods: Methods,
     /// Seed of the random draws: the same seed and the same sequence of
     /// requests give the same faults.
     pub seed: u64,
@@ -39,8 +43,61 @@ impl Default for Faults {
             throttle200_rate: 0.0,
             reset_rate: 0.0,
             latency_ms: 0,
+            methods: Methods::ALL,
             seed: 0,
         }
+    }
+}
+
+/// A set of HTTP methods, written `GET+POST` in a spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Methods {
+    pub get: bool,
+    pub post: bool,
+    pub put: bool,
+    pub patch: bool,
+}
+
+impl Methods {
+    pub const ALL: Methods = Methods {
+        get: true,
+        post: true,
+        put: true,
+        patch: true,
+    };
+
+    /// Whether `method` (upper case) is in the set.
+    pub fn contains(self, method: &str) -> bool {
+        match method {
+            "GET" => self.get,
+            "POST" => self.post,
+            "PUT" => self.put,
+            "PATCH" => self.patch,
+            _ => false,
+        }
+    }
+}
+
+impl FromStr for Methods {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut out = Methods {
+            get: false,
+            post: false,
+            put: false,
+            patch: false,
+        };
+        for m in s.split('+').map(str::trim) {
+            match m.to_ascii_uppercase().as_str() {
+                "GET" => out.get = true,
+                "POST" => out.post = true,
+                "PUT" => out.put = true,
+                "PATCH" => out.patch = true,
+                _ => return Err(format!("{m:?} is not GET, POST, PUT or PATCH")),
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -57,7 +114,7 @@ pub struct FaultSpecError {
 impl FromStr for Faults {
     type Err = FaultSpecError;
 
-    /// Parse `error_rate=0.1,throttle_rate=0.05,throttle200_rate=0.02,reset_rate=0.01,latency_ms=20,seed=7`.
+    /// Parse `error_rate=0.1,throttle_rate=0.05,throttle200_rate=0.02,reset_rate=0.01,latency_ms=20,methods=POST+PUT,seed=7`.
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut out = Faults::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -90,11 +147,12 @@ impl FromStr for Faults {
                 "throttle200_rate" => out.throttle200_rate = rate()?,
                 "reset_rate" => out.reset_rate = rate()?,
                 "latency_ms" => out.latency_ms = whole()?,
+                "methods" => out.methods = value.parse().map_err(err)?,
                 "seed" => out.seed = whole()?,
                 other => {
                     return Err(err(format!(
                         "unknown key {other:?}; expected error_rate, throttle_rate, \
-                         throttle200_rate, reset_rate, latency_ms or seed"
+                         throttle200_rate, reset_rate, latency_ms, methods or seed"
                     )));
                 }
             }
@@ -161,8 +219,14 @@ impl FaultState {
         }
     }
 
-    /// Draw the fault for one request; `connecteam` enables the 200-throttle.
-    pub(crate) fn draw(&mut self, connecteam: bool) -> Option<Fault> {
+    /// Draw the fault for one `method` request; `connecteam` enables the
+    /// 200-throttle.
+    pub(crate) fn draw(&mut self, connecteam: bool, method: &str) -> Option<Fault> {
+        let fault = self.draw_any(connecteam);
+        fault.filter(|_| self.faults.methods.contains(method))
+    }
+
+    fn draw_any(&mut self, connecteam: bool) -> Option<Fault> {
         let f = self.faults;
         if f.error_rate + f.throttle_rate + f.throttle200_rate + f.reset_rate <= 0.0 {
             return None;

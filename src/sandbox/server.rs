@@ -305,7 +305,7 @@ pub(crate) async fn handle(
         }
     };
 
-    let fault = lock(&shared.faults).draw(vendor == Vendor::Connecteam);
+    let fault = lock(&shared.faults).draw(vendor == Vendor::Connecteam, parts.method.as_str());
     let with_headers = |reply: Reply| match vendor {
         Vendor::Connecteam => connecteam::rate_headers(reply, ct_verdict),
         Vendor::Clockify => reply,

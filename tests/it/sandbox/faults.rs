@@ -236,6 +236,49 @@ async fn faults_are_reproducible() {
     assert!(runs[0].contains(&200) && runs[0].contains(&429));
 }
 
+/// `methods=POST` confines the faults to POSTs: with every request drawing
+/// a dropped connection, GETs and PUTs are answered and each POST is dropped.
+#[tokio::test]
+async fn faults_confined_to_methods() {
+    let env = start_with(WORLD, options("reset_rate=1,methods=POST,seed=3", "")).await;
+    assert_eq!(env.ck_get(&users()).await.status, StatusCode::OK);
+    assert_eq!(env.ct_get("/users/v1/users").await.status, StatusCode::OK);
+    let ada = env.ct_user("ada@example.com").await;
+    let put = env
+        .ct(
+            Method::PUT,
+            "/users/v1/users",
+            Some(json!([{"userId": ada, "isArchived": true}])),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK);
+    let post = reqwest::Client::new()
+        .post(env.url("/time-off/v1/requests"))
+        .header("X-API-KEY", super::CONNECTEAM_KEY)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert!(post.is_err(), "the POST's connection is dropped");
+    let log = env.log().await;
+    let faults: Vec<(&str, &str)> = log
+        .iter()
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap_or(""),
+                e["fault"].as_str().unwrap_or("none"),
+            )
+        })
+        .collect();
+    assert!(
+        faults
+            .iter()
+            .all(|(m, f)| (*m == "POST") == f.starts_with("reset")),
+        "{faults:?}"
+    );
+    let err = "methods=GET+DELETE".parse::<Faults>().unwrap_err();
+    assert!(err.reason.contains("DELETE"), "{err}");
+}
+
 /// `latency_ms` delays every vendor response.
 #[tokio::test]
 async fn latency_fault() {
