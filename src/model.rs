@@ -226,6 +226,24 @@ pub struct Change {
     pub kind: ChangeKind,
 }
 
+impl Change {
+    /// A change of `person` in `provider`, numbered later by the plan.
+    pub fn new(provider: &str, person: &LivePerson, kind: ChangeKind) -> Self {
+        Change {
+            id: 0,
+            provider: provider.to_owned(),
+            person: PersonRef {
+                id: person.id.clone(),
+                email: person.email.clone(),
+            },
+            kind,
+        }
+    }
+}
+
+/// Balances closer than this are equal (they are floats on the wire).
+pub const BALANCE_EPSILON: f64 = 1e-6;
+
 /// What a change does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "change", rename_all = "snake_case")]

@@ -12,11 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, Status};
 use crate::model::{
-    Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PersonRef, PolicyRef, Role,
+    BALANCE_EPSILON, Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PolicyRef,
+    Role,
 };
-
-/// Balances closer than this are equal (they are floats on the wire).
-pub const BALANCE_EPSILON: f64 = 1e-6;
 
 /// What the diff needs to know about the provider beyond its live state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,15 +66,7 @@ pub fn diff_provider(
     }
     let mut managed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut push = |out: &mut ProviderDiff, person: &LivePerson, kind: ChangeKind| {
-        out.changes.push(Change {
-            id: 0,
-            provider: provider.to_owned(),
-            person: PersonRef {
-                id: person.id.clone(),
-                email: person.email.clone(),
-            },
-            kind,
-        });
+        out.changes.push(Change::new(provider, person, kind));
     };
 
     for user in users {

@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::diag::{FileId, Loc};
 use crate::manifest::checked::{Email, TimeOff, Unit, User};
-use crate::model::{Holding, PolicyTypeRef};
+use crate::model::{BALANCE_EPSILON, Holding, PolicyTypeRef};
 
 const LOC: Loc = Loc {
     file: FileId(0),

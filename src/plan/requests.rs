@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, DaySpan, RequestStatus, Settings};
 use crate::model::{
-    Change, ChangeKind, LivePerson, LiveRequest, LiveState, PersonRef, marker_key, request_marker,
+    Change, ChangeKind, LivePerson, LiveRequest, LiveState, marker_key, request_marker,
 };
 
 /// What the requests of one provider come to.
@@ -64,15 +64,7 @@ pub fn diff_requests(
     let declared_keys: HashSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
     let mut taken: HashSet<&str> = HashSet::new();
     let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
-        out.changes.push(Change {
-            id: 0,
-            provider: provider.to_owned(),
-            person: PersonRef {
-                id: person.id.clone(),
-                email: person.email.clone(),
-            },
-            kind,
-        });
+        out.changes.push(Change::new(provider, person, kind));
     };
 
     for request in requests {

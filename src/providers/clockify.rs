@@ -569,8 +569,7 @@ fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
 
 // ------------------------------------------------------------------ apply --
 
-/// Balances closer than this are equal.
-const EPSILON: f64 = 1e-6;
+use crate::model::BALANCE_EPSILON as EPSILON;
 
 /// Apply's writing side of a Clockify client.
 pub struct Writer<'c> {

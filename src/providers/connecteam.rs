@@ -592,8 +592,7 @@ fn wire_user_id(id: &str) -> Value {
 
 // ------------------------------------------------------------------ apply --
 
-/// Balances closer than this are equal.
-const EPSILON: f64 = 1e-6;
+use crate::model::BALANCE_EPSILON as EPSILON;
 
 /// Apply's writing side of a Connecteam client.
 pub struct Writer<'c> {
