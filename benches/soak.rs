@@ -25,7 +25,7 @@ fn main() {
         let faults = format!(
             "error_rate=0.2,throttle_rate=0.05,throttle200_rate=0.05,reset_rate=0.1,seed={fault}"
         );
-        let (runs, calls) = converge(&seed, &manifests, &faults, |_| {});
+        let (runs, calls, _) = converge(&seed, &manifests, &faults, |_| {});
         runs_per_seed.push(runs);
         println!("changes, fault seed {fault}: converged in {runs} apply runs, {calls} requests");
     }
@@ -37,6 +37,12 @@ fn main() {
     // Request seeds run side by side: each is its own sandbox and hrform
     // process, bound by the declared 200 calls a minute, not by the CPU.
     let parallel = env_or("SOAK_PARALLEL", 10).max(1) as usize;
+    // `SOAK_REQUEST_FAULTS=all` drops connections of every method, reads
+    // included; by default only POSTs', the scenario.
+    let methods = match std::env::var("SOAK_REQUEST_FAULTS").as_deref() {
+        Ok("all") => "",
+        _ => "methods=POST,",
+    };
     let (seed, manifests) = requests_world(500);
     let started = Instant::now();
     let next = std::sync::atomic::AtomicU64::new(1);
@@ -49,14 +55,17 @@ fn main() {
                     if fault > request_seeds {
                         break;
                     }
-                    let faults = format!("reset_rate=0.6,methods=POST,seed={fault}");
-                    let (runs, calls) = converge(&seed, &manifests, &faults, |state| {
+                    let faults = format!("reset_rate=0.6,{methods}seed={fault}");
+                    let (runs, calls, give_ups) = converge(&seed, &manifests, &faults, |state| {
                         check_requests_once(state, fault)
                     });
                     println!(
-                        "500 requests, fault seed {fault}: converged in {runs} apply runs, {calls} requests; each request exactly once"
+                        "500 requests, fault seed {fault}: converged in {runs} apply runs ({give_ups} stopped by a read failing every attempt), {calls} requests; each request exactly once"
                     );
-                    results.lock().expect("results").push((fault, runs, calls));
+                    results
+                        .lock()
+                        .expect("results")
+                        .push((fault, runs, calls, give_ups));
                 }
             });
         }
@@ -65,9 +74,15 @@ fn main() {
     results.sort_unstable();
     if !results.is_empty() {
         println!(
-            "500-request world: {} seeds converged, each request exactly once; apply runs per seed: {:?}; requests per seed: {:?}; {:.0} s",
+            "500-request world ({}): {} seeds converged, each request exactly once; apply runs per seed: {:?}; runs stopped by a read: {:?}; requests per seed: {:?}; {:.0} s",
+            if methods.is_empty() {
+                "drops on every method"
+            } else {
+                "drops on POSTs"
+            },
             results.len(),
             results.iter().map(|r| r.1).collect::<Vec<_>>(),
+            results.iter().map(|r| r.3).collect::<Vec<_>>(),
             results.iter().map(|r| r.2).collect::<Vec<_>>(),
             started.elapsed().as_secs_f64()
         );
@@ -93,6 +108,16 @@ fn check_requests_once(state: &serde_json::Value, fault: u64) {
     );
 }
 
+/// A run that stopped because one read failed on every attempt (exit 1,
+/// nothing written by that read): under drops on every method, the harness
+/// runs again as an operator would.
+fn gave_up_reading(out: &std::process::Output) -> bool {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    out.status.code() == Some(1)
+        && stderr.starts_with("error: GET ")
+        && stderr.contains("connection failed")
+}
+
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -107,7 +132,7 @@ fn converge(
     manifests: &str,
     faults: &str,
     check: impl Fn(&serde_json::Value),
-) -> (usize, usize) {
+) -> (usize, usize, usize) {
     let options = hrform::sandbox::Options {
         faults: faults.parse().expect("fault spec"),
         ..Default::default()
@@ -134,6 +159,7 @@ fn converge(
             .output()
             .expect("run hrform")
     };
+    let read_give_ups = std::cell::RefCell::new(0);
     let mut runs = 0;
     loop {
         runs += 1;
@@ -146,6 +172,7 @@ fn converge(
         match out.status.code() {
             Some(0) => break,
             Some(5) => {}
+            Some(1) if gave_up_reading(&out) => *read_give_ups.borrow_mut() += 1,
             other => panic!(
                 "{faults}: apply exited {other:?}\n{stdout}\n{}",
                 String::from_utf8_lossy(&out.stderr)
@@ -153,7 +180,11 @@ fn converge(
         }
         assert!(runs < 10, "{faults}: no convergence after {runs} runs");
     }
-    let again = run(&["plan", "--detailed-exitcode"]);
+    let mut again = run(&["plan", "--detailed-exitcode"]);
+    while gave_up_reading(&again) {
+        *read_give_ups.borrow_mut() += 1;
+        again = run(&["plan", "--detailed-exitcode"]);
+    }
     assert_eq!(
         again.status.code(),
         Some(0),
@@ -184,7 +215,7 @@ fn converge(
         })
         .expect("log");
     let calls = log["entries"].as_array().map_or(0, Vec::len);
-    (runs, calls)
+    (runs, calls, read_give_ups.into_inner())
 }
 
 /// `n` people per vendor: every other one is activated (Clockify) or
