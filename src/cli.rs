@@ -160,7 +160,7 @@ pub struct SandboxArgs {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
-    /// Fault injection, e.g. error_rate=0.1,throttle_rate=0.05,seed=7.
+    /// Fault injection, e.g. error_rate=0.1,throttle_rate=0.05,reset_rate=0.1,methods=POST+PUT,seed=7 (see docs/sandbox.md).
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Vendor rate limits, e.g. clockify=50/s,connecteam=100/m.
