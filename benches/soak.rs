@@ -8,8 +8,11 @@
 //!   over `SOAK_SEEDS` seeds (default 20), the runs each seed took, and that
 //!   a re-plan is empty with every balance exactly as declared;
 //! - 500 request creates with 60% of POSTs' connections dropped (30% of
-//!   POSTs applied, their answer lost; 30% dropped before), over `SOAK_REQUEST_SEEDS` seeds (default 20), `SOAK_PARALLEL` at a
-//!   time (default 10): every request exists exactly once.
+//!   POSTs applied, their answer lost; 30% dropped before), over
+//!   `SOAK_REQUEST_SEEDS` seeds (default 20), `SOAK_PARALLEL` at a time
+//!   (default 10): every request exists exactly once. With
+//!   `SOAK_REQUEST_FAULTS=all` every method's connections are dropped, reads
+//!   included.
 
 use std::fmt::Write as _;
 use std::time::Instant;
