@@ -540,6 +540,13 @@ impl Client {
     }
 }
 
+/// The user (as the API writes their id) and dates of a create body.
+fn create_span(body: &Value) -> Option<(String, jiff::civil::Date, jiff::civil::Date)> {
+    let date = |k: &str| body.get(k)?.as_str()?.parse::<jiff::civil::Date>().ok();
+    let user = body.get("userId")?.to_string();
+    Some((user, date("startDate")?, date("endDate")?))
+}
+
 /// The body of `POST /time-off/v1/requests`.
 fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
     let mut body = serde_json::Map::new();
@@ -609,13 +616,15 @@ impl<'c> Writer<'c> {
     }
 
     pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
-        let calls = self.client.calls(changes, live);
-        let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
+        let (creates, calls): (Vec<Call>, Vec<Call>) = self
+            .client
+            .calls(changes, live)
+            .into_iter()
+            .partition(|c| c.method == Method::Post);
+        let mut applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
             .map(|call| async move {
                 if call.path.starts_with("/users/v1/users") {
                     self.status_batch(call, changes, sink).await
-                } else if call.method == Method::Post {
-                    self.create_request(call, sink).await
                 } else {
                     self.put(call, sink).await
                 }
@@ -623,6 +632,9 @@ impl<'c> Writer<'c> {
             .buffer_unordered(super::CONCURRENCY)
             .collect()
             .await;
+        if !creates.is_empty() {
+            applied.push(self.create_requests(creates, sink).await);
+        }
         // Assignments are verified by reading the balances of their types.
         let assigned: Vec<&Change> = changes
             .iter()
@@ -731,69 +743,103 @@ impl<'c> Writer<'c> {
         .await
     }
 
-    /// Create a request. The POST is not idempotent and the API has no
-    /// idempotency key: after an unclear failure the person's requests are
-    /// read again and the marker looked for before the POST is ever resent.
-    async fn create_request(&self, call: Call, sink: Sink<'_>) -> Vec<usize> {
-        let body = call.body.clone().unwrap_or(Value::Null);
-        let marker = body
-            .get("managerNote")
-            .and_then(Value::as_str)
-            .and_then(crate::model::marker_key)
-            .map(str::to_owned);
-        let (body, marker) = (&body, &marker);
-        super::send_checked(&self.http, call, false, sink, |call| async move {
-            let Some(key) = marker else {
-                return Err(ProviderError::Decode {
-                    call: format!("POST {}", call.path),
-                    message: "the request carries no marker to look for".into(),
-                });
-            };
-            let exists = self.marked_request_exists(body, key).await?;
-            Ok(if exists {
-                super::Recheck {
-                    done: call.changes.clone(),
-                    resend: None,
-                    odd: None,
-                }
-            } else {
-                super::Recheck {
-                    done: Vec::new(),
-                    resend: Some(call),
-                    odd: None,
-                }
-            })
-        })
+    /// Create requests. A POST is not idempotent and the API has no
+    /// idempotency key: after unclear failures the people's requests are
+    /// read again (one read per person for all their unclear POSTs of a
+    /// round) and the markers looked for before any POST is resent.
+    async fn create_requests(&self, calls: Vec<Call>, sink: Sink<'_>) -> Vec<usize> {
+        super::send_all_checked(
+            &self.http,
+            calls,
+            false,
+            sink,
+            |call| {
+                call.body
+                    .as_ref()
+                    .and_then(create_span)
+                    .map(|(user, ..)| user)
+            },
+            |calls| async move {
+                let spans: Vec<_> = calls
+                    .iter()
+                    .filter_map(|c| c.body.as_ref().and_then(create_span))
+                    .collect();
+                let keys: Vec<Option<String>> = calls
+                    .iter()
+                    .map(|c| {
+                        c.body
+                            .as_ref()
+                            .and_then(|b| b.get("managerNote"))
+                            .and_then(Value::as_str)
+                            .and_then(crate::model::marker_key)
+                            .map(str::to_owned)
+                    })
+                    .collect();
+                let (Some((user, ..)), true, true) = (
+                    spans.first(),
+                    spans.len() == calls.len(),
+                    keys.iter().all(Option::is_some),
+                ) else {
+                    return Err(ProviderError::Decode {
+                        call: "POST /time-off/v1/requests".to_owned(),
+                        message: "a request carries no user, dates or marker to look for".into(),
+                    });
+                };
+                let from = spans.iter().map(|s| s.1).min().unwrap_or(spans[0].1);
+                let to = spans.iter().map(|s| s.2).max().unwrap_or(spans[0].2);
+                let found = self.markers(user, from, to).await?;
+                Ok(calls
+                    .into_iter()
+                    .zip(
+                        keys.iter()
+                            .map(|k| k.as_ref().is_some_and(|k| found.contains(k))),
+                    )
+                    .map(|(call, exists)| super::Recheck {
+                        done: if exists {
+                            call.changes.clone()
+                        } else {
+                            Vec::new()
+                        },
+                        resend: (!exists).then_some(call),
+                        odd: None,
+                    })
+                    .collect())
+            },
+        )
         .await
     }
 
-    /// Whether the user of a create body has a request marked `key` over
-    /// its dates.
-    async fn marked_request_exists(&self, body: &Value, key: &str) -> Result<bool, ProviderError> {
-        let text = |k: &str| {
-            body.get(k)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let user = body.get("userId").map(Value::to_string).unwrap_or_default();
-        let query = [
-            ("startDate", text("startDate")),
-            ("endDate", text("endDate")),
-            ("userIds", user),
-            ("statuses", "approved".to_owned()),
-            ("statuses", "pending".to_owned()),
-            ("statuses", "denied".to_owned()),
-        ];
-        let found = self
-            .client
-            .pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
-                d.requests
-            })
-            .await?;
-        Ok(found
-            .iter()
-            .any(|r| r.manager_note.as_deref().and_then(crate::model::marker_key) == Some(key)))
+    /// The markers on `user`'s requests (any status) over `from..=to`.
+    async fn markers(
+        &self,
+        user: &str,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<HashSet<String>, ProviderError> {
+        let mut keys = HashSet::new();
+        for (from, to) in request_slices(from, to) {
+            let query = [
+                ("startDate", from.to_string()),
+                ("endDate", to.to_string()),
+                ("userIds", user.to_owned()),
+                ("statuses", "approved".to_owned()),
+                ("statuses", "pending".to_owned()),
+                ("statuses", "denied".to_owned()),
+            ];
+            let found = self
+                .client
+                .pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
+                    d.requests
+                })
+                .await?;
+            keys.extend(
+                found
+                    .iter()
+                    .filter_map(|r| r.manager_note.as_deref().and_then(crate::model::marker_key))
+                    .map(str::to_owned),
+            );
+        }
+        Ok(keys)
     }
 
     /// Whether each of these people is archived now.

@@ -208,7 +208,7 @@ pub(crate) struct Recheck {
 /// effect.
 pub(crate) async fn send_checked<F, Fut>(
     http: &crate::http::Writer,
-    mut call: Call,
+    call: Call,
     idempotent: bool,
     sink: Sink<'_>,
     recheck: F,
@@ -217,51 +217,140 @@ where
     F: Fn(Call) -> Fut,
     Fut: std::future::Future<Output = Result<Recheck, ProviderError>>,
 {
-    let mut took = Vec::new();
-    for _ in 0..RESENDS {
-        match http
-            .send(call.method, &call.path, call.body.as_ref(), idempotent)
-            .await
-        {
-            Ok(_) => {
-                took.extend(call.changes.iter().copied());
-                sink(Executed {
-                    call,
-                    outcome: Outcome::Applied,
-                });
-                return took;
+    let recheck = &recheck;
+    send_all_checked(
+        http,
+        vec![call],
+        idempotent,
+        sink,
+        |_| (),
+        |mut calls| async move {
+            match calls.pop() {
+                Some(call) => Ok(vec![recheck(call).await?]),
+                None => Ok(Vec::new()),
             }
-            Err(f) if !f.unclear || idempotent => {
-                sink(Executed {
+        },
+    )
+    .await
+}
+
+/// A round's unclear calls of one group (with their errors) and what the
+/// recheck found about them.
+type Rechecked = (
+    Vec<(Call, ProviderError)>,
+    Result<Vec<Recheck>, ProviderError>,
+);
+
+/// [`send_checked`] for many calls at once, up to [`CONCURRENCY`] in
+/// flight, in rounds: every call is sent, then the calls whose failure was
+/// unclear are rechecked together, one `recheck` per `group` (say, per
+/// person: one read answers for all of that person's calls), and what did
+/// not take effect is sent in the next round. `recheck` gets a group's
+/// calls and returns one [`Recheck`] for each, in order.
+pub(crate) async fn send_all_checked<K, G, F, Fut>(
+    http: &crate::http::Writer,
+    calls: Vec<Call>,
+    idempotent: bool,
+    sink: Sink<'_>,
+    group: G,
+    recheck: F,
+) -> Vec<usize>
+where
+    K: Ord,
+    G: Fn(&Call) -> K,
+    F: Fn(Vec<Call>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Recheck>, ProviderError>>,
+{
+    use futures_util::StreamExt as _;
+    let mut took = Vec::new();
+    let mut pending = calls;
+    for round in 1..=RESENDS {
+        let sent: Vec<(Call, Result<(), crate::http::Failure>)> =
+            futures_util::stream::iter(pending)
+                .map(|call| async move {
+                    let result = http
+                        .send(call.method, &call.path, call.body.as_ref(), idempotent)
+                        .await
+                        .map(drop);
+                    (call, result)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut unclear: std::collections::BTreeMap<K, Vec<(Call, ProviderError)>> =
+            std::collections::BTreeMap::new();
+        for (call, result) in sent {
+            match result {
+                Ok(()) => {
+                    took.extend(call.changes.iter().copied());
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::Applied,
+                    });
+                }
+                Err(f) if !f.unclear || idempotent => sink(Executed {
                     call,
                     outcome: Outcome::failed(&f.error),
-                });
-                return took;
+                }),
+                Err(f) => {
+                    sink(Executed {
+                        call: call.clone(),
+                        outcome: Outcome::Unclear {
+                            message: f.error.to_string(),
+                        },
+                    });
+                    tracing::info!(call = %call.path, error = %f.error, "unclear failure; reading the live state before sending again");
+                    unclear
+                        .entry(group(&call))
+                        .or_default()
+                        .push((call, f.error));
+                }
             }
-            Err(f) => {
-                sink(Executed {
-                    call: call.clone(),
-                    outcome: Outcome::Unclear {
-                        message: f.error.to_string(),
-                    },
-                });
-                tracing::info!(call = %call.path, error = %f.error, "unclear failure; reading the live state before sending again");
-                let found = match recheck(call.clone()).await {
-                    Ok(found) => found,
-                    Err(e) => {
+        }
+        let recheck = &recheck;
+        let found: Vec<Rechecked> = futures_util::stream::iter(unclear.into_values())
+            .map(|failed| async move {
+                let calls = failed.iter().map(|(c, _)| c.clone()).collect();
+                let found = recheck(calls).await;
+                (failed, found)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        pending = Vec::new();
+        for (failed, found) in found {
+            let found = match found {
+                Ok(found) if found.len() == failed.len() => found,
+                Ok(_) => {
+                    for (call, error) in failed {
                         sink(Executed {
                             call,
                             outcome: Outcome::Failed {
                                 status: None,
                                 message: format!(
-                                    "{}; it could not be read back to tell whether it took effect, so it was not sent again: {e}",
-                                    f.error
+                                    "{error}; the read-back did not answer for it, so it was not sent again"
                                 ),
                             },
                         });
-                        return took;
                     }
-                };
+                    continue;
+                }
+                Err(e) => {
+                    for (call, error) in failed {
+                        sink(Executed {
+                            call,
+                            outcome: Outcome::Failed {
+                                status: None,
+                                message: format!(
+                                    "{error}; it could not be read back to tell whether it took effect, so it was not sent again: {e}"
+                                ),
+                            },
+                        });
+                    }
+                    continue;
+                }
+            };
+            for ((call, _), found) in failed.into_iter().zip(found) {
                 if !found.done.is_empty() {
                     let mut applied = call.clone();
                     applied.changes.clone_from(&found.done);
@@ -283,19 +372,22 @@ where
                     });
                 }
                 match found.resend {
-                    Some(next) => call = next,
-                    None => return took,
+                    Some(next) if round < RESENDS => pending.push(next),
+                    Some(next) => sink(Executed {
+                        call: next,
+                        outcome: Outcome::Failed {
+                            status: None,
+                            message: format!("did not take effect after {RESENDS} sends"),
+                        },
+                    }),
+                    None => {}
                 }
             }
         }
+        if pending.is_empty() {
+            break;
+        }
     }
-    sink(Executed {
-        call,
-        outcome: Outcome::Failed {
-            status: None,
-            message: format!("did not take effect after {RESENDS} sends"),
-        },
-    });
     took
 }
 

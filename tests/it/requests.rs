@@ -411,3 +411,69 @@ time_off_requests:
         assert_eq!(requests(&t)[0]["adjust_for_dst"], true);
     }
 }
+
+/// After a round of creates, the unclear ones are rechecked with one read
+/// per person, not one per POST: 20 creates for one person with 60% of
+/// POSTs dropped cost at most one recheck read a round (3 rounds at most).
+#[test]
+fn unclear_creates_are_rechecked_with_one_read_per_person() {
+    let n = 20;
+    let mut manifests = String::from(
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }\ntime_off_requests:\n",
+    );
+    let start = jiff::civil::date(2026, 1, 5);
+    for i in 0..n {
+        let day = start.checked_add(jiff::Span::new().days(i)).unwrap();
+        manifests.push_str(&format!(
+            "  - {{ key: B-{i}, provider: field, user: kim@example.com, policy_type: Vacation, start_date: {day}, end_date: {day}, timezone: UTC }}\n"
+        ));
+    }
+    let options = hrform::sandbox::Options {
+        faults: "reset_rate=0.6,methods=POST,seed=5".parse().unwrap(),
+        ..Default::default()
+    };
+    let t = Test::new().sandbox_with(SEED, options);
+    let providers = providers(&t);
+    let t = t
+        .file("providers.yaml", &providers)
+        .file("hr.yaml", &manifests);
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    assert!(
+        out.code == 0 || out.code == 5,
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    let log = t.sandbox_log();
+    let unclear = log
+        .iter()
+        .filter(|e| {
+            e["method"] == "POST" && e["fault"].as_str().is_some_and(|f| f.starts_with("reset"))
+        })
+        .count();
+    let reads = log
+        .iter()
+        .filter(|e| e["method"] == "GET" && e["path"] == "/time-off/v1/requests")
+        .count();
+    // One read of the plan, then at most one recheck per round.
+    assert!(
+        unclear > 3,
+        "only {unclear} POSTs were dropped: the test shows nothing"
+    );
+    assert!(
+        (2..=4).contains(&reads),
+        "{reads} request reads for {unclear} unclear POSTs"
+    );
+    if out.code == 5 {
+        t.run_with(&["apply", "--yes", "-q"]).code(0);
+    }
+    let live = requests(&t);
+    assert_eq!(live.len(), n as usize);
+    let mut keys: Vec<&str> = live
+        .iter()
+        .filter_map(|r| r["manager_note"].as_str())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), n as usize, "a request exists twice");
+}
