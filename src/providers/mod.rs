@@ -321,29 +321,20 @@ where
         for (failed, found) in found {
             let found = match found {
                 Ok(found) if found.len() == failed.len() => found,
-                Ok(_) => {
+                unanswered => {
+                    let why = match unanswered {
+                        Err(e) => format!(
+                            "it could not be read back to tell whether it took effect, so it was not sent again: {e}"
+                        ),
+                        Ok(_) => "the read-back did not answer for it, so it was not sent again"
+                            .to_owned(),
+                    };
                     for (call, error) in failed {
                         sink(Executed {
                             call,
                             outcome: Outcome::Failed {
                                 status: None,
-                                message: format!(
-                                    "{error}; the read-back did not answer for it, so it was not sent again"
-                                ),
-                            },
-                        });
-                    }
-                    continue;
-                }
-                Err(e) => {
-                    for (call, error) in failed {
-                        sink(Executed {
-                            call,
-                            outcome: Outcome::Failed {
-                                status: None,
-                                message: format!(
-                                    "{error}; it could not be read back to tell whether it took effect, so it was not sent again: {e}"
-                                ),
+                                message: format!("{error}; {why}"),
                             },
                         });
                     }

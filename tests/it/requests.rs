@@ -59,6 +59,22 @@ fn world(settings: &str) -> Test {
         .file("hr.yaml", &format!("{MANIFESTS}{settings}"))
 }
 
+/// Manifests declaring `n` one-day requests for kim, keyed `PREFIX-i`, on
+/// consecutive days from 2026-01-05.
+fn one_day_requests(prefix: &str, n: i64) -> String {
+    let mut manifests = String::from(
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }\ntime_off_requests:\n",
+    );
+    let start = jiff::civil::date(2026, 1, 5);
+    for i in 0..n {
+        let day = start.checked_add(jiff::Span::new().days(i)).unwrap();
+        manifests.push_str(&format!(
+            "  - {{ key: {prefix}-{i}, provider: field, user: kim@example.com, policy_type: Vacation, start_date: {day}, end_date: {day}, timezone: UTC }}\n"
+        ));
+    }
+    manifests
+}
+
 /// Live requests by marker key, and how many carry each.
 fn requests(t: &Test) -> Vec<serde_json::Value> {
     t.sandbox_state()["connecteam"]["requests"]
@@ -268,16 +284,7 @@ time_off_requests:
 #[test]
 fn creates_survive_dropped_connections_without_duplicates() {
     let n = 20;
-    let mut manifests = String::from(
-        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }\ntime_off_requests:\n",
-    );
-    let start = jiff::civil::date(2026, 1, 5);
-    for i in 0..n {
-        let day = start.checked_add(jiff::Span::new().days(i)).unwrap();
-        manifests.push_str(&format!(
-            "  - {{ key: F-{i}, provider: field, user: kim@example.com, policy_type: Vacation, start_date: {day}, end_date: {day}, timezone: UTC }}\n"
-        ));
-    }
+    let manifests = one_day_requests("F", n);
     // Half the drops come after the request was handled: 30% of POSTs are
     // applied and their answer lost (and reads fail as often, and retry).
     for fault_seed in 1..=2 {
@@ -418,16 +425,7 @@ time_off_requests:
 #[test]
 fn unclear_creates_are_rechecked_with_one_read_per_person() {
     let n = 20;
-    let mut manifests = String::from(
-        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }\ntime_off_requests:\n",
-    );
-    let start = jiff::civil::date(2026, 1, 5);
-    for i in 0..n {
-        let day = start.checked_add(jiff::Span::new().days(i)).unwrap();
-        manifests.push_str(&format!(
-            "  - {{ key: B-{i}, provider: field, user: kim@example.com, policy_type: Vacation, start_date: {day}, end_date: {day}, timezone: UTC }}\n"
-        ));
-    }
+    let manifests = one_day_requests("B", n);
     let options = hrform::sandbox::Options {
         faults: "reset_rate=0.6,methods=POST,seed=5".parse().unwrap(),
         ..Default::default()
