@@ -12,7 +12,7 @@ use std::time::Instant;
 /// Clockify people: half are activated, half get a new balance.
 #[path = "common/mod.rs"]
 mod common;
-use common::{clear_log, read_log};
+use common::{World, clear_log, read_log};
 
 const CLOCKIFY: usize = 1_800;
 /// Connecteam people: half are restored, half get a new balance.
@@ -25,26 +25,11 @@ fn main() {
         rate: "clockify=50/s,connecteam=120/m".parse().expect("rate spec"),
         ..Default::default()
     };
-    let handle = hrform::sandbox::Sandbox::start_in_thread(
-        hrform::sandbox::Seed::from_yaml_str(&seed()).expect("bench seed loads"),
-        options,
-    )
-    .expect("sandbox starts");
-    let base = handle.base_url();
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("hr.yaml"), manifests(&base)).expect("write manifests");
-
-    let hrform = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hrform"))
-            .args(args)
-            .arg("-C")
-            .arg(dir.path())
-            .env("CLOCKIFY_API_KEY", "sandbox-clockify-key")
-            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
-            .output()
-            .expect("run hrform")
-    };
-    let plan = hrform(&["plan", "--output", "json"]);
+    let world = World::start(&seed(), options, |dir, base| {
+        std::fs::write(dir.join("hr.yaml"), manifests(base)).expect("write manifests");
+    });
+    let base = world.base.clone();
+    let plan = world.run(&["plan", "--output", "json"]);
     assert!(plan.status.success(), "plan failed");
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
     let planned: Vec<&serde_json::Value> =
@@ -61,13 +46,7 @@ fn main() {
     std::thread::sleep(std::time::Duration::from_secs(61));
     clear_log(&base);
     let start = Instant::now();
-    let apply = std::process::Command::new(env!("CARGO_BIN_EXE_hrform"))
-        .args(["apply", "--yes", "-q", "-C"])
-        .arg(dir.path())
-        .env("CLOCKIFY_API_KEY", "sandbox-clockify-key")
-        .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
-        .output()
-        .expect("run apply");
+    let apply = world.run(&["apply", "--yes", "-q"]);
     let wall = start.elapsed().as_secs_f64();
     assert!(
         apply.status.success(),

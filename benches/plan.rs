@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{clear_log, read_log};
+use common::{World, clear_log, read_log};
 
 const CLOCKIFY_USERS: usize = 10_000;
 const CONNECTEAM_USERS: usize = 5_000;
@@ -19,13 +19,7 @@ const RUNS: usize = 3;
 
 fn main() {
     let seed = seed();
-    let handle = hrform::sandbox::Sandbox::start_in_thread(
-        hrform::sandbox::Seed::from_yaml_str(&seed).expect("bench seed loads"),
-        hrform::sandbox::Options::default(),
-    )
-    .expect("sandbox starts");
-    let dir = tempfile::tempdir().expect("temp dir");
-    write_manifests(dir.path(), &handle.base_url());
+    let world = World::start(&seed, hrform::sandbox::Options::default(), write_manifests);
     println!(
         "world: {CLOCKIFY_USERS} Clockify + {CONNECTEAM_USERS} Connecteam users, 5% drift; seed {} KiB",
         seed.len() / 1024
@@ -35,13 +29,10 @@ fn main() {
     let mut peaks = Vec::new();
     let mut last = String::new();
     for _ in 0..RUNS {
-        clear_log(&handle.base_url());
+        clear_log(&world.base);
         let start = Instant::now();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hrform"))
-            .args(["plan", "--output", "json", "-C"])
-            .arg(dir.path())
-            .env("CLOCKIFY_API_KEY", "sandbox-clockify-key")
-            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
+        let mut child = world
+            .command(&["plan", "--output", "json"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -72,7 +63,7 @@ fn main() {
         assert!(status.success(), "plan failed");
     }
     let plan: serde_json::Value = serde_json::from_str(&last).expect("plan JSON");
-    let log = read_log(&handle.base_url());
+    let log = read_log(&world.base);
     let reads = log.iter().filter(|e| e["method"] == "GET").count();
     let writes = log.iter().filter(|e| e["method"] != "GET").count();
     let clockify_reads = log

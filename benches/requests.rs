@@ -8,29 +8,17 @@ use std::time::Instant;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{clear_log, read_log};
+use common::{World, clear_log, read_log};
 
 const PEOPLE: usize = 100;
 const PER_PERSON: usize = 10;
 
 fn main() {
-    let handle = hrform::sandbox::Sandbox::start_in_thread(
-        hrform::sandbox::Seed::from_yaml_str(&seed()).expect("bench seed loads"),
-        hrform::sandbox::Options::default(),
-    )
-    .expect("sandbox starts");
-    let base = handle.base_url();
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("hr.yaml"), manifests(&base)).expect("write manifests");
-    let hrform = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hrform"))
-            .args(args)
-            .arg("-C")
-            .arg(dir.path())
-            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
-            .output()
-            .expect("run hrform")
-    };
+    let world = World::start(&seed(), hrform::sandbox::Options::default(), |dir, base| {
+        std::fs::write(dir.join("hr.yaml"), manifests(base)).expect("write manifests");
+    });
+    let base = world.base.clone();
+    let hrform = |args: &[&str]| world.run(args);
 
     let start = Instant::now();
     let plan = hrform(&["plan", "--output", "json"]);

@@ -14,6 +14,9 @@
 //!   `SOAK_REQUEST_FAULTS=all` every method's connections are dropped, reads
 //!   included.
 
+mod common;
+use common::{World, read_log};
+
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -140,29 +143,12 @@ fn converge(
         faults: faults.parse().expect("fault spec"),
         ..Default::default()
     };
-    let handle = hrform::sandbox::Sandbox::start_in_thread(
-        hrform::sandbox::Seed::from_yaml_str(seed).expect("soak seed loads"),
-        options,
-    )
-    .expect("sandbox starts");
-    let base = handle.base_url();
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("hr.yaml"),
-        manifests.replace("BASE_URL", &base),
-    )
-    .expect("write manifests");
-    let run = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_hrform"))
-            .args(args)
-            .arg("-C")
-            .arg(dir.path())
-            .env("CLOCKIFY_API_KEY", "sandbox-clockify-key")
-            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
-            .output()
-            .expect("run hrform")
-    };
-    let read_give_ups = std::cell::RefCell::new(0);
+    let world = World::start(seed, options, |dir, base| {
+        std::fs::write(dir.join("hr.yaml"), manifests.replace("BASE_URL", base))
+            .expect("write manifests");
+    });
+    let run = |args: &[&str]| world.run(args);
+    let mut read_give_ups = 0;
     let mut runs = 0;
     loop {
         runs += 1;
@@ -175,7 +161,7 @@ fn converge(
         match out.status.code() {
             Some(0) => break,
             Some(5) => {}
-            Some(1) if gave_up_reading(&out) => *read_give_ups.borrow_mut() += 1,
+            Some(1) if gave_up_reading(&out) => read_give_ups += 1,
             other => panic!(
                 "{faults}: apply exited {other:?}\n{stdout}\n{}",
                 String::from_utf8_lossy(&out.stderr)
@@ -185,7 +171,7 @@ fn converge(
     }
     let mut again = run(&["plan", "--detailed-exitcode"]);
     while gave_up_reading(&again) {
-        *read_give_ups.borrow_mut() += 1;
+        read_give_ups += 1;
         again = run(&["plan", "--detailed-exitcode"]);
     }
     assert_eq!(
@@ -194,31 +180,9 @@ fn converge(
         "{faults}: not converged\n{}",
         String::from_utf8_lossy(&again.stdout)
     );
-    let state: serde_json::Value = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            reqwest::get(format!("{base}/__sandbox/state"))
-                .await?
-                .json()
-                .await
-        })
-        .expect("state");
-    check(&state);
-    let log: serde_json::Value = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            reqwest::get(format!("{base}/__sandbox/log"))
-                .await?
-                .json()
-                .await
-        })
-        .expect("log");
-    let calls = log["entries"].as_array().map_or(0, Vec::len);
-    (runs, calls, read_give_ups.into_inner())
+    check(&world.state());
+    let calls = read_log(&world.base).len();
+    (runs, calls, read_give_ups)
 }
 
 /// `n` people per vendor: every other one is activated (Clockify) or
