@@ -366,17 +366,7 @@ fn apply_converges_under_faults() {
             .file("providers.yaml", &providers)
             .file("users.yaml", &users);
         // Apply until it reports success; each run must make progress.
-        let mut runs = 0;
-        loop {
-            runs += 1;
-            let out = t.run_with(&["apply", "--yes", "-q"]);
-            assert!(
-                out.code == 0 || out.code == 5,
-                "seed {fault_seed}: exit {}\n{}\n{}",
-                out.code,
-                out.stdout,
-                out.stderr
-            );
+        t.apply_until_done(&format!("seed {fault_seed}"), 5, |out| {
             // A balance credited twice would show in a read-back.
             assert!(
                 !out.stdout.contains("read-back does not match")
@@ -384,15 +374,7 @@ fn apply_converges_under_faults() {
                 "seed {fault_seed}: a balance went wrong\n{}",
                 out.stdout
             );
-            if out.code == 0 {
-                break;
-            }
-            assert!(
-                runs < 5,
-                "seed {fault_seed}: no convergence\n{}",
-                out.stdout
-            );
-        }
+        });
         // Read the final state without faults getting in the way: the plan
         // retries its reads, and must find nothing left to do.
         let again = t.run_with(&["plan", "--detailed-exitcode"]);

@@ -122,6 +122,27 @@ impl Test {
         Output::from(cmd.output().expect("run hrform"))
     }
 
+    /// Run `apply --yes -q` until it exits 0, at most `max_runs` times:
+    /// each run must exit 0 or 5 (some changes failed or were skipped) and
+    /// pass `check`. `what` names the case in failures.
+    pub fn apply_until_done(&self, what: &str, max_runs: usize, check: impl Fn(&Output)) {
+        for run in 1..=max_runs {
+            let out = self.run_with(&["apply", "--yes", "-q"]);
+            assert!(
+                out.code == 0 || out.code == 5,
+                "{what}: exit {}\n{}\n{}",
+                out.code,
+                out.stdout,
+                out.stderr
+            );
+            check(&out);
+            if out.code == 0 {
+                return;
+            }
+            assert!(run < max_runs, "{what}: no convergence\n{}", out.stdout);
+        }
+    }
+
     /// Send one request to the sandbox as a client would (to change the
     /// world behind hrform's back); its status.
     pub fn sandbox_send(

@@ -52,11 +52,21 @@ fn seed_with(requests: &str) -> String {
     format!("{}{requests}", SEED.trim_end())
 }
 
-fn world(settings: &str) -> Test {
-    let t = Test::new().sandbox(&seed_with(LIVE));
+/// A sandbox on `seed` (with `options`), the Connecteam provider pointing
+/// at it, and `manifests`.
+fn world_of(seed: &str, options: hrform::sandbox::Options, manifests: &str) -> Test {
+    let t = Test::new().sandbox_with(seed, options);
     let providers = providers(&t);
     t.file("providers.yaml", &providers)
-        .file("hr.yaml", &format!("{MANIFESTS}{settings}"))
+        .file("hr.yaml", manifests)
+}
+
+fn world(settings: &str) -> Test {
+    world_of(
+        &seed_with(LIVE),
+        hrform::sandbox::Options::default(),
+        &format!("{MANIFESTS}{settings}"),
+    )
 }
 
 /// Manifests declaring `n` one-day requests for kim, keyed `PREFIX-i`, on
@@ -215,10 +225,9 @@ fn request_checks() {
     - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
     - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-09, end_date: 2026-03-09, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
 ";
-    let t = Test::new().sandbox(&seed_with(live));
-    let providers = providers(&t);
-    let t = t.file("providers.yaml", &providers).file(
-        "hr.yaml",
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
         "\
 users:
   - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time, balance: 15, unit: days }] }
@@ -245,10 +254,9 @@ fn two_year_window_read_in_slices() {
     - { user: kim@example.com, policy_type: Vacation, start_date: 2025-12-30, end_date: 2026-01-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:S-2]' }
     - { user: kim@example.com, policy_type: Vacation, start_date: 2026-12-31, end_date: 2026-12-31, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:S-3]' }
 ";
-    let t = Test::new().sandbox(&seed_with(live));
-    let providers = providers(&t);
-    let t = t.file("providers.yaml", &providers).file(
-        "hr.yaml",
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
         "\
 users:
   - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
@@ -292,31 +300,8 @@ fn creates_survive_dropped_connections_without_duplicates() {
             faults: format!("reset_rate=0.6,seed={fault_seed}").parse().unwrap(),
             ..Default::default()
         };
-        let t = Test::new().sandbox_with(SEED, options);
-        let providers = providers(&t);
-        let t = t
-            .file("providers.yaml", &providers)
-            .file("hr.yaml", &manifests);
-        let mut runs = 0;
-        loop {
-            runs += 1;
-            let out = t.run_with(&["apply", "--yes", "-q"]);
-            assert!(
-                out.code == 0 || out.code == 5,
-                "seed {fault_seed}: exit {}\n{}\n{}",
-                out.code,
-                out.stdout,
-                out.stderr
-            );
-            if out.code == 0 {
-                break;
-            }
-            assert!(
-                runs < 5,
-                "seed {fault_seed}: no convergence\n{}",
-                out.stdout
-            );
-        }
+        let t = world_of(SEED, options, &manifests);
+        t.apply_until_done(&format!("seed {fault_seed}"), 5, |_| {});
         let live = requests(&t);
         for i in 0..n {
             let marker = format!("[hrform:F-{i}]");
@@ -350,10 +335,9 @@ fn multi_line_notes_are_shown_as_a_line_diff() {
   requests:
     - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: \"Approved by Ana\\nsee ticket 12 [hrform:M-1]\" }
 ";
-    let t = Test::new().sandbox(&seed_with(live));
-    let providers = providers(&t);
-    let t = t.file("providers.yaml", &providers).file(
-        "hr.yaml",
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
         "\
 users:
   - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
@@ -391,11 +375,7 @@ time_off_requests:
             );
             assert!(seed.contains("echo_dst_flag"));
         }
-        let t = Test::new().sandbox(&seed);
-        let providers = providers(&t);
-        let t = t
-            .file("providers.yaml", &providers)
-            .file("hr.yaml", manifests);
+        let t = world_of(&seed, hrform::sandbox::Options::default(), manifests);
         let plan = t.run_with(&["plan", "--detailed-exitcode"]);
         if !echo {
             assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
@@ -430,11 +410,7 @@ fn unclear_creates_are_rechecked_with_one_read_per_person() {
         faults: "reset_rate=0.6,methods=POST,seed=5".parse().unwrap(),
         ..Default::default()
     };
-    let t = Test::new().sandbox_with(SEED, options);
-    let providers = providers(&t);
-    let t = t
-        .file("providers.yaml", &providers)
-        .file("hr.yaml", &manifests);
+    let t = world_of(SEED, options, &manifests);
     let out = t.run_with(&["apply", "--yes", "-q"]);
     assert!(
         out.code == 0 || out.code == 5,
