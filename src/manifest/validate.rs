@@ -764,7 +764,7 @@ impl Validator<'_> {
                 Some(start_date),
                 Some(end_date),
                 Some(span),
-                Some(timezone),
+                Some(_),
             ) = (provider, user, start, end, span, timezone)
             {
                 out.push(checked::Request {
@@ -775,7 +775,7 @@ impl Validator<'_> {
                     start_date,
                     end_date,
                     span,
-                    timezone,
+                    timezone: r.timezone.value,
                     status: r.status.map_or(raw::RequestStatus::Approved, |s| s.value),
                     employee_note: r.employee_note.map(|n| n.value),
                     manager_note: r.manager_note.map(|n| n.value),
@@ -942,14 +942,13 @@ impl Validator<'_> {
         date: Date,
         start: Time,
         end: Time,
-        tz_name: &str,
+        tz: &jiff::tz::TimeZone,
     ) {
-        let (Ok(tz), Some(start_sp), Some(end_sp)) =
-            (tz_db().get(tz_name), &r.start_time, &r.end_time)
-        else {
+        let tz_name = &r.timezone.value;
+        let (Some(start_sp), Some(end_sp)) = (&r.start_time, &r.end_time) else {
             return;
         };
-        match clock_finding(&tz, date, start, end) {
+        match clock_finding(tz, date, start, end) {
             None => {}
             Some(ClockFinding::Skipped {
                 start_skipped,
@@ -1018,10 +1017,11 @@ impl Validator<'_> {
         }
     }
 
-    fn timezone(&mut self, tz: &Sp<String>) -> Option<String> {
+    /// The time zone named, from the bundled database.
+    fn timezone(&mut self, tz: &Sp<String>) -> Option<jiff::tz::TimeZone> {
         let db = tz_db();
-        if db.get(&tz.value).is_ok() {
-            return Some(tz.value.clone());
+        if let Ok(zone) = db.get(&tz.value) {
+            return Some(zone);
         }
         let names: Vec<String> = db.available().map(|n| n.as_str().to_owned()).collect();
         self.push(
@@ -1205,7 +1205,7 @@ fn clock_finding(
         match tz.to_ambiguous_timestamp(local).offset() {
             AmbiguousOffset::Unambiguous { .. } => {}
             AmbiguousOffset::Fold { .. } => twice.push(time),
-            AmbiguousOffset::Gap { after, .. } => {
+            AmbiguousOffset::Gap { before, after } => {
                 // Read with the later offset, a skipped time falls before
                 // the jump: the next transition is the jump.
                 let change = after
@@ -1214,7 +1214,8 @@ fn clock_finding(
                     .and_then(|t| tz.following(t).next())
                     .map(|t| change_at(t.timestamp()))?;
                 if i == 1 && change.from == time {
-                    end_at_jump = before_offset_timestamp(tz, local);
+                    // Read with the earlier offset, the jump's first moment is the jump.
+                    end_at_jump = before.to_timestamp(local).ok();
                     continue;
                 }
                 skipped[i] = true;
@@ -1250,18 +1251,6 @@ fn clock_finding(
         longest: last.duration_since(first),
         twice,
     })
-}
-
-/// The instant a skipped local time names when read with the offset in
-/// force before the jump: for the jump's own first moment, the jump.
-fn before_offset_timestamp(
-    tz: &jiff::tz::TimeZone,
-    local: jiff::civil::DateTime,
-) -> Option<jiff::Timestamp> {
-    match tz.to_ambiguous_timestamp(local).offset() {
-        jiff::tz::AmbiguousOffset::Gap { before, .. } => before.to_timestamp(local).ok(),
-        _ => None,
-    }
 }
 
 /// `HH:MM`, or `HH:MM:SS` when there are seconds.
