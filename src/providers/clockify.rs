@@ -839,10 +839,9 @@ impl<'c> Writer<'c> {
                 ));
                 sink(Executed {
                     call,
-                    outcome: Outcome::Failed {
-                        status: None,
-                        message: format!("written, but the balance could not be read back: {e}"),
-                    },
+                    outcome: Outcome::failed_with(format!(
+                        "written, but the balance could not be read back: {e}"
+                    )),
                 });
                 return;
             }
@@ -893,10 +892,7 @@ impl<'c> Writer<'c> {
             self.stop(why.clone());
             sink(Executed {
                 call,
-                outcome: Outcome::Failed {
-                    status: None,
-                    message: why,
-                },
+                outcome: Outcome::failed_with(why),
             });
         }
     }
@@ -936,10 +932,7 @@ impl<'c> Writer<'c> {
                 self.stop(why.clone());
                 sink(Executed {
                     call: read,
-                    outcome: Outcome::Failed {
-                        status: None,
-                        message: why,
-                    },
+                    outcome: Outcome::failed_with(why),
                 });
                 return;
             }
@@ -977,10 +970,7 @@ impl<'c> Writer<'c> {
         failed.changes = wrong.iter().map(|(id, _)| *id).collect();
         sink(Executed {
             call: failed,
-            outcome: Outcome::Failed {
-                status: None,
-                message: why,
-            },
+            outcome: Outcome::failed_with(why),
         });
     }
 

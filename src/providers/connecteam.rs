@@ -676,12 +676,9 @@ impl<'c> Writer<'c> {
                     {
                         sink(Executed {
                             call,
-                            outcome: Outcome::Failed {
-                                status: None,
-                                message: format!(
-                                    "the balance was set, but the API answered {got} instead of {want}"
-                                ),
-                            },
+                            outcome: Outcome::failed_with(format!(
+                                "the balance was set, but the API answered {got} instead of {want}"
+                            )),
                         });
                         return Vec::new();
                     }
@@ -888,12 +885,9 @@ impl<'c> Writer<'c> {
                     Err(e) => {
                         sink(Executed {
                             call: read,
-                            outcome: Outcome::Failed {
-                                status: None,
-                                message: format!(
-                                    "assignments made, but could not be read back: {e}"
-                                ),
-                            },
+                            outcome: Outcome::failed_with(format!(
+                                "assignments made, but could not be read back: {e}"
+                            )),
                         });
                         continue;
                     }
@@ -940,17 +934,14 @@ impl<'c> Writer<'c> {
                     failed.changes = wrong.iter().map(|(id, _)| *id).collect();
                     sink(Executed {
                         call: failed,
-                        outcome: Outcome::Failed {
-                            status: None,
-                            message: format!(
-                                "assignment read-back does not match: {}",
-                                wrong
-                                    .iter()
-                                    .map(|(_, m)| m.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join("; ")
-                            ),
-                        },
+                        outcome: Outcome::failed_with(format!(
+                            "assignment read-back does not match: {}",
+                            wrong
+                                .iter()
+                                .map(|(_, m)| m.as_str())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )),
                     });
                 }
             }

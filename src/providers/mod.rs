@@ -151,6 +151,14 @@ impl Outcome {
             message: error.to_string(),
         }
     }
+
+    /// A failure hrform found itself (no HTTP status to report).
+    pub fn failed_with(message: impl Into<String>) -> Self {
+        Outcome::Failed {
+            status: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// Where executed calls are reported, as they happen (journal, progress).
@@ -332,10 +340,7 @@ where
                     for (call, error) in failed {
                         sink(Executed {
                             call,
-                            outcome: Outcome::Failed {
-                                status: None,
-                                message: format!("{error}; {why}"),
-                            },
+                            outcome: Outcome::failed_with(format!("{error}; {why}")),
                         });
                     }
                     continue;
@@ -356,20 +361,16 @@ where
                     failed.changes = ids;
                     sink(Executed {
                         call: failed,
-                        outcome: Outcome::Failed {
-                            status: None,
-                            message,
-                        },
+                        outcome: Outcome::failed_with(message),
                     });
                 }
                 match found.resend {
                     Some(next) if round < RESENDS => pending.push(next),
                     Some(next) => sink(Executed {
                         call: next,
-                        outcome: Outcome::Failed {
-                            status: None,
-                            message: format!("did not take effect after {RESENDS} sends"),
-                        },
+                        outcome: Outcome::failed_with(format!(
+                            "did not take effect after {RESENDS} sends"
+                        )),
                     }),
                     None => {}
                 }
