@@ -123,54 +123,12 @@ pub async fn prepare(
     })
 }
 
-/// The same change computed against the same live value.
+/// The same change computed against the same live value. Amounts are
+/// exact decimals, so the whole change must be equal: a balance change
+/// also carries the usage it was computed with, so leave taken since the
+/// plan makes it stale.
 fn same_change(a: &Change, b: &Change) -> bool {
-    let close = |x: f64, y: f64| (x - y).abs() < 1e-6;
-    let close_opt = |x: Option<f64>, y: Option<f64>| match (x, y) {
-        (Some(x), Some(y)) => close(x, y),
-        (None, None) => true,
-        _ => false,
-    };
-    a.provider == b.provider
-        && a.person == b.person
-        && match (&a.kind, &b.kind) {
-            (ChangeKind::Status { from: f1, to: t1 }, ChangeKind::Status { from: f2, to: t2 }) => {
-                f1 == f2 && t1 == t2
-            }
-            (
-                ChangeKind::Assign {
-                    policy: p1,
-                    replaces: r1,
-                    balance: b1,
-                    unit: u1,
-                },
-                ChangeKind::Assign {
-                    policy: p2,
-                    replaces: r2,
-                    balance: b2,
-                    unit: u2,
-                },
-            ) => p1 == p2 && r1 == r2 && close_opt(*b1, *b2) && u1 == u2,
-            (
-                ChangeKind::Balance {
-                    policy: p1,
-                    from: f1,
-                    to: t1,
-                    unit: u1,
-                },
-                ChangeKind::Balance {
-                    policy: p2,
-                    from: f2,
-                    to: t2,
-                    unit: u2,
-                },
-            ) => p1 == p2 && close_opt(*f1, *f2) && close(*t1, *t2) && u1 == u2,
-            // Requests carry no floats: the whole change must be the same.
-            (ChangeKind::CreateRequest { .. }, ChangeKind::CreateRequest { .. })
-            | (ChangeKind::UpdateRequest { .. }, ChangeKind::UpdateRequest { .. })
-            | (ChangeKind::DenyRequest { .. }, ChangeKind::DenyRequest { .. }) => a.kind == b.kind,
-            _ => false,
-        }
+    a.provider == b.provider && a.person == b.person && a.kind == b.kind
 }
 
 /// What the live system holds now for the thing `change` is about.
@@ -202,9 +160,10 @@ fn live_now(change: &Change, live: &LiveState) -> String {
                 .find(|h| h.person == change.person.id && h.policy == policy.id);
             match held {
                 None => format!("not on {}", policy.name),
-                Some(h) => match h.balance {
-                    Some(b) => format!("on {} with {b}", policy.name),
-                    None => format!("on {} (no balance)", policy.name),
+                Some(h) => match (h.balance, h.used) {
+                    (Some(b), Some(u)) => format!("on {} with {b} (used {u})", policy.name),
+                    (Some(b), None) => format!("on {} with {b}", policy.name),
+                    (None, _) => format!("on {} (no balance)", policy.name),
                 },
             }
         }

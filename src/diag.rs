@@ -108,6 +108,13 @@ pub enum Code {
     OverlappingRequests,
     /// An absolute balance and approved requests in one policy type (warning).
     DoubleDeduction,
+    /// A time-off entry declares both `allowance` and `balance`.
+    AllowanceAndBalance,
+    /// An `allowance` on a policy whose balance the system accrues itself.
+    AccruingPolicy,
+    /// A Clockify balance row whose `balance`, `total` and `used` do not
+    /// say which is accrued and which available.
+    UnreadableBalance,
     /// A request field the API cannot change differs; it must be denied and
     /// recreated (`recreate_requests`) (warning).
     RequestNeedsRecreate,
@@ -161,6 +168,9 @@ impl Code {
         Code::DuplicateRequestMarker,
         Code::OverlappingRequests,
         Code::DoubleDeduction,
+        Code::AllowanceAndBalance,
+        Code::AccruingPolicy,
+        Code::UnreadableBalance,
         Code::RequestNeedsRecreate,
     ];
 
@@ -212,6 +222,9 @@ impl Code {
             Code::DuplicateRequestMarker => "duplicate-request-marker",
             Code::OverlappingRequests => "overlapping-requests",
             Code::DoubleDeduction => "double-deduction",
+            Code::AllowanceAndBalance => "allowance-and-balance",
+            Code::AccruingPolicy => "accruing-policy",
+            Code::UnreadableBalance => "unreadable-balance",
             Code::RequestNeedsRecreate => "request-needs-recreate",
         }
     }

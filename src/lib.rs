@@ -4,6 +4,7 @@
 //! dispatches to `commands`; manifests are loaded and checked by `manifest`,
 //! diagnostics rendered by `diag`, and the API emulator lives in `sandbox`.
 
+pub mod amount;
 pub mod apply;
 pub mod cli;
 pub mod commands;

@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::amount::Amount;
 pub use crate::manifest::checked::{Status, Unit};
 
 /// A person's id in one provider (Clockify: 24-hex string; Connecteam: an
@@ -105,6 +106,10 @@ pub struct LivePolicy {
     /// The policy applies to everyone, including new people (Clockify
     /// `everyoneIncludingNew`): every person counts as assigned.
     pub everyone: bool,
+    /// How the system accrues the balance itself, in the vendor's words
+    /// (Connecteam `accrualType: hourly`, Clockify `automaticAccrual`), when
+    /// it does: such a policy takes no `allowance`.
+    pub accrues: Option<String>,
 }
 
 /// A person's place on one policy: assigned, and the balance if known.
@@ -112,8 +117,16 @@ pub struct LivePolicy {
 pub struct Holding {
     pub person: PersonId,
     pub policy: PolicyId,
-    /// `None` when the provider reports the assignment but no balance.
-    pub balance: Option<f64>,
+    /// The remaining (available) balance; `None` when the provider reports
+    /// the assignment but no balance.
+    pub balance: Option<Amount>,
+    /// What the provider itself counts as used (Clockify's `used`), beside
+    /// the balance; `None` where the provider does not say (Connecteam:
+    /// hrform counts approved requests), or could not be read.
+    pub used: Option<Amount>,
+    /// Why the row could not be read as available and used, if it could
+    /// not (a Clockify row whose numbers do not relate).
+    pub unreadable: Option<String>,
 }
 
 /// A time-off request as the provider has it (Connecteam). Dates are
@@ -147,6 +160,10 @@ pub struct LiveRequest {
     pub adjust_for_dst: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_clock_id: Option<i64>,
+    /// What an approved request deducts, in the policy's unit (Connecteam
+    /// `duration`); absent on other statuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Amount>,
 }
 
 /// The marker hrform puts at the end of a request's manager note.
@@ -174,6 +191,9 @@ pub struct ReadScope {
     pub all_people: bool,
     /// Read the time-off requests overlapping these dates (inclusive).
     pub requests: Option<(jiff::civil::Date, jiff::civil::Date)>,
+    /// Connecteam: policy types whose assignments must be read for the
+    /// people of `emails` only (named by requests, not by `time_off`).
+    pub request_types: Vec<String>,
 }
 
 /// The live state of one provider, as far as the scope asked.
@@ -187,6 +207,10 @@ pub struct LiveState {
     pub holdings: Vec<Holding>,
     /// Time-off requests in the window the scope asked for.
     pub requests: Vec<LiveRequest>,
+    /// Approved requests of the previous leave year, read only when an
+    /// allowance needs them (a `carry_over` policy, or a balance that may
+    /// still be last year's); never diffed as requests.
+    pub earlier_requests: Vec<LiveRequest>,
     /// How many read calls the provider made.
     pub read_calls: usize,
 }
@@ -241,8 +265,54 @@ impl Change {
     }
 }
 
-/// Balances closer than this are equal (they are floats on the wire).
-pub const BALANCE_EPSILON: f64 = 1e-6;
+/// How an allowance and its usage account for a balance change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AllowanceChange {
+    /// The allowance the live balance implies (remaining + used, less what
+    /// carried over); `None` when there is no balance yet.
+    pub from: Option<Amount>,
+    /// The declared allowance.
+    pub to: Amount,
+    /// Unused allowance of the previous leave year carried over into the
+    /// remaining balance (`carry_over` policies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<Amount>,
+}
+
+/// Why a balance changes, in words a reviewer needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BalanceReason {
+    /// No balance yet: the first one.
+    Initial,
+    /// The allowance differs from what the live balance implies: it was
+    /// changed in the manifests, or the balance was adjusted in the HR
+    /// system outside hrform. Not usage: usage is added back.
+    Allowance,
+    /// A new leave year started: usage counted starts again from zero and
+    /// the allowance is granted again (with `carried` for `carry_over`).
+    NewLeaveYear {
+        /// The leave year's label, e.g. `2027` or `2026/27`.
+        year: String,
+        /// What the previous leave year used, no longer counted.
+        previous_used: Amount,
+    },
+    /// A declared remaining balance (`balance`), a one-off import.
+    Remaining,
+    /// A declared remaining balance whose increase gives back leave
+    /// approved in the leave year: blocked by the `usage_refund` safety rule
+    /// unless the entry says `allow_refund: true` or apply has `--force`.
+    Refund {
+        /// How much of the increase is leave already used.
+        restores: Amount,
+        /// Approved requests behind the usage (Connecteam); `None` where
+        /// the system only reports a total (Clockify).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        requests: Option<usize>,
+        /// The entry says `allow_refund: true`.
+        allowed: bool,
+    },
+}
 
 /// What a change does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -256,17 +326,31 @@ pub enum ChangeKind {
         policy: PolicyRef,
         #[serde(skip_serializing_if = "Option::is_none")]
         replaces: Option<PolicyRef>,
-        /// The balance to give with the assignment, when declared.
+        /// The remaining balance to give with the assignment, when declared
+        /// (Connecteam: the allowance less usage counted).
         #[serde(skip_serializing_if = "Option::is_none")]
-        balance: Option<f64>,
+        balance: Option<Amount>,
+        /// The allowance behind `balance`, when one is declared.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allowance: Option<Amount>,
         unit: Unit,
     },
-    /// Set a balance. `from`: the live balance (`None` when the person has
-    /// no balance row yet, e.g. assigned in the same plan).
+    /// Set the remaining balance. `from`: the live remaining balance
+    /// (`None` when the person has no balance row yet, e.g. assigned in the
+    /// same plan); `to`: the remaining balance after.
     Balance {
         policy: PolicyRef,
-        from: Option<f64>,
-        to: f64,
+        from: Option<Amount>,
+        to: Amount,
+        /// Usage counted in the leave year at plan time (Connecteam: approved
+        /// requests' `duration`; Clockify: the row's `used`). Apply's
+        /// precondition covers it: if more leave is taken before apply, the
+        /// change is stale.
+        used: Amount,
+        /// Present when the entry declares an `allowance`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allowance: Option<AllowanceChange>,
+        reason: BalanceReason,
         unit: Unit,
     },
     /// Create a time-off request (its manager note ends with the marker).

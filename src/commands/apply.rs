@@ -116,7 +116,7 @@ async fn apply_with(
             diag::count(prepared.unreviewed.len(), "change")
         )?;
     }
-    if prepared.plan.blocked() && !args.force {
+    if prepared.plan.blocked() && (!args.force || prepared.plan.blocked_even_with_force()) {
         for check in prepared.plan.safety.iter().filter(|s| s.blocked) {
             writeln!(stderr, "error[safety]: {}: {}", check.rule, check.message)?;
         }
@@ -213,6 +213,7 @@ fn describe(change: &crate::model::Change) -> String {
             from,
             to,
             unit,
+            ..
         } => format!(
             "{} {} → {to} {unit}",
             policy.name,

@@ -9,6 +9,7 @@ use std::fmt;
 
 use jiff::civil::{Date, Time};
 
+use crate::amount::Amount;
 use crate::diag::Loc;
 pub use crate::manifest::raw::{BalanceUpdate, RequestStatus, Status, Unit, UnmanagedUsers};
 
@@ -109,12 +110,41 @@ pub struct TimeOff {
     pub policy: String,
     pub policy_type: Option<String>,
     /// `None`: assigned, balance not managed.
-    pub balance: Option<f64>,
-    /// The declared unit (required with a balance).
+    pub amount: Option<Declared>,
+    /// With a remaining `balance`: a planned increase may give back leave
+    /// approved in the leave year (`allow_refund: true`).
+    pub allow_refund: bool,
+    /// The declared unit (required with an amount).
     pub unit: Option<Unit>,
     /// The profile the entry came from, if it did.
     pub profile: Option<String>,
     pub loc: Loc,
+}
+
+/// What an entry declares about the balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Declared {
+    /// Granted for the leave year, before usage (`allowance`).
+    Allowance(Amount),
+    /// The remaining balance now, a one-off import (`balance`).
+    Remaining(Amount),
+}
+
+impl TimeOff {
+    /// The declared remaining balance, if the entry declares one.
+    pub fn remaining(&self) -> Option<Amount> {
+        match self.amount {
+            Some(Declared::Remaining(a)) => Some(a),
+            _ => None,
+        }
+    }
+    /// The declared allowance, if the entry declares one.
+    pub fn allowance(&self) -> Option<Amount> {
+        match self.amount {
+            Some(Declared::Allowance(a)) => Some(a),
+            _ => None,
+        }
+    }
 }
 
 /// When in the day a request applies.
@@ -149,16 +179,74 @@ pub struct Request {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicySettings {
     pub has_expiration: Option<bool>,
+    /// Connecteam: unused allowance of the previous leave year carries over.
+    pub carry_over: bool,
     pub loc: Loc,
 }
 
 /// Global settings, defaults filled in.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub unmanaged_users: UnmanagedUsersSetting,
     pub safety: Safety,
     pub prune_requests: bool,
     pub recreate_requests: bool,
+    /// The day the leave year starts (month, day); default January 1.
+    pub leave_year_start: (i8, i8),
+    /// What "today" means: a time zone (default UTC).
+    pub timezone: jiff::tz::TimeZone,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            unmanaged_users: UnmanagedUsersSetting::default(),
+            safety: Safety::default(),
+            prune_requests: false,
+            recreate_requests: false,
+            leave_year_start: (1, 1),
+            timezone: jiff::tz::TimeZone::UTC,
+        }
+    }
+}
+
+/// A leave year: `[start, end]`, both inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaveYear {
+    pub start: Date,
+    pub end: Date,
+}
+
+impl LeaveYear {
+    /// The leave year `today` falls in, for a year starting on `(month, day)`.
+    pub fn containing(today: Date, (month, day): (i8, i8)) -> LeaveYear {
+        let start_in = |year: i16| Date::new(year, month, day).unwrap_or(Date::constant(year, 1, 1));
+        let mut start = start_in(today.year());
+        if start > today {
+            start = start_in(today.year() - 1);
+        }
+        let next = start_in(start.year() + 1);
+        LeaveYear {
+            start,
+            end: next.yesterday().unwrap_or(next),
+        }
+    }
+    /// The leave year before this one.
+    pub fn previous(self, start_day: (i8, i8)) -> LeaveYear {
+        LeaveYear::containing(self.start.yesterday().unwrap_or(self.start), start_day)
+    }
+    pub fn contains(self, d: Date) -> bool {
+        self.start <= d && d <= self.end
+    }
+    /// How the plan names it: `2027`, or `2026/27` when it does not start on
+    /// January 1.
+    pub fn label(self) -> String {
+        if (self.start.month(), self.start.day()) == (1, 1) {
+            self.start.year().to_string()
+        } else {
+            format!("{}/{:02}", self.start.year(), (self.start.year() + 1) % 100)
+        }
+    }
 }
 
 /// `settings.unmanaged_users` with its default.
@@ -185,6 +273,6 @@ impl From<UnmanagedUsers> for UnmanagedUsersSetting {
 pub struct Safety {
     pub max_deactivations: Option<u32>,
     pub max_deactivation_percent: Option<f64>,
-    pub max_balance_change: Option<f64>,
+    pub max_balance_change: Option<Amount>,
     pub protected_users: Vec<Email>,
 }

@@ -231,8 +231,10 @@ macro_rules! decode_words {
     };
 }
 
-decode_words!(BalanceUpdate, "one of auto, add, set", [
-    "auto" => BalanceUpdate::Auto, "add" => BalanceUpdate::Add, "set" => BalanceUpdate::Set,
+decode_words!(BalanceUpdate, "one of auto, add, set_accrued, set_available", [
+    "auto" => BalanceUpdate::Auto, "add" => BalanceUpdate::Add,
+    "set_accrued" => BalanceUpdate::SetAccrued, "set" => BalanceUpdate::SetAccrued,
+    "set_available" => BalanceUpdate::SetAvailable,
 ]);
 decode_words!(Unit, "days or hours", ["days" => Unit::Days, "hours" => Unit::Hours]);
 decode_words!(Status, "active or inactive", [
@@ -523,14 +525,18 @@ impl Decode for TimeOffEntry {
         let mut m = MapReader::new(node, "a time-off entry", cx)?;
         let policy = m.req("policy", cx);
         let policy_type = m.opt("policy_type", cx);
+        let allowance = m.opt("allowance", cx);
         let balance = m.opt("balance", cx);
+        let allow_refund = m.opt("allow_refund", cx);
         let unit = m.opt("unit", cx);
         let unit_written = m.has("unit");
         m.finish(cx);
         Some(TimeOffEntry {
             policy: policy?,
             policy_type,
+            allowance,
             balance,
+            allow_refund,
             unit,
             unit_written,
         })
@@ -603,6 +609,7 @@ impl Decode for PolicySettings {
         let mut m = MapReader::new(node, "policy settings", cx)?;
         let settings = PolicySettings {
             has_expiration: m.opt("has_expiration", cx),
+            carry_over: m.opt("carry_over", cx),
         };
         m.finish(cx);
         Some(settings)
@@ -618,6 +625,8 @@ impl Decode for Settings {
             safety: m.opt("safety", cx),
             prune_requests: m.opt("prune_requests", cx),
             recreate_requests: m.opt("recreate_requests", cx),
+            leave_year_start: m.opt("leave_year_start", cx),
+            timezone: m.opt("timezone", cx),
         };
         m.finish(cx);
         Some(settings)

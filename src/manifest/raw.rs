@@ -113,7 +113,7 @@ pub struct ClockifyProvider {
     pub api_key_env: Option<Sp<String>>,
     /// Client-side throttle, in requests per second (default 10; at most 50, Clockify's limit).
     pub requests_per_second: Option<Sp<f64>>,
-    /// Whether Clockify's balance PATCH adds to or sets the balance: `auto` finds out on the first write (default).
+    /// What Clockify's balance PATCH does with its value: `add` it, replace the accrued amount (`set_accrued`; `set` is another name for it) or replace the available amount (`set_available`). `auto` (default) finds out on the first write that can tell them apart, by reading the balance back.
     pub balance_update: Option<Sp<BalanceUpdate>>,
 }
 
@@ -138,15 +138,18 @@ pub enum BalanceUpdate {
     Auto,
     /// The PATCH value is added to the balance.
     Add,
-    /// The PATCH value replaces the balance.
-    Set,
+    /// The PATCH value replaces the accrued amount (`set` is accepted as another name).
+    #[schemars(rename = "set_accrued")]
+    SetAccrued,
+    /// The PATCH value replaces the available (remaining) amount.
+    SetAvailable,
 }
 
 /// A reusable bundle of time-off policies.
 #[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Profile {
-    /// The policies of everyone on this profile, with their balances.
+    /// The policies of everyone on this profile, with their allowances.
     pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
 }
 
@@ -158,9 +161,13 @@ pub struct TimeOffEntry {
     pub policy: Sp<String>,
     /// Connecteam only: the policy type the policy belongs to, needed when two types have a policy of this name.
     pub policy_type: Option<Sp<String>>,
-    /// The balance to hold, in `unit`. Omitted: the person is assigned but the balance is not managed.
+    /// What is granted for the leave year, before usage, in `unit`: what HR decides. The HR system deducts approved leave from it; hrform plans a change only when the allowance itself differs, never for leave taken. Use this for every policy whose balance HR sets by hand. Not for policies the system accrues itself (Connecteam `hourly`, Clockify automatic accrual).
+    pub allowance: Option<Sp<f64>>,
+    /// The remaining balance now, in `unit`: for a one-off import only. Leave taken afterwards lowers the live balance, and a plan that would give it back is blocked by the `usage_refund` safety rule unless `allow_refund: true`. An entry has `allowance` or `balance`, not both; neither: assigned, balance not managed.
     pub balance: Option<Sp<f64>>,
-    /// The unit of `balance`; must equal the policy's own unit.
+    /// With `balance`: allow a planned increase that gives back leave approved in the leave year (the `usage_refund` safety rule).
+    pub allow_refund: Option<Sp<bool>>,
+    /// The unit of `allowance` or `balance`; must equal the policy's own unit.
     pub unit: Option<Sp<Unit>>,
     /// Whether `unit` was written (even if invalid), so that a bad unit is
     /// not also reported as a missing one.
@@ -267,6 +274,8 @@ pub enum UnmanagedUsers {
 pub struct PolicySettings {
     /// Clockify only: whether the policy's balances expire. Clockify never returns it, and changing a policy's users rewrites it, so hrform changes assignments only when it is declared.
     pub has_expiration: Option<Sp<bool>>,
+    /// Connecteam: whether unused allowance of the previous leave year carries over (default false). With it, the remaining balance hrform aims at is the allowance plus what was left of last year's (the allowance less last leave year's approved usage, never below 0); without it, last year's leftover lapses at `leave_year_start`.
+    pub carry_over: Option<Sp<bool>>,
 }
 
 /// Global settings.
@@ -281,6 +290,10 @@ pub struct Settings {
     pub prune_requests: Option<Sp<bool>>,
     /// Deny and recreate requests whose user, policy type or employee note changed (default false).
     pub recreate_requests: Option<Sp<bool>>,
+    /// `MM-DD`: the day the leave year starts, when usage counted against allowances starts again (default `01-01`). A request counts in the leave year its first day falls in.
+    pub leave_year_start: Option<Sp<String>>,
+    /// IANA time zone that says what "today" is, for the leave year (default `UTC`).
+    pub timezone: Option<Sp<String>>,
 }
 
 /// Safety limits.

@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use jiff::civil::{Date, Time};
 
-use super::checked::{self, Config, DaySpan, Email, ProviderKind};
+use super::checked::{self, Config, DaySpan, Declared, Email, ProviderKind};
+use crate::amount::Amount;
 use super::decode::Incomplete;
 use super::raw::{self, Sp};
 use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
@@ -399,12 +400,13 @@ impl Validator<'_> {
         if let Some(pt) = &e.policy_type {
             self.not_empty(pt, "policy_type");
         }
-        if let Some(b) = &e.balance {
+        for (what, v) in [("allowance", &e.allowance), ("balance", &e.balance)] {
+            let Some(b) = v else { continue };
             if !b.value.is_finite() {
                 self.push(
                     Diagnostic::error(
                         Code::InvalidBalance,
-                        format!("balance `{}` is not a finite number", number(b.value)),
+                        format!("{what} `{}` is not a finite number", number(b.value)),
                     )
                     .at(b.loc, "not a finite number"),
                 );
@@ -412,24 +414,59 @@ impl Validator<'_> {
                 self.push(
                     Diagnostic::error(
                         Code::InvalidBalance,
-                        format!("balance {} is negative", number(b.value)),
+                        format!("{what} {} is negative", number(b.value)),
                     )
                     .at(b.loc, "negative")
-                    .help(
-                        "balances are set, not adjusted: declare the amount the person should hold",
-                    ),
+                    .help(format!(
+                        "{what}s are set, not adjusted: declare the amount the person should hold"
+                    )),
+                );
+            } else if b.value > 10_000.0 {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("{what} {} is over 10000", number(b.value)),
+                    )
+                    .at(b.loc, "too large")
+                    .help("Clockify and Connecteam take balances up to 10000"),
                 );
             }
             if !e.unit_written {
                 self.push(
                     Diagnostic::error(
                         Code::BalanceWithoutUnit,
-                        format!("the balance of `{}` has no unit", e.policy.value),
+                        format!("the {what} of `{}` has no unit", e.policy.value),
                     )
                     .at(b.loc, "days or hours?")
                     .help("add `unit: days` or `unit: hours`, the policy's own unit"),
                 );
             }
+        }
+        if let (Some(a), Some(b)) = (&e.allowance, &e.balance) {
+            self.push(
+                Diagnostic::error(
+                    Code::AllowanceAndBalance,
+                    format!(
+                        "`{}` declares both an allowance and a remaining balance",
+                        e.policy.value
+                    ),
+                )
+                .at(b.loc, "remove one of them")
+                .also(a.loc, "the allowance")
+                .help(
+                    "`allowance` is what is granted for the leave year (leave taken is the HR system's business); \
+                     `balance` is the remaining balance now, for a one-off import",
+                ),
+            );
+        }
+        if let (Some(r), None) = (&e.allow_refund, &e.balance) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "`allow_refund` applies to entries with a remaining `balance` only",
+                )
+                .at(r.loc, "no `balance` on this entry"),
+            );
         }
         if let (Some(Kind::Clockify), Some(pt)) = (kind, &e.policy_type) {
             self.push(
@@ -1075,6 +1112,15 @@ impl Validator<'_> {
                     .at(h.loc, "not a Connecteam setting"),
                 );
             }
+            if let (Some(Kind::Clockify), Some(c)) = (info.kind, &settings.value.carry_over) {
+                self.push(
+                    Diagnostic::error(
+                        Code::WrongProviderType,
+                        "`carry_over` applies to Connecteam policies only: Clockify counts usage itself",
+                    )
+                    .at(c.loc, "not a Clockify setting"),
+                );
+            }
             let key = (provider.value, policy.value);
             if let Some(first) = out.get(&key) {
                 let first = first.loc;
@@ -1085,6 +1131,7 @@ impl Validator<'_> {
                 key,
                 checked::PolicySettings {
                     has_expiration: settings.value.has_expiration.map(|h| h.value),
+                    carry_over: settings.value.carry_over.is_some_and(|c| c.value),
                     loc: policy.loc,
                 },
             );
@@ -1114,7 +1161,18 @@ impl Validator<'_> {
             .and_then(|p| self.range_f64(&p, "max_deactivation_percent", 0.0, 100.0));
         let max_balance_change = safety
             .max_balance_change
-            .and_then(|b| self.range_f64(&b, "max_balance_change", 0.0, f64::INFINITY));
+            .and_then(|b| self.range_f64(&b, "max_balance_change", 0.0, 10_000.0))
+            .and_then(Amount::from_f64);
+        let leave_year_start = s
+            .leave_year_start
+            .as_ref()
+            .and_then(|d| self.month_day(d))
+            .unwrap_or((1, 1));
+        let timezone = s
+            .timezone
+            .as_ref()
+            .and_then(|tz| self.timezone(tz))
+            .unwrap_or(jiff::tz::TimeZone::UTC);
         let settings = checked::Settings {
             unmanaged_users: s
                 .unmanaged_users
@@ -1128,8 +1186,29 @@ impl Validator<'_> {
             },
             prune_requests: s.prune_requests.is_some_and(|p| p.value),
             recreate_requests: s.recreate_requests.is_some_and(|p| p.value),
+            leave_year_start,
+            timezone,
         };
         (settings, protected)
+    }
+
+    /// `MM-DD`, a day every year has (not February 29).
+    fn month_day(&mut self, d: &Sp<String>) -> Option<(i8, i8)> {
+        let parsed = d.value.split_once('-').and_then(|(m, day)| {
+            let (m, day): (i8, i8) = (m.parse().ok()?, day.parse().ok()?);
+            (d.value.len() == 5 && Date::new(2025, m, day).is_ok()).then_some((m, day))
+        });
+        if parsed.is_none() {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidDate,
+                    format!("`{}` is not a day of the year written `MM-DD`", d.value),
+                )
+                .at(d.loc, "expected MM-DD")
+                .help("e.g. `leave_year_start: 04-01` for a leave year from April 1 (February 29 is not allowed)"),
+            );
+        }
+        parsed
     }
 }
 
@@ -1294,7 +1373,12 @@ fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> checked::Tim
     checked::TimeOff {
         policy: e.value.policy.value.clone(),
         policy_type: e.value.policy_type.as_ref().map(|p| p.value.clone()),
-        balance: e.value.balance.as_ref().map(|b| b.value),
+        amount: match (&e.value.allowance, &e.value.balance) {
+            (Some(a), _) => Amount::from_f64(a.value).map(Declared::Allowance),
+            (None, Some(b)) => Amount::from_f64(b.value).map(Declared::Remaining),
+            (None, None) => None,
+        },
+        allow_refund: e.value.allow_refund.as_ref().is_some_and(|r| r.value),
         unit: e.value.unit.as_ref().map(|u| u.value),
         profile: profile.cloned(),
         loc: e.loc,

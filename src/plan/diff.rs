@@ -9,11 +9,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::balance::{self, Leave};
+use crate::amount::Amount;
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, Status};
 use crate::model::{
-    BALANCE_EPSILON, Change, ChangeKind, LivePerson, LivePolicy, LiveState, LiveStatus, PolicyRef,
-    Role,
+    Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, PolicyRef, Role,
 };
 
 /// What the diff needs to know about the provider beyond its live state.
@@ -47,6 +48,7 @@ pub fn diff_provider(
     has_expiration: &BTreeMap<String, bool>,
     deactivate_unmanaged: bool,
     protected: &[checked::Email],
+    leave: &Leave<'_>,
 ) -> ProviderDiff {
     let mut out = ProviderDiff::default();
     let by_email: HashMap<String, &LivePerson> = live
@@ -56,13 +58,13 @@ pub fn diff_provider(
         .collect();
     let policies_by_id: HashMap<&str, &LivePolicy> =
         live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
-    // person -> policy -> balance (None: assigned, no balance row)
-    let mut holdings: HashMap<&str, HashMap<&str, Option<f64>>> = HashMap::new();
+    // person -> policy -> holding
+    let mut holdings: HashMap<&str, BTreeMap<&str, &Holding>> = HashMap::new();
     for h in &live.holdings {
         holdings
             .entry(h.person.as_str())
             .or_default()
-            .insert(h.policy.as_str(), h.balance);
+            .insert(h.policy.as_str(), h);
     }
     let mut managed: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut push = |out: &mut ProviderDiff, person: &LivePerson, kind: ChangeKind| {
@@ -117,12 +119,25 @@ pub fn diff_provider(
                 );
                 continue;
             }
+            if entry.allowance().is_some()
+                && let Some(how) = &policy.accrues
+            {
+                out.diagnostics.push(
+                    Diagnostic::error(
+                        Code::AccruingPolicy,
+                        format!(
+                            "policy `{}` accrues its balance itself ({how}), so it takes no `allowance`",
+                            policy.name
+                        ),
+                    )
+                    .at(entry.loc, "an allowance on an accruing policy")
+                    .help("leave the allowance out (the person stays assigned), or declare a one-off `balance`"),
+                );
+                continue;
+            }
             let assigned =
                 policy.everyone || held.is_some_and(|h| h.contains_key(policy.id.as_str()));
-            let current = held
-                .and_then(|h| h.get(policy.id.as_str()))
-                .copied()
-                .flatten();
+            let holding = held.and_then(|h| h.get(policy.id.as_str())).copied();
             let target = policy_ref(policy);
             if !assigned {
                 if vendor == Vendor::Clockify && !has_expiration.contains_key(&policy.name) {
@@ -143,7 +158,8 @@ pub fn diff_provider(
                     );
                     continue;
                 }
-                // Connecteam: a person is on at most one policy per type.
+                // Connecteam: a person is on at most one policy per type
+                // (in policy-id order, so the output is stable).
                 let replaces = policy.policy_type.as_ref().and_then(|t| {
                     held.and_then(|h| {
                         h.keys()
@@ -155,35 +171,44 @@ pub fn diff_provider(
                             .map(|p| policy_ref(p))
                     })
                 });
-                let carries_balance = vendor == Vendor::Connecteam;
+                if vendor == Vendor::Connecteam {
+                    // The assignment carries the balance.
+                    let usage = balance::connecteam_usage(live, &person.id, policy, leave);
+                    let carried = balance::carried(entry, policy, &usage, leave);
+                    let balance = entry.amount.map(|d| match d {
+                        checked::Declared::Allowance(a) => a + carried.unwrap_or(Amount::ZERO) - usage.used,
+                        checked::Declared::Remaining(r) => r,
+                    });
+                    push(
+                        &mut out,
+                        person,
+                        ChangeKind::Assign {
+                            policy: target.clone(),
+                            replaces,
+                            balance,
+                            allowance: entry.allowance(),
+                            unit: policy.unit,
+                        },
+                    );
+                    continue;
+                }
                 push(
                     &mut out,
                     person,
                     ChangeKind::Assign {
                         policy: target.clone(),
                         replaces,
-                        balance: if carries_balance { entry.balance } else { None },
+                        balance: None,
+                        allowance: None,
                         unit: policy.unit,
                     },
                 );
-                if carries_balance {
-                    continue;
-                }
             }
-            if let Some(want) = entry.balance {
-                let from = if assigned { current } else { None };
-                if from.is_none_or(|f| (f - want).abs() > BALANCE_EPSILON) {
-                    push(
-                        &mut out,
-                        person,
-                        ChangeKind::Balance {
-                            policy: target,
-                            from,
-                            to: want,
-                            unit: policy.unit,
-                        },
-                    );
-                }
+            let holding = if assigned { holding } else { None };
+            match balance::entry_change(vendor, entry, policy, person, holding, live, leave) {
+                Ok(Some(kind)) => push(&mut out, person, kind),
+                Ok(None) => {}
+                Err(d) => out.diagnostics.push(d),
             }
         }
     }

@@ -6,8 +6,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::diag::{FileId, Loc};
-use crate::manifest::checked::{Email, TimeOff, Unit, User};
-use crate::model::{BALANCE_EPSILON, Holding, PolicyTypeRef};
+use crate::amount::Amount;
+use crate::manifest::checked::{Declared, Email, LeaveYear, TimeOff, Unit, User};
+use crate::model::{Holding, PolicyTypeRef};
 
 const LOC: Loc = Loc {
     file: FileId(0),
@@ -35,6 +36,7 @@ fn policies(vendor: Vendor) -> Vec<LivePolicy> {
         unit,
         archived: false,
         everyone: false,
+        accrues: None,
     };
     match vendor {
         Vendor::Clockify => vec![
@@ -52,8 +54,21 @@ fn policies(vendor: Vendor) -> Vec<LivePolicy> {
     }
 }
 
-fn balance() -> impl Strategy<Value = f64> {
-    (0u32..80).prop_map(|n| f64::from(n) / 2.0)
+fn balance() -> impl Strategy<Value = Amount> {
+    (0i64..80).prop_map(|n| Amount::parse(&format!("{}.{}", n / 2, (n % 2) * 5)).unwrap())
+}
+
+/// A live row: remaining, and what the system says was used (Clockify).
+fn row() -> impl Strategy<Value = (Amount, Amount)> {
+    (balance(), (0i64..6).prop_map(Amount::from_i64))
+}
+
+/// A declared amount: an allowance or a remaining balance.
+fn declared() -> impl Strategy<Value = Declared> {
+    prop_oneof![
+        balance().prop_map(Declared::Allowance),
+        balance().prop_map(Declared::Remaining)
+    ]
 }
 
 fn world() -> impl Strategy<Value = World> {
@@ -68,14 +83,14 @@ fn world() -> impl Strategy<Value = World> {
                 prop_oneof![Just(LiveStatus::Active), Just(LiveStatus::Inactive)],
                 // live holdings: for each policy, maybe held with maybe a balance
                 proptest::collection::vec(
-                    proptest::option::of(proptest::option::of(balance())),
+                    proptest::option::of(proptest::option::of(row())),
                     np,
                 ),
-                // declared: maybe; status maybe; per policy maybe declared with maybe balance
+                // declared: maybe; status maybe; per policy maybe declared with maybe an amount
                 proptest::option::of((
                     proptest::option::of(prop_oneof![Just(Status::Active), Just(Status::Inactive)]),
                     proptest::collection::vec(
-                        proptest::option::of(proptest::option::of(balance())),
+                        proptest::option::of(proptest::option::of(declared())),
                         np,
                     ),
                 )),
@@ -87,8 +102,8 @@ fn world() -> impl Strategy<Value = World> {
 
 type Gen = (
     LiveStatus,
-    Vec<Option<Option<f64>>>,
-    Option<(Option<Status>, Vec<Option<Option<f64>>>)>,
+    Vec<Option<Option<(Amount, Amount)>>>,
+    Option<(Option<Status>, Vec<Option<Option<Declared>>>)>,
 );
 
 fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
@@ -116,7 +131,7 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
         for (p, h) in pols.iter().zip(held) {
             // Connecteam: at most one policy per type.
             let type_id = p.policy_type.as_ref().map(|t| t.id.clone());
-            if let Some(balance) = h
+            if let Some(row) = h
                 && type_id
                     .as_ref()
                     .is_none_or(|t| held_types.insert(t.clone()))
@@ -124,7 +139,10 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                 live.holdings.push(Holding {
                     person: id.clone(),
                     policy: p.id.clone(),
-                    balance,
+                    balance: row.map(|r| r.0),
+                    // Only Clockify reports usage on the row.
+                    used: (vendor == Vendor::Clockify).then(|| row.map(|r| r.1)).flatten(),
+                    unreadable: None,
                 });
             }
         }
@@ -133,7 +151,7 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
             let mut declared_types = BTreeSet::new();
             for (p, e) in pols.iter().zip(entries) {
                 let type_name = p.policy_type.as_ref().map(|t| t.name.clone());
-                if let Some(balance) = e
+                if let Some(amount) = e
                     && type_name
                         .as_ref()
                         .is_none_or(|t| declared_types.insert(t.clone()))
@@ -141,7 +159,8 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                     time_off.push(TimeOff {
                         policy: p.name.clone(),
                         policy_type: None,
-                        balance,
+                        amount,
+                        allow_refund: false,
                         unit: Some(p.unit),
                         profile: None,
                         loc: LOC,
@@ -168,6 +187,16 @@ fn everything_declared(policies: &[LivePolicy]) -> BTreeMap<String, bool> {
     policies.iter().map(|p| (p.name.clone(), false)).collect()
 }
 
+/// The leave year of every test: 2026, nothing carried over.
+fn leave() -> Leave<'static> {
+    static NONE: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
+    Leave {
+        year: LeaveYear::containing(jiff::civil::date(2026, 6, 1), (1, 1)),
+        previous: None,
+        carry_over: NONE.get_or_init(BTreeSet::new),
+    }
+}
+
 fn run(w: &World, live: &LiveState) -> ProviderDiff {
     let users: Vec<&User> = w.users.iter().collect();
     diff_provider(
@@ -178,6 +207,7 @@ fn run(w: &World, live: &LiveState) -> ProviderDiff {
         &everything_declared(&live.policies),
         false,
         &[],
+        &leave(),
     )
 }
 
@@ -212,7 +242,9 @@ fn apply(live: &LiveState, changes: &[Change]) -> LiveState {
                 next.holdings.push(Holding {
                     person,
                     policy: policy.id.clone(),
-                    balance: Some(balance.unwrap_or(0.0)),
+                    balance: Some(balance.unwrap_or(Amount::ZERO)),
+                    used: None,
+                    unreadable: None,
                 });
             }
             ChangeKind::Balance { policy, to, .. } => {
@@ -248,8 +280,15 @@ proptest! {
                 let policy = after.policies.iter().find(|x| x.name == t.policy).unwrap();
                 let h = after.holdings.iter().find(|h| h.person == p.id && h.policy == policy.id);
                 prop_assert!(h.is_some(), "{} not on {}", u.email, t.policy);
-                if let Some(b) = t.balance {
-                    prop_assert_eq!(h.unwrap().balance, Some(b));
+                let h = h.unwrap();
+                match t.amount {
+                    // The allowance is what the balance implies: remaining + used.
+                    Some(Declared::Allowance(a)) => prop_assert_eq!(
+                        h.balance.map(|b| b + h.used.unwrap_or(Amount::ZERO)),
+                        Some(a)
+                    ),
+                    Some(Declared::Remaining(r)) => prop_assert_eq!(h.balance, Some(r)),
+                    None => {}
                 }
             }
         }
@@ -289,7 +328,7 @@ proptest! {
                 ChangeKind::Status { .. } => (c.person.id.clone(), "status".to_owned(), 0),
                 ChangeKind::Assign { policy, .. } => (c.person.id.clone(), policy.id.clone(), 1),
                 ChangeKind::Balance { policy, from, to, .. } => {
-                    prop_assert!(from.is_none_or(|f| (f - to).abs() > BALANCE_EPSILON), "no-op balance change");
+                    prop_assert!(from.is_none_or(|f| f != *to), "no-op balance change");
                     (c.person.id.clone(), policy.id.clone(), 2)
                 }
                 other => unreachable!("the diff makes no request change: {other:?}"),
@@ -339,6 +378,7 @@ fn unmanaged_deactivation_spares_the_untouchable() {
         &BTreeMap::new(),
         false,
         &protected,
+        &leave(),
     );
     assert!(report.changes.is_empty());
     assert_eq!(report.unmanaged.len(), 4);
@@ -350,6 +390,7 @@ fn unmanaged_deactivation_spares_the_untouchable() {
         &BTreeMap::new(),
         true,
         &protected,
+        &leave(),
     );
     let targets: Vec<&str> = deactivate
         .changes
@@ -378,7 +419,8 @@ fn resolution_errors() {
     let entry = |policy: &str, unit| TimeOff {
         policy: policy.into(),
         policy_type: None,
-        balance: Some(1.0),
+        amount: Some(Declared::Allowance(Amount::from_i64(1))),
+        allow_refund: false,
         unit: Some(unit),
         profile: None,
         loc: LOC,
@@ -408,6 +450,7 @@ fn resolution_errors() {
         &everything_declared(&live.policies),
         false,
         &[],
+        &leave(),
     );
     let codes: Vec<&str> = d.diagnostics.iter().map(|d| d.code.as_str()).collect();
     assert_eq!(

@@ -6,6 +6,7 @@
 //! filtering, and the versioned plan document saved by `--out`.
 //! Rendering lives in `render`.
 
+pub mod balance;
 pub mod diff;
 pub mod render;
 pub mod requests;
@@ -20,14 +21,14 @@ use sha2::{Digest as _, Sha256};
 
 use crate::diag::{Diagnostic, Sources};
 use crate::manifest::Config;
-use crate::manifest::checked::{ProviderKind, UnmanagedUsersSetting};
+use crate::manifest::checked::{self, ProviderKind, UnmanagedUsersSetting};
 use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
 use crate::providers::{Endpoint, ProviderClient, ProviderError};
 use diff::Vendor;
 pub use safety::SafetyCheck;
 
 /// The version of the plan's JSON format; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A plan: the changes apply would make and the exact calls that make them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -95,6 +96,11 @@ impl Plan {
     /// Whether a safety rule blocks this plan (apply needs `--force`).
     pub fn blocked(&self) -> bool {
         self.safety.iter().any(|s| s.blocked)
+    }
+
+    /// Whether a rule blocks it that `--force` does not override.
+    pub fn blocked_even_with_force(&self) -> bool {
+        self.safety.iter().any(|s| s.blocked && !s.overridable)
     }
 }
 
@@ -164,6 +170,7 @@ pub async fn plan_session(
     options: &PlanOptions,
 ) -> Result<(Plan, Vec<Diagnostic>, Session), PlanError> {
     let settings = &config.settings;
+    let mut previous_read: BTreeMap<String, checked::LeaveYear> = BTreeMap::new();
     let mut reads = tokio::task::JoinSet::new();
     let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
     for (name, provider) in &config.providers {
@@ -182,6 +189,34 @@ pub async fn plan_session(
         let (name, state) = joined.expect("a provider read panicked");
         live.insert(name, state?);
     }
+    let carry = carry_over(config);
+    let leave_year = leave_year(settings);
+    // Allowances whose live balance may still be last leave year's, and
+    // `carry_over` policies, need the previous leave year's usage: read it
+    // for those people only, and only when there are any.
+    for (name, provider) in &config.providers {
+        if !matches!(provider.kind, ProviderKind::Connecteam { .. }) {
+            continue;
+        }
+        let users: Vec<_> = config.users.iter().filter(|u| &u.provider == name).collect();
+        let leave = balance::Leave {
+            year: leave_year,
+            previous: None,
+            carry_over: &carry[name],
+        };
+        let state = live.get_mut(name).expect("every provider was read");
+        let people = balance::needs_previous_year(&users, state, &leave);
+        if people.is_empty() {
+            continue;
+        }
+        let previous = leave_year.previous(settings.leave_year_start);
+        let earlier = clients[name]
+            .read_usage((previous.start, previous.end), &people)
+            .await?;
+        state.earlier_requests = earlier;
+        state.read_calls = clients[name].read_calls();
+        previous_read.insert(name.clone(), previous);
+    }
 
     let mut diagnostics = Vec::new();
     let mut changes = Vec::new();
@@ -199,6 +234,11 @@ pub async fn plan_session(
             .collect();
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
+        let leave = balance::Leave {
+            year: leave_year,
+            previous: previous_read.get(name).copied(),
+            carry_over: &carry[name],
+        };
         let mut d = diff::diff_provider(
             name,
             vendor,
@@ -207,6 +247,7 @@ pub async fn plan_session(
             &has_expiration,
             deactivate,
             &settings.safety.protected_users,
+            &leave,
         );
         diagnostics.append(&mut d.diagnostics);
         let requests: Vec<_> = config
@@ -315,18 +356,63 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
     emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
     emails.sort();
     emails.dedup();
-    let window = requests
+    let mut window = requests
         .iter()
         .map(|r| r.start_date)
         .min()
         .zip(requests.iter().map(|r| r.end_date).max());
+    // Connecteam counts no usage itself: an allowance or a remaining balance
+    // needs this leave year's approved requests (one leave-year window,
+    // joined with the requests' own).
+    let connecteam = config
+        .providers
+        .get(provider)
+        .is_some_and(|p| matches!(p.kind, ProviderKind::Connecteam { .. }));
+    if connecteam && users.iter().any(|u| u.time_off.iter().any(|t| t.amount.is_some())) {
+        let year = leave_year(&config.settings);
+        window = Some(match window {
+            Some((first, last)) => (first.min(year.start), last.max(year.end)),
+            None => (year.start, year.end),
+        });
+    }
+    // Policy types named by requests: their assignments say whether the
+    // person may take the request (`request-not-assigned`).
+    let mut request_types: Vec<String> = requests.iter().map(|r| r.policy_type.clone()).collect();
+    request_types.sort();
+    request_types.dedup();
     ReadScope {
         emails,
         requests: window,
+        request_types,
         policies,
         all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
             || config.settings.safety.max_deactivation_percent.is_some(),
     }
+}
+
+/// Today, in `settings.timezone` (or `HRFORM_TODAY`, `YYYY-MM-DD`, which
+/// tests and reproducible runs set), and the leave year it falls in.
+pub fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
+    let today = std::env::var("HRFORM_TODAY")
+        .ok()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .unwrap_or_else(|| settings.timezone.to_datetime(jiff::Timestamp::now()).date());
+    checked::LeaveYear::containing(today, settings.leave_year_start)
+}
+
+/// Provider name → its policies declared `carry_over`.
+fn carry_over(config: &Config) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out: BTreeMap<String, std::collections::BTreeSet<String>> = config
+        .providers
+        .keys()
+        .map(|p| (p.clone(), Default::default()))
+        .collect();
+    for ((provider, policy), s) in &config.policies {
+        if s.carry_over {
+            out.entry(provider.clone()).or_default().insert(policy.clone());
+        }
+    }
+    out
 }
 
 /// Clockify policy name → declared `has_expiration`, for one provider.

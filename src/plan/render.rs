@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::{Plan, SafetyCheck};
-use crate::model::{Call, Change, ChangeKind, PolicyRef};
+use crate::model::{Amount, BalanceReason, Call, Change, ChangeKind, PolicyRef};
 
 /// GitHub refuses comments over 65,536 characters; stay clear of it.
 pub const MARKDOWN_LIMIT: usize = 65_000;
@@ -28,13 +28,90 @@ struct Line {
     diffs: Vec<String>,
 }
 
-fn number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+fn number(v: Amount) -> String {
+    v.to_string()
+}
+
+/// `days` or `day`, by the amount.
+fn unit_words(v: Amount, unit: crate::model::Unit) -> String {
+    let one = v.abs() == Amount::from_i64(1);
+    match (unit, one) {
+        (crate::model::Unit::Days, true) => "day".into(),
+        (crate::model::Unit::Hours, true) => "hour".into(),
+        (u, false) => u.to_string(),
     }
+}
+
+/// The words after a balance change's policy: allowance, used and
+/// remaining, and why it changes.
+pub(crate) fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
+    let ChangeKind::Balance {
+        from,
+        to,
+        used,
+        allowance,
+        reason,
+        unit,
+        ..
+    } = kind
+    else {
+        return None;
+    };
+    let remaining = format!(
+        "remaining {} → {}",
+        from.map_or_else(|| "none".to_owned(), number),
+        number(*to)
+    );
+    let carried = allowance
+        .as_ref()
+        .and_then(|a| a.carried)
+        .map(|c| format!(", {} carried over", number(c)))
+        .unwrap_or_default();
+    Some(match (allowance, reason) {
+        (Some(a), BalanceReason::NewLeaveYear { year, previous_used }) => (
+            format!("new leave year {year}"),
+            format!(
+                "allowance {} {unit}{carried} (used {} this year, {} last year no longer counted; {remaining})",
+                number(a.to),
+                number(*used),
+                number(*previous_used)
+            ),
+        ),
+        (Some(a), _) => (
+            format!(
+                "allowance {}",
+                a.from.map_or_else(|| "none".to_owned(), number)
+            ),
+            format!(
+                "{} {unit}{carried} (used {}, {remaining}){}",
+                number(a.to),
+                number(*used),
+                if matches!(reason, BalanceReason::Allowance) {
+                    "; not usage: the allowance changed, or the balance was adjusted outside hrform"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        (None, BalanceReason::Refund { restores, requests, .. }) => (
+            from.map_or_else(|| "no balance".to_owned(), number),
+            format!(
+                "{} {unit} (restores {} {} used{})",
+                number(*to),
+                number(*restores),
+                unit_words(*restores, *unit),
+                match requests {
+                    Some(1) => " by 1 approved request".to_owned(),
+                    Some(n) => format!(" by {n} approved requests"),
+                    None => String::new(),
+                }
+            ),
+        ),
+        (None, _) => (
+            from.map_or_else(|| "no balance".to_owned(), number),
+            format!("{} {unit}", number(*to)),
+        ),
+    })
 }
 
 fn policy_name(p: &PolicyRef) -> String {
@@ -61,31 +138,34 @@ fn describe(change: &Change) -> Line {
             policy,
             replaces,
             balance,
+            allowance,
             unit,
         } => Line {
             what: policy_name(policy),
             from: replaces
                 .as_ref()
                 .map_or_else(|| "not assigned".to_owned(), |r| format!("on {}", r.name)),
-            to: match balance {
-                Some(b) => format!("assigned, {} {unit}", number(*b)),
-                None => "assigned".to_owned(),
+            to: match (balance, allowance) {
+                (Some(b), Some(a)) if a == b => format!("assigned, allowance {} {unit}", number(*a)),
+                (Some(b), Some(a)) => {
+                    format!("assigned, allowance {} {unit} (remaining {})", number(*a), number(*b))
+                }
+                (Some(b), None) => format!("assigned, {} {unit}", number(*b)),
+                (None, _) => "assigned".to_owned(),
             },
             style: ADD,
             diffs: Vec::new(),
         },
-        ChangeKind::Balance {
-            policy,
-            from,
-            to,
-            unit,
-        } => Line {
-            what: policy_name(policy),
-            from: from.map_or_else(|| "no balance".to_owned(), number),
-            to: format!("{} {unit}", number(*to)),
-            style: CHANGE,
-            diffs: Vec::new(),
-        },
+        ChangeKind::Balance { policy, .. } => {
+            let (from, to) = balance_words(&change.kind).unwrap_or_default();
+            Line {
+                what: policy_name(policy),
+                from,
+                to,
+                style: CHANGE,
+                diffs: Vec::new(),
+            }
+        }
         ChangeKind::CreateRequest { key, request } => Line {
             what: key.clone(),
             from: String::new(),

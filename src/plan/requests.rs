@@ -62,6 +62,12 @@ pub fn diff_requests(
         }
     }
     let declared_keys: HashSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
+    let window: Option<(String, String)> = requests
+        .iter()
+        .map(|r| r.start_date)
+        .min()
+        .zip(requests.iter().map(|r| r.end_date).max())
+        .map(|(a, b)| (a.to_string(), b.to_string()));
     let mut taken: HashSet<&str> = HashSet::new();
     let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
         out.changes.push(Change::new(provider, person, kind));
@@ -280,6 +286,13 @@ pub fn diff_requests(
             .filter(|(key, _)| !declared_keys.contains(**key))
             .flat_map(|(key, rs)| rs.iter().map(move |r| (*key, *r)))
             .filter(|(_, r)| r.status != "denied")
+            // Only inside the window the declared requests span: the read
+            // may reach further (a leave year, for usage).
+            .filter(|(_, r)| {
+                window.as_ref().is_some_and(|(first, last)| {
+                    r.start_date.as_str() <= last.as_str() && r.end_date.as_str() >= first.as_str()
+                })
+            })
             .collect();
         gone.sort_by(|a, b| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id)));
         for (key, r) in gone {
@@ -333,6 +346,7 @@ fn desired(
         manager_note: Some(with_marker(r.manager_note.as_deref(), &r.key)),
         adjust_for_dst: Some(r.adjust_for_dst),
         time_clock_id: r.time_clock_id,
+        duration: None,
     }
 }
 
@@ -472,7 +486,9 @@ fn double_deduction(
 ) {
     for user in users {
         for entry in &user.time_off {
-            let Some(balance) = entry.balance else {
+            // An allowance and approved requests agree by construction: the
+            // system deducts the requests, hrform counts them as usage.
+            let Some(balance) = entry.remaining() else {
                 continue;
             };
             let Some(type_name) = live

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::amount::Amount;
 use crate::manifest::checked::Safety;
-use crate::model::{Change, ChangeKind, LiveState, LiveStatus, Status};
+use crate::model::{BalanceReason, Change, ChangeKind, LiveState, LiveStatus, Status};
 
 /// One safety rule and how the plan measures against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -23,6 +24,8 @@ pub struct SafetyCheck {
     pub actual: f64,
     /// Whether apply refuses without `--force`.
     pub blocked: bool,
+    /// Whether `--force` overrides it (never for `protected_users`).
+    pub overridable: bool,
     /// In words, with the override.
     pub message: String,
 }
@@ -56,6 +59,7 @@ pub fn evaluate(
             limit: f64::from(limit),
             actual: actual as f64,
             blocked,
+            overridable: true,
             message: if blocked {
                 format!("{actual} deactivations exceed the limit of {limit}; apply refuses without --force")
             } else {
@@ -86,6 +90,7 @@ pub fn evaluate(
                 limit,
                 actual: round2(percent),
                 blocked,
+                overridable: true,
                 message: if blocked {
                     format!(
                         "{count} of {active} active people in `{provider}` ({:.1}%) exceed the limit of {limit}%; apply refuses without --force",
@@ -98,47 +103,102 @@ pub fn evaluate(
         }
     }
     if let Some(limit) = safety.max_balance_change {
-        let mut worst: Option<(&Change, f64)> = None;
+        // Every balance write counts, from 0 when there was none: a new
+        // balance, and a new Connecteam assignment that carries one.
+        let mut worst: Option<Amount> = None;
         for change in changes {
-            if let ChangeKind::Balance {
-                from: Some(from),
-                to,
-                policy,
-                unit,
-            } = &change.kind
-            {
-                let delta = (to - from).abs();
-                if delta > limit {
-                    checks.push(SafetyCheck {
-                        rule: "max_balance_change".into(),
-                        scope: Some(format!("{} {}", change.person.email, policy.name)),
-                        limit,
-                        actual: round2(delta),
-                        blocked: true,
-                        message: format!(
-                            "{} {}: {from} → {to} {unit} changes by {} (limit {limit}); apply refuses without --force",
-                            change.person.email,
-                            policy.name,
-                            round2(delta)
-                        ),
-                    });
-                }
-                if worst.is_none_or(|(_, w)| delta > w) {
-                    worst = Some((change, delta));
-                }
+            let (from, to, policy, unit) = match &change.kind {
+                ChangeKind::Balance {
+                    from,
+                    to,
+                    policy,
+                    unit,
+                    ..
+                } => (from.unwrap_or(Amount::ZERO), *to, policy, unit),
+                ChangeKind::Assign {
+                    balance: Some(to),
+                    policy,
+                    unit,
+                    ..
+                } => (Amount::ZERO, *to, policy, unit),
+                _ => continue,
+            };
+            let delta = (to - from).abs();
+            if delta > limit {
+                checks.push(SafetyCheck {
+                    rule: "max_balance_change".into(),
+                    scope: Some(format!("{} {}", change.person.email, policy.name)),
+                    limit: limit.to_f64(),
+                    actual: delta.to_f64(),
+                    blocked: true,
+                    overridable: true,
+                    message: format!(
+                        "{} {}: {from} → {to} {unit} changes by {delta} (limit {limit}); apply refuses without --force",
+                        change.person.email, policy.name,
+                    ),
+                });
+            }
+            if worst.is_none_or(|w| delta > w) {
+                worst = Some(delta);
             }
         }
         if !checks.iter().any(|c| c.rule == "max_balance_change") {
-            let actual = worst.map_or(0.0, |(_, d)| round2(d));
+            let actual = worst.unwrap_or(Amount::ZERO);
             checks.push(SafetyCheck {
                 rule: "max_balance_change".into(),
                 scope: None,
-                limit,
-                actual,
+                limit: limit.to_f64(),
+                actual: actual.to_f64(),
                 blocked: false,
+                overridable: true,
                 message: format!("largest balance change {actual}, limit {limit}"),
             });
         }
+    }
+    // A declared remaining balance must not silently give back leave taken.
+    for change in changes {
+        let ChangeKind::Balance {
+            policy,
+            from,
+            to,
+            unit,
+            reason:
+                BalanceReason::Refund {
+                    restores,
+                    requests,
+                    allowed,
+                },
+            ..
+        } = &change.kind
+        else {
+            continue;
+        };
+        let by = match requests {
+            Some(1) => " by 1 approved request".to_owned(),
+            Some(n) => format!(" by {n} approved requests"),
+            None => String::new(),
+        };
+        let from = from.unwrap_or(Amount::ZERO);
+        checks.push(SafetyCheck {
+            rule: "usage_refund".into(),
+            scope: Some(format!("{} {}", change.person.email, policy.name)),
+            limit: 0.0,
+            actual: restores.to_f64(),
+            blocked: !allowed,
+            overridable: true,
+            message: if *allowed {
+                format!(
+                    "{} {}: {from} → {to} {unit} restores {restores} {unit} used{by} (allowed by `allow_refund: true`)",
+                    change.person.email, policy.name
+                )
+            } else {
+                format!(
+                    "{} {}: {from} → {to} {unit} restores {restores} {unit} used{by}; apply refuses without --force \
+                     (declare an `allowance` instead of a `balance`, or `allow_refund: true` on the entry if the refund is meant)",
+                    change.person.email, policy.name
+                )
+            },
+        });
     }
     let protected: Vec<&&Change> = deactivations
         .iter()
@@ -156,6 +216,7 @@ pub fn evaluate(
             limit: 0.0,
             actual: protected.len() as f64,
             blocked: true,
+            overridable: false,
             message: format!(
                 "protected users would be deactivated: {}; this is refused even with --force",
                 protected

@@ -32,7 +32,7 @@ fn provider(kind: ProviderKind) -> Provider {
         name: "p".into(),
         kind,
         base_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
-        api_key_env: "KEY".into(),
+        api_key_env: "HRFORM_KEY".into(),
         loc: LOC,
     }
 }
@@ -64,7 +64,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
         if !seen.insert(slot) {
             continue;
         }
-        let value = f64::from(value % 4) * 2.5;
+        let value = crate::amount::Amount::from_f64(f64::from(value % 4) * 2.5).unwrap();
         let kind = match kind {
             0 => ChangeKind::Status {
                 from: LiveStatus::Inactive,
@@ -78,12 +78,16 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
                 policy: policy(pol),
                 replaces: None,
                 balance: connecteam.then_some(value),
+                allowance: None,
                 unit: Unit::Days,
             },
             _ => ChangeKind::Balance {
                 policy: policy(pol),
-                from: Some(1.0),
+                from: Some(crate::amount::Amount::from_i64(1)),
                 to: value,
+                used: crate::amount::Amount::ZERO,
+                allowance: None,
+                reason: crate::model::BalanceReason::Remaining,
                 unit: Unit::Days,
             },
         };
@@ -134,11 +138,11 @@ fn expected(changes: &[Change]) -> BTreeSet<Effect> {
             } => {
                 out.insert(Effect::Assigned(who.clone(), policy.id.clone()));
                 if let Some(b) = balance {
-                    out.insert(Effect::Balance(who, policy.id.clone(), b.to_bits()));
+                    out.insert(Effect::Balance(who, policy.id.clone(), b.to_f64().to_bits()));
                 }
             }
             ChangeKind::Balance { policy, to, .. } => {
-                out.insert(Effect::Balance(who, policy.id.clone(), to.to_bits()));
+                out.insert(Effect::Balance(who, policy.id.clone(), to.to_f64().to_bits()));
             }
             other => unreachable!("no request changes are generated: {other:?}"),
         }
@@ -275,7 +279,7 @@ proptest! {
             &provider(ProviderKind::Clockify {
                 workspace_id: "ws".into(),
                 requests_per_second: 10.0,
-                balance_update: BalanceUpdate::Set,
+                balance_update: BalanceUpdate::SetAccrued,
             }),
             endpoint(),
         )
@@ -292,7 +296,7 @@ proptest! {
             _ => None,
         }).collect();
         let groups: BTreeSet<(&str, u64)> = changes.iter().filter_map(|c| match &c.kind {
-            ChangeKind::Balance { policy, to, .. } => Some((policy.id.as_str(), to.to_bits())),
+            ChangeKind::Balance { policy, to, .. } => Some((policy.id.as_str(), to.to_f64().to_bits())),
             _ => None,
         }).collect();
         prop_assert_eq!(calls.len(), statuses + policies.len() + groups.len());

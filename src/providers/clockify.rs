@@ -24,7 +24,7 @@ use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Reply, Wire, describe};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::model::{
-    Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, Method,
+    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, Method,
     ReadScope, Role, Status, Unit,
 };
 
@@ -92,6 +92,9 @@ struct PolicyDto {
     user_ids: Vec<String>,
     #[serde(default)]
     everyone_including_new: bool,
+    /// `{amount, period, timeUnit}` when the policy accrues by itself.
+    #[serde(default)]
+    automatic_accrual: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -104,7 +107,50 @@ struct BalancesDto {
 #[serde(rename_all = "camelCase")]
 struct BalanceDto {
     user_id: String,
-    balance: Option<f64>,
+    balance: Option<Amount>,
+    total: Option<Amount>,
+    used: Option<Amount>,
+}
+
+/// A balance row read as available and used. The docs disagree on which
+/// of `balance` and `total` is the accrued amount (`api/clockify.md` §3.2);
+/// either way accrued = available + used, so the row itself tells: the
+/// field that exceeds the other by `used` is the accrued one. With nothing
+/// used the two are equal and either reading gives the same numbers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Row {
+    available: Amount,
+    used: Amount,
+}
+
+impl BalanceDto {
+    fn row(&self) -> Result<Option<Row>, String> {
+        let Some(balance) = self.balance else {
+            return Ok(None);
+        };
+        let used = self.used.unwrap_or(Amount::ZERO);
+        let Some(total) = self.total else {
+            return Ok(Some(Row {
+                available: balance,
+                used,
+            }));
+        };
+        if total + used == balance {
+            Ok(Some(Row {
+                available: total,
+                used,
+            }))
+        } else if balance + used == total {
+            Ok(Some(Row {
+                available: balance,
+                used,
+            }))
+        } else {
+            Err(format!(
+                "balance {balance}, total {total} and used {used}: neither field is the other plus used"
+            ))
+        }
+    }
 }
 
 /// A read-only Clockify client.
@@ -218,6 +264,10 @@ impl Client {
                 unit,
                 archived: p.archived,
                 everyone: p.everyone_including_new,
+                accrues: p
+                    .automatic_accrual
+                    .filter(|a| !a.is_null())
+                    .map(|a| format!("automaticAccrual {a}")),
             });
         }
         *self.raw_policies.lock().expect("raw policies lock") = raw;
@@ -237,9 +287,9 @@ impl Client {
         let mut holdings = Vec::new();
         for (policy, rows) in balances {
             let (user_ids, everyone) = &assigned[&policy];
-            let by_user: HashMap<&str, Option<f64>> = rows
+            let by_user: HashMap<&str, Result<Option<Row>, String>> = rows
                 .iter()
-                .map(|b| (b.user_id.as_str(), b.balance))
+                .map(|b| (b.user_id.as_str(), b.row()))
                 .collect();
             let mut holders: Vec<&str> = user_ids.iter().map(String::as_str).collect();
             if *everyone {
@@ -248,10 +298,13 @@ impl Client {
             holders.sort_unstable();
             holders.dedup();
             for person in holders {
+                let row = by_user.get(person).cloned().unwrap_or(Ok(None));
                 holdings.push(Holding {
                     person: person.to_owned(),
                     policy: policy.clone(),
-                    balance: by_user.get(person).copied().flatten(),
+                    balance: row.as_ref().ok().copied().flatten().map(|r| r.available),
+                    used: row.as_ref().ok().copied().flatten().map(|r| r.used),
+                    unreadable: row.err(),
                 });
             }
         }
@@ -262,6 +315,7 @@ impl Client {
             holdings,
             // Clockify time-off requests are not managed (manifests refuse them).
             requests: Vec::new(),
+            earlier_requests: Vec::new(),
             read_calls: self.http.calls(),
         })
     }
@@ -386,18 +440,19 @@ impl Client {
         live: &LiveState,
         has_expiration: &BTreeMap<String, bool>,
     ) -> Vec<Call> {
-        let adds = self.balance_update == BalanceUpdate::Add;
-        self.build_calls(changes, live, has_expiration, adds)
+        // Under `auto` the plan shows what a PATCH that sets the accrued
+        // amount would carry (the allowance itself); apply learns the truth.
+        let mode = Mode::declared(self.balance_update).unwrap_or(Mode::SetAccrued);
+        self.build_calls(changes, live, has_expiration, mode)
     }
 
-    /// [`Client::calls`] with the PATCH's semantics given: `adds` sends the
-    /// difference, otherwise the target.
+    /// [`Client::calls`] with the PATCH's semantics given.
     fn build_calls(
         &self,
         changes: &[Change],
         live: &LiveState,
         has_expiration: &BTreeMap<String, bool>,
-        adds: bool,
+        mode: Mode,
     ) -> Vec<Call> {
         let raw = self.raw_policies.lock().expect("raw policies lock");
         let mut calls: Vec<Call> = Vec::new();
@@ -442,10 +497,9 @@ impl Client {
                         }
                     }
                 }
-                ChangeKind::Balance {
-                    policy, from, to, ..
-                } => {
-                    let value = if adds { to - from.unwrap_or(0.0) } else { *to };
+                ChangeKind::Balance { policy, .. } => {
+                    let Some(b) = Bal::of(change) else { continue };
+                    let value = mode.value(b);
                     let key = ("balance".to_owned(), format!("{}/{}", policy.id, value));
                     match groups.get(&key) {
                         Some(&i) => {
@@ -468,7 +522,7 @@ impl Client {
                                 ),
                                 body: Some(json!({
                                     "userIds": [change.person.id],
-                                    "value": value,
+                                    "value": value.to_f64(),
                                 })),
                                 changes: vec![change.id],
                             });
@@ -569,27 +623,88 @@ fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
 
 // ------------------------------------------------------------------ apply --
 
-use crate::model::BALANCE_EPSILON as EPSILON;
+/// What the balance PATCH does with its `value`. The docs leave it open
+/// (`api/clockify.md` §3.4, §3.2): it may add to the balance, or replace the
+/// accrued amount, or replace the available one. Adding to the accrued or to
+/// the available amount is the same (usage does not move).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Add,
+    SetAccrued,
+    SetAvailable,
+}
+
+impl Mode {
+    /// Every mode, in the order `auto` tries them.
+    const ALL: [Mode; 3] = [Mode::SetAccrued, Mode::SetAvailable, Mode::Add];
+
+    fn declared(b: BalanceUpdate) -> Option<Mode> {
+        match b {
+            BalanceUpdate::Auto => None,
+            BalanceUpdate::Add => Some(Mode::Add),
+            BalanceUpdate::SetAccrued => Some(Mode::SetAccrued),
+            BalanceUpdate::SetAvailable => Some(Mode::SetAvailable),
+        }
+    }
+
+    /// The PATCH value that brings `b` to its target under this mode.
+    fn value(self, b: Bal) -> Amount {
+        match self {
+            Mode::Add => b.to - b.from,
+            Mode::SetAccrued => b.to + b.used,
+            Mode::SetAvailable => b.to,
+        }
+    }
+
+    /// The available amount a person at `b` has after a PATCH of `value`.
+    fn result(self, b: Bal, value: Amount) -> Amount {
+        match self {
+            Mode::Add => b.from + value,
+            Mode::SetAccrued => value - b.used,
+            Mode::SetAvailable => value,
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Mode::Add => "adds its value to the balance",
+            Mode::SetAccrued => "sets the accrued amount",
+            Mode::SetAvailable => "sets the available amount",
+        }
+    }
+}
+
+/// A balance change's numbers: available now (0 when none), target, and
+/// the usage the row reported.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bal {
+    from: Amount,
+    to: Amount,
+    used: Amount,
+}
+
+impl Bal {
+    fn of(c: &Change) -> Option<Bal> {
+        match &c.kind {
+            ChangeKind::Balance { from, to, used, .. } => Some(Bal {
+                from: from.unwrap_or(Amount::ZERO),
+                to: *to,
+                used: *used,
+            }),
+            _ => None,
+        }
+    }
+}
 
 /// Apply's writing side of a Clockify client.
 pub struct Writer<'c> {
     client: &'c Client,
     http: crate::http::Writer,
-    /// Whether the balance PATCH adds (`Some(true)`) or sets; `None` until
-    /// a write under `balance_update: auto` has told.
-    adds: Mutex<Option<bool>>,
+    /// The PATCH semantics still possible: one once known (declared, or
+    /// learnt from a read-back under `balance_update: auto`).
+    modes: Mutex<Vec<Mode>>,
     /// Why balance writes stopped (a write could not be verified).
     stopped: Mutex<Option<String>>,
-}
-
-/// A balance change's person, old value (0 when none) and target.
-fn balance_of(c: &Change) -> Option<(&str, f64, f64)> {
-    match &c.kind {
-        ChangeKind::Balance { from, to, .. } => {
-            Some((c.person.id.as_str(), from.unwrap_or(0.0), *to))
-        }
-        _ => None,
-    }
 }
 
 impl<'c> Writer<'c> {
@@ -597,17 +712,20 @@ impl<'c> Writer<'c> {
         Self {
             client,
             http: crate::http::Writer::for_apply(&client.http),
-            adds: Mutex::new(match client.balance_update {
-                BalanceUpdate::Add => Some(true),
-                BalanceUpdate::Set => Some(false),
-                BalanceUpdate::Auto => None,
+            modes: Mutex::new(match Mode::declared(client.balance_update) {
+                Some(m) => vec![m],
+                None => Mode::ALL.to_vec(),
             }),
             stopped: Mutex::new(None),
         }
     }
 
-    fn adds(&self) -> Option<bool> {
-        *self.adds.lock().expect("adds lock")
+    fn modes(&self) -> Vec<Mode> {
+        self.modes.lock().expect("modes lock").clone()
+    }
+
+    fn stopped(&self) -> Option<String> {
+        self.stopped.lock().expect("stopped lock").clone()
     }
 
     fn stop(&self, why: String) {
@@ -630,9 +748,9 @@ impl<'c> Writer<'c> {
             .partition(|c| matches!(c.kind, ChangeKind::Balance { .. }));
         if !others.is_empty() {
             // Status and policy PUTs replace a value: safe to resend.
-            let calls = self
-                .client
-                .build_calls(&others, live, has_expiration, false);
+            let calls =
+                self.client
+                    .build_calls(&others, live, has_expiration, Mode::SetAccrued);
             futures_util::stream::iter(calls)
                 .for_each_concurrent(super::CONCURRENCY, |call| async move {
                     let outcome = match self
@@ -670,73 +788,117 @@ impl<'c> Writer<'c> {
         }
     }
 
-    /// Write and verify the balances of one policy.
+    /// Write and verify the balances of one policy. A change whose PATCH
+    /// value is the same under every mode still possible is sent at once;
+    /// the others wait until a probe has told the modes apart.
     async fn policy_balances(
         &self,
         policy: &str,
-        mut changes: Vec<Change>,
+        mut pending: Vec<Change>,
         live: &LiveState,
         has_expiration: &BTreeMap<String, bool>,
         sink: Sink<'_>,
     ) {
-        // Under `auto`, a person whose balance is not zero tells add from set.
-        if self.stopped.lock().expect("stopped lock").is_none()
-            && self.adds().is_none()
-            && let Some(i) = changes.iter().position(|c| {
-                balance_of(c).is_some_and(|(_, f, t)| f.abs() > EPSILON && (f - t).abs() > EPSILON)
-            })
-        {
-            let probe = changes.remove(i);
-            self.probe(&probe, live, has_expiration, sink).await;
-        }
-        let stopped = self.stopped.lock().expect("stopped lock").clone();
-        if let Some(why) = stopped {
-            for call in self
-                .client
-                .build_calls(&changes, live, has_expiration, false)
-            {
-                sink(Executed {
-                    call,
-                    outcome: Outcome::Skipped {
-                        reason: why.clone(),
-                    },
-                });
+        let mut written: Vec<Change> = Vec::new();
+        // Each probe rules out at least one mode, or stops: at most 3 rounds.
+        for _ in 0..=Mode::ALL.len() {
+            if pending.is_empty() {
+                break;
             }
-            return;
+            if let Some(why) = self.stopped() {
+                self.skip(&pending, live, has_expiration, &why, sink);
+                pending.clear();
+                break;
+            }
+            let modes = self.modes();
+            let agree = |c: &Change| {
+                Bal::of(c).is_some_and(|b| {
+                    let v = modes[0].value(b);
+                    modes.iter().all(|m| m.value(b) == v)
+                })
+            };
+            let (safe, waiting): (Vec<Change>, Vec<Change>) =
+                pending.drain(..).partition(|c| agree(c));
+            if !safe.is_empty() {
+                let calls = self
+                    .client
+                    .build_calls(&safe, live, has_expiration, modes[0]);
+                let safe_ref = &safe;
+                let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
+                    .map(|call| async move { self.patch(call, safe_ref, sink).await })
+                    .buffer_unordered(super::CONCURRENCY)
+                    .collect()
+                    .await;
+                written.extend(
+                    safe.into_iter()
+                        .filter(|c| applied.iter().flatten().any(|id| *id == c.id)),
+                );
+            }
+            if waiting.is_empty() {
+                break;
+            }
+            // The change whose read-back tells the most modes apart.
+            let Some(i) = (0..waiting.len()).max_by_key(|&i| {
+                Bal::of(&waiting[i]).map_or(0, |b| {
+                    let v = modes[0].value(b);
+                    let mut outcomes: Vec<Amount> = modes.iter().map(|m| m.result(b, v)).collect();
+                    outcomes.sort();
+                    outcomes.dedup();
+                    outcomes.len()
+                })
+            }) else {
+                break;
+            };
+            let mut waiting = waiting;
+            let probe = waiting.remove(i);
+            match self.probe(&probe, &modes, live, has_expiration, sink).await {
+                Probed::Done => written.push(probe),
+                Probed::Correct(next) => waiting.push(next),
+                Probed::Stopped => {}
+            }
+            pending = waiting;
         }
-        // Until the semantics are known only people at zero remain, for
-        // whom adding and setting agree: sending the target is right either way.
-        let adds = self.adds();
-        let calls = self
-            .client
-            .build_calls(&changes, live, has_expiration, adds.unwrap_or(false));
-        let idempotent = adds == Some(false);
-        let changes = &changes;
-        let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
-            .map(|call| async move { self.patch(call, changes, idempotent, sink).await })
-            .buffer_unordered(super::CONCURRENCY)
-            .collect()
-            .await;
-        let written: Vec<&Change> = changes
-            .iter()
-            .filter(|c| applied.iter().flatten().any(|id| *id == c.id))
-            .collect();
+        if !pending.is_empty() {
+            let why = self
+                .stopped()
+                .unwrap_or_else(|| "the PATCH's semantics could not be learnt".to_owned());
+            self.stop(why.clone());
+            self.skip(&pending, live, has_expiration, &why, sink);
+        }
         if !written.is_empty() {
+            let written: Vec<&Change> = written.iter().collect();
             self.verify(policy, &written, sink).await;
         }
     }
 
-    /// Send one balance PATCH; the ids of the changes that took effect.
-    /// A PATCH that may add is never sent again blind: after an unclear
-    /// failure the policy's balances are read, and only the people still at
-    /// their old value get it again.
-    async fn patch(
+    fn skip(
         &self,
-        call: Call,
         changes: &[Change],
-        idempotent: bool,
+        live: &LiveState,
+        has_expiration: &BTreeMap<String, bool>,
+        why: &str,
         sink: Sink<'_>,
-    ) -> Vec<usize> {
+    ) {
+        let mode = self.modes()[0];
+        for call in self
+            .client
+            .build_calls(changes, live, has_expiration, mode)
+        {
+            sink(Executed {
+                call,
+                outcome: Outcome::Skipped {
+                    reason: why.to_owned(),
+                },
+            });
+        }
+    }
+
+    /// Send one balance PATCH whose value every mode still possible agrees
+    /// on; the ids of the changes that took effect. It is never sent again
+    /// blind: after an unclear failure the policy's balances are read, and
+    /// only the people still at their old value get it again.
+    async fn patch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
+        let idempotent = !self.modes().contains(&Mode::Add);
         super::send_checked(&self.http, call, idempotent, sink, |call| async move {
             let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
             let now = self.read_balances(&policy).await?;
@@ -744,23 +906,26 @@ impl<'c> Writer<'c> {
             let mut done = Vec::new();
             let mut odd = Vec::new();
             for id in &call.changes {
-                let Some((person, from, to)) =
-                    changes.iter().find(|c| c.id == *id).and_then(balance_of)
-                else {
+                let Some(c) = changes.iter().find(|c| c.id == *id) else {
                     continue;
                 };
-                let value = now.get(person).copied().unwrap_or(0.0);
-                if (value - to).abs() < EPSILON {
+                let Some(b) = Bal::of(c) else { continue };
+                let person = c.person.id.as_str();
+                let value = now.get(person).map_or(Amount::ZERO, |r| r.available);
+                if value == b.to {
                     done.push(*id);
-                } else if (value - from).abs() < EPSILON {
+                } else if value == b.from {
                     resend.push((*id, person.to_owned()));
                 } else {
-                    odd.push((*id, format!("{person}: {value} (was {from}, wanted {to})")));
+                    odd.push((
+                        *id,
+                        format!("{person}: {value} (was {}, wanted {})", b.from, b.to),
+                    ));
                 }
             }
             let odd = (!odd.is_empty()).then(|| {
                 let why = format!(
-                    "after an unclear failure of {} {}, balances are neither old nor new: {}",
+                    "after an unclear failure of {} {}, balances are neither old nor new (another writer?): {}",
                     call.method,
                     call.path,
                     odd.iter()
@@ -787,130 +952,163 @@ impl<'c> Writer<'c> {
         .await
     }
 
-    /// Under `auto`: PATCH one person whose old balance is not zero with the
-    /// target, read it back, and learn whether the PATCH adds or sets; if it
-    /// added, correct that person's balance at once.
+    /// PATCH one person with the value the first mode still possible needs,
+    /// read it back, and keep only the modes that predict what is there.
+    /// Any failure — the PATCH refused, its answer lost and the read-back
+    /// failing, or a value no mode predicts — stops this provider's balance
+    /// writes: nothing more may go out while the semantics are unknown.
     async fn probe(
         &self,
         change: &Change,
+        modes: &[Mode],
         live: &LiveState,
         has_expiration: &BTreeMap<String, bool>,
         sink: Sink<'_>,
-    ) {
-        let Some((person, from, to)) = balance_of(change) else {
-            return;
+    ) -> Probed {
+        let Some(b) = Bal::of(change) else {
+            return Probed::Stopped;
         };
-        let policy = match &change.kind {
-            ChangeKind::Balance { policy, .. } => policy.id.clone(),
-            _ => return,
+        let ChangeKind::Balance { policy, .. } = &change.kind else {
+            return Probed::Stopped;
         };
-        let calls =
-            self.client
-                .build_calls(std::slice::from_ref(change), live, has_expiration, false);
-        let Some(call) = calls.into_iter().next() else {
-            return;
+        let guess = modes[0];
+        let value = guess.value(b);
+        let Some(call) = self
+            .client
+            .build_calls(std::slice::from_ref(change), live, has_expiration, guess)
+            .into_iter()
+            .next()
+        else {
+            return Probed::Stopped;
         };
-        let sent = self
-            .http
-            .send(call.method, &call.path, call.body.as_ref(), false)
-            .await;
-        if let Err(f) = &sent
-            && !f.unclear
-        {
-            sink(Executed {
-                call,
-                outcome: Outcome::failed(&f.error),
-            });
-            return;
+        let mut sent = Err(None);
+        for _ in 0..super::RESENDS {
+            match self
+                .http
+                .send(call.method, &call.path, call.body.as_ref(), false)
+                .await
+            {
+                Ok(_) => {
+                    sent = Ok(());
+                    break;
+                }
+                Err(f) if !f.unclear => {
+                    let why = format!(
+                        "balance_update auto: the first balance write ({} {}) failed: {}; no other balance is written until hrform knows what the PATCH does",
+                        call.method, call.path, f.error
+                    );
+                    self.stop(why.clone());
+                    sink(Executed {
+                        call,
+                        outcome: Outcome::failed(&f.error),
+                    });
+                    return Probed::Stopped;
+                }
+                Err(f) => {
+                    // It may have taken effect: read before anything else.
+                    match self.read_balances(&policy.id).await {
+                        Ok(now) => {
+                            let here = now.get(&change.person.id).map_or(Amount::ZERO, |r| r.available);
+                            if here == b.from && modes.iter().all(|m| m.result(b, value) != b.from) {
+                                sent = Err(Some(f.error.to_string()));
+                                continue; // did not take effect: send again
+                            }
+                            sent = Ok(());
+                            break;
+                        }
+                        Err(e) => {
+                            let why = format!(
+                                "balance_update auto: the first balance write ({} {}) had no clear answer ({}) and could not be read back: {e}",
+                                call.method, call.path, f.error
+                            );
+                            self.stop(why.clone());
+                            sink(Executed {
+                                call,
+                                outcome: Outcome::failed_with(why),
+                            });
+                            return Probed::Stopped;
+                        }
+                    }
+                }
+            }
         }
-        if let Err(f) = &sent {
-            sink(Executed {
-                call: call.clone(),
-                outcome: Outcome::Unclear {
-                    message: f.error.to_string(),
-                },
-            });
-        }
-        let value = match self.read_balances(&policy).await {
-            Ok(now) => now.get(person).copied().unwrap_or(0.0),
-            Err(e) => {
-                self.stop(format!(
-                    "the first balance write could not be read back: {e}"
-                ));
-                sink(Executed {
-                    call,
-                    outcome: Outcome::failed_with(format!(
-                        "written, but the balance could not be read back: {e}"
-                    )),
-                });
-                return;
-            }
-        };
-        if (value - to).abs() < EPSILON {
-            tracing::info!("balance_update auto: the PATCH sets the balance");
-            *self.adds.lock().expect("adds lock") = Some(false);
-            sink(Executed {
-                call,
-                outcome: Outcome::Applied,
-            });
-        } else if (value - (from + to)).abs() < EPSILON {
-            tracing::info!(
-                "balance_update auto: the PATCH adds to the balance; correcting the first write"
-            );
-            *self.adds.lock().expect("adds lock") = Some(true);
-            sink(Executed {
-                call: call.clone(),
-                outcome: Outcome::Applied,
-            });
-            // Bring the person from `from + to` down to `to`.
-            let mut fix = call;
-            if let Some(Value::Object(body)) = &mut fix.body {
-                body.insert("value".into(), json!(to - value));
-            }
-            let fixed = self
-                .patch(fix, std::slice::from_ref(change), false, sink)
-                .await;
-            let _ = fixed;
-            self.verify(&policy, &[change], sink).await;
-        } else if (value - from).abs() < EPSILON && sent.is_err() {
-            // The unclear failure did not take effect: send it again, now
-            // that nothing can double.
-            let again = self
-                .patch(call, std::slice::from_ref(change), false, sink)
-                .await;
-            if again.is_empty() {
-                return;
-            }
-            Box::pin(self.probe_result(change, &policy, from, to)).await;
-        } else {
+        if let Err(message) = sent {
             let why = format!(
-                "balance_update auto: after writing {to} to {} ({}), the balance is {value}, neither set ({to}) nor added ({})",
-                change.person.email,
-                from,
-                from + to
+                "balance_update auto: the first balance write ({} {}) did not take effect after {} sends{}",
+                call.method,
+                call.path,
+                super::RESENDS,
+                message.map(|m| format!(": {m}")).unwrap_or_default()
             );
             self.stop(why.clone());
             sink(Executed {
                 call,
                 outcome: Outcome::failed_with(why),
             });
+            return Probed::Stopped;
         }
-    }
-
-    /// After a resent probe: learn the semantics from the value now.
-    async fn probe_result(&self, change: &Change, policy: &str, from: f64, to: f64) {
-        if let Ok(now) = self.read_balances(policy).await {
-            let value = now.get(change.person.id.as_str()).copied().unwrap_or(0.0);
-            if (value - to).abs() < EPSILON {
-                *self.adds.lock().expect("adds lock") = Some(false);
-            } else if (value - (from + to)).abs() < EPSILON {
-                *self.adds.lock().expect("adds lock") = Some(true);
-                self.stop(format!(
-                    "balance_update auto: the PATCH adds; {} now has {value} instead of {to}; run apply again to correct it",
-                    change.person.email
-                ));
+        let observed = match self.read_balances(&policy.id).await {
+            Ok(now) => now.get(&change.person.id).copied(),
+            Err(e) => {
+                let why = format!("the first balance write could not be read back: {e}");
+                self.stop(why.clone());
+                sink(Executed {
+                    call,
+                    outcome: Outcome::failed_with(format!(
+                        "written, but the balance could not be read back: {e}"
+                    )),
+                });
+                return Probed::Stopped;
+            }
+        };
+        let available = observed.map_or(Amount::ZERO, |r| r.available);
+        let left: Vec<Mode> = modes
+            .iter()
+            .copied()
+            .filter(|m| m.result(b, value) == available)
+            .collect();
+        if left.is_empty() {
+            let why = format!(
+                "balance_update auto: after a PATCH of {value} to {} (available {}, used {}), the available balance is {available}, which no reading of the PATCH explains (another writer?)",
+                change.person.email, b.from, b.used
+            );
+            self.stop(why.clone());
+            sink(Executed {
+                call,
+                outcome: Outcome::failed_with(why),
+            });
+            return Probed::Stopped;
+        }
+        if left.len() == 1 {
+            tracing::info!("balance_update auto: the PATCH {}", left[0].words());
+        }
+        *self.modes.lock().expect("modes lock") = left;
+        if available == b.to {
+            sink(Executed {
+                call,
+                outcome: Outcome::Applied,
+            });
+            return Probed::Done;
+        }
+        // The guess was wrong for this person: correct them at once, now
+        // from where they are.
+        tracing::info!(
+            "balance_update auto: correcting {} from {available} to {}",
+            change.person.email,
+            b.to
+        );
+        sink(Executed {
+            call,
+            outcome: Outcome::Applied,
+        });
+        let mut next = change.clone();
+        if let ChangeKind::Balance { from, used, .. } = &mut next.kind {
+            *from = Some(available);
+            if let Some(r) = observed {
+                *used = r.used;
             }
         }
+        Probed::Correct(next)
     }
 
     /// Read the policy's balances back and compare with what was written.
@@ -939,16 +1137,15 @@ impl<'c> Writer<'c> {
         };
         let mut wrong = Vec::new();
         for c in written {
-            let Some((person, _, to)) = balance_of(c) else {
-                continue;
-            };
-            let value = now.get(person).copied();
-            if value.is_none_or(|v| (v - to).abs() > EPSILON) {
+            let Some(b) = Bal::of(c) else { continue };
+            let value = now.get(c.person.id.as_str()).map(|r| r.available);
+            if value != Some(b.to) {
                 wrong.push((
                     c.id,
                     format!(
-                        "{}: expected {to}, found {}",
+                        "{}: expected {}, found {}",
                         c.person.email,
+                        b.to,
                         value.map_or_else(|| "no balance".to_owned(), |v| v.to_string())
                     ),
                 ));
@@ -958,7 +1155,7 @@ impl<'c> Writer<'c> {
             return;
         }
         let why = format!(
-            "balance read-back does not match: {}",
+            "balance read-back does not match (another writer at the same time?): {}",
             wrong
                 .iter()
                 .map(|(_, m)| m.as_str())
@@ -974,13 +1171,23 @@ impl<'c> Writer<'c> {
         });
     }
 
-    /// Every balance of one policy, by person.
-    async fn read_balances(&self, policy: &str) -> Result<HashMap<String, f64>, ProviderError> {
+    /// Every readable balance row of one policy, by person.
+    async fn read_balances(&self, policy: &str) -> Result<HashMap<String, Row>, ProviderError> {
         let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
         let rows = self.client.balances(&path).await?;
         Ok(rows
             .into_iter()
-            .filter_map(|b| b.balance.map(|v| (b.user_id, v)))
+            .filter_map(|b| b.row().ok().flatten().map(|r| (b.user_id, r)))
             .collect())
     }
+}
+
+/// How a probe ended.
+enum Probed {
+    /// The person is at the target.
+    Done,
+    /// The modes are narrowed; the person still needs this change.
+    Correct(Change),
+    /// Balance writes stopped (the reason is recorded).
+    Stopped,
 }

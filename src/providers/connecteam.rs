@@ -22,7 +22,7 @@ use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
-    Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus,
+    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus,
     Method, PolicyTypeRef, ReadScope, Role, Status, Unit,
 };
 
@@ -125,6 +125,14 @@ struct PolicyDto {
     id: String,
     name: String,
     unit: String,
+    /// `fixed`, `hourly` or `unlimited` (added 2026-07-13).
+    #[serde(default, rename = "accrualType")]
+    accrual_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DurationDto {
+    amount: Amount,
 }
 
 #[derive(Deserialize)]
@@ -151,6 +159,9 @@ struct RequestDto {
     manager_note: Option<String>,
     is_adjust_for_day_light_saving: Option<bool>,
     time_clock_id: Option<i64>,
+    /// On approved requests: what is deducted, in the policy's unit.
+    #[serde(default)]
+    duration: Option<DurationDto>,
 }
 
 /// `[first, last]` cut into windows of at most 365 days, each starting the
@@ -188,7 +199,35 @@ struct BalanceDto {
     user_id: i64,
     #[serde(deserialize_with = "id_string")]
     policy_id: String,
-    balance: Option<f64>,
+    balance: Option<Amount>,
+}
+
+/// A request as the model has it.
+fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> LiveRequest {
+    let policy_type = types
+        .iter()
+        .find(|t| t.id == r.policy_type_id)
+        .map_or_else(|| r.policy_type_id.clone(), |t| t.name.clone());
+    LiveRequest {
+        id: r.id,
+        person: r.user_id.to_string(),
+        policy_type_id: r.policy_type_id,
+        policy_type,
+        all_day: r.is_all_day,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        start_time: (!r.is_all_day).then_some(r.start_time).flatten(),
+        end_time: (!r.is_all_day).then_some(r.end_time).flatten(),
+        timezone: r.timezone,
+        duration: (r.status == "approved")
+            .then_some(r.duration.map(|d| d.amount))
+            .flatten(),
+        status: r.status,
+        employee_note: r.employee_note.filter(|n| !n.is_empty()),
+        manager_note: r.manager_note.filter(|n| !n.is_empty()),
+        adjust_for_dst: r.is_adjust_for_day_light_saving,
+        time_clock_id: r.time_clock_id,
+    }
 }
 
 /// Ids are documented as strings; accept a number too, kept as its text.
@@ -294,6 +333,13 @@ impl Client {
                     unit,
                     archived: false,
                     everyone: false,
+                    // A fixed allowance is HR's to set; hourly accrual and
+                    // unlimited policies have no allowance to declare.
+                    accrues: p
+                        .accrual_type
+                        .as_deref()
+                        .filter(|a| *a != "fixed")
+                        .map(|a| format!("accrualType: {a}")),
                 });
             }
         }
@@ -314,9 +360,30 @@ impl Client {
             .collect();
         type_ids.sort_unstable();
         type_ids.dedup();
-        let reads = type_ids.iter().map(|id| async move {
-            let path = format!("/time-off/v1/policy-types/{id}/balances");
-            self.pages::<BalancesData, _>(&path, &[], BALANCES_PAGE, |d| d.balances)
+        // Types named only by requests: the assignments of the requests'
+        // people, 100 ids a call (`userIds`), not the whole type.
+        let mut request_type_ids: Vec<&str> = types
+            .policy_types
+            .iter()
+            .filter(|t| scope.request_types.contains(&t.name))
+            .map(|t| t.id.as_str())
+            .filter(|id| !type_ids.contains(id))
+            .collect();
+        request_type_ids.sort_unstable();
+        request_type_ids.dedup();
+        let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+        let mut reads: Vec<(String, Vec<(&str, String)>)> = type_ids
+            .iter()
+            .map(|id| (format!("/time-off/v1/policy-types/{id}/balances"), Vec::new()))
+            .collect();
+        for id in &request_type_ids {
+            for chunk in ids.chunks(BALANCES_PAGE) {
+                let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
+                reads.push((format!("/time-off/v1/policy-types/{id}/balances"), query));
+            }
+        }
+        let reads = reads.iter().map(|(path, query)| async move {
+            self.pages::<BalancesData, _>(path, query, BALANCES_PAGE, |d| d.balances)
                 .await
         });
         let (balances, requests) = tokio::try_join!(
@@ -330,6 +397,8 @@ impl Client {
                 person: b.user_id.to_string(),
                 policy: b.policy_id,
                 balance: b.balance,
+                used: None,
+                unreadable: None,
             })
             .collect();
 
@@ -338,8 +407,47 @@ impl Client {
             policies,
             holdings,
             requests,
+            earlier_requests: Vec::new(),
             read_calls: self.http.calls(),
         })
+    }
+
+    /// The approved requests of `people` over `window`, for usage: in
+    /// slices of at most 365 days; with `userIds` (100 a call) when there
+    /// are at most 100 people, else every approved request of the window.
+    pub async fn read_usage(
+        &self,
+        (first, last): (jiff::civil::Date, jiff::civil::Date),
+        people: &[String],
+    ) -> Result<Vec<LiveRequest>, ProviderError> {
+        let filter = people.len() <= REQUESTS_PAGE;
+        let slices = request_slices(first, last);
+        let reads = slices.iter().map(|(from, to)| async move {
+            let mut query = vec![
+                ("startDate", from.to_string()),
+                ("endDate", to.to_string()),
+                ("statuses", "approved".to_owned()),
+            ];
+            if filter {
+                query.extend(people.iter().map(|p| ("userIds", p.clone())));
+            }
+            self.pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
+                d.requests
+            })
+            .await
+        });
+        let found = futures_util::future::try_join_all(reads).await?;
+        let wanted: HashSet<&str> = people.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        let mut out: Vec<LiveRequest> = found
+            .into_iter()
+            .flatten()
+            .filter(|r| wanted.contains(r.user_id.to_string().as_str()) && seen.insert(r.id.clone()))
+            // Usage needs the type's id only; the plan has the names.
+            .map(|r| live_request(r, &[]))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
 
     /// The requests overlapping the scope's window, in slices of at most
@@ -378,27 +486,7 @@ impl Client {
             if !ours.contains(person.as_str()) || !seen.insert(r.id.clone()) {
                 continue;
             }
-            let policy_type = types
-                .iter()
-                .find(|t| t.id == r.policy_type_id)
-                .map_or_else(|| r.policy_type_id.clone(), |t| t.name.clone());
-            out.push(LiveRequest {
-                id: r.id,
-                person,
-                policy_type_id: r.policy_type_id,
-                policy_type,
-                all_day: r.is_all_day,
-                start_date: r.start_date,
-                end_date: r.end_date,
-                start_time: (!r.is_all_day).then_some(r.start_time).flatten(),
-                end_time: (!r.is_all_day).then_some(r.end_time).flatten(),
-                timezone: r.timezone,
-                status: r.status,
-                employee_note: r.employee_note.filter(|n| !n.is_empty()),
-                manager_note: r.manager_note.filter(|n| !n.is_empty()),
-                adjust_for_dst: r.is_adjust_for_day_light_saving,
-                time_clock_id: r.time_clock_id,
-            });
+            out.push(live_request(r, types));
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)
@@ -510,7 +598,7 @@ impl Client {
                     ..
                 } => {
                     let body = match balance {
-                        Some(b) => json!({"userId": user_id, "balance": b, "unit": unit.as_str()}),
+                        Some(b) => json!({"userId": user_id, "balance": b.to_f64(), "unit": unit.as_str()}),
                         None => json!({ "userId": user_id }),
                     };
                     calls.push(Call {
@@ -530,7 +618,7 @@ impl Client {
                             "/time-off/v1/policy-types/{type_id}/balances/{}",
                             change.person.id
                         ),
-                        body: Some(json!({ "balance": to })),
+                        body: Some(json!({ "balance": to.to_f64() })),
                         changes: vec![change.id],
                     });
                 }
@@ -599,7 +687,6 @@ fn wire_user_id(id: &str) -> Value {
 
 // ------------------------------------------------------------------ apply --
 
-use crate::model::BALANCE_EPSILON as EPSILON;
 
 /// Apply's writing side of a Connecteam client.
 pub struct Writer<'c> {
@@ -667,12 +754,14 @@ impl<'c> Writer<'c> {
                         .body
                         .as_ref()
                         .and_then(|b| b.get("balance"))
-                        .and_then(Value::as_f64);
+                        .and_then(Value::as_f64)
+                        .and_then(Amount::from_f64);
                     let got = serde_json::from_slice::<Value>(&reply.body)
                         .ok()
-                        .and_then(|v| v.pointer("/data/balance/balance").and_then(Value::as_f64));
+                        .and_then(|v| v.pointer("/data/balance/balance").and_then(Value::as_f64))
+                        .and_then(Amount::from_f64);
                     if let (Some(want), Some(got)) = (want, got)
-                        && (want - got).abs() > EPSILON
+                        && want != got
                     {
                         sink(Executed {
                             call,
@@ -904,7 +993,7 @@ impl<'c> Writer<'c> {
                     let ok = row.is_some_and(|r| {
                         r.policy_id == policy.id
                             && balance
-                                .is_none_or(|b| r.balance.is_some_and(|v| (v - b).abs() < EPSILON))
+                                .is_none_or(|b| r.balance == Some(b))
                     });
                     if !ok {
                         wrong.push((

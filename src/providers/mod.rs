@@ -94,6 +94,24 @@ impl ProviderClient {
         }
     }
 
+    /// The approved requests of `people` over `window` (inclusive), for
+    /// usage counting only (Connecteam; Clockify counts usage itself).
+    pub async fn read_usage(
+        &self,
+        window: (jiff::civil::Date, jiff::civil::Date),
+        people: &[String],
+    ) -> Result<Vec<crate::model::LiveRequest>, ProviderError> {
+        match self {
+            Self::Clockify(_) => Ok(Vec::new()),
+            Self::Connecteam(c) => c.read_usage(window, people).await,
+        }
+    }
+
+    /// Requests sent so far, for the plan's read count.
+    pub fn read_calls(&self) -> usize {
+        self.requests()
+    }
+
     /// The exact calls that realise `changes` (all of this provider), grouped
     /// so one call serves many where the API allows, in the design's order:
     /// activate, assign, set balances, (requests), deactivate.

@@ -969,6 +969,7 @@ fn patch_balance(c: &mut ClockifyWorld, id: &str, call: &Call<'_>) -> Answer {
         match mode {
             BalancePatch::Add => row.accrued += value,
             BalancePatch::Set => row.accrued = value,
+            BalancePatch::SetAvailable => row.accrued = value + row.used,
         }
         if note.is_some() {
             row.note.clone_from(&note);

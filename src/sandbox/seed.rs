@@ -240,6 +240,8 @@ pub enum BalancePatch {
     Add,
     /// `value` replaces the accrued amount.
     Set,
+    /// `value` replaces the available amount (accrued = value + used).
+    SetAvailable,
 }
 
 /// Relation of the balance row's fields.

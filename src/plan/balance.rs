@@ -1,0 +1,297 @@
+//! Balance arithmetic: what a declared `allowance` or remaining `balance`
+//! means against a live balance and the usage the HR system has counted.
+//! Pure: no I/O.
+//!
+//! An allowance is what HR grants for the leave year, before usage. The
+//! system deducts approved leave itself, so hrform compares the allowance
+//! with what the live balance implies — remaining + used — and plans a
+//! change only when that differs; leave taken never shows as a change.
+//! Usage is, for Connecteam, the `duration` of the person's approved
+//! requests of the policy's type whose first day falls in the leave year
+//! (a request that crosses the leave year's start counts, whole, in the year
+//! it starts in); for Clockify, the `used` its balance row reports.
+//!
+//! A remaining `balance` is a one-off import: it is set as declared, but an
+//! increase that gives back leave used in the leave year is marked as a
+//! refund, which the `usage_refund` safety rule blocks.
+//!
+//! May import: `model`, `manifest::checked`, `diag`, `amount`.
+
+use std::collections::BTreeSet;
+
+use crate::amount::Amount;
+use crate::diag::{Code, Diagnostic};
+use crate::manifest::checked::{self, Declared, LeaveYear};
+use crate::model::{
+    AllowanceChange, BalanceReason, ChangeKind, Holding, LivePerson, LivePolicy, LiveState,
+    PolicyRef,
+};
+
+use super::diff::Vendor;
+
+/// What the balance arithmetic needs to know beyond the live state.
+#[derive(Debug, Clone)]
+pub struct Leave<'a> {
+    /// The leave year today falls in.
+    pub year: LeaveYear,
+    /// The previous leave year, when its approved requests were read
+    /// (`LiveState::earlier_requests`).
+    pub previous: Option<LeaveYear>,
+    /// Connecteam policy names whose unused allowance carries over.
+    pub carry_over: &'a BTreeSet<String>,
+}
+
+/// Usage counted for one person on one policy's type.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Usage {
+    /// This leave year.
+    pub used: Amount,
+    /// How many approved requests make it.
+    pub requests: usize,
+    /// The previous leave year, when it was read.
+    pub previous: Option<Amount>,
+}
+
+/// Approved requests' duration of `person` in `policy`'s type, this leave
+/// year and (when read) the previous one.
+pub fn connecteam_usage(
+    live: &LiveState,
+    person: &str,
+    policy: &LivePolicy,
+    leave: &Leave<'_>,
+) -> Usage {
+    let Some(type_id) = policy.policy_type.as_ref().map(|t| t.id.as_str()) else {
+        return Usage::default();
+    };
+    let counted = |year: LeaveYear, from: &[crate::model::LiveRequest]| {
+        let mut seen = BTreeSet::new();
+        let mut used = Amount::ZERO;
+        let mut n = 0;
+        for r in from {
+            if r.person != person
+                || r.policy_type_id != type_id
+                || r.status != "approved"
+                || !seen.insert(r.id.as_str())
+            {
+                continue;
+            }
+            let Ok(start) = r.start_date.parse::<jiff::civil::Date>() else {
+                continue;
+            };
+            if year.contains(start) {
+                used = used + r.duration.unwrap_or(Amount::ZERO);
+                n += 1;
+            }
+        }
+        (used, n)
+    };
+    let (used, requests) = counted(leave.year, &live.requests);
+    let previous = leave.previous.map(|y| {
+        let (a, _) = counted(y, &live.earlier_requests);
+        let (b, _) = counted(y, &live.requests);
+        // The same request may be in both lists only if the windows overlap;
+        // they do not (the earlier read ends the day before this year).
+        a + b
+    });
+    Usage {
+        used,
+        requests,
+        previous,
+    }
+}
+
+/// With `carry_over`: what is left of last leave year's allowance (the
+/// declared allowance less last year's usage, never below 0).
+pub fn carried(
+    entry: &checked::TimeOff,
+    policy: &LivePolicy,
+    usage: &Usage,
+    leave: &Leave<'_>,
+) -> Option<Amount> {
+    let allowance = entry.allowance()?;
+    if !leave.carry_over.contains(&policy.name) {
+        return None;
+    }
+    let previous = usage.previous.unwrap_or(Amount::ZERO);
+    Some((allowance - previous).max(Amount::ZERO))
+}
+
+/// The balance change an entry needs on a policy the person is on (or
+/// joins in this plan, with no holding), if any.
+pub fn entry_change(
+    vendor: Vendor,
+    entry: &checked::TimeOff,
+    policy: &LivePolicy,
+    person: &LivePerson,
+    holding: Option<&Holding>,
+    live: &LiveState,
+    leave: &Leave<'_>,
+) -> Result<Option<ChangeKind>, Diagnostic> {
+    let Some(declared) = entry.amount else {
+        return Ok(None);
+    };
+    if let Some(why) = holding.and_then(|h| h.unreadable.as_ref()) {
+        return Err(Diagnostic::error(
+            Code::UnreadableBalance,
+            format!(
+                "the balance of {} on `{}` cannot be read: {why}",
+                person.email, policy.name
+            ),
+        )
+        .at(entry.loc, "this entry's balance")
+        .help("hrform cannot tell the accrued amount from the available one on this row; leave the amount out until the row is consistent"));
+    }
+    let from = holding.and_then(|h| h.balance);
+    let (usage, carried) = match vendor {
+        Vendor::Connecteam => {
+            let u = connecteam_usage(live, &person.id, policy, leave);
+            let c = carried(entry, policy, &u, leave);
+            (u, c)
+        }
+        Vendor::Clockify => (
+            Usage {
+                used: holding.and_then(|h| h.used).unwrap_or(Amount::ZERO),
+                requests: 0,
+                previous: None,
+            },
+            None,
+        ),
+    };
+    let used = usage.used;
+    let policy_ref = PolicyRef {
+        id: policy.id.clone(),
+        name: policy.name.clone(),
+        policy_type_id: policy.policy_type.as_ref().map(|t| t.id.clone()),
+        policy_type: policy.policy_type.as_ref().map(|t| t.name.clone()),
+    };
+    let change = |to: Amount, allowance: Option<AllowanceChange>, reason: BalanceReason| {
+        ChangeKind::Balance {
+            policy: policy_ref.clone(),
+            from,
+            to,
+            used,
+            allowance,
+            reason,
+            unit: policy.unit,
+        }
+    };
+    match declared {
+        Declared::Allowance(allowance) => {
+            let granted = allowance + carried.unwrap_or(Amount::ZERO);
+            let to = granted - used;
+            let Some(remaining) = from else {
+                return Ok(Some(change(
+                    to,
+                    Some(AllowanceChange {
+                        from: None,
+                        to: allowance,
+                        carried,
+                    }),
+                    BalanceReason::Initial,
+                )));
+            };
+            if remaining == to {
+                return Ok(None);
+            }
+            // What the live balance implies was granted this leave year.
+            let implied = remaining + used - carried.unwrap_or(Amount::ZERO);
+            // Last leave year's balance, still in place: a new leave year.
+            let rolled = usage
+                .previous
+                .filter(|prev| remaining + used + *prev == allowance);
+            let reason = match rolled {
+                Some(previous_used) => BalanceReason::NewLeaveYear {
+                    year: leave.year.label(),
+                    previous_used,
+                },
+                None => BalanceReason::Allowance,
+            };
+            let implied = if rolled.is_some() {
+                remaining + used
+            } else {
+                implied
+            };
+            Ok(Some(change(
+                to,
+                Some(AllowanceChange {
+                    from: Some(implied),
+                    to: allowance,
+                    carried,
+                }),
+                reason,
+            )))
+        }
+        Declared::Remaining(want) => {
+            if from == Some(want) {
+                return Ok(None);
+            }
+            let reason = match from {
+                Some(now) if want > now && !used.is_zero() && !used.is_sign_negative() => {
+                    BalanceReason::Refund {
+                        restores: (want - now).min(used),
+                        requests: (vendor == Vendor::Connecteam).then_some(usage.requests),
+                        allowed: entry.allow_refund,
+                    }
+                }
+                Some(_) => BalanceReason::Remaining,
+                None => BalanceReason::Initial,
+            };
+            Ok(Some(change(want, None, reason)))
+        }
+    }
+}
+
+/// The people (ids) whose allowance on some Connecteam policy needs the
+/// previous leave year's usage: a `carry_over` policy, or a balance that
+/// differs from allowance − usage (it may be last year's, still in place).
+pub fn needs_previous_year(
+    users: &[&checked::User],
+    live: &LiveState,
+    leave: &Leave<'_>,
+) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    for user in users {
+        let Some(person) = live
+            .people
+            .iter()
+            .find(|p| p.email.to_lowercase() == user.email.key())
+        else {
+            continue;
+        };
+        for entry in &user.time_off {
+            let Some(allowance) = entry.allowance() else {
+                continue;
+            };
+            let named: Vec<&LivePolicy> = live
+                .policies
+                .iter()
+                .filter(|p| {
+                    !p.archived
+                        && p.name == entry.policy
+                        && entry.policy_type.as_ref().is_none_or(|t| {
+                            p.policy_type.as_ref().is_some_and(|pt| &pt.name == t)
+                        })
+                })
+                .collect();
+            let [policy] = named.as_slice() else {
+                continue;
+            };
+            if leave.carry_over.contains(&policy.name) {
+                out.insert(person.id.clone());
+                continue;
+            }
+            let remaining = live
+                .holdings
+                .iter()
+                .find(|h| h.person == person.id && h.policy == policy.id)
+                .and_then(|h| h.balance);
+            if let Some(remaining) = remaining {
+                let usage = connecteam_usage(live, &person.id, policy, leave);
+                if remaining + usage.used != allowance {
+                    out.insert(person.id.clone());
+                }
+            }
+        }
+    }
+    out.into_iter().collect()
+}
