@@ -193,7 +193,10 @@ impl Test {
             .env_remove("HRFORM_LOG")
             .env_remove("CLOCKIFY_API_KEY")
             .env_remove("CONNECTEAM_API_KEY")
-            .env("COLUMNS", "100");
+            .env("COLUMNS", "100")
+            // A fixed "today" (leave year 2026), so plans do not depend on
+            // the day the tests run; a test may set its own.
+            .env("HRFORM_TODAY", "2026-06-15");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -5,6 +5,7 @@
 // Helpers are shared by modules that may not all use each one.
 #![allow(unreachable_pub, dead_code)]
 
+mod allowances;
 mod apply;
 mod common;
 mod plan;

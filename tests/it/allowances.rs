@@ -1,0 +1,372 @@
+//! Allowances end to end: what HR grants for the leave year, with the usage
+//! the HR systems count added back, so leave taken is never planned back.
+//! Through the binary against the sandbox.
+
+use crate::common::Test;
+
+/// A Connecteam account: kim on Vacation with 22 days left after 3 days of
+/// approved leave in September 2026 (the seed's balance is already net).
+fn connecteam_seed(balance: &str, requests: &str, accrual: &str) -> String {
+    format!(
+        "seed_version: 1
+connecteam:
+  api_key: sandbox-connecteam-key
+  key_owner: owner@example.com
+  users:
+    - {{ email: owner@example.com, first_name: Olive, last_name: Owner, role: owner }}
+    - {{ email: kim@example.com, first_name: Kim, last_name: Field }}
+  policy_types:
+    - name: Vacation
+      policies:
+        - name: Vacation
+          unit: days
+          accrual_type: {accrual}
+          assignments:
+            - {{ user: kim@example.com, balance: {balance} }}
+  requests:
+    - {{ user: kim@example.com, policy_type: Vacation, start_date: 2026-09-01, end_date: 2026-09-03, status: approved }}
+{requests}"
+    )
+}
+
+fn connecteam_world(seed: &str, time_off: &str, more: &str) -> Test {
+    let t = Test::new().sandbox(seed);
+    let providers = format!(
+        "providers:\n  field:\n    type: connecteam\n    base_url: {}\n    requests_per_minute: 200\n",
+        t.sandbox_url()
+    );
+    t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        &format!(
+            "users:\n  - {{ email: kim@example.com, provider: field, time_off: [{time_off}] }}\n{more}"
+        ),
+    )
+}
+
+/// kim's live Vacation balance in the sandbox.
+fn connecteam_balance(t: &Test) -> f64 {
+    let state = t.sandbox_state();
+    state["connecteam"]["balances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["email"] == "kim@example.com")
+        .and_then(|b| b["balance"].as_f64())
+        .unwrap()
+}
+
+fn kim_id(t: &Test) -> i64 {
+    t.sandbox_state()["connecteam"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "kim@example.com")
+        .and_then(|u| u["id"].as_i64())
+        .unwrap()
+}
+
+fn vacation_type(t: &Test) -> String {
+    t.sandbox_state()["connecteam"]["balances"][0]["policy_type_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn writes(t: &Test) -> Vec<String> {
+    t.sandbox_log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .map(|e| format!("{} {}", e["method"].as_str().unwrap(), e["path"].as_str().unwrap()))
+        .collect()
+}
+
+/// The issue's scenario: the employee books three days in the app, which
+/// Connecteam deducts. With an allowance the next plan is empty; with a
+/// remaining `balance` the refund is shown and apply refuses (exit 3).
+#[test]
+fn leave_booked_in_the_app_is_not_planned_back() {
+    let t = connecteam_world(
+        &connecteam_seed("22", "", "fixed"),
+        "{ policy: Vacation, allowance: 25, unit: days }",
+        "",
+    );
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+    // Three more days, booked and approved in the app.
+    let status = t.sandbox_send(
+        "POST",
+        "/time-off/v1/requests",
+        ("X-API-KEY", "sandbox-connecteam-key"),
+        serde_json::json!({
+            "userId": kim_id(&t), "policyTypeId": vacation_type(&t), "isAllDay": true,
+            "startDate": "2026-10-12", "endDate": "2026-10-14", "timezone": "UTC", "status": "approved"
+        }),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(connecteam_balance(&t), 19.0);
+    let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
+
+    // The same world declared as a remaining balance: the refund shows.
+    let t = t.file(
+        "hr.yaml",
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation, balance: 25, unit: days }] }\n",
+    );
+    let plan = t.run_with(&["plan"]);
+    plan.code(0);
+    assert!(
+        plan.stdout
+            .contains("Vacation  19 → 25 days (restores 6 days used by 2 approved requests)"),
+        "{}",
+        plan.stdout
+    );
+    let apply = t.run_with(&["apply", "--yes"]);
+    assert_eq!(apply.code, 3, "{}\n{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stderr.contains("error[safety]: usage_refund"),
+        "{}",
+        apply.stderr
+    );
+    assert!(writes(&t).iter().all(|w| w.starts_with("POST")), "{:?}", writes(&t));
+    assert_eq!(connecteam_balance(&t), 19.0);
+    // Declared as meant, the refund goes through.
+    let t = t.file(
+        "hr.yaml",
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation, balance: 25, unit: days, allow_refund: true }] }\n",
+    );
+    t.run_with(&["apply", "--yes"]).code(0);
+    assert_eq!(connecteam_balance(&t), 25.0);
+}
+
+/// Connecteam: an allowance raised or lowered is one balance PUT to
+/// allowance − usage; the plan shows allowance, used and remaining; the
+/// re-plan is empty.
+#[test]
+fn connecteam_allowance_raised_and_lowered() {
+    for (allowance, remaining) in [("27", 24.0), ("20", 17.0), ("22.5", 19.5)] {
+        let t = connecteam_world(
+            &connecteam_seed("22", "", "fixed"),
+            &format!("{{ policy: Vacation, allowance: {allowance}, unit: days }}"),
+            "",
+        );
+        let plan = t.run_with(&["plan"]);
+        plan.code(0);
+        assert!(
+            plan.stdout.contains(&format!(
+                "Vacation  allowance 25 → {allowance} days (used 3, remaining 22 → {remaining})"
+            )),
+            "{}",
+            plan.stdout
+        );
+        t.run_with(&["apply", "--yes"]).code(0);
+        let puts: Vec<String> = writes(&t);
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        assert!(puts[0].contains("/balances/"), "{puts:?}");
+        assert_eq!(connecteam_balance(&t), remaining);
+        t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+    }
+}
+
+/// A balance adjusted by hand in the HR system is planned back, and the
+/// plan says it is not usage.
+#[test]
+fn a_hand_adjustment_is_planned_back_as_not_usage() {
+    let t = connecteam_world(
+        &connecteam_seed("30", "", "fixed"),
+        "{ policy: Vacation, allowance: 25, unit: days }",
+        "",
+    );
+    let plan = t.run_with(&["plan"]);
+    plan.code(0);
+    assert!(
+        plan.stdout.contains(
+            "Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage: the allowance changed, or the balance was adjusted outside hrform"
+        ),
+        "{}",
+        plan.stdout
+    );
+    t.run_with(&["apply", "--yes"]).code(0);
+    assert_eq!(connecteam_balance(&t), 22.0);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// New approved requests and an allowance change in one apply: the balance
+/// ends at allowance − all usage (no double deduction), re-plan empty.
+#[test]
+fn new_requests_and_allowance_in_one_apply() {
+    let t = connecteam_world(
+        &connecteam_seed("22", "", "fixed"),
+        "{ policy: Vacation, allowance: 27, unit: days }",
+        "time_off_requests:\n  - { key: R-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-11-02, end_date: 2026-11-03, timezone: UTC }\n",
+    );
+    let plan = t.run_with(&["plan"]);
+    plan.code(0);
+    assert!(!plan.stderr.contains("double-deduction"), "{}", plan.stderr);
+    t.run_with(&["apply", "--yes"]).code(0);
+    // 27 granted, 3 + 2 used.
+    assert_eq!(connecteam_balance(&t), 22.0);
+    let again = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+}
+
+/// At a new leave year the usage counted starts again: last year's balance
+/// still in place is shown as `new leave year 2027`, not as an unexplained
+/// increase; with a new request in the same apply the balance ends at
+/// allowance − this year's usage. With `carry_over`, last year's unused
+/// allowance is kept on top.
+#[test]
+fn a_new_leave_year_grants_the_allowance_again() {
+    for (carry, expected) in [(false, 23.0), (true, 45.0)] {
+        let policies = if carry {
+            "policies:\n  field:\n    Vacation: { carry_over: true }\n"
+        } else {
+            ""
+        };
+        let t = connecteam_world(
+            &connecteam_seed("22", "", "fixed"),
+            "{ policy: Vacation, allowance: 25, unit: days }",
+            &format!(
+                "time_off_requests:\n  - {{ key: R-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2027-02-01, end_date: 2027-02-02, timezone: UTC }}\n{policies}"
+            ),
+        )
+        .env("HRFORM_TODAY", "2027-01-10");
+        let plan = t.run_with(&["plan"]);
+        plan.code(0);
+        assert!(
+            plan.stdout.contains("Vacation  new leave year 2027 → allowance 25 days"),
+            "{}",
+            plan.stdout
+        );
+        if carry {
+            assert!(plan.stdout.contains("22 carried over"), "{}", plan.stdout);
+        }
+        t.run_with(&["apply", "--yes"]).code(0);
+        assert_eq!(connecteam_balance(&t), expected, "carry_over {carry}");
+        let again = t.run_with(&["plan", "--detailed-exitcode"]);
+        assert_eq!(again.code, 0, "carry_over {carry}: {}", again.stdout);
+    }
+}
+
+/// A policy that accrues by itself takes no allowance: a located error.
+#[test]
+fn an_accruing_policy_takes_no_allowance() {
+    let t = connecteam_world(
+        &connecteam_seed("22", "", "hourly"),
+        "{ policy: Vacation, allowance: 25, unit: days }",
+        "",
+    );
+    let plan = t.run_with(&["plan"]);
+    plan.code(1);
+    assert!(
+        plan.stderr.contains("error[accruing-policy]: policy `Vacation` accrues its balance itself (accrualType: hourly)"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("hr.yaml:2:"), "{}", plan.stderr);
+}
+
+/// An entry has an allowance or a balance, not both.
+#[test]
+fn allowance_and_balance_together_are_refused() {
+    let t = Test::new()
+        .file(
+            "providers.yaml",
+            "providers:\n  field: { type: connecteam }\n",
+        )
+        .file(
+            "hr.yaml",
+            "users:\n  - { email: kim@example.com, time_off: [{ policy: Vacation, allowance: 25, balance: 20, unit: days }] }\n",
+        );
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[allowance-and-balance]"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Clockify: the allowance is compared with accrued = available + used,
+/// whichever of `balance` and `total` holds it; raising and lowering it
+/// ends at allowance − used under every PATCH semantics the sandbox offers,
+/// learnt by `auto` or declared; the re-plan is empty.
+#[test]
+fn clockify_allowance_under_every_reading_and_patch() {
+    for fields in ["accrued_in_balance", "accrued_in_total"] {
+        for patch in ["add", "set", "set_available"] {
+            for declared in ["auto", "declared"] {
+                for (allowance, remaining) in [(25, 22), (18, 15)] {
+                    let update = match (declared, patch) {
+                        ("auto", _) => "auto",
+                        (_, "add") => "add",
+                        (_, "set") => "set_accrued",
+                        _ => "set_available",
+                    };
+                    let seed = format!(
+                        "seed_version: 1
+clockify:
+  api_key: sandbox-clockify-key
+  workspace_id: 64a687e29ae1f428e7ebe303
+  key_owner: owner@example.com
+  quirks: {{ balance_patch: {patch}, balance_fields: {fields} }}
+  users:
+    - {{ email: owner@example.com }}
+    - {{ email: ada@example.com }}
+    - {{ email: cy@example.com }}
+  policies:
+    - name: Vacation
+      unit: days
+      assignments:
+        - {{ user: ada@example.com, balance: 20, used: 3 }}
+        - {{ user: cy@example.com, balance: 20, used: 0 }}
+"
+                    );
+                    let t = Test::new().sandbox(&seed);
+                    let providers = format!(
+                        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n    balance_update: {update}\n",
+                        t.sandbox_url()
+                    );
+                    let t = t.file("providers.yaml", &providers).file(
+                        "hr.yaml",
+                        &format!(
+                            "users:\n  - {{ email: ada@example.com, time_off: [{{ policy: Vacation, allowance: {allowance}, unit: days }}] }}\n  - {{ email: cy@example.com, time_off: [{{ policy: Vacation, allowance: 20, unit: days }}] }}\n"
+                        ),
+                    );
+                    let case = format!("{fields} {patch} {update} {allowance}");
+                    let plan = t.run_with(&["plan"]);
+                    assert_eq!(plan.code, 0, "{case}: {}", plan.stderr);
+                    assert!(
+                        plan.stdout.contains(&format!(
+                            "Vacation  allowance 20 → {allowance} days (used 3, remaining 17 → {remaining})"
+                        )),
+                        "{case}: {}",
+                        plan.stdout
+                    );
+                    // cy's 20 with nothing used is already right.
+                    assert!(!plan.stdout.contains("cy@"), "{case}: {}", plan.stdout);
+                    let apply = t.run_with(&["apply", "--yes"]);
+                    assert_eq!(apply.code, 0, "{case}: {}\n{}", apply.stdout, apply.stderr);
+                    let patches = writes(&t).len();
+                    if declared == "declared" {
+                        assert_eq!(patches, 1, "{case}: {:?}", writes(&t));
+                    } else {
+                        // A probe, and a correction when the first guess was wrong.
+                        assert!((1..=2).contains(&patches), "{case}: {:?}", writes(&t));
+                    }
+                    let rows = t.sandbox_state()["clockify"]["balances"].clone();
+                    let ada = rows
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|b| b["email"] == "ada@example.com")
+                        .unwrap()
+                        .clone();
+                    assert_eq!(ada["accrued"].as_f64(), Some(f64::from(allowance)), "{case}: {ada}");
+                    assert_eq!(ada["used"].as_f64(), Some(3.0), "{case}");
+                    let again = t.run_with(&["plan", "--detailed-exitcode"]);
+                    assert_eq!(again.code, 0, "{case}: {}", again.stdout);
+                }
+            }
+        }
+    }
+}
