@@ -87,7 +87,7 @@ pub(crate) fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
                 number(a.to),
                 number(*used),
                 if matches!(reason, BalanceReason::Allowance) {
-                    "; not usage: the allowance changed, or the balance was adjusted outside hrform"
+                    "; not usage"
                 } else {
                     ""
                 }

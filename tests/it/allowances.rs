@@ -180,7 +180,7 @@ fn a_hand_adjustment_is_planned_back_as_not_usage() {
     plan.code(0);
     assert!(
         plan.stdout.contains(
-            "Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage: the allowance changed, or the balance was adjusted outside hrform"
+            "Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage"
         ),
         "{}",
         plan.stdout
