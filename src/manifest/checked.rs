@@ -220,7 +220,8 @@ pub struct LeaveYear {
 impl LeaveYear {
     /// The leave year `today` falls in, for a year starting on `(month, day)`.
     pub fn containing(today: Date, (month, day): (i8, i8)) -> LeaveYear {
-        let start_in = |year: i16| Date::new(year, month, day).unwrap_or(Date::constant(year, 1, 1));
+        let start_in =
+            |year: i16| Date::new(year, month, day).unwrap_or(Date::constant(year, 1, 1));
         let mut start = start_in(today.year());
         if start > today {
             start = start_in(today.year() - 1);

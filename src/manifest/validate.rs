@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use jiff::civil::{Date, Time};
 
 use super::checked::{self, Config, DaySpan, Declared, Email, ProviderKind};
-use crate::amount::Amount;
 use super::decode::Incomplete;
 use super::raw::{self, Sp};
+use crate::amount::Amount;
 use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
 
 /// Default Clockify API base URL.

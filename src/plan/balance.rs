@@ -262,17 +262,17 @@ pub fn needs_previous_year(
             let Some(allowance) = entry.allowance() else {
                 continue;
             };
-            let named: Vec<&LivePolicy> = live
-                .policies
-                .iter()
-                .filter(|p| {
-                    !p.archived
-                        && p.name == entry.policy
-                        && entry.policy_type.as_ref().is_none_or(|t| {
-                            p.policy_type.as_ref().is_some_and(|pt| &pt.name == t)
-                        })
-                })
-                .collect();
+            let named: Vec<&LivePolicy> =
+                live.policies
+                    .iter()
+                    .filter(|p| {
+                        !p.archived
+                            && p.name == entry.policy
+                            && entry.policy_type.as_ref().is_none_or(|t| {
+                                p.policy_type.as_ref().is_some_and(|pt| &pt.name == t)
+                            })
+                    })
+                    .collect();
             let [policy] = named.as_slice() else {
                 continue;
             };

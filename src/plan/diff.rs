@@ -24,6 +24,15 @@ pub enum Vendor {
     Connecteam,
 }
 
+/// What to do about people in the system but in no manifest.
+#[derive(Debug, Clone, Copy)]
+pub struct UnmanagedRule<'a> {
+    /// Plan their deactivation (`unmanaged_users: deactivate`).
+    pub deactivate: bool,
+    /// Never deactivated.
+    pub protected: &'a [checked::Email],
+}
+
 /// The outcome of diffing one provider.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ProviderDiff {
@@ -38,7 +47,7 @@ pub struct ProviderDiff {
 ///
 /// `has_expiration`: Clockify policies (by name) whose `has_expiration` is
 /// declared; an assignment to any other Clockify policy is refused.
-/// `deactivate_unmanaged`: plan the deactivation of active unmanaged people
+/// `unmanaged`: whether to plan the deactivation of active unmanaged people
 /// (never the key owner, a protected user, or a Connecteam owner/manager).
 pub fn diff_provider(
     provider: &str,
@@ -46,10 +55,13 @@ pub fn diff_provider(
     users: &[&checked::User],
     live: &LiveState,
     has_expiration: &BTreeMap<String, bool>,
-    deactivate_unmanaged: bool,
-    protected: &[checked::Email],
+    unmanaged: UnmanagedRule<'_>,
     leave: &Leave<'_>,
 ) -> ProviderDiff {
+    let UnmanagedRule {
+        deactivate: deactivate_unmanaged,
+        protected,
+    } = unmanaged;
     let mut out = ProviderDiff::default();
     let by_email: HashMap<String, &LivePerson> = live
         .people
@@ -176,7 +188,9 @@ pub fn diff_provider(
                     let usage = balance::connecteam_usage(live, &person.id, policy, leave);
                     let carried = balance::carried(entry, policy, &usage, leave);
                     let balance = entry.amount.map(|d| match d {
-                        checked::Declared::Allowance(a) => a + carried.unwrap_or(Amount::ZERO) - usage.used,
+                        checked::Declared::Allowance(a) => {
+                            a + carried.unwrap_or(Amount::ZERO) - usage.used
+                        }
                         checked::Declared::Remaining(r) => r,
                     });
                     push(

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 
 use super::*;
-use crate::diag::{FileId, Loc};
 use crate::amount::Amount;
+use crate::diag::{FileId, Loc};
 use crate::manifest::checked::{Declared, Email, LeaveYear, TimeOff, Unit, User};
 use crate::model::{Holding, PolicyTypeRef};
 
@@ -82,10 +82,7 @@ fn world() -> impl Strategy<Value = World> {
             let person = (
                 prop_oneof![Just(LiveStatus::Active), Just(LiveStatus::Inactive)],
                 // live holdings: for each policy, maybe held with maybe a balance
-                proptest::collection::vec(
-                    proptest::option::of(proptest::option::of(row())),
-                    np,
-                ),
+                proptest::collection::vec(proptest::option::of(proptest::option::of(row())), np),
                 // declared: maybe; status maybe; per policy maybe declared with maybe an amount
                 proptest::option::of((
                     proptest::option::of(prop_oneof![Just(Status::Active), Just(Status::Inactive)]),
@@ -141,7 +138,9 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                     policy: p.id.clone(),
                     balance: row.map(|r| r.0),
                     // Only Clockify reports usage on the row.
-                    used: (vendor == Vendor::Clockify).then(|| row.map(|r| r.1)).flatten(),
+                    used: (vendor == Vendor::Clockify)
+                        .then(|| row.map(|r| r.1))
+                        .flatten(),
                     unreadable: None,
                 });
             }
@@ -205,8 +204,10 @@ fn run(w: &World, live: &LiveState) -> ProviderDiff {
         &users,
         live,
         &everything_declared(&live.policies),
-        false,
-        &[],
+        UnmanagedRule {
+            deactivate: false,
+            protected: &[],
+        },
         &leave(),
     )
 }
@@ -376,8 +377,10 @@ fn unmanaged_deactivation_spares_the_untouchable() {
         &[],
         &live,
         &BTreeMap::new(),
-        false,
-        &protected,
+        UnmanagedRule {
+            deactivate: false,
+            protected: &protected,
+        },
         &leave(),
     );
     assert!(report.changes.is_empty());
@@ -388,8 +391,10 @@ fn unmanaged_deactivation_spares_the_untouchable() {
         &[],
         &live,
         &BTreeMap::new(),
-        true,
-        &protected,
+        UnmanagedRule {
+            deactivate: true,
+            protected: &protected,
+        },
         &leave(),
     );
     let targets: Vec<&str> = deactivate
@@ -448,8 +453,10 @@ fn resolution_errors() {
         &refs,
         &live,
         &everything_declared(&live.policies),
-        false,
-        &[],
+        UnmanagedRule {
+            deactivate: false,
+            protected: &[],
+        },
         &leave(),
     );
     let codes: Vec<&str> = d.diagnostics.iter().map(|d| d.code.as_str()).collect();

@@ -198,7 +198,11 @@ pub async fn plan_session(
         if !matches!(provider.kind, ProviderKind::Connecteam { .. }) {
             continue;
         }
-        let users: Vec<_> = config.users.iter().filter(|u| &u.provider == name).collect();
+        let users: Vec<_> = config
+            .users
+            .iter()
+            .filter(|u| &u.provider == name)
+            .collect();
         let leave = balance::Leave {
             year: leave_year,
             previous: None,
@@ -245,8 +249,10 @@ pub async fn plan_session(
             &users,
             state,
             &has_expiration,
-            deactivate,
-            &settings.safety.protected_users,
+            diff::UnmanagedRule {
+                deactivate,
+                protected: &settings.safety.protected_users,
+            },
             &leave,
         );
         diagnostics.append(&mut d.diagnostics);
@@ -368,7 +374,11 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
         .providers
         .get(provider)
         .is_some_and(|p| matches!(p.kind, ProviderKind::Connecteam { .. }));
-    if connecteam && users.iter().any(|u| u.time_off.iter().any(|t| t.amount.is_some())) {
+    if connecteam
+        && users
+            .iter()
+            .any(|u| u.time_off.iter().any(|t| t.amount.is_some()))
+    {
         let year = leave_year(&config.settings);
         window = Some(match window {
             Some((first, last)) => (first.min(year.start), last.max(year.end)),
@@ -409,7 +419,9 @@ fn carry_over(config: &Config) -> BTreeMap<String, std::collections::BTreeSet<St
         .collect();
     for ((provider, policy), s) in &config.policies {
         if s.carry_over {
-            out.entry(provider.clone()).or_default().insert(policy.clone());
+            out.entry(provider.clone())
+                .or_default()
+                .insert(policy.clone());
         }
     }
     out

@@ -68,7 +68,13 @@ pub(crate) fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
         .map(|c| format!(", {} carried over", number(c)))
         .unwrap_or_default();
     Some(match (allowance, reason) {
-        (Some(a), BalanceReason::NewLeaveYear { year, previous_used }) => (
+        (
+            Some(a),
+            BalanceReason::NewLeaveYear {
+                year,
+                previous_used,
+            },
+        ) => (
             format!("new leave year {year}"),
             format!(
                 "allowance {} {unit}{carried} (used {} this year, {} last year no longer counted; {remaining})",
@@ -93,7 +99,12 @@ pub(crate) fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
                 }
             ),
         ),
-        (None, BalanceReason::Refund { restores, requests, .. }) => (
+        (
+            None,
+            BalanceReason::Refund {
+                restores, requests, ..
+            },
+        ) => (
             from.map_or_else(|| "no balance".to_owned(), number),
             format!(
                 "{} {unit} (restores {} {} used{})",
@@ -146,9 +157,15 @@ fn describe(change: &Change) -> Line {
                 .as_ref()
                 .map_or_else(|| "not assigned".to_owned(), |r| format!("on {}", r.name)),
             to: match (balance, allowance) {
-                (Some(b), Some(a)) if a == b => format!("assigned, allowance {} {unit}", number(*a)),
+                (Some(b), Some(a)) if a == b => {
+                    format!("assigned, allowance {} {unit}", number(*a))
+                }
                 (Some(b), Some(a)) => {
-                    format!("assigned, allowance {} {unit} (remaining {})", number(*a), number(*b))
+                    format!(
+                        "assigned, allowance {} {unit} (remaining {})",
+                        number(*a),
+                        number(*b)
+                    )
                 }
                 (Some(b), None) => format!("assigned, {} {unit}", number(*b)),
                 (None, _) => "assigned".to_owned(),

@@ -138,11 +138,19 @@ fn expected(changes: &[Change]) -> BTreeSet<Effect> {
             } => {
                 out.insert(Effect::Assigned(who.clone(), policy.id.clone()));
                 if let Some(b) = balance {
-                    out.insert(Effect::Balance(who, policy.id.clone(), b.to_f64().to_bits()));
+                    out.insert(Effect::Balance(
+                        who,
+                        policy.id.clone(),
+                        b.to_f64().to_bits(),
+                    ));
                 }
             }
             ChangeKind::Balance { policy, to, .. } => {
-                out.insert(Effect::Balance(who, policy.id.clone(), to.to_f64().to_bits()));
+                out.insert(Effect::Balance(
+                    who,
+                    policy.id.clone(),
+                    to.to_f64().to_bits(),
+                ));
             }
             other => unreachable!("no request changes are generated: {other:?}"),
         }

@@ -24,8 +24,8 @@ use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Reply, Wire, describe};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::model::{
-    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, Method,
-    ReadScope, Role, Status, Unit,
+    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus,
+    Method, ReadScope, Role, Status, Unit,
 };
 
 /// The users list has no documented maximum; 5,000 is the largest page the
@@ -287,10 +287,8 @@ impl Client {
         let mut holdings = Vec::new();
         for (policy, rows) in balances {
             let (user_ids, everyone) = &assigned[&policy];
-            let by_user: HashMap<&str, Result<Option<Row>, String>> = rows
-                .iter()
-                .map(|b| (b.user_id.as_str(), b.row()))
-                .collect();
+            let by_user: HashMap<&str, Result<Option<Row>, String>> =
+                rows.iter().map(|b| (b.user_id.as_str(), b.row())).collect();
             let mut holders: Vec<&str> = user_ids.iter().map(String::as_str).collect();
             if *everyone {
                 holders.extend(rows.iter().map(|b| b.user_id.as_str()));
@@ -748,9 +746,9 @@ impl<'c> Writer<'c> {
             .partition(|c| matches!(c.kind, ChangeKind::Balance { .. }));
         if !others.is_empty() {
             // Status and policy PUTs replace a value: safe to resend.
-            let calls =
-                self.client
-                    .build_calls(&others, live, has_expiration, Mode::SetAccrued);
+            let calls = self
+                .client
+                .build_calls(&others, live, has_expiration, Mode::SetAccrued);
             futures_util::stream::iter(calls)
                 .for_each_concurrent(super::CONCURRENCY, |call| async move {
                     let outcome = match self
@@ -853,7 +851,7 @@ impl<'c> Writer<'c> {
             let probe = waiting.remove(i);
             match self.probe(&probe, &modes, live, has_expiration, sink).await {
                 Probed::Done => written.push(probe),
-                Probed::Correct(next) => waiting.push(next),
+                Probed::Correct(next) => waiting.push(*next),
                 Probed::Stopped => {}
             }
             pending = waiting;
@@ -880,10 +878,7 @@ impl<'c> Writer<'c> {
         sink: Sink<'_>,
     ) {
         let mode = self.modes()[0];
-        for call in self
-            .client
-            .build_calls(changes, live, has_expiration, mode)
-        {
+        for call in self.client.build_calls(changes, live, has_expiration, mode) {
             sink(Executed {
                 call,
                 outcome: Outcome::Skipped {
@@ -1008,8 +1003,11 @@ impl<'c> Writer<'c> {
                     // It may have taken effect: read before anything else.
                     match self.read_balances(&policy.id).await {
                         Ok(now) => {
-                            let here = now.get(&change.person.id).map_or(Amount::ZERO, |r| r.available);
-                            if here == b.from && modes.iter().all(|m| m.result(b, value) != b.from) {
+                            let here = now
+                                .get(&change.person.id)
+                                .map_or(Amount::ZERO, |r| r.available);
+                            if here == b.from && modes.iter().all(|m| m.result(b, value) != b.from)
+                            {
                                 sent = Err(Some(f.error.to_string()));
                                 continue; // did not take effect: send again
                             }
@@ -1108,7 +1106,7 @@ impl<'c> Writer<'c> {
                 *used = r.used;
             }
         }
-        Probed::Correct(next)
+        Probed::Correct(Box::new(next))
     }
 
     /// Read the policy's balances back and compare with what was written.
@@ -1187,7 +1185,7 @@ enum Probed {
     /// The person is at the target.
     Done,
     /// The modes are narrowed; the person still needs this change.
-    Correct(Change),
+    Correct(Box<Change>),
     /// Balance writes stopped (the reason is recorded).
     Stopped,
 }

@@ -22,8 +22,8 @@ use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
 use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
-    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus,
-    Method, PolicyTypeRef, ReadScope, Role, Status, Unit,
+    Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState,
+    LiveStatus, Method, PolicyTypeRef, ReadScope, Role, Status, Unit,
 };
 
 /// `GET /users/v1/users`: at most 500 a page.
@@ -374,7 +374,12 @@ impl Client {
         let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
         let mut reads: Vec<(String, Vec<(&str, String)>)> = type_ids
             .iter()
-            .map(|id| (format!("/time-off/v1/policy-types/{id}/balances"), Vec::new()))
+            .map(|id| {
+                (
+                    format!("/time-off/v1/policy-types/{id}/balances"),
+                    Vec::new(),
+                )
+            })
             .collect();
         for id in &request_type_ids {
             for chunk in ids.chunks(BALANCES_PAGE) {
@@ -442,7 +447,9 @@ impl Client {
         let mut out: Vec<LiveRequest> = found
             .into_iter()
             .flatten()
-            .filter(|r| wanted.contains(r.user_id.to_string().as_str()) && seen.insert(r.id.clone()))
+            .filter(|r| {
+                wanted.contains(r.user_id.to_string().as_str()) && seen.insert(r.id.clone())
+            })
             // Usage needs the type's id only; the plan has the names.
             .map(|r| live_request(r, &[]))
             .collect();
@@ -598,7 +605,9 @@ impl Client {
                     ..
                 } => {
                     let body = match balance {
-                        Some(b) => json!({"userId": user_id, "balance": b.to_f64(), "unit": unit.as_str()}),
+                        Some(b) => {
+                            json!({"userId": user_id, "balance": b.to_f64(), "unit": unit.as_str()})
+                        }
                         None => json!({ "userId": user_id }),
                     };
                     calls.push(Call {
@@ -686,7 +695,6 @@ fn wire_user_id(id: &str) -> Value {
 }
 
 // ------------------------------------------------------------------ apply --
-
 
 /// Apply's writing side of a Connecteam client.
 pub struct Writer<'c> {
@@ -991,9 +999,7 @@ impl<'c> Writer<'c> {
                     };
                     let row = rows.iter().find(|r| r.user_id.to_string() == c.person.id);
                     let ok = row.is_some_and(|r| {
-                        r.policy_id == policy.id
-                            && balance
-                                .is_none_or(|b| r.balance == Some(b))
+                        r.policy_id == policy.id && balance.is_none_or(|b| r.balance == Some(b))
                     });
                     if !ok {
                         wrong.push((

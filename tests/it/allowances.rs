@@ -76,7 +76,13 @@ fn writes(t: &Test) -> Vec<String> {
     t.sandbox_log()
         .iter()
         .filter(|e| e["method"] != "GET")
-        .map(|e| format!("{} {}", e["method"].as_str().unwrap(), e["path"].as_str().unwrap()))
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["method"].as_str().unwrap(),
+                e["path"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -127,7 +133,11 @@ fn leave_booked_in_the_app_is_not_planned_back() {
         "{}",
         apply.stderr
     );
-    assert!(writes(&t).iter().all(|w| w.starts_with("POST")), "{:?}", writes(&t));
+    assert!(
+        writes(&t).iter().all(|w| w.starts_with("POST")),
+        "{:?}",
+        writes(&t)
+    );
     assert_eq!(connecteam_balance(&t), 19.0);
     // Declared as meant, the refund goes through.
     let t = t.file(
@@ -179,9 +189,8 @@ fn a_hand_adjustment_is_planned_back_as_not_usage() {
     let plan = t.run_with(&["plan"]);
     plan.code(0);
     assert!(
-        plan.stdout.contains(
-            "Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage"
-        ),
+        plan.stdout
+            .contains("Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage"),
         "{}",
         plan.stdout
     );
@@ -233,7 +242,8 @@ fn a_new_leave_year_grants_the_allowance_again() {
         let plan = t.run_with(&["plan"]);
         plan.code(0);
         assert!(
-            plan.stdout.contains("Vacation  new leave year 2027 → allowance 25 days"),
+            plan.stdout
+                .contains("Vacation  new leave year 2027 → allowance 25 days"),
             "{}",
             plan.stdout
         );
@@ -361,7 +371,11 @@ clockify:
                         .find(|b| b["email"] == "ada@example.com")
                         .unwrap()
                         .clone();
-                    assert_eq!(ada["accrued"].as_f64(), Some(f64::from(allowance)), "{case}: {ada}");
+                    assert_eq!(
+                        ada["accrued"].as_f64(),
+                        Some(f64::from(allowance)),
+                        "{case}: {ada}"
+                    );
                     assert_eq!(ada["used"].as_f64(), Some(3.0), "{case}");
                     let again = t.run_with(&["plan", "--detailed-exitcode"]);
                     assert_eq!(again.code, 0, "{case}: {}", again.stdout);
