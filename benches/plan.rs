@@ -1,6 +1,8 @@
 //! Benchmark: `hrform plan` against a local sandbox holding 10,000 Clockify
-//! and 5,000 Connecteam users with 5% drift (targets: under 2 s and under
-//! 100 MB on the project's 2-core machines).
+//! and 5,000 Connecteam users with 5% drift, everyone with allowances, and
+//! 1,000 approved Connecteam requests in the leave year (the usage
+//! allowances are checked against) (targets: under 2 s and under 100 MB on
+//! the project's 2-core machines).
 //!
 //! Run with `cargo bench --bench plan`. Prints the read calls made against
 //! the minimum at the largest page sizes, the write calls planned, and the
@@ -104,13 +106,22 @@ fn min_clockify() -> usize {
     users + 1 + policies + balances
 }
 
-/// Policy types (1), users at 500, each type's balances at 100. Connecteam
-/// has no last-page marker and `paging.total` is optional, so a list ends on
-/// a short page: a count that is an exact multiple of the page costs one
+/// Policy types (1), users at 500, each type's balances at 100, and the
+/// leave year's requests at 100 (one window of 365 days). Connecteam has no
+/// last-page marker and `paging.total` is optional, so a list ends on a
+/// short page: a count that is an exact multiple of the page costs one
 /// empty page more (`n / size + 1`).
 fn min_connecteam() -> usize {
     let users = CONNECTEAM_USERS / 500 + 1;
-    1 + users + 2 * (CONNECTEAM_USERS / 100 + 1)
+    let requests = CONNECTEAM_REQUESTS / 100 + 1;
+    1 + users + 2 * (CONNECTEAM_USERS / 100 + 1) + requests
+}
+
+/// Every 5th Connecteam person took 3 approved days of Vacation.
+const CONNECTEAM_REQUESTS: usize = CONNECTEAM_USERS / 5;
+
+fn took_leave(i: usize) -> bool {
+    i % 5 == 3
 }
 
 fn vm_hwm(path: &str) -> Option<u64> {
@@ -181,6 +192,9 @@ fn seed() -> String {
         for i in 0..CONNECTEAM_USERS {
             let balance = if drifts(i) && name == "Sick" {
                 base - 8
+            } else if took_leave(i) && name == "Vacation" {
+                // Net of the 3 days taken: no drift.
+                base - 3
             } else {
                 base
             };
@@ -190,12 +204,19 @@ fn seed() -> String {
             );
         }
     }
+    s.push_str("  requests:\n");
+    for i in (0..CONNECTEAM_USERS).filter(|i| took_leave(*i)) {
+        let _ = writeln!(
+            s,
+            "    - {{ user: f{i}@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-04 }}"
+        );
+    }
     s
 }
 
 fn write_manifests(dir: &std::path::Path, base: &str) {
     let providers = format!(
-        "providers:\n  office:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {base}/api\n    requests_per_second: 50\n  field:\n    type: connecteam\n    base_url: {base}\n    requests_per_minute: 200\nprofiles:\n  standard:\n    time_off:\n      - {{ policy: Vacation, balance: 25, unit: days }}\n      - {{ policy: Sick, balance: 80, unit: hours }}\n"
+        "providers:\n  office:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {base}/api\n    requests_per_second: 50\n  field:\n    type: connecteam\n    base_url: {base}\n    requests_per_minute: 200\nprofiles:\n  standard:\n    time_off:\n      - {{ policy: Vacation, allowance: 25, unit: days }}\n      - {{ policy: Sick, allowance: 80, unit: hours }}\n"
     );
     std::fs::write(dir.join("providers.yaml"), providers).expect("write");
     let mut office = String::from("users:\n");

@@ -70,7 +70,9 @@ impl World {
             .arg("-C")
             .arg(self.dir.path())
             .env("CLOCKIFY_API_KEY", "sandbox-clockify-key")
-            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key");
+            .env("CONNECTEAM_API_KEY", "sandbox-connecteam-key")
+            // The leave year 2026, whatever day the bench runs.
+            .env("HRFORM_TODAY", "2026-06-15");
         command
     }
 
