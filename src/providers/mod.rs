@@ -32,6 +32,10 @@ pub enum ProviderError {
     /// The API answered something hrform cannot read.
     #[error("{call}: unexpected response: {message}")]
     Decode { call: String, message: String },
+    /// A bound on server-driven work was reached (the call's deadline, the
+    /// body size, the page cap, a page of nothing new).
+    #[error("{call}: gave up: {message}")]
+    Bound { call: String, message: String },
 }
 
 /// Where and how to reach a provider: its base URL and key. Normally from

@@ -193,7 +193,11 @@ impl Test {
             .env_remove("HRFORM_LOG")
             .env_remove("CLOCKIFY_API_KEY")
             .env_remove("CONNECTEAM_API_KEY")
-            .env("COLUMNS", "100");
+            .env("COLUMNS", "100")
+            // Every wait of the retry logic at a twentieth (honoured against
+            // the loopback sandbox only): fault tests keep their fault rates
+            // and assertions without sleeping through real backoff.
+            .env("HRFORM_BACKOFF_SCALE", "0.05");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
