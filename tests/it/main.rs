@@ -7,6 +7,7 @@
 
 mod apply;
 mod common;
+mod hostile;
 mod plan;
 mod requests;
 mod sandbox;
