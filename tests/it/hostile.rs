@@ -367,3 +367,42 @@ fn silent_host_ends_at_the_call_deadline() {
     assert!(out.stderr.contains("deadline of 1.8s"), "{}", out.stderr);
     assert!(took.as_secs() < 20, "took {took:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Items 3 and 4: what a server says never panics, and ambiguity is an error.
+
+/// Two non-archived Clockify policies with one name: the `ambiguous-policy`
+/// error naming both ids (it was a panic on `types[0]`).
+#[test]
+fn two_clockify_policies_of_one_name_are_ambiguous_not_a_panic() {
+    let server = clockify(
+        |_| {
+            last_page(serde_json::json!([ck_user(
+                "u1",
+                "ada@example.com",
+                "ACTIVE"
+            )]))
+        },
+        |_| {
+            last_page(serde_json::json!([
+                ck_policy("p1", "Vacation"),
+                ck_policy("p2", "Vacation")
+            ]))
+        },
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(
+        &server,
+        "  - { email: ada@example.com, status: active, time_off: [{ policy: Vacation }] }\n",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[ambiguous-policy]")
+            && out.stderr.contains("p1, p2")
+            && out.stderr.contains("users.yaml:2:"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
