@@ -104,6 +104,9 @@ pub enum Code {
     RequestNotAssigned,
     /// Two live requests carry the same `[hrform:KEY]` marker.
     DuplicateRequestMarker,
+    /// Two live accounts share one email (differing in case, say), or one
+    /// id is listed twice with different data: which one is meant?
+    AmbiguousIdentity,
     /// Declared requests of one person overlap (warning).
     OverlappingRequests,
     /// An absolute balance and approved requests in one policy type (warning).
@@ -159,6 +162,7 @@ impl Code {
         Code::UnknownPolicyType,
         Code::RequestNotAssigned,
         Code::DuplicateRequestMarker,
+        Code::AmbiguousIdentity,
         Code::OverlappingRequests,
         Code::DoubleDeduction,
         Code::RequestNeedsRecreate,
@@ -210,6 +214,7 @@ impl Code {
             Code::UnknownPolicyType => "unknown-policy-type",
             Code::RequestNotAssigned => "request-not-assigned",
             Code::DuplicateRequestMarker => "duplicate-request-marker",
+            Code::AmbiguousIdentity => "ambiguous-identity",
             Code::OverlappingRequests => "overlapping-requests",
             Code::DoubleDeduction => "double-deduction",
             Code::RequestNeedsRecreate => "request-needs-recreate",

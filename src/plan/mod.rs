@@ -7,6 +7,7 @@
 //! Rendering lives in `render`.
 
 pub mod diff;
+pub mod identity;
 pub mod render;
 pub mod requests;
 pub mod safety;
@@ -197,6 +198,18 @@ pub async fn plan_session(
             .iter()
             .filter(|u| &u.provider == name)
             .collect();
+        let declared: Vec<(&crate::manifest::checked::Email, crate::diag::Loc)> = users
+            .iter()
+            .map(|u| (&u.email, u.loc))
+            .chain(
+                config
+                    .requests
+                    .iter()
+                    .filter(|r| &r.provider == name)
+                    .map(|r| (&r.user, r.loc)),
+            )
+            .collect();
+        diagnostics.extend(identity::ambiguous_people(name, state, &declared));
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
         let mut d = diff::diff_provider(

@@ -406,3 +406,82 @@ fn two_clockify_policies_of_one_name_are_ambiguous_not_a_panic() {
     );
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
+
+/// Two live Clockify accounts whose emails differ only in case: the
+/// declared person is ambiguous, an error naming both ids (the last one
+/// used to win silently).
+#[test]
+fn two_live_accounts_with_one_email_are_ambiguous() {
+    let server = clockify(
+        |_| {
+            last_page(serde_json::json!([
+                ck_user("u1", "Ada@example.com", "INACTIVE"),
+                ck_user("u2", "ada@example.com", "ACTIVE")
+            ]))
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(
+        &server,
+        "  - { email: ada@example.com, status: inactive }\n",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[ambiguous-identity]")
+            && out.stderr.contains("u1 (Ada@example.com, inactive)")
+            && out.stderr.contains("u2 (ada@example.com, active)"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// An archived Connecteam twin of an active account (one email, two ids)
+/// does not stand in for the declared leaver: an error naming both.
+#[test]
+fn archived_connecteam_twin_is_ambiguous() {
+    let page = serde_json::json!({"data": {"users": [
+        ct_user(7, "lee@example.com", true),
+        ct_user(8, "LEE@example.com", false),
+    ]}})
+    .to_string();
+    let server = connecteam(move |_| Answer::Json(200, Vec::new(), page.clone()));
+    let t = connecteam_test(
+        &server,
+        "  - { email: lee@example.com, status: inactive }\n",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[ambiguous-identity]")
+            && out.stderr.contains("7 (lee@example.com")
+            && out.stderr.contains("8 (LEE@example.com"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// One id listed twice with different data is an error naming the id.
+#[test]
+fn one_id_listed_twice_with_different_data_is_an_error() {
+    let server = clockify(
+        |_| {
+            last_page(serde_json::json!([
+                ck_user("u1", "ada@example.com", "ACTIVE"),
+                ck_user("u1", "ada@example.com", "INACTIVE")
+            ]))
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[ambiguous-identity]")
+            && out.stderr.contains("lists user id u1 twice"),
+        "{}",
+        out.stderr
+    );
+}
