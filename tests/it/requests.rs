@@ -451,3 +451,27 @@ fn unclear_creates_are_rechecked_with_one_read_per_person() {
     keys.dedup();
     assert_eq!(keys.len(), n as usize, "a request exists twice");
 }
+
+/// Item 5: an absolute balance declared for `Kim@Example.com` next to an
+/// approved request of the same type for `kim@example.com` is the
+/// double-deduction warning: emails compare by key, not by spelling.
+#[test]
+fn double_deduction_is_warned_whatever_the_email_case() {
+    let t = world_of(
+        SEED,
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: Kim@Example.com, provider: field, time_off: [{ policy: Vacation - Full-time, balance: 15, unit: days }] }
+time_off_requests:
+  - { key: C-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains("warning[double-deduction]"),
+        "{}",
+        out.stderr
+    );
+}
