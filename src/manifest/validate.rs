@@ -764,7 +764,7 @@ impl Validator<'_> {
                 Some(start_date),
                 Some(end_date),
                 Some(span),
-                Some(_),
+                Some(zone),
             ) = (provider, user, start, end, span, timezone)
             {
                 out.push(checked::Request {
@@ -775,7 +775,9 @@ impl Validator<'_> {
                     start_date,
                     end_date,
                     span,
-                    timezone: r.timezone.value,
+                    // The database's spelling (the lookup ignores case):
+                    // what is sent, and compared with what the API returns.
+                    timezone: zone.iana_name().map_or(r.timezone.value, str::to_owned),
                     status: r.status.map_or(raw::RequestStatus::Approved, |s| s.value),
                     employee_note: r.employee_note.map(|n| n.value),
                     manager_note: r.manager_note.map(|n| n.value),

@@ -475,3 +475,33 @@ time_off_requests:
         out.stderr
     );
 }
+
+/// Item 6: a time zone written in another case is stored, sent and
+/// compared in its canonical IANA spelling: a live request equal but for
+/// the zone's case plans no update, and a new one is created with
+/// `Europe/Dublin`.
+#[test]
+fn time_zones_are_sent_in_their_canonical_spelling() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: '[hrform:Z-1]' }
+";
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: Z-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, timezone: europe/DUBLIN }
+  - { key: Z-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-05-04, end_date: 2026-05-04, timezone: EUROPE/dublin }
+",
+    );
+    let out = t.run_with(&["plan", "--output", "json"]);
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let calls = plan["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "only Z-2's create: {calls:?}");
+    assert_eq!(calls[0]["method"], "POST");
+    assert_eq!(calls[0]["body"]["timezone"], "Europe/Dublin", "{calls:?}");
+}
