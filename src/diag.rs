@@ -48,6 +48,8 @@ pub enum Code {
     BalanceWithoutUnit,
     /// A date that is not a real calendar date.
     InvalidDate,
+    /// A request date more than ten years from today (a typo).
+    ImplausibleDate,
     /// A time of day that is not HH:MM or HH:MM:SS.
     InvalidTime,
     /// A request that ends before it starts.
@@ -135,6 +137,7 @@ impl Code {
         Code::InvalidBalance,
         Code::BalanceWithoutUnit,
         Code::InvalidDate,
+        Code::ImplausibleDate,
         Code::InvalidTime,
         Code::EndBeforeStart,
         Code::MissingTimes,
@@ -187,6 +190,7 @@ impl Code {
             Code::InvalidBalance => "invalid-balance",
             Code::BalanceWithoutUnit => "balance-without-unit",
             Code::InvalidDate => "invalid-date",
+            Code::ImplausibleDate => "implausible-date",
             Code::InvalidTime => "invalid-time",
             Code::EndBeforeStart => "end-before-start",
             Code::MissingTimes => "missing-times",

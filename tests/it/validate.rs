@@ -340,3 +340,26 @@ fn clock_changes_during_partial_days_are_warned() {
     }
     insta::assert_snapshot!(out.stderr);
 }
+
+/// Item 11: a request date more than ten years from today (`0206-08-10`)
+/// is a located `implausible-date` error suggesting `2026-08-10`, instead
+/// of passing and making plan read 1,821 one-year slices.
+#[test]
+fn dates_far_from_today_are_typos_with_a_suggestion() {
+    let out = Test::new()
+        .file("providers.yaml", PROVIDERS)
+        .file(
+            "requests.yaml",
+            "time_off_requests:\n  - { key: T-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 0206-08-10, end_date: 2026-08-10, timezone: UTC }\n",
+        )
+        .args(&["validate"])
+        .run();
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[implausible-date]")
+            && out.stderr.contains("requests.yaml:2:")
+            && out.stderr.contains("did you mean `2026-08-10`?"),
+        "{}",
+        out.stderr
+    );
+}
