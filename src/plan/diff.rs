@@ -146,12 +146,15 @@ pub fn diff_provider(
                 // Connecteam: a person is on at most one policy per type.
                 let replaces = policy.policy_type.as_ref().and_then(|t| {
                     held.and_then(|h| {
+                        // The first by name then id, not the map's order:
+                        // the plan must be the same on every run.
                         h.keys()
                             .filter_map(|id| policies_by_id.get(id))
-                            .find(|p| {
+                            .filter(|p| {
                                 p.policy_type.as_ref().is_some_and(|pt| pt.id == t.id)
                                     && p.id != policy.id
                             })
+                            .min_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)))
                             .map(|p| policy_ref(p))
                     })
                 });
