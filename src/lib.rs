@@ -10,6 +10,7 @@ pub mod commands;
 pub mod diag;
 pub mod exit;
 pub mod http;
+pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod plan;

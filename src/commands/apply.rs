@@ -66,6 +66,25 @@ async fn apply_with(
 ) -> Result<ExitStatus> {
     let mut stderr = anstream::stderr();
     let color = super::stderr_color();
+    // Held from the plan to the last read-back: two applies of one
+    // configuration at once would both plan from the same state.
+    let lock = match crate::lock::ApplyLock::acquire(&args.config.dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            writeln!(stderr, "error: {e}; nothing was written")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if let Some(old) = &lock.replaced {
+        writeln!(
+            stderr,
+            "note: took over the stale lock {} of pid {} on {} since {}",
+            lock.path().display(),
+            old.pid,
+            old.host,
+            old.since
+        )?;
+    }
     let prepared =
         match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
             Ok(p) => p,
