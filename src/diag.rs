@@ -104,7 +104,8 @@ pub enum Code {
     UnknownPolicyType,
     /// A request's person is on no policy of the request's type.
     RequestNotAssigned,
-    /// Two live requests carry the same `[hrform:KEY]` marker.
+    /// Several live requests carry the same `[hrform:KEY]` marker: the
+    /// later copies are denied (warning).
     DuplicateRequestMarker,
     /// Two live accounts share one email (differing in case, say), or one
     /// id is listed twice with different data: which one is meant?

@@ -505,3 +505,48 @@ time_off_requests:
     assert_eq!(calls[0]["method"], "POST");
     assert_eq!(calls[0]["body"]["timezone"], "Europe/Dublin", "{calls:?}");
 }
+
+/// Item 10: hrform's marker on two live requests (two applies at once) is a
+/// planned repair, not an error blocking every plan: the later copy is
+/// denied, the earliest kept, and the next plan has nothing to do.
+#[test]
+fn duplicate_markers_are_repaired_by_denying_the_later_copies() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+";
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: D-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+",
+    );
+    // Connecteam request ids grow with time (a time-stamped hex id).
+    let id_of = |r: &serde_json::Value| r["id"].as_str().expect("a request id").to_owned();
+    let before = requests(&t);
+    let mut ids: Vec<String> = before.iter().map(id_of).collect();
+    ids.sort_unstable();
+    let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert!(
+        plan.stderr.contains("warning[duplicate-request-marker]"),
+        "{}",
+        plan.stderr
+    );
+    t.run_with(&["apply", "--yes", "-q"]).code(0);
+    let after = requests(&t);
+    let status = |id: &str| {
+        after
+            .iter()
+            .find(|r| id_of(r) == id)
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status(&ids[0]).as_deref(), Some("approved"), "{after:?}");
+    assert_eq!(status(&ids[1]).as_deref(), Some("denied"), "{after:?}");
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}
