@@ -506,3 +506,26 @@ fn large_worlds_are_read_page_by_page() {
         out.stdout
     );
 }
+
+/// Item 13: `hrform plan | head` (the reader gone before the plan is
+/// written) exits quietly with 0, as ripgrep does, not `error: Broken
+/// pipe` and exit 1; so does `hrform schema`.
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let t = world(EQUAL);
+    for args in [&["plan"][..], &["schema", "manifest"][..]] {
+        let mut child = t
+            .command_with(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start hrform");
+        // Close the read end before hrform writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
