@@ -16,9 +16,14 @@ use crate::model::{Call, Change, LiveState, ReadScope};
 /// path, never the key) and what the API answered.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    /// The environment variable that should hold the API key is unset or empty.
-    #[error("provider `{provider}`: the API key environment variable {env} is not set")]
-    MissingKey { provider: String, env: String },
+    /// The environment variable that should hold the API key is unset,
+    /// empty, or not UTF-8 (`why` says which).
+    #[error("provider `{provider}`: the API key environment variable {env} {why}")]
+    MissingKey {
+        provider: String,
+        env: String,
+        why: &'static str,
+    },
     /// The API answered with an error status.
     #[error("{call} failed: HTTP {status}: {message}")]
     Status {
@@ -49,13 +54,19 @@ pub struct Endpoint {
 impl Endpoint {
     /// The manifest's base URL and the key from the variable it names.
     pub fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
-        let key = std::env::var(&provider.api_key_env)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| ProviderError::MissingKey {
-                provider: provider.name.clone(),
-                env: provider.api_key_env.clone(),
-            })?;
+        let missing = |why| ProviderError::MissingKey {
+            provider: provider.name.clone(),
+            env: provider.api_key_env.clone(),
+            why,
+        };
+        let key = match std::env::var(&provider.api_key_env) {
+            Ok(k) if k.trim().is_empty() => return Err(missing("is empty")),
+            Ok(k) => k,
+            Err(std::env::VarError::NotPresent) => return Err(missing("is not set")),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(missing("is not valid UTF-8"));
+            }
+        };
         Ok(Self {
             base_url: provider.base_url.clone(),
             key: SecretString::from(key),

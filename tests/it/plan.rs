@@ -529,3 +529,32 @@ fn a_closed_stdout_pipe_ends_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+/// Item 13: an empty API key variable is reported as empty, and one that
+/// is not UTF-8 as such, not as "not set".
+#[test]
+fn key_variables_empty_or_not_utf8_say_so() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let t = world(EQUAL).env("CLOCKIFY_API_KEY", "");
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("CLOCKIFY_API_KEY is empty"),
+        "{}",
+        out.stderr
+    );
+    let out = t
+        .command_with(&["plan"])
+        .env(
+            "CLOCKIFY_API_KEY",
+            std::ffi::OsStr::from_bytes(b"sandbox-\xff-key"),
+        )
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("CLOCKIFY_API_KEY is not valid UTF-8"),
+        "{stderr}"
+    );
+}
