@@ -96,6 +96,9 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
             tracing::info!("skipping sandbox seed file {}", path.display());
             continue;
         }
+        for doc in &parsed {
+            yaml_1_1_forms(doc, sources.text(file), file, &mut diagnostics);
+        }
         manifests.push((path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), file));
         let mut cx = decode::Cx {
             file,
@@ -221,6 +224,78 @@ fn parse(
             diags.push(d);
             None
         }
+    }
+}
+
+/// YAML 1.1 forms that the parser reads but YAML 1.2 (which the README
+/// promises) does not: binary and underscored numbers (`0b101`, `1_000`)
+/// and `!!binary` values. Each is an error at the value.
+fn yaml_1_1_forms(
+    node: &Spanned<Node>,
+    text: &str,
+    file: diag::FileId,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let span = node.referenced.span();
+    let start = span.byte_offset().and_then(|o| usize::try_from(o).ok());
+    let len = span.byte_len().and_then(|l| usize::try_from(l).ok());
+    let source = start
+        .zip(len)
+        .and_then(|(s, l)| text.get(s..s.saturating_add(l)))
+        .unwrap_or("");
+    let before = start
+        .and_then(|s| text.get(..s))
+        .and_then(|b| b.rsplit('\n').next())
+        .unwrap_or("");
+    let loc = Loc {
+        file,
+        line: u32::try_from(node.referenced.line())
+            .unwrap_or(u32::MAX)
+            .max(1),
+        col: u32::try_from(node.referenced.column())
+            .unwrap_or(u32::MAX)
+            .max(1),
+        len: u32::try_from(source.chars().count()).unwrap_or(1).max(1),
+    };
+    match &node.value {
+        Node::Int(_) | Node::Float(_) => {
+            let digits = source.trim().trim_start_matches(['+', '-']);
+            let binary = digits.len() > 2 && digits[..2].eq_ignore_ascii_case("0b");
+            if binary || digits.contains('_') {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is a YAML 1.1 number form; hrform reads YAML 1.2",
+                            source.trim()
+                        ),
+                    )
+                    .at(loc, "not a YAML 1.2 number")
+                    .help("write the number in decimal digits, without underscores"),
+                );
+            }
+        }
+        Node::Seq(items) => {
+            for item in items {
+                yaml_1_1_forms(item, text, file, diags);
+            }
+        }
+        Node::Map(entries) => {
+            for (_, value) in entries {
+                yaml_1_1_forms(value, text, file, diags);
+            }
+        }
+        Node::Null | Node::Bool(_) | Node::Str(_) => {}
+    }
+    if before.trim_end().ends_with("!!binary") || source.trim_start().starts_with("!!binary") {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`!!binary` values are not accepted in manifests",
+            )
+            .at(loc, "a !!binary value")
+            .help("write the value as plain text"),
+        );
     }
 }
 

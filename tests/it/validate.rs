@@ -363,3 +363,29 @@ fn dates_far_from_today_are_typos_with_a_suggestion() {
         out.stderr
     );
 }
+
+/// Item 13: YAML 1.1 forms the README's YAML 1.2 promise excludes
+/// (`0b101`, `1_000`, `!!binary`) are located errors, not silently read.
+#[test]
+fn yaml_1_1_forms_are_rejected_with_their_location() {
+    let out = Test::new()
+        .file("providers.yaml", PROVIDERS)
+        .file(
+            "users.yaml",
+            "users:\n  - { email: a@example.com, provider: clockify, time_off: [{ policy: Vacation, balance: 0b101, unit: days }] }\n  - { email: b@example.com, provider: clockify, time_off: [{ policy: Vacation, balance: 1_000, unit: days }] }\ntime_off_requests:\n  - { key: T-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-08-10, end_date: 2026-08-10, timezone: UTC, employee_note: !!binary aGVsbG8= }\n",
+        )
+        .args(&["validate"])
+        .run();
+    out.code(1);
+    for (what, at) in [
+        ("`0b101` is a YAML 1.1 number form", "users.yaml:2:"),
+        ("`1_000` is a YAML 1.1 number form", "users.yaml:3:"),
+        ("`!!binary` values are not accepted", "users.yaml:5:"),
+    ] {
+        assert!(
+            out.stderr.contains(what) && out.stderr.contains(at),
+            "{what} at {at}:\n{}",
+            out.stderr
+        );
+    }
+}
