@@ -73,13 +73,53 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
     for path in files {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(err) => {
                 diagnostics.push(Diagnostic::error(
                     Code::Io,
                     format!("cannot read {}: {err}", path.display()),
                 ));
+                continue;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                // Point at the first byte that is not UTF-8, in the text
+                // as far as it can be shown.
+                let valid = err.utf8_error().valid_up_to();
+                let bytes = err.into_bytes();
+                let before = String::from_utf8_lossy(&bytes[..valid]);
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let file = sources.add(
+                    display_path(dir, &path),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                );
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::Io,
+                        format!(
+                            "{} is not valid UTF-8 (line {line}, column {col})",
+                            display_path(dir, &path).display()
+                        ),
+                    )
+                    .at(
+                        Loc {
+                            file,
+                            line: u32::try_from(line).unwrap_or(u32::MAX),
+                            col: u32::try_from(col).unwrap_or(u32::MAX),
+                            len: 1,
+                        },
+                        "not UTF-8",
+                    )
+                    .help("save the file as UTF-8"),
+                );
+                incomplete = decode::Incomplete {
+                    names: true,
+                    users: true,
+                };
                 continue;
             }
         };

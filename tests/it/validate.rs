@@ -389,3 +389,24 @@ fn yaml_1_1_forms_are_rejected_with_their_location() {
         );
     }
 }
+
+/// Item 13: a manifest that is not UTF-8 is an error naming its line and
+/// column.
+#[test]
+fn invalid_utf8_names_the_line() {
+    let t = Test::new().file("providers.yaml", PROVIDERS);
+    std::fs::write(
+        t.path().join("users.yaml"),
+        b"users:\n  - { email: a@example.com, provider: clockify }\n  - { email: b\xff@example.com, provider: clockify }\n",
+    )
+    .unwrap();
+    let out = t.args(&["validate"]).run();
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("users.yaml is not valid UTF-8 (line 3, column 15)")
+            && out.stderr.contains("users.yaml:3:15"),
+        "{}",
+        out.stderr
+    );
+}
