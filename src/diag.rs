@@ -110,6 +110,8 @@ pub enum Code {
     /// Two live accounts share one email (differing in case, say), or one
     /// id is listed twice with different data: which one is meant?
     AmbiguousIdentity,
+    /// A `protected_users` entry names nobody in any provider (warning).
+    ProtectedUserNotFound,
     /// Declared requests of one person overlap (warning).
     OverlappingRequests,
     /// An absolute balance and approved requests in one policy type (warning).
@@ -167,6 +169,7 @@ impl Code {
         Code::RequestNotAssigned,
         Code::DuplicateRequestMarker,
         Code::AmbiguousIdentity,
+        Code::ProtectedUserNotFound,
         Code::OverlappingRequests,
         Code::DoubleDeduction,
         Code::RequestNeedsRecreate,
@@ -220,6 +223,7 @@ impl Code {
             Code::RequestNotAssigned => "request-not-assigned",
             Code::DuplicateRequestMarker => "duplicate-request-marker",
             Code::AmbiguousIdentity => "ambiguous-identity",
+            Code::ProtectedUserNotFound => "protected-user-not-found",
             Code::OverlappingRequests => "overlapping-requests",
             Code::DoubleDeduction => "double-deduction",
             Code::RequestNeedsRecreate => "request-needs-recreate",

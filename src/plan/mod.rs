@@ -259,6 +259,33 @@ pub async fn plan_session(
         }
         changes.extend(d.changes);
     }
+    // A protected email that names nobody in any system protects nothing:
+    // most likely a typo, or a person who left.
+    for email in &settings.safety.protected_users {
+        let somewhere = live.values().any(|state| {
+            state
+                .people
+                .iter()
+                .any(|p| p.email.to_lowercase() == email.key())
+        });
+        if !somewhere {
+            diagnostics.push(
+                Diagnostic::warning(
+                    crate::diag::Code::ProtectedUserNotFound,
+                    format!(
+                        "settings.safety.protected_users: `{email}` is in no provider ({})",
+                        config
+                            .providers
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .help("check the spelling, or remove the entry"),
+            );
+        }
+    }
     crate::diag::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(PlanError::Resolution(diagnostics));
@@ -326,6 +353,15 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
         .collect();
     let mut emails: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
     emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
+    // Read so that an entry naming nobody can be warned about.
+    emails.extend(
+        config
+            .settings
+            .safety
+            .protected_users
+            .iter()
+            .map(|e| e.key().to_owned()),
+    );
     emails.sort();
     emails.dedup();
     let window = requests

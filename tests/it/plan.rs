@@ -558,3 +558,24 @@ fn key_variables_empty_or_not_utf8_say_so() {
         "{stderr}"
     );
 }
+
+/// Item 13: a `protected_users` entry naming nobody in any system is
+/// warned about; one naming an existing person (declared or not) is not.
+#[test]
+fn protected_users_naming_nobody_are_warned() {
+    let t = world(&format!(
+        "{EQUAL}settings:\n  safety: {{ protected_users: [ada@example.com, Zed@example.com, nobody@example.com] }}\n"
+    ));
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains("warning[protected-user-not-found]")
+            && out
+                .stderr
+                .contains("`nobody@example.com` is in no provider"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("`ada@example.com`"), "{}", out.stderr);
+    assert!(!out.stderr.contains("`Zed@example.com`"), "{}", out.stderr);
+}
