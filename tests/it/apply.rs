@@ -494,3 +494,26 @@ fn stale_apply_locks_are_taken_over() {
         );
     }
 }
+
+/// Item 3: nothing a file says may panic: a saved plan whose change names a
+/// provider the manifests do not declare (a tampered file) is skipped as
+/// stale, saying so, instead of panicking on a map lookup.
+#[test]
+fn saved_plan_naming_an_unknown_provider_does_not_panic() {
+    let t = world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    let path = t.path().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["changes"][0]["provider"] = serde_json::json!("nowhere");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = t.run_with(&["apply", "plan.json"]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.code(4);
+    assert!(
+        out.stderr
+            .contains("provider `nowhere` is not in the manifests"),
+        "{}",
+        out.stderr
+    );
+}
