@@ -517,3 +517,20 @@ fn saved_plan_naming_an_unknown_provider_does_not_panic() {
         out.stderr
     );
 }
+
+/// Item 12: a journal that loses a line (here: every write to it fails) is
+/// an error of the run, exit 1, not a warning under exit 0; the writes were
+/// made and the report says the journal is incomplete.
+#[test]
+fn an_incomplete_journal_is_an_error() {
+    let t = world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+    let out = t.run_with(&["apply", "--yes", "-q", "--journal", "/dev/full"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error: the journal /dev/full is incomplete"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&t).len(), 1);
+}
