@@ -8,6 +8,11 @@
 //! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
 //! nothing that can write. [`Writer`], made from a reader by apply, shares
 //! its throttle.
+//!
+//! Nothing a server does makes a call unbounded: a call, its retries and
+//! their waits included, ends within [`CALL_DEADLINE`] of its first send,
+//! and a body is read up to [`MAX_BODY_BYTES`]. Against a loopback host
+//! (the sandbox), [`BACKOFF_SCALE_ENV`] shortens every retry wait.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
