@@ -99,7 +99,12 @@ pub async fn prepare(
         match fresh.changes.iter().find(|f| same_change(f, change)) {
             Some(f) => keep.push(f.clone()),
             None => stale.push(Stale {
-                now: live_now(change, &session.live[&change.provider]),
+                // A plan file names its providers; a tampered one may name
+                // a provider the manifests do not declare.
+                now: session.live.get(&change.provider).map_or_else(
+                    || format!("provider `{}` is not in the manifests", change.provider),
+                    |live| live_now(change, live),
+                ),
                 change: change.clone(),
             }),
         }

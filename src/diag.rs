@@ -48,6 +48,8 @@ pub enum Code {
     BalanceWithoutUnit,
     /// A date that is not a real calendar date.
     InvalidDate,
+    /// A request date more than ten years from today (a typo).
+    ImplausibleDate,
     /// A time of day that is not HH:MM or HH:MM:SS.
     InvalidTime,
     /// A request that ends before it starts.
@@ -102,8 +104,14 @@ pub enum Code {
     UnknownPolicyType,
     /// A request's person is on no policy of the request's type.
     RequestNotAssigned,
-    /// Two live requests carry the same `[hrform:KEY]` marker.
+    /// Several live requests carry the same `[hrform:KEY]` marker: the
+    /// later copies are denied (warning).
     DuplicateRequestMarker,
+    /// Two live accounts share one email (differing in case, say), or one
+    /// id is listed twice with different data: which one is meant?
+    AmbiguousIdentity,
+    /// A `protected_users` entry names nobody in any provider (warning).
+    ProtectedUserNotFound,
     /// Declared requests of one person overlap (warning).
     OverlappingRequests,
     /// An absolute balance and approved requests in one policy type (warning).
@@ -139,6 +147,7 @@ impl Code {
         Code::InvalidBalance,
         Code::BalanceWithoutUnit,
         Code::InvalidDate,
+        Code::ImplausibleDate,
         Code::InvalidTime,
         Code::EndBeforeStart,
         Code::MissingTimes,
@@ -166,6 +175,8 @@ impl Code {
         Code::UnknownPolicyType,
         Code::RequestNotAssigned,
         Code::DuplicateRequestMarker,
+        Code::AmbiguousIdentity,
+        Code::ProtectedUserNotFound,
         Code::OverlappingRequests,
         Code::DoubleDeduction,
         Code::AllowanceAndBalance,
@@ -193,6 +204,7 @@ impl Code {
             Code::InvalidBalance => "invalid-balance",
             Code::BalanceWithoutUnit => "balance-without-unit",
             Code::InvalidDate => "invalid-date",
+            Code::ImplausibleDate => "implausible-date",
             Code::InvalidTime => "invalid-time",
             Code::EndBeforeStart => "end-before-start",
             Code::MissingTimes => "missing-times",
@@ -220,6 +232,8 @@ impl Code {
             Code::UnknownPolicyType => "unknown-policy-type",
             Code::RequestNotAssigned => "request-not-assigned",
             Code::DuplicateRequestMarker => "duplicate-request-marker",
+            Code::AmbiguousIdentity => "ambiguous-identity",
+            Code::ProtectedUserNotFound => "protected-user-not-found",
             Code::OverlappingRequests => "overlapping-requests",
             Code::DoubleDeduction => "double-deduction",
             Code::AllowanceAndBalance => "allowance-and-balance",

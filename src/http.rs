@@ -8,6 +8,11 @@
 //! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
 //! nothing that can write. [`Writer`], made from a reader by apply, shares
 //! its throttle.
+//!
+//! Nothing a server does makes a call unbounded: a call, its retries and
+//! their waits included, ends within [`CALL_DEADLINE`] of its first send,
+//! and a body is read up to [`MAX_BODY_BYTES`]. Against a loopback host
+//! (the sandbox), [`BACKOFF_SCALE_ENV`] shortens every retry wait.
 
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +33,35 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_ATTEMPTS: usize = 10;
 /// The longest hrform waits for a server-announced reset before retrying.
 const MAX_SERVER_WAIT: Duration = Duration::from_secs(65);
+/// The longest one call may take, its retries and their waits included.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(180);
+/// The largest response body hrform reads (a Clockify users page of 5,000
+/// is about 10 MB); a longer one is an error, and reading it stops there.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// The variable that shortens every wait of the retry logic (backoff, the
+/// least throttle wait, server-announced waits) and the call deadline, for
+/// test and benchmark runs against the sandbox: a factor in (0, 1],
+/// honoured only when the provider's base URL is a loopback host.
+pub const BACKOFF_SCALE_ENV: &str = "HRFORM_BACKOFF_SCALE";
+
+/// The factor of [`BACKOFF_SCALE_ENV`] for a provider at `base` (1 unless
+/// the variable holds a number in (0, 1] and `base` is a loopback host).
+fn backoff_scale(base: &url::Url) -> f64 {
+    let loopback = match base.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if !loopback {
+        return 1.0;
+    }
+    std::env::var(BACKOFF_SCALE_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|f| f.is_finite() && *f > 0.0 && *f <= 1.0)
+        .unwrap_or(1.0)
+}
 
 /// What the HTTP layer must know about a vendor, supplied by its module.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +133,9 @@ struct Inner {
     /// Set when the server says its window is spent: wait until then.
     not_before: Mutex<Option<SystemTime>>,
     calls: AtomicUsize,
+    /// The factor applied to every retry wait and the call deadline
+    /// ([`BACKOFF_SCALE_ENV`]).
+    scale: f64,
 }
 
 /// Why a request failed, and whether it may have taken effect.
@@ -139,6 +176,7 @@ impl Reader {
                 limiter: RateLimiter::direct(rate.quota()),
                 not_before: Mutex::new(None),
                 calls: AtomicUsize::new(0),
+                scale: backoff_scale(&endpoint.base_url),
             }),
         })
     }
@@ -203,14 +241,39 @@ impl Inner {
         idempotent: bool,
     ) -> Result<Reply, Failure> {
         let call = describe(&method.to_string(), path, query);
+        // From the first send: time queued behind the client-side throttle
+        // before it is not the server's doing.
+        let mut deadline: Option<tokio::time::Instant> = None;
         let mut backoff = backon::ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(250))
-            .with_max_delay(Duration::from_secs(20))
+            .with_min_delay(self.scaled(Duration::from_millis(250)))
+            .with_max_delay(self.scaled(Duration::from_secs(20)))
             .with_jitter()
             .with_max_times(MAX_ATTEMPTS - 1)
             .build();
+        let mut attempts = 0usize;
+        // The failure a passed deadline reports: the call, the bound, and
+        // the last thing that went wrong.
+        let out_of_time = |last: Option<&ProviderError>, attempts: usize| Failure {
+            error: ProviderError::Bound {
+                call: call.clone(),
+                message: format!(
+                    "no answer within the call's deadline of {:.1}s (retries included) after {attempts} attempt(s){}",
+                    self.scaled(CALL_DEADLINE).as_secs_f64(),
+                    last.map_or_else(String::new, |e| format!("; last: {e}"))
+                ),
+            },
+            // A write may have gone through on an attempt that timed out.
+            unclear: method != Method::Get && attempts > 0,
+        };
         loop {
             self.wait_turn().await;
+            let deadline = *deadline
+                .get_or_insert_with(|| tokio::time::Instant::now() + self.scaled(CALL_DEADLINE));
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(out_of_time(None, attempts));
+            }
+            attempts += 1;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let mut auth =
                 HeaderValue::from_str(self.key.expose_secret()).map_err(|_| Failure {
@@ -229,7 +292,10 @@ impl Inner {
                 Method::Post => self.client.post(url),
                 Method::Delete => self.client.delete(url),
             };
-            let mut request = request.query(query).header(self.wire.auth_header, auth);
+            let mut request = request
+                .query(query)
+                .header(self.wire.auth_header, auth)
+                .timeout(left.min(REQUEST_TIMEOUT));
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -249,8 +315,20 @@ impl Inner {
                     let status = response.status();
                     let headers = response.headers().clone();
                     self.note_window(&headers);
-                    match response.bytes().await {
-                        Err(e) => (
+                    match read_body(response, MAX_BODY_BYTES).await {
+                        Err(BodyError::TooLong) => {
+                            return Err(Failure {
+                                error: ProviderError::Bound {
+                                    call: call.clone(),
+                                    message: format!(
+                                        "the response body is longer than the {} MiB hrform reads",
+                                        MAX_BODY_BYTES / (1024 * 1024)
+                                    ),
+                                },
+                                unclear: method != Method::Get,
+                            });
+                        }
+                        Err(BodyError::Read(e)) => (
                             ProviderError::Connection {
                                 call: call.clone(),
                                 message: without_url(&e),
@@ -263,10 +341,7 @@ impl Inner {
                                 || (status.is_success() && (self.wire.throttled_ok)(&body));
                             if status.is_success() && !throttled {
                                 tracing::debug!(%call, status = status.as_u16(), "answered");
-                                return Ok(Reply {
-                                    headers,
-                                    body: body.to_vec(),
-                                });
+                                return Ok(Reply { headers, body });
                             }
                             let error = ProviderError::Status {
                                 call: call.clone(),
@@ -280,15 +355,15 @@ impl Inner {
                                     unclear: false,
                                 });
                             }
+                            let least = self.scaled(self.wire.min_throttle_wait);
                             let wait = if throttled {
                                 Some(
                                     server_hint(&headers)
-                                        .map_or(self.wire.min_throttle_wait, |w| {
-                                            w.max(self.wire.min_throttle_wait)
-                                        }),
+                                        .map(|w| self.scaled(w))
+                                        .map_or(least, |w| w.max(least)),
                                 )
                             } else {
-                                server_hint(&headers)
+                                server_hint(&headers).map(|w| self.scaled(w))
                             };
                             (error, !throttled, wait)
                         }
@@ -304,9 +379,24 @@ impl Inner {
             let Some(delay) = backoff.next() else {
                 return Err(Failure { error, unclear });
             };
-            let delay = server_wait.map_or(delay, |w| w.min(MAX_SERVER_WAIT).max(delay));
+            let delay =
+                server_wait.map_or(delay, |w| w.min(self.scaled(MAX_SERVER_WAIT)).max(delay));
+            if tokio::time::Instant::now() + delay >= deadline {
+                let mut failure = out_of_time(Some(&error), attempts);
+                failure.unclear = unclear;
+                return Err(failure);
+            }
             tracing::debug!(%call, %error, ?delay, "retrying");
             tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// `d` shortened by the backoff scale ([`BACKOFF_SCALE_ENV`]).
+    fn scaled(&self, d: Duration) -> Duration {
+        if self.scale < 1.0 {
+            d.mul_f64(self.scale)
+        } else {
+            d
         }
     }
 
@@ -316,7 +406,7 @@ impl Inner {
         if let Some(until) = until
             && let Ok(wait) = until.duration_since(SystemTime::now())
         {
-            tokio::time::sleep(wait.min(MAX_SERVER_WAIT)).await;
+            tokio::time::sleep(self.scaled(wait.min(MAX_SERVER_WAIT))).await;
         }
         self.limiter.until_ready().await;
     }
@@ -337,6 +427,28 @@ impl Inner {
             *self.not_before.lock().expect("not_before lock") = Some(at);
         }
     }
+}
+
+/// Why a body could not be read.
+enum BodyError {
+    /// Longer than the cap: reading stopped there.
+    TooLong,
+    Read(reqwest::Error),
+}
+
+/// The whole body, read chunk by chunk up to `cap` bytes.
+async fn read_body(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLong);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > cap {
+            return Err(BodyError::TooLong);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `Retry-After` (seconds or an HTTP date) or Connecteam's minute reset.

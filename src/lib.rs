@@ -11,6 +11,7 @@ pub mod commands;
 pub mod diag;
 pub mod exit;
 pub mod http;
+pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod plan;
@@ -47,6 +48,9 @@ pub fn main() -> ExitCode {
     init_output(&cli);
     match commands::run(&cli) {
         Ok(status) => status.into(),
+        // The reader of stdout went away (`hrform plan | head`): stop
+        // quietly, as ripgrep does; there is nobody left to tell.
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
         Err(err) => {
             let mut stderr = anstream::stderr();
             let _ = writeln!(stderr, "error: {err:#}");
@@ -56,6 +60,15 @@ pub fn main() -> ExitCode {
 }
 
 /// Colour choice and logging, decided once for the whole process.
+/// Whether `err` comes from writing to a closed pipe.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn init_output(cli: &Cli) {
     let choice = match cli.global.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,

@@ -66,6 +66,25 @@ async fn apply_with(
 ) -> Result<ExitStatus> {
     let mut stderr = anstream::stderr();
     let color = super::stderr_color();
+    // Held from the plan to the last read-back: two applies of one
+    // configuration at once would both plan from the same state.
+    let lock = match crate::lock::ApplyLock::acquire(&args.config.dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            writeln!(stderr, "error: {e}; nothing was written")?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+    if let Some(old) = &lock.replaced {
+        writeln!(
+            stderr,
+            "note: took over the stale lock {} of pid {} on {} since {}",
+            lock.path().display(),
+            old.pid,
+            old.host,
+            old.since
+        )?;
+    }
     let prepared =
         match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
             Ok(p) => p,
@@ -150,10 +169,13 @@ async fn apply_with(
     };
     let report = apply::execute(config, &prepared, &sink).await;
     progress.finish();
-    if let Some(e) = journal.error() {
+    // A journal that misses a call is an error of the run: the record of
+    // what was written to people's balances is incomplete.
+    let journal_error = journal.error();
+    if let Some(e) = &journal_error {
         writeln!(
             stderr,
-            "warning: the journal {} could not be written: {e}",
+            "error: the journal {} is incomplete: {e}",
             journal_path.display()
         )?;
     }
@@ -195,6 +217,8 @@ async fn apply_with(
     stdout.flush()?;
     Ok(if failed > 0 || skipped > 0 {
         ExitStatus::Partial
+    } else if journal_error.is_some() {
+        ExitStatus::Error
     } else if !prepared.stale.is_empty() {
         ExitStatus::Stale
     } else {
@@ -299,10 +323,27 @@ impl Journal {
             "changes": e.call.changes,
             "people": people,
         });
-        if let (Some(map), Ok(serde_json::Value::Object(outcome))) =
-            (line.as_object_mut(), serde_json::to_value(&e.outcome))
-        {
-            map.extend(outcome);
+        // The outcome is what the journal is for: a line without it is an
+        // error of the run, and the line says it is missing.
+        match (line.as_object_mut(), serde_json::to_value(&e.outcome)) {
+            (Some(map), Ok(serde_json::Value::Object(outcome))) => map.extend(outcome),
+            (map, got) => {
+                let why = match got {
+                    Err(err) => err.to_string(),
+                    Ok(other) => format!("it serialised to {other} instead of an object"),
+                };
+                if let Some(map) = map {
+                    map.insert("outcome".into(), "unrecorded".into());
+                    map.insert("journal_error".into(), why.clone().into());
+                }
+                self.error
+                    .lock()
+                    .expect("journal error lock")
+                    .get_or_insert(format!(
+                        "the outcome of {} {} could not be recorded: {why}",
+                        e.call.method, e.call.path
+                    ));
+            }
         }
         let mut text = line.to_string();
         text.push('\n');

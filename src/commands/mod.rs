@@ -6,6 +6,8 @@ mod apply;
 mod plan;
 mod validate;
 
+use std::io::Write as _;
+
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
@@ -21,7 +23,10 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Fmt(_) => not_yet("fmt", 0),
         Command::Sandbox(args) => crate::sandbox::run(args),
         Command::Schema(args) => {
-            println!("{}", crate::schema::render(args.kind)?);
+            // Not println!: it panics when stdout is a closed pipe.
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", crate::schema::render(args.kind)?)?;
+            stdout.flush()?;
             Ok(ExitStatus::Success)
         }
         Command::Completions(args) => {

@@ -61,8 +61,9 @@ impl ProviderKind {
     }
 }
 
-/// An email address as written, compared case-insensitively.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An email address as written, compared case-insensitively: equality,
+/// ordering and hashing use the lower-cased key only, never the spelling.
+#[derive(Debug, Clone)]
 pub struct Email {
     /// Lower-cased: the identity used for matching.
     key: String,
@@ -83,6 +84,32 @@ impl Email {
     }
     pub fn as_written(&self) -> &str {
         &self.written
+    }
+}
+
+impl PartialEq for Email {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Email {}
+
+impl std::hash::Hash for Email {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+impl PartialOrd for Email {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Email {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
     }
 }
 
@@ -210,6 +237,15 @@ impl Default for Settings {
     }
 }
 
+/// Today in `tz`; the variable `HRFORM_TODAY` (`YYYY-MM-DD`) overrides it,
+/// for tests and reproducible runs.
+pub fn today(tz: &jiff::tz::TimeZone) -> Date {
+    std::env::var("HRFORM_TODAY")
+        .ok()
+        .and_then(|d| d.parse::<Date>().ok())
+        .unwrap_or_else(|| tz.to_datetime(jiff::Timestamp::now()).date())
+}
+
 /// A leave year: `[start, end]`, both inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LeaveYear {
@@ -276,4 +312,22 @@ pub struct Safety {
     pub max_deactivation_percent: Option<f64>,
     pub max_balance_change: Option<Amount>,
     pub protected_users: Vec<Email>,
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::Email;
+
+    /// Item 5: two spellings of one address are one address: equal, one
+    /// hash, one place in an order.
+    #[test]
+    fn email_equality_ignores_the_spelling() {
+        let a = Email::new("Kim@Example.com");
+        let b = Email::new("kim@example.com");
+        assert_eq!(a, b);
+        assert_eq!(a.cmp(&b), std::cmp::Ordering::Equal);
+        let set: std::collections::HashSet<Email> = [a.clone(), b].into_iter().collect();
+        assert_eq!(set.len(), 1);
+        assert_eq!(a.to_string(), "Kim@Example.com", "shown as written");
+    }
 }

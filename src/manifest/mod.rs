@@ -73,13 +73,53 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
     for path in files {
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(err) => {
                 diagnostics.push(Diagnostic::error(
                     Code::Io,
                     format!("cannot read {}: {err}", path.display()),
                 ));
+                continue;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(err) => {
+                // Point at the first byte that is not UTF-8, in the text
+                // as far as it can be shown.
+                let valid = err.utf8_error().valid_up_to();
+                let bytes = err.into_bytes();
+                let before = String::from_utf8_lossy(&bytes[..valid]);
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let file = sources.add(
+                    display_path(dir, &path),
+                    String::from_utf8_lossy(&bytes).into_owned(),
+                );
+                diagnostics.push(
+                    Diagnostic::error(
+                        Code::Io,
+                        format!(
+                            "{} is not valid UTF-8 (line {line}, column {col})",
+                            display_path(dir, &path).display()
+                        ),
+                    )
+                    .at(
+                        Loc {
+                            file,
+                            line: u32::try_from(line).unwrap_or(u32::MAX),
+                            col: u32::try_from(col).unwrap_or(u32::MAX),
+                            len: 1,
+                        },
+                        "not UTF-8",
+                    )
+                    .help("save the file as UTF-8"),
+                );
+                incomplete = decode::Incomplete {
+                    names: true,
+                    users: true,
+                };
                 continue;
             }
         };
@@ -95,6 +135,9 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         if is_seed(&parsed) {
             tracing::info!("skipping sandbox seed file {}", path.display());
             continue;
+        }
+        for doc in &parsed {
+            yaml_1_1_forms(doc, sources.text(file), file, &mut diagnostics);
         }
         manifests.push((path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), file));
         let mut cx = decode::Cx {
@@ -221,6 +264,78 @@ fn parse(
             diags.push(d);
             None
         }
+    }
+}
+
+/// YAML 1.1 forms that the parser reads but YAML 1.2 (which the README
+/// promises) does not: binary and underscored numbers (`0b101`, `1_000`)
+/// and `!!binary` values. Each is an error at the value.
+fn yaml_1_1_forms(
+    node: &Spanned<Node>,
+    text: &str,
+    file: diag::FileId,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let span = node.referenced.span();
+    let start = span.byte_offset().and_then(|o| usize::try_from(o).ok());
+    let len = span.byte_len().and_then(|l| usize::try_from(l).ok());
+    let source = start
+        .zip(len)
+        .and_then(|(s, l)| text.get(s..s.saturating_add(l)))
+        .unwrap_or("");
+    let before = start
+        .and_then(|s| text.get(..s))
+        .and_then(|b| b.rsplit('\n').next())
+        .unwrap_or("");
+    let loc = Loc {
+        file,
+        line: u32::try_from(node.referenced.line())
+            .unwrap_or(u32::MAX)
+            .max(1),
+        col: u32::try_from(node.referenced.column())
+            .unwrap_or(u32::MAX)
+            .max(1),
+        len: u32::try_from(source.chars().count()).unwrap_or(1).max(1),
+    };
+    match &node.value {
+        Node::Int(_) | Node::Float(_) => {
+            let digits = source.trim().trim_start_matches(['+', '-']);
+            let binary = digits.len() > 2 && digits[..2].eq_ignore_ascii_case("0b");
+            if binary || digits.contains('_') {
+                diags.push(
+                    Diagnostic::error(
+                        Code::InvalidValue,
+                        format!(
+                            "`{}` is a YAML 1.1 number form; hrform reads YAML 1.2",
+                            source.trim()
+                        ),
+                    )
+                    .at(loc, "not a YAML 1.2 number")
+                    .help("write the number in decimal digits, without underscores"),
+                );
+            }
+        }
+        Node::Seq(items) => {
+            for item in items {
+                yaml_1_1_forms(item, text, file, diags);
+            }
+        }
+        Node::Map(entries) => {
+            for (_, value) in entries {
+                yaml_1_1_forms(value, text, file, diags);
+            }
+        }
+        Node::Null | Node::Bool(_) | Node::Str(_) => {}
+    }
+    if before.trim_end().ends_with("!!binary") || source.trim_start().starts_with("!!binary") {
+        diags.push(
+            Diagnostic::error(
+                Code::InvalidValue,
+                "`!!binary` values are not accepted in manifests",
+            )
+            .at(loc, "a !!binary value")
+            .help("write the value as plain text"),
+        );
     }
 }
 

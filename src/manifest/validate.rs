@@ -801,7 +801,7 @@ impl Validator<'_> {
                 Some(start_date),
                 Some(end_date),
                 Some(span),
-                Some(_),
+                Some(zone),
             ) = (provider, user, start, end, span, timezone)
             {
                 out.push(checked::Request {
@@ -812,7 +812,9 @@ impl Validator<'_> {
                     start_date,
                     end_date,
                     span,
-                    timezone: r.timezone.value,
+                    // The database's spelling (the lookup ignores case):
+                    // what is sent, and compared with what the API returns.
+                    timezone: zone.iana_name().map_or(r.timezone.value, str::to_owned),
                     status: r.status.map_or(raw::RequestStatus::Approved, |s| s.value),
                     employee_note: r.employee_note.map(|n| n.value),
                     manager_note: r.manager_note.map(|n| n.value),
@@ -830,7 +832,27 @@ impl Validator<'_> {
         let strict =
             d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';
         if let (true, Ok(date)) = (strict, d.value.parse::<Date>()) {
-            return Some(date);
+            let today = checked::today(&jiff::tz::TimeZone::UTC);
+            if plausible(date, today) {
+                return Some(date);
+            }
+            self.push(
+                Diagnostic::error(
+                    Code::ImplausibleDate,
+                    format!(
+                        "`{}` is more than {DATE_BOUND_YEARS} years from today: surely a typo",
+                        d.value
+                    ),
+                )
+                .at(d.loc, "too far from today")
+                .help(match plausible_year_fix(date, today) {
+                    Some(fix) => format!("did you mean `{fix}`?"),
+                    None => format!(
+                        "requests must lie within {DATE_BOUND_YEARS} years of today, either way"
+                    ),
+                }),
+            );
+            return None;
         }
         let digits = |r: std::ops::Range<usize>| d.value.get(r).and_then(|p| p.parse::<i16>().ok());
         let shaped = strict
@@ -1418,9 +1440,53 @@ fn is_loopback(url: &url::Url) -> bool {
     }
 }
 
+/// How far from today a request date may lie, either way: further is a typo
+/// (`0206-08-10` for `2026-08-10`), and reading the requests of such a
+/// window would take thousands of calls.
+const DATE_BOUND_YEARS: i16 = 10;
+
+/// Whether `date` lies within [`DATE_BOUND_YEARS`] of `today`.
+fn plausible(date: Date, today: Date) -> bool {
+    let span = jiff::Span::new().years(DATE_BOUND_YEARS);
+    match (today.checked_sub(span), today.checked_add(span)) {
+        (Ok(lo), Ok(hi)) => lo <= date && date <= hi,
+        _ => false,
+    }
+}
+
+/// The plausible date whose year is nearest the written one in edits (at
+/// most two digits changed or swapped: `0206` → `2026`), then nearest today.
+fn plausible_year_fix(date: Date, today: Date) -> Option<Date> {
+    let written = format!("{:04}", date.year());
+    let bound = DATE_BOUND_YEARS;
+    ((today.year() - bound)..=(today.year() + bound))
+        .filter_map(|y| Date::new(y, date.month(), date.day()).ok())
+        .filter(|d| plausible(*d, today))
+        .map(|d| {
+            let edits = strsim::damerau_levenshtein(&written, &format!("{:04}", d.year()));
+            (edits, (d.year() - today.year()).abs(), d)
+        })
+        .filter(|(edits, _, _)| *edits <= 2)
+        .min_by_key(|(edits, near, _)| (*edits, *near))
+        .map(|(_, _, d)| d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Item 11: the suggestion for a far date reorders or changes one digit
+    /// of its year, closest to today.
+    #[test]
+    fn far_dates_get_the_nearest_plausible_year() {
+        let today = jiff::civil::date(2026, 12, 1);
+        let fix = |y, m, d| plausible_year_fix(jiff::civil::date(y, m, d), today);
+        assert!(!plausible(jiff::civil::date(206, 8, 10), today));
+        assert_eq!(fix(206, 8, 10), Some(jiff::civil::date(2026, 8, 10)));
+        assert_eq!(fix(2062, 1, 5), Some(jiff::civil::date(2026, 1, 5)));
+        assert_eq!(fix(3026, 1, 5), Some(jiff::civil::date(2026, 1, 5)));
+        assert!(plausible(jiff::civil::date(2030, 1, 1), today));
+    }
 
     #[test]
     fn emails() {

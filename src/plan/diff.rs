@@ -174,12 +174,15 @@ pub fn diff_provider(
                 // (in policy-id order, so the output is stable).
                 let replaces = policy.policy_type.as_ref().and_then(|t| {
                     held.and_then(|h| {
+                        // The first by name then id, not the map's order:
+                        // the plan must be the same on every run.
                         h.keys()
                             .filter_map(|id| policies_by_id.get(id))
-                            .find(|p| {
+                            .filter(|p| {
                                 p.policy_type.as_ref().is_some_and(|pt| pt.id == t.id)
                                     && p.id != policy.id
                             })
+                            .min_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)))
                             .map(|p| policy_ref(p))
                     })
                 });
@@ -380,24 +383,46 @@ fn resolve_policy<'l>(
             None
         }
         many => {
-            debug_assert_eq!(vendor, Vendor::Connecteam);
             let mut types: Vec<&str> = many
                 .iter()
                 .filter_map(|p| p.policy_type.as_ref().map(|t| t.name.as_str()))
                 .collect();
             types.sort_unstable();
-            out.diagnostics.push(
-                Diagnostic::error(
+            types.dedup();
+            let mut ids: Vec<&str> = many.iter().map(|p| p.id.as_str()).collect();
+            ids.sort_unstable();
+            // Several policies of one name under distinct types: a
+            // `policy_type` picks one. Otherwise (two Clockify policies of
+            // one name, or two of one name under one Connecteam type) only
+            // renaming one in the HR system can tell them apart.
+            let diagnostic = match types.first() {
+                Some(first) if vendor == Vendor::Connecteam && types.len() == many.len() => {
+                    Diagnostic::error(
+                        Code::AmbiguousPolicy,
+                        format!(
+                            "policy `{}` exists under several policy types in provider `{provider}`: {}",
+                            entry.policy,
+                            types.join(", ")
+                        ),
+                    )
+                    .at(entry.loc, "which one?")
+                    .help(format!(
+                        "add `policy_type: {first}` (or another of them) to the entry"
+                    ))
+                }
+                _ => Diagnostic::error(
                     Code::AmbiguousPolicy,
                     format!(
-                        "policy `{}` exists under several policy types in provider `{provider}`: {}",
+                        "{} policies named `{}` in provider `{provider}` (ids {})",
+                        many.len(),
                         entry.policy,
-                        types.join(", ")
+                        ids.join(", ")
                     ),
                 )
                 .at(entry.loc, "which one?")
-                .help(format!("add `policy_type: {}` (or another of them) to the entry", types[0])),
-            );
+                .help("rename or archive all but one of them in the HR system"),
+            };
+            out.diagnostics.push(diagnostic);
             None
         }
     }

@@ -474,3 +474,70 @@ fn resolution_errors() {
         Some("did you mean `Vacation`?")
     );
 }
+
+/// Item 13: a person found on two policies of one type (a state the API
+/// should not allow, but a server may answer) moving to a third: the policy
+/// the move replaces is the same on every run, not the hash map's pick.
+#[test]
+fn the_policy_moved_off_is_chosen_stably() {
+    let mut pols = policies(Vendor::Connecteam);
+    let mut third = pols[0].clone();
+    third.id = "v-xt".into();
+    third.name = "Vacation XT".into();
+    pols.push(third);
+    let mut live = LiveState {
+        policies: pols,
+        ..LiveState::default()
+    };
+    live.people.push(LivePerson {
+        id: "u0".into(),
+        email: "kim@example.com".into(),
+        name: None,
+        status: LiveStatus::Active,
+        role: Role::User,
+        key_owner: false,
+    });
+    for policy in ["v-pt", "v-xt", "v-ft"] {
+        if policy != "v-ft" {
+            live.holdings.push(Holding {
+                person: "u0".into(),
+                policy: policy.into(),
+                balance: None,
+                used: None,
+                unreadable: None,
+            });
+        }
+    }
+    let user = User {
+        email: Email::new("kim@example.com"),
+        provider: "p".into(),
+        status: None,
+        time_off: vec![TimeOff {
+            policy: "Vacation FT".into(),
+            policy_type: None,
+            amount: None,
+            allow_refund: false,
+            unit: None,
+            profile: None,
+            loc: LOC,
+        }],
+        loc: LOC,
+    };
+    let w = World {
+        vendor: Vendor::Connecteam,
+        live: live.clone(),
+        users: vec![user],
+    };
+    for _ in 0..32 {
+        let d = run(&w, &live);
+        let replaced: Vec<String> = d
+            .changes
+            .iter()
+            .filter_map(|c| match &c.kind {
+                ChangeKind::Assign { replaces, .. } => replaces.as_ref().map(|p| p.name.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(replaced, ["Vacation PT"], "{:?}", d.changes);
+    }
+}

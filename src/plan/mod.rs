@@ -8,6 +8,7 @@
 
 pub mod balance;
 pub mod diff;
+pub mod identity;
 pub mod render;
 pub mod requests;
 pub mod safety;
@@ -236,6 +237,18 @@ pub async fn plan_session(
             .iter()
             .filter(|u| &u.provider == name)
             .collect();
+        let declared: Vec<(&crate::manifest::checked::Email, crate::diag::Loc)> = users
+            .iter()
+            .map(|u| (&u.email, u.loc))
+            .chain(
+                config
+                    .requests
+                    .iter()
+                    .filter(|r| &r.provider == name)
+                    .map(|r| (&r.user, r.loc)),
+            )
+            .collect();
+        diagnostics.extend(identity::ambiguous_people(name, state, &declared));
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
         let leave = balance::Leave {
@@ -292,6 +305,33 @@ pub async fn plan_session(
             }));
         }
         changes.extend(d.changes);
+    }
+    // A protected email that names nobody in any system protects nothing:
+    // most likely a typo, or a person who left.
+    for email in &settings.safety.protected_users {
+        let somewhere = live.values().any(|state| {
+            state
+                .people
+                .iter()
+                .any(|p| p.email.to_lowercase() == email.key())
+        });
+        if !somewhere {
+            diagnostics.push(
+                Diagnostic::warning(
+                    crate::diag::Code::ProtectedUserNotFound,
+                    format!(
+                        "settings.safety.protected_users: `{email}` is in no provider ({})",
+                        config
+                            .providers
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .help("check the spelling, or remove the entry"),
+            );
+        }
     }
     crate::diag::sort(&mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
@@ -360,6 +400,15 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
         .collect();
     let mut emails: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
     emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
+    // Read so that an entry naming nobody can be warned about.
+    emails.extend(
+        config
+            .settings
+            .safety
+            .protected_users
+            .iter()
+            .map(|e| e.key().to_owned()),
+    );
     emails.sort();
     emails.dedup();
     let mut window = requests
@@ -403,10 +452,7 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
 /// Today, in `settings.timezone` (or `HRFORM_TODAY`, `YYYY-MM-DD`, which
 /// tests and reproducible runs set), and the leave year it falls in.
 pub fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
-    let today = std::env::var("HRFORM_TODAY")
-        .ok()
-        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
-        .unwrap_or_else(|| settings.timezone.to_datetime(jiff::Timestamp::now()).date());
+    let today = checked::today(&settings.timezone);
     checked::LeaveYear::containing(today, settings.leave_year_start)
 }
 

@@ -33,6 +33,15 @@ fn status_word(s: RequestStatus) -> &'static str {
     }
 }
 
+/// Request ids in creation order: numerically when both are numbers
+/// (Connecteam's are), else as text.
+fn earliest(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
 /// Diff the declared `requests` of `provider` (with its declared `users`,
 /// for the assignment and double-deduction checks) against `live`.
 pub fn diff_requests(
@@ -140,23 +149,44 @@ pub fn diff_requests(
             holders.retain(|r| r.status != "denied");
         }
         if holders.len() > 1 {
+            // hrform's own marker on several live requests (two applies at
+            // once, say): a planned repair, not an error that blocks every
+            // plan. Keep one (the person's own, earliest id first), deny
+            // the later copies.
+            holders.sort_by(|a, b| {
+                (a.person != person.id)
+                    .cmp(&(b.person != person.id))
+                    .then_with(|| earliest(&a.id, &b.id))
+            });
+            let kept = holders[..1].to_vec();
             let ids: Vec<&str> = holders.iter().map(|r| r.id.as_str()).collect();
             out.diagnostics.push(
-                Diagnostic::error(
+                Diagnostic::warning(
                     Code::DuplicateRequestMarker,
                     format!(
-                        "request {}: two live requests carry its marker: {}",
+                        "request {}: {} live requests carry its marker ({}): keeping {}, denying the others",
                         request.key,
-                        ids.join(" and ")
+                        holders.len(),
+                        ids.join(", "),
+                        kept[0].id
                     ),
                 )
-                .at(request.loc, "marked twice in Connecteam")
-                .help(format!(
-                    "deny or remove the marker `{}` from all but one of them in Connecteam",
-                    request_marker(&request.key)
-                )),
+                .at(request.loc, "marked more than once in Connecteam"),
             );
-            continue;
+            for copy in holders[1..].iter().filter(|r| r.status != "denied") {
+                if let Some(owner) = live.people.iter().find(|p| p.id == copy.person) {
+                    push(
+                        &mut out,
+                        owner,
+                        ChangeKind::DenyRequest {
+                            key: request.key.clone(),
+                            request: (*copy).clone(),
+                            reason: format!("a duplicate of request {}", kept[0].id),
+                        },
+                    );
+                }
+            }
+            holders = kept;
         }
         let desired = desired(request, person, type_id, type_name);
         match holders.first() {

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use futures_util::StreamExt as _;
 
-use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
+use super::{Endpoint, Executed, MAX_PAGES, Outcome, PageGuard, ProviderError, Sink};
 use crate::http::{Rate, Reader, Reply, Wire, describe};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::model::{
@@ -365,22 +365,29 @@ impl Client {
         decode: impl Fn(&Reply) -> Result<Vec<T>, String>,
     ) -> Result<Vec<T>, ProviderError> {
         let mut all = Vec::new();
+        let mut guard = PageGuard::new();
         for page in 1.. {
             let mut q = query.to_vec();
             q.push(("page", page.to_string()));
             q.push(("page-size", size.to_string()));
+            let call = describe("GET", path, &q);
+            guard.before_page(&call)?;
             let reply = self.http.get(path, &q).await?;
             let items = decode(&reply).map_err(|message| ProviderError::Decode {
-                call: describe("GET", path, &q),
+                call: call.clone(),
                 message,
             })?;
             let n = items.len();
+            if n == 0 {
+                break;
+            }
+            guard.page(&call, &reply.body)?;
             all.extend(items);
             let last = match reply.header("last-page") {
                 Some(v) => v.eq_ignore_ascii_case("true"),
                 None => n < size,
             };
-            if last || n == 0 {
+            if last {
                 break;
             }
         }
@@ -388,32 +395,56 @@ impl Client {
     }
 
     /// Every balance row of one policy (`{count, balances}` pages). The
-    /// first page's `count` says how many pages follow: they are read in
-    /// parallel (within the throttle); should the last of them still say
-    /// `Last-Page: false`, reading goes on page by page.
+    /// first page's `count` says how many pages follow: they are read at
+    /// most [`super::CONCURRENCY`] at once (within the throttle), and a
+    /// `count` past the page cap is an error; should the last of them still
+    /// say `Last-Page: false`, reading goes on page by page.
     async fn balances(&self, path: &str) -> Result<Vec<BalanceDto>, ProviderError> {
         let page = |n: usize| async move {
             let q = [("page", n.to_string()), ("page-size", PAGE.to_string())];
+            let call = describe("GET", path, &q);
             let reply = self.http.get(path, &q).await?;
             let dto: BalancesDto =
                 serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
-                    call: describe("GET", path, &q),
+                    call: call.clone(),
                     message: e.to_string(),
                 })?;
             let last = match reply.header("last-page") {
                 Some(v) => v.eq_ignore_ascii_case("true"),
                 None => dto.balances.len() < PAGE,
             };
-            Ok::<_, ProviderError>((dto, last))
+            Ok::<_, ProviderError>((dto, last, call, reply.body))
         };
-        let (first, mut last) = page(1).await?;
-        let mut all = first.balances;
+        let mut guard = PageGuard::new();
+        let (first, mut last, call, body) = page(1).await?;
+        if !first.balances.is_empty() {
+            guard.page(&call, &body)?;
+        }
+        last = last || first.balances.is_empty();
         let mut next = 2;
-        if !last && let Some(count) = first.count {
+        let count = first.count;
+        let mut all = first.balances;
+        if !last && let Some(count) = count {
             let pages = count.div_ceil(PAGE);
+            if pages > MAX_PAGES {
+                return Err(ProviderError::Bound {
+                    call,
+                    message: format!(
+                        "its count of {count} rows means {pages} pages, more than hrform's page cap of {MAX_PAGES}"
+                    ),
+                });
+            }
             if pages >= next {
-                let rest = futures_util::future::try_join_all((next..=pages).map(page)).await?;
-                for (dto, l) in rest {
+                let mut rest = futures_util::stream::iter(next..=pages)
+                    .map(page)
+                    .buffered(super::CONCURRENCY);
+                while let Some(read) = rest.next().await {
+                    let (dto, l, call, body) = read?;
+                    if dto.balances.is_empty() {
+                        last = true;
+                        continue;
+                    }
+                    guard.page(&call, &body)?;
                     all.extend(dto.balances);
                     last = l;
                 }
@@ -421,8 +452,16 @@ impl Client {
             }
         }
         while !last {
-            let (dto, l) = page(next).await?;
+            guard.before_page(&describe(
+                "GET",
+                path,
+                &[("page", next.to_string()), ("page-size", PAGE.to_string())],
+            ))?;
+            let (dto, l, call, body) = page(next).await?;
             let n = dto.balances.len();
+            if n > 0 {
+                guard.page(&call, &body)?;
+            }
             all.extend(dto.balances);
             last = l || n == 0;
             next += 1;

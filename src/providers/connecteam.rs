@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use futures_util::StreamExt as _;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 
-use super::{Endpoint, Executed, Outcome, ProviderError, Sink};
+use super::{Endpoint, Executed, Outcome, PageGuard, ProviderError, Sink};
 use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
@@ -32,6 +32,8 @@ const USERS_PAGE: usize = 500;
 const BALANCES_PAGE: usize = 100;
 /// `GET /time-off/v1/requests`: at most 100 a page.
 const REQUESTS_PAGE: usize = 100;
+/// The most 365-day slices one read of requests may take.
+const MAX_REQUEST_SLICES: usize = 25;
 /// `GET /time-off/v1/requests`: a window of at most 365 days.
 const REQUEST_WINDOW_DAYS: i64 = 365;
 /// `PUT /users/v1/users`: at most 25 users a call.
@@ -471,7 +473,18 @@ impl Client {
             return Ok(Vec::new());
         };
         let slices = request_slices(first, last);
-        let reads = slices.iter().map(|(from, to)| async move {
+        // Validation keeps request dates within ten years of today, so a
+        // window is at most 21 years; a longer one is refused, not read.
+        if slices.len() > MAX_REQUEST_SLICES {
+            return Err(ProviderError::Bound {
+                call: "GET /time-off/v1/requests".into(),
+                message: format!(
+                    "the requests' window {first} to {last} needs {} reads of 365 days, more than the {MAX_REQUEST_SLICES} hrform makes",
+                    slices.len()
+                ),
+            });
+        }
+        let reads = slices.into_iter().map(|(from, to)| async move {
             let query = [
                 ("startDate", from.to_string()),
                 ("endDate", to.to_string()),
@@ -484,7 +497,10 @@ impl Client {
             })
             .await
         });
-        let found = futures_util::future::try_join_all(reads).await?;
+        let found: Vec<Vec<RequestDto>> = futures_util::stream::iter(reads)
+            .buffered(super::CONCURRENCY)
+            .try_collect()
+            .await?;
         let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
         let mut seen = HashSet::new();
         let mut out = Vec::new();
@@ -523,12 +539,25 @@ impl Client {
         items: impl Fn(D) -> Vec<T>,
     ) -> Result<Vec<T>, ProviderError> {
         let mut all = Vec::new();
+        let mut guard = PageGuard::new();
         loop {
             let mut q = query.to_vec();
             q.push(("limit", size.to_string()));
             q.push(("offset", all.len().to_string()));
-            let page = items(self.get_json::<D>(path, &q).await?);
+            let call = describe("GET", path, &q);
+            guard.before_page(&call)?;
+            let reply = self.http.get(path, &q).await?;
+            let envelope: Envelope<D> =
+                serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+                    call: call.clone(),
+                    message: e.to_string(),
+                })?;
+            let page = items(envelope.data);
             let n = page.len();
+            if n == 0 {
+                break;
+            }
+            guard.page(&call, &reply.body)?;
             all.extend(page);
             if n < size {
                 break;

@@ -5,7 +5,7 @@
 pub mod clockify;
 pub mod connecteam;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use secrecy::SecretString;
 
@@ -16,9 +16,14 @@ use crate::model::{Call, Change, LiveState, ReadScope};
 /// path, never the key) and what the API answered.
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
-    /// The environment variable that should hold the API key is unset or empty.
-    #[error("provider `{provider}`: the API key environment variable {env} is not set")]
-    MissingKey { provider: String, env: String },
+    /// The environment variable that should hold the API key is unset,
+    /// empty, or not UTF-8 (`why` says which).
+    #[error("provider `{provider}`: the API key environment variable {env} {why}")]
+    MissingKey {
+        provider: String,
+        env: String,
+        why: &'static str,
+    },
     /// The API answered with an error status.
     #[error("{call} failed: HTTP {status}: {message}")]
     Status {
@@ -32,6 +37,10 @@ pub enum ProviderError {
     /// The API answered something hrform cannot read.
     #[error("{call}: unexpected response: {message}")]
     Decode { call: String, message: String },
+    /// A bound on server-driven work was reached (the call's deadline, the
+    /// body size, the page cap, a page of nothing new).
+    #[error("{call}: gave up: {message}")]
+    Bound { call: String, message: String },
 }
 
 /// Where and how to reach a provider: its base URL and key. Normally from
@@ -45,13 +54,19 @@ pub struct Endpoint {
 impl Endpoint {
     /// The manifest's base URL and the key from the variable it names.
     pub fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
-        let key = std::env::var(&provider.api_key_env)
-            .ok()
-            .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| ProviderError::MissingKey {
-                provider: provider.name.clone(),
-                env: provider.api_key_env.clone(),
-            })?;
+        let missing = |why| ProviderError::MissingKey {
+            provider: provider.name.clone(),
+            env: provider.api_key_env.clone(),
+            why,
+        };
+        let key = match std::env::var(&provider.api_key_env) {
+            Ok(k) if k.trim().is_empty() => return Err(missing("is empty")),
+            Ok(k) => k,
+            Err(std::env::VarError::NotPresent) => return Err(missing("is not set")),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(missing("is not valid UTF-8"));
+            }
+        };
         Ok(Self {
             base_url: provider.base_url.clone(),
             key: SecretString::from(key),
@@ -405,6 +420,93 @@ where
 /// still paces them).
 pub const CONCURRENCY: usize = 8;
 
+/// The most pages hrform reads of one list (1,000 pages is 5 million
+/// Clockify users, 200,000 policy or balance rows, 500,000 Connecteam users,
+/// 100,000 assignments of one type or requests of one slice).
+pub const MAX_PAGES: usize = 1_000;
+
+/// The loop control of one paged list: the page cap, and no-progress
+/// detection (a page whose body repeats an earlier page's, as from a
+/// server that ignores `page` or `offset`).
+pub(crate) struct PageGuard {
+    pages: usize,
+    seen: HashMap<u64, usize>,
+}
+
+impl PageGuard {
+    pub(crate) fn new() -> Self {
+        Self {
+            pages: 0,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Whether another page may be asked for; `call` names the list.
+    pub(crate) fn before_page(&self, call: &str) -> Result<(), ProviderError> {
+        if self.pages >= MAX_PAGES {
+            return Err(ProviderError::Bound {
+                call: call.to_owned(),
+                message: format!(
+                    "the list did not end within {MAX_PAGES} pages (hrform's page cap)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Count a page read by `call` with `body`: an error when the same body
+    /// came back before (the list makes no progress).
+    pub(crate) fn page(&mut self, call: &str, body: &[u8]) -> Result<(), ProviderError> {
+        use std::hash::{Hash as _, Hasher as _};
+        self.pages += 1;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        body.hash(&mut h);
+        if let Some(first) = self.seen.insert(h.finish(), self.pages) {
+            return Err(ProviderError::Bound {
+                call: call.to_owned(),
+                message: format!(
+                    "page {} repeats page {first}: the server is not moving through the list",
+                    self.pages
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[path = "calls_tests.rs"]
 mod calls_tests;
+
+#[cfg(test)]
+mod page_guard_tests {
+    use super::*;
+
+    /// Item 9: a list that never ends stops at the page cap, with an error
+    /// naming the call and the cap.
+    #[test]
+    fn page_cap_ends_a_list_that_never_ends() {
+        let mut guard = PageGuard::new();
+        for n in 0..MAX_PAGES {
+            guard.before_page("GET /x").expect("under the cap");
+            guard
+                .page("GET /x", format!("[{n}]").as_bytes())
+                .expect("new page");
+        }
+        let err = guard.before_page("GET /x?page=1001").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GET /x?page=1001: gave up: the list did not end within 1000 pages (hrform's page cap)"
+        );
+    }
+
+    /// A page whose body repeats an earlier one is no progress.
+    #[test]
+    fn repeated_page_is_no_progress() {
+        let mut guard = PageGuard::new();
+        guard.page("GET /x?page=1", b"[1]").unwrap();
+        guard.page("GET /x?page=2", b"[2]").unwrap();
+        let err = guard.page("GET /x?page=3", b"[1]").unwrap_err();
+        assert!(err.to_string().contains("page 3 repeats page 1"), "{err}");
+    }
+}

@@ -427,3 +427,110 @@ fn apply_killed_half_way_then_rerun_converges() {
     assert!(writes(&t).len() > first);
     t.run_with(&["plan", "--detailed-exitcode"]).code(0);
 }
+
+/// Item 10: while another apply holds `.hrform/apply.lock`, apply refuses
+/// (exit 1) naming who holds it and since when, and writes nothing.
+#[test]
+fn apply_refuses_while_another_holds_the_lock() {
+    let t = world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+    let since = jiff::Timestamp::now().to_string();
+    let t = t.file(
+        ".hrform/apply.lock",
+        &format!(
+            r#"{{"pid": 4242, "host": "build-agent-7", "since": "{since}", "hrform": "0.1.0"}}"#
+        ),
+    );
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("another apply holds the lock")
+            && out.stderr.contains("pid 4242 on build-agent-7")
+            && out.stderr.contains(&since),
+        "{}",
+        out.stderr
+    );
+    assert!(writes(&t).is_empty(), "{:?}", writes(&t));
+    assert!(
+        t.path().join(".hrform/apply.lock").exists(),
+        "the lock is not ours to remove"
+    );
+}
+
+/// Item 10: a lock left by an apply that is gone (its pid is not alive on
+/// this host) or older than six hours is taken over with a note; the apply
+/// runs and removes the lock when it ends.
+#[test]
+fn stale_apply_locks_are_taken_over() {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default();
+    let now = jiff::Timestamp::now().to_string();
+    for (pid, host, since) in [
+        // a dead process on this host (pids stop well below this)
+        (4_000_000_000u32, host.as_str(), now.as_str()),
+        // another host, but long ago
+        (1, "build-agent-7", "2020-01-01T00:00:00Z"),
+    ] {
+        let t =
+            world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+        let t = t.file(
+            ".hrform/apply.lock",
+            &format!(
+                r#"{{"pid": {pid}, "host": "{host}", "since": "{since}", "hrform": "0.1.0"}}"#
+            ),
+        );
+        let out = t.run_with(&["apply", "--yes", "-q"]);
+        out.code(0);
+        assert!(
+            out.stderr.contains("took over the stale lock")
+                && out.stderr.contains(&format!("pid {pid}")),
+            "{}",
+            out.stderr
+        );
+        assert_eq!(writes(&t).len(), 1);
+        assert!(
+            !t.path().join(".hrform/apply.lock").exists(),
+            "released at the end"
+        );
+    }
+}
+
+/// Item 3: nothing a file says may panic: a saved plan whose change names a
+/// provider the manifests do not declare (a tampered file) is skipped as
+/// stale, saying so, instead of panicking on a map lookup.
+#[test]
+fn saved_plan_naming_an_unknown_provider_does_not_panic() {
+    let t = world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    let path = t.path().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["changes"][0]["provider"] = serde_json::json!("nowhere");
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let out = t.run_with(&["apply", "plan.json"]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.code(4);
+    assert!(
+        out.stderr
+            .contains("provider `nowhere` is not in the manifests"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Item 12: a journal that loses a line (here: every write to it fails) is
+/// an error of the run, exit 1, not a warning under exit 0; the writes were
+/// made and the report says the journal is incomplete.
+#[test]
+fn an_incomplete_journal_is_an_error() {
+    let t = world("users:\n  - { email: bob@example.com, provider: clockify, status: active }\n");
+    let out = t.run_with(&["apply", "--yes", "-q", "--journal", "/dev/full"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error: the journal /dev/full is incomplete"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&t).len(), 1);
+}

@@ -196,7 +196,11 @@ impl Test {
             .env("COLUMNS", "100")
             // A fixed "today" (leave year 2026), so plans do not depend on
             // the day the tests run; a test may set its own.
-            .env("HRFORM_TODAY", "2026-06-15");
+            .env("HRFORM_TODAY", "2026-06-15")
+            // Every wait of the retry logic at a twentieth (honoured against
+            // the loopback sandbox only): fault tests keep their fault rates
+            // and assertions without sleeping through real backoff.
+            .env("HRFORM_BACKOFF_SCALE", "0.05");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

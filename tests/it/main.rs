@@ -8,6 +8,7 @@
 mod allowances;
 mod apply;
 mod common;
+mod hostile;
 mod plan;
 mod requests;
 mod sandbox;

@@ -508,3 +508,76 @@ fn large_worlds_are_read_page_by_page() {
         out.stdout
     );
 }
+
+/// Item 13: `hrform plan | head` (the reader gone before the plan is
+/// written) exits quietly with 0, as ripgrep does, not `error: Broken
+/// pipe` and exit 1; so does `hrform schema`.
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    let t = world(EQUAL);
+    for args in [&["plan"][..], &["schema", "manifest"][..]] {
+        let mut child = t
+            .command_with(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start hrform");
+        // Close the read end before hrform writes anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Item 13: an empty API key variable is reported as empty, and one that
+/// is not UTF-8 as such, not as "not set".
+#[test]
+fn key_variables_empty_or_not_utf8_say_so() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let t = world(EQUAL).env("CLOCKIFY_API_KEY", "");
+    let out = t.run_with(&["plan"]);
+    out.code(1);
+    assert!(
+        out.stderr.contains("CLOCKIFY_API_KEY is empty"),
+        "{}",
+        out.stderr
+    );
+    let out = t
+        .command_with(&["plan"])
+        .env(
+            "CLOCKIFY_API_KEY",
+            std::ffi::OsStr::from_bytes(b"sandbox-\xff-key"),
+        )
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("CLOCKIFY_API_KEY is not valid UTF-8"),
+        "{stderr}"
+    );
+}
+
+/// Item 13: a `protected_users` entry naming nobody in any system is
+/// warned about; one naming an existing person (declared or not) is not.
+#[test]
+fn protected_users_naming_nobody_are_warned() {
+    let t = world(&format!(
+        "{EQUAL}settings:\n  safety: {{ protected_users: [ada@example.com, Zed@example.com, nobody@example.com] }}\n"
+    ));
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains("warning[protected-user-not-found]")
+            && out
+                .stderr
+                .contains("`nobody@example.com` is in no provider"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("`ada@example.com`"), "{}", out.stderr);
+    assert!(!out.stderr.contains("`Zed@example.com`"), "{}", out.stderr);
+}

@@ -451,3 +451,102 @@ fn unclear_creates_are_rechecked_with_one_read_per_person() {
     keys.dedup();
     assert_eq!(keys.len(), n as usize, "a request exists twice");
 }
+
+/// Item 5: an absolute balance declared for `Kim@Example.com` next to an
+/// approved request of the same type for `kim@example.com` is the
+/// double-deduction warning: emails compare by key, not by spelling.
+#[test]
+fn double_deduction_is_warned_whatever_the_email_case() {
+    let t = world_of(
+        SEED,
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: Kim@Example.com, provider: field, time_off: [{ policy: Vacation - Full-time, balance: 15, unit: days }] }
+time_off_requests:
+  - { key: C-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+",
+    );
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains("warning[double-deduction]"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Item 6: a time zone written in another case is stored, sent and
+/// compared in its canonical IANA spelling: a live request equal but for
+/// the zone's case plans no update, and a new one is created with
+/// `Europe/Dublin`.
+#[test]
+fn time_zones_are_sent_in_their_canonical_spelling() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, all_day: true, timezone: Europe/Dublin, status: approved, manager_note: '[hrform:Z-1]' }
+";
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: Z-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, timezone: europe/DUBLIN }
+  - { key: Z-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-05-04, end_date: 2026-05-04, timezone: EUROPE/dublin }
+",
+    );
+    let out = t.run_with(&["plan", "--output", "json"]);
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let calls = plan["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "only Z-2's create: {calls:?}");
+    assert_eq!(calls[0]["method"], "POST");
+    assert_eq!(calls[0]["body"]["timezone"], "Europe/Dublin", "{calls:?}");
+}
+
+/// Item 10: hrform's marker on two live requests (two applies at once) is a
+/// planned repair, not an error blocking every plan: the later copy is
+/// denied, the earliest kept, and the next plan has nothing to do.
+#[test]
+fn duplicate_markers_are_repaired_by_denying_the_later_copies() {
+    let live = "
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, all_day: true, timezone: UTC, status: approved, manager_note: '[hrform:D-1]' }
+";
+    let t = world_of(
+        &seed_with(live),
+        hrform::sandbox::Options::default(),
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: D-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC }
+",
+    );
+    // Connecteam request ids grow with time (a time-stamped hex id).
+    let id_of = |r: &serde_json::Value| r["id"].as_str().expect("a request id").to_owned();
+    let before = requests(&t);
+    let mut ids: Vec<String> = before.iter().map(id_of).collect();
+    ids.sort_unstable();
+    let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+    plan.code(2);
+    assert!(
+        plan.stderr.contains("warning[duplicate-request-marker]"),
+        "{}",
+        plan.stderr
+    );
+    t.run_with(&["apply", "--yes", "-q"]).code(0);
+    let after = requests(&t);
+    let status = |id: &str| {
+        after
+            .iter()
+            .find(|r| id_of(r) == id)
+            .map(|r| r["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status(&ids[0]).as_deref(), Some("approved"), "{after:?}");
+    assert_eq!(status(&ids[1]).as_deref(), Some("denied"), "{after:?}");
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}

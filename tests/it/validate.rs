@@ -340,3 +340,73 @@ fn clock_changes_during_partial_days_are_warned() {
     }
     insta::assert_snapshot!(out.stderr);
 }
+
+/// Item 11: a request date more than ten years from today (`0206-08-10`)
+/// is a located `implausible-date` error suggesting `2026-08-10`, instead
+/// of passing and making plan read 1,821 one-year slices.
+#[test]
+fn dates_far_from_today_are_typos_with_a_suggestion() {
+    let out = Test::new()
+        .file("providers.yaml", PROVIDERS)
+        .file(
+            "requests.yaml",
+            "time_off_requests:\n  - { key: T-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 0206-08-10, end_date: 2026-08-10, timezone: UTC }\n",
+        )
+        .args(&["validate"])
+        .run();
+    out.code(1);
+    assert!(
+        out.stderr.contains("error[implausible-date]")
+            && out.stderr.contains("requests.yaml:2:")
+            && out.stderr.contains("did you mean `2026-08-10`?"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Item 13: YAML 1.1 forms the README's YAML 1.2 promise excludes
+/// (`0b101`, `1_000`, `!!binary`) are located errors, not silently read.
+#[test]
+fn yaml_1_1_forms_are_rejected_with_their_location() {
+    let out = Test::new()
+        .file("providers.yaml", PROVIDERS)
+        .file(
+            "users.yaml",
+            "users:\n  - { email: a@example.com, provider: clockify, time_off: [{ policy: Vacation, balance: 0b101, unit: days }] }\n  - { email: b@example.com, provider: clockify, time_off: [{ policy: Vacation, balance: 1_000, unit: days }] }\ntime_off_requests:\n  - { key: T-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-08-10, end_date: 2026-08-10, timezone: UTC, employee_note: !!binary aGVsbG8= }\n",
+        )
+        .args(&["validate"])
+        .run();
+    out.code(1);
+    for (what, at) in [
+        ("`0b101` is a YAML 1.1 number form", "users.yaml:2:"),
+        ("`1_000` is a YAML 1.1 number form", "users.yaml:3:"),
+        ("`!!binary` values are not accepted", "users.yaml:5:"),
+    ] {
+        assert!(
+            out.stderr.contains(what) && out.stderr.contains(at),
+            "{what} at {at}:\n{}",
+            out.stderr
+        );
+    }
+}
+
+/// Item 13: a manifest that is not UTF-8 is an error naming its line and
+/// column.
+#[test]
+fn invalid_utf8_names_the_line() {
+    let t = Test::new().file("providers.yaml", PROVIDERS);
+    std::fs::write(
+        t.path().join("users.yaml"),
+        b"users:\n  - { email: a@example.com, provider: clockify }\n  - { email: b\xff@example.com, provider: clockify }\n",
+    )
+    .unwrap();
+    let out = t.args(&["validate"]).run();
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("users.yaml is not valid UTF-8 (line 3, column 15)")
+            && out.stderr.contains("users.yaml:3:15"),
+        "{}",
+        out.stderr
+    );
+}
