@@ -242,8 +242,8 @@ pub fn entry_change(
 }
 
 /// The people (ids) whose allowance on some Connecteam policy needs the
-/// previous leave year's usage: a `carry_over` policy, or a balance that
-/// differs from allowance − usage (it may be last year's, still in place).
+/// previous leave year's usage: a `carry_over` policy, or a balance below
+/// allowance − usage (it may be last year's leftover, still in place).
 pub fn needs_previous_year(
     users: &[&checked::User],
     live: &LiveState,
@@ -285,9 +285,11 @@ pub fn needs_previous_year(
                 .iter()
                 .find(|h| h.person == person.id && h.policy == policy.id)
                 .and_then(|h| h.balance);
+            // Only a balance below allowance − usage can be last year's
+            // leftover still in place.
             if let Some(remaining) = remaining {
                 let usage = connecteam_usage(live, &person.id, policy, leave);
-                if remaining + usage.used != allowance {
+                if remaining + usage.used < allowance {
                     out.insert(person.id.clone());
                 }
             }
