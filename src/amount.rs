@@ -8,9 +8,15 @@
 //! its shortest round-trip text (`15.1` stays `15.1`, never
 //! `15.0999999999999996`), which is the number as written for every value of
 //! up to 15 significant digits. On the wire an amount is written the same
-//! way: a JSON number whose text is the decimal's. Two amounts are equal only
-//! when they are equal as decimals (`2.50` equals `2.5`): there is no
-//! tolerance.
+//! way: a JSON number whose text is the decimal's.
+//!
+//! The comparison rule: every amount is held to at most 6 decimal places
+//! (`PLACES`), rounded half to even when read. A server that computes in
+//! binary floating point answers `15.199999999999999` for 15.1 + 0.1; at 6
+//! places that is 15.2, the amount meant. Manifests may not declare more
+//! places (validation says so rather than rounding what a user wrote). Two
+//! amounts are then equal only when they are equal as decimals (`2.50`
+//! equals `2.5`): there is no other tolerance.
 
 use std::fmt;
 use std::ops::{Add, Neg, Sub};
@@ -27,10 +33,27 @@ pub struct Amount(Decimal);
 impl Amount {
     pub const ZERO: Amount = Amount(Decimal::ZERO);
 
+    /// Decimal places an amount holds.
+    pub const PLACES: u32 = 6;
+
     /// The amount a parser's `f64` stands for: its shortest round-trip
-    /// text, read as a decimal. `None` for NaN, infinities, and numbers a
-    /// decimal cannot hold (beyond about 7.9e28).
+    /// text, read as a decimal, at [`Amount::PLACES`]. `None` for NaN,
+    /// infinities, and numbers a decimal cannot hold (beyond about 7.9e28).
     pub fn from_f64(v: f64) -> Option<Self> {
+        Self::exact_from_f64(v).map(|a| {
+            Amount(
+                a.0.round_dp_with_strategy(
+                    Self::PLACES,
+                    rust_decimal::RoundingStrategy::MidpointNearestEven,
+                )
+                .normalize(),
+            )
+        })
+    }
+
+    /// [`Amount::from_f64`] without rounding: to tell whether a declared
+    /// number has more places than an amount holds.
+    pub fn exact_from_f64(v: f64) -> Option<Self> {
         if !v.is_finite() {
             return None;
         }
@@ -190,6 +213,9 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&d).unwrap(), "0.1");
         assert!(Amount::from_f64(f64::NAN).is_none());
+        // Binary noise from a server that adds in f64 is gone at 6 places.
+        assert_eq!(Amount::from_f64(15.1 + 0.1), Amount::parse("15.2"));
+        assert_eq!(Amount::from_f64(0.1 + 0.2), Amount::parse("0.3"));
         assert!(Amount::from_f64(1e300).is_none());
     }
 

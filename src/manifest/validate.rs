@@ -421,6 +421,19 @@ impl Validator<'_> {
                         "{what}s are set, not adjusted: declare the amount the person should hold"
                     )),
                 );
+            } else if Amount::exact_from_f64(b.value) != Amount::from_f64(b.value) {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!(
+                            "{what} {} has more than {} decimal places",
+                            number(b.value),
+                            Amount::PLACES
+                        ),
+                    )
+                    .at(b.loc, "too precise")
+                    .help("amounts are kept to 6 decimal places; write it with fewer"),
+                );
             } else if b.value > 10_000.0 {
                 self.push(
                     Diagnostic::error(

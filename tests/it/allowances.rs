@@ -384,3 +384,152 @@ clockify:
         }
     }
 }
+
+/// A Clockify workspace: ada, cy and dee on Vacation with non-zero
+/// balances; PATCH adds (the default reading that punishes a blind send).
+fn clockify_world(options: hrform::sandbox::Options, update: &str, users: &str) -> Test {
+    let seed = "seed_version: 1
+clockify:
+  api_key: sandbox-clockify-key
+  workspace_id: 64a687e29ae1f428e7ebe303
+  key_owner: owner@example.com
+  users:
+    - { email: owner@example.com }
+    - { email: ada@example.com }
+    - { email: cy@example.com }
+    - { email: dee@example.com }
+  policies:
+    - name: Vacation
+      unit: days
+      assignments:
+        - { user: ada@example.com, balance: 15.1 }
+        - { user: cy@example.com, balance: 20.1 }
+        - { user: dee@example.com, balance: 10 }
+";
+    let t = Test::new().sandbox_with(seed, options);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n    balance_update: {update}\n",
+        t.sandbox_url()
+    );
+    t.file("providers.yaml", &providers).file("hr.yaml", users)
+}
+
+/// Issue 12 item 7: balances are exact decimals from the YAML text to the
+/// wire: 15.1 → 15.2 and 20.1 → 20.2 are one adding PATCH of exactly 0.1.
+#[test]
+fn equal_decimal_deltas_are_one_exact_patch() {
+    let t = clockify_world(
+        hrform::sandbox::Options::default(),
+        "add",
+        "users:\n  - { email: ada@example.com, time_off: [{ policy: Vacation, allowance: 15.2, unit: days }] }\n  - { email: cy@example.com, time_off: [{ policy: Vacation, allowance: 20.2, unit: days }] }\n",
+    );
+    let plan = t.run_with(&["plan", "--output", "json"]);
+    plan.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let calls = plan["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["body"]["value"].to_string(), "0.1");
+    t.run_with(&["apply", "--yes"]).code(0);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// Issue 12 item 2: under `auto`, a probe PATCH that keeps failing stops
+/// the provider's balance writes: no other PATCH goes to a non-zero
+/// balance, and the run says why (exit 5).
+#[test]
+fn a_failed_probe_stops_balance_writes() {
+    let options = hrform::sandbox::Options {
+        faults: "error_rate=1,methods=PATCH,seed=1".parse().unwrap(),
+        ..Default::default()
+    };
+    let t = clockify_world(
+        options,
+        "auto",
+        "users:\n  - { email: ada@example.com, time_off: [{ policy: Vacation, allowance: 16, unit: days }] }\n  - { email: cy@example.com, time_off: [{ policy: Vacation, allowance: 21, unit: days }] }\n  - { email: dee@example.com, time_off: [{ policy: Vacation, allowance: 11, unit: days }] }\n",
+    );
+    let out = t.run_with(&["apply", "--yes"]);
+    assert_eq!(out.code, 5, "{}\n{}", out.stdout, out.stderr);
+    let patches: Vec<serde_json::Value> = t
+        .sandbox_log()
+        .into_iter()
+        .filter(|e| e["method"] == "PATCH")
+        .collect();
+    // Only the probe, sent again after each read showed it had not taken
+    // effect; never the two others.
+    assert!(!patches.is_empty() && patches.len() <= 3, "{patches:?}");
+    let probe = patches[0]["body"]["userIds"].clone();
+    assert!(
+        patches.iter().all(|p| p["body"]["userIds"] == probe),
+        "{patches:?}"
+    );
+    assert!(
+        out.stdout.contains("no other balance is written")
+            || out.stdout.contains("did not take effect"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Issue 12 item 8: every balance write counts against
+/// `max_balance_change`, from 0 when there was none (a new Connecteam
+/// assignment that carries a balance).
+#[test]
+fn max_balance_change_counts_new_balances_from_zero() {
+    let seed = "seed_version: 1
+connecteam:
+  api_key: sandbox-connecteam-key
+  key_owner: owner@example.com
+  users:
+    - { email: owner@example.com, first_name: O, last_name: O, role: owner }
+    - { email: kim@example.com, first_name: Kim, last_name: Field }
+  policy_types:
+    - name: Vacation
+      policies:
+        - { name: Vacation, unit: days }
+";
+    let t = connecteam_world(
+        seed,
+        "{ policy: Vacation, allowance: 25, unit: days }",
+        "settings:\n  safety: { max_balance_change: 10 }\n",
+    );
+    let out = t.run_with(&["apply", "--yes"]);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "max_balance_change: kim@example.com Vacation: 0 → 25 days changes by 25 (limit 10)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(writes(&t).is_empty());
+}
+
+/// Issue 12 item 1: requests for people declared without `time_off`, who
+/// are on a policy of the request's type in Connecteam, plan and apply;
+/// the type's assignments are read for those people only.
+#[test]
+fn requests_only_configurations_plan_and_apply() {
+    let t = connecteam_world(
+        &connecteam_seed("22", "", "fixed"),
+        "",
+        "time_off_requests:\n  - { key: R-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-11-02, end_date: 2026-11-03, timezone: UTC }\n",
+    );
+    let plan = t.run_with(&["plan"]);
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("R-1  + 2026-11-02 → 2026-11-03 Vacation (approved)"),
+        "{}",
+        plan.stdout
+    );
+    let balances: Vec<String> = t
+        .sandbox_log()
+        .iter()
+        .filter(|e| e["path"].as_str().is_some_and(|p| p.contains("/balances")))
+        .map(|e| e["query"].to_string())
+        .collect();
+    assert_eq!(balances.len(), 1, "{balances:?}");
+    assert!(balances[0].contains("userIds"), "{balances:?}");
+    t.run_with(&["apply", "--yes"]).code(0);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}
