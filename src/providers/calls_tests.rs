@@ -291,7 +291,8 @@ proptest! {
             }),
             endpoint(),
         )
-        .unwrap();
+        .unwrap()
+        .with_policies_read(&[("pol0", "Policy 0"), ("pol1", "Policy 1"), ("pol2", "Policy 2")]);
         let has_expiration: BTreeMap<String, bool> =
             (0..3).map(|i| (format!("Policy {i}"), false)).collect();
         let calls = client.calls(&changes, &LiveState::default(), &has_expiration);
@@ -329,4 +330,67 @@ proptest! {
         let others = changes.iter().filter(|c| !matches!(c.kind, ChangeKind::Status { .. })).count();
         prop_assert_eq!(calls.len(), count(true).div_ceil(25) + count(false).div_ceil(25) + others);
     }
+}
+
+/// Issue 12 item 12: a balance change on a policy without a type builds no
+/// `/policy-types//balances/…` call, and a Clockify assignment to a policy
+/// that was not read builds no `name: null` full replace; the change then
+/// fails in apply as "no call was made".
+#[test]
+fn unrepresentable_calls_are_not_built() {
+    let mut untyped = policy(0);
+    untyped.policy_type_id = None;
+    let change = |kind| Change {
+        id: 0,
+        provider: "p".into(),
+        person: PersonRef {
+            id: "9170001".into(),
+            email: "kim@example.com".into(),
+        },
+        kind,
+    };
+    let balance = change(ChangeKind::Balance {
+        policy: untyped,
+        from: None,
+        to: crate::amount::Amount::from_i64(5),
+        used: crate::amount::Amount::ZERO,
+        allowance: None,
+        reason: crate::model::BalanceReason::Initial,
+        unit: Unit::Days,
+    });
+    let connecteam = connecteam::Client::new(
+        &provider(ProviderKind::Connecteam {
+            requests_per_minute: 100,
+        }),
+        endpoint(),
+    )
+    .unwrap();
+    assert!(
+        connecteam
+            .calls(&[balance], &LiveState::default())
+            .is_empty()
+    );
+
+    let assign = change(ChangeKind::Assign {
+        policy: policy(1),
+        replaces: None,
+        balance: None,
+        allowance: None,
+        unit: Unit::Days,
+    });
+    let clockify = clockify::Client::new(
+        &provider(ProviderKind::Clockify {
+            workspace_id: "ws".into(),
+            requests_per_second: 10.0,
+            balance_update: BalanceUpdate::Auto,
+        }),
+        endpoint(),
+    )
+    .unwrap();
+    let has_expiration: BTreeMap<String, bool> = [("Policy 1".to_owned(), false)].into();
+    assert!(
+        clockify
+            .calls(&[assign], &LiveState::default(), &has_expiration)
+            .is_empty()
+    );
 }

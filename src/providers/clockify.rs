@@ -185,6 +185,22 @@ impl Client {
         })
     }
 
+    /// Policies as if read (their names), for the call builders' tests.
+    #[cfg(test)]
+    pub(crate) fn with_policies_read(self, policies: &[(&str, &str)]) -> Self {
+        let raw = policies
+            .iter()
+            .map(|(id, name)| {
+                let mut m = Map::new();
+                m.insert("id".into(), json!(id));
+                m.insert("name".into(), json!(name));
+                ((*id).to_owned(), m)
+            })
+            .collect();
+        *self.raw_policies.lock().expect("raw policies lock") = raw;
+        self
+    }
+
     fn ws(&self) -> String {
         format!("/v1/workspaces/{}", self.workspace)
     }
@@ -576,14 +592,23 @@ impl Client {
                 .find(|p| p.id == policy)
                 .map(|p| p.name.as_str())
                 .unwrap_or_default();
-            let empty = Map::new();
-            let read = raw.get(&policy).unwrap_or(&empty);
+            // A full replace needs every field as read: without the policy
+            // as read there is no body to send (the call is dropped and the
+            // change fails as "no call was made"), never a `name: null` PUT.
+            let Some(read) = raw
+                .get(&policy)
+                .filter(|r| r.get("name").is_some_and(Value::is_string))
+            else {
+                tracing::error!("policy {policy} was not read: no full-replace PUT");
+                continue;
+            };
             calls[i].body = Some(policy_put_body(
                 read,
                 &people,
                 has_expiration.get(name).copied().unwrap_or(false),
             ));
         }
+        calls.retain(|c| !(c.method == Method::Put && c.body.is_none()));
         calls
     }
 }

@@ -648,7 +648,14 @@ impl Client {
                     });
                 }
                 ChangeKind::Balance { policy, to, .. } => {
-                    let type_id = policy.policy_type_id.as_deref().unwrap_or_default();
+                    // Every Connecteam policy is read with its type; without
+                    // one there is no path to build (the change then fails
+                    // as "no call was made", never a `/policy-types//…` call).
+                    let Some(type_id) = policy.policy_type_id.as_deref().filter(|t| !t.is_empty())
+                    else {
+                        tracing::error!("policy {} has no policy type: no balance call", policy.id);
+                        continue;
+                    };
                     calls.push(Call {
                         provider: self.name.clone(),
                         method: Method::Put,
