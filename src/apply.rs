@@ -40,6 +40,10 @@ pub struct Stale {
     pub change: Change,
     /// What the live system holds now.
     pub now: String,
+    /// Whether the live value moved. `false`: the live value is the one the
+    /// reviewed change was computed against, but the change is not what the
+    /// manifests ask for now (the plan file was edited).
+    pub moved: bool,
 }
 
 /// What apply is about to do.
@@ -105,6 +109,7 @@ pub async fn prepare(
                     || format!("provider `{}` is not in the manifests", change.provider),
                     |live| live_now(change, live),
                 ),
+                moved: !fresh.changes.iter().any(|f| same_precondition(f, change)),
                 change: change.clone(),
             }),
         }
@@ -134,6 +139,71 @@ pub async fn prepare(
 /// plan makes it stale.
 fn same_change(a: &Change, b: &Change) -> bool {
     a.provider == b.provider && a.person == b.person && a.kind == b.kind
+}
+
+/// Two changes about the same thing, computed against the same live value
+/// (whatever their targets).
+fn same_precondition(a: &Change, b: &Change) -> bool {
+    if a.provider != b.provider || a.person != b.person {
+        return false;
+    }
+    match (&a.kind, &b.kind) {
+        (ChangeKind::Status { from: f1, .. }, ChangeKind::Status { from: f2, .. }) => f1 == f2,
+        (
+            ChangeKind::Assign {
+                policy: p1,
+                replaces: r1,
+                ..
+            },
+            ChangeKind::Assign {
+                policy: p2,
+                replaces: r2,
+                ..
+            },
+        ) => p1 == p2 && r1 == r2,
+        (
+            ChangeKind::Balance {
+                policy: p1,
+                from: f1,
+                used: u1,
+                ..
+            },
+            ChangeKind::Balance {
+                policy: p2,
+                from: f2,
+                used: u2,
+                ..
+            },
+        ) => p1 == p2 && f1 == f2 && u1 == u2,
+        (
+            ChangeKind::UpdateRequest {
+                key: k1,
+                request: r1,
+                ..
+            },
+            ChangeKind::UpdateRequest {
+                key: k2,
+                request: r2,
+                ..
+            },
+        )
+        | (
+            ChangeKind::DenyRequest {
+                key: k1,
+                request: r1,
+                ..
+            },
+            ChangeKind::DenyRequest {
+                key: k2,
+                request: r2,
+                ..
+            },
+        ) => k1 == k2 && r1.id == r2.id && r1 == r2,
+        (ChangeKind::CreateRequest { key: k1, .. }, ChangeKind::CreateRequest { key: k2, .. }) => {
+            k1 == k2
+        }
+        _ => false,
+    }
 }
 
 /// What the live system holds now for the thing `change` is about.

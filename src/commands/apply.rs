@@ -119,14 +119,25 @@ async fn apply_with(
     )?;
     stdout.flush()?;
     for s in &prepared.stale {
-        writeln!(
-            stderr,
-            "skipped, stale: {} {}: {} (the plan was made against another value; now {})",
-            s.change.provider,
-            s.change.person.email,
-            describe(&s.change),
-            s.now
-        )?;
+        if s.moved {
+            writeln!(
+                stderr,
+                "skipped, stale: {} {}: {} (the plan was made against another value; now {})",
+                s.change.provider,
+                s.change.person.email,
+                describe(&s.change),
+                s.now
+            )?;
+        } else {
+            writeln!(
+                stderr,
+                "skipped: {} {}: {} is not what the manifests ask for against the same live value ({}): the plan file was edited after it was made",
+                s.change.provider,
+                s.change.person.email,
+                describe(&s.change),
+                s.now
+            )?;
+        }
     }
     if !prepared.unreviewed.is_empty() {
         writeln!(
@@ -152,7 +163,9 @@ async fn apply_with(
             ExitStatus::Stale
         });
     }
-    if saved.is_none() && !args.yes && !confirm(prepared.plan.changes.len())? {
+    // The terminal is read on a blocking thread, not on the runtime's.
+    let changes = prepared.plan.changes.len();
+    if saved.is_none() && !args.yes && !tokio::task::block_in_place(|| confirm(changes))? {
         writeln!(stderr, "Apply cancelled; nothing was written.")?;
         return Ok(ExitStatus::Error);
     }

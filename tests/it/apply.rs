@@ -534,3 +534,35 @@ fn an_incomplete_journal_is_an_error() {
     );
     assert_eq!(writes(&t).len(), 1);
 }
+
+/// Issue 12 item 13: a saved plan whose change was edited (nothing moved in
+/// the HR system) is not reported as "made against another value": apply
+/// says the plan file was edited, makes nothing of it, and exits 4.
+#[test]
+fn an_edited_plan_change_is_not_called_stale() {
+    let t = world(
+        "users:\n  - { email: kim@example.com, provider: field, time_off: [{ policy: Sick, balance: 32, unit: hours }] }\n",
+    );
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    let path = t.path().join("plan.json");
+    let mut plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(plan["changes"][0]["to"], serde_json::json!(32.0));
+    plan["changes"][0]["to"] = serde_json::json!(99);
+    std::fs::write(&path, plan.to_string()).unwrap();
+    let before = writes(&t).len();
+    let out = t.run_with(&["apply", "plan.json"]);
+    out.code(4);
+    assert!(
+        out.stderr
+            .contains("the plan file was edited after it was made"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("made against another value"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&t).len(), before);
+}
