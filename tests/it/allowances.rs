@@ -168,6 +168,31 @@ fn connecteam_allowance_raised_and_lowered() {
             "{}",
             plan.stdout
         );
+        // Usage costs one read: the leave year's requests of the people
+        // with allowances (`userIds`), one window of 365 days. A balance
+        // below allowance − usage may be last leave year's leftover: one
+        // more read, of last year's approved requests, tells.
+        let reads: Vec<String> = t
+            .sandbox_log()
+            .iter()
+            .filter(|e| e["path"] == "/time-off/v1/requests")
+            .map(|e| e["query"].as_str().unwrap().to_owned())
+            .collect();
+        let raised = remaining > 22.0;
+        assert_eq!(reads.len(), if raised { 2 } else { 1 }, "{reads:?}");
+        assert!(
+            reads[0].contains("startDate=2026-01-01&endDate=2026-12-31")
+                && reads[0].contains("userIds="),
+            "{reads:?}"
+        );
+        if raised {
+            assert!(
+                reads[1].starts_with(
+                    "startDate=2025-01-01&endDate=2025-12-31&statuses=approved&userIds="
+                ),
+                "{reads:?}"
+            );
+        }
         t.run_with(&["apply", "--yes"]).code(0);
         let puts: Vec<String> = writes(&t);
         assert_eq!(puts.len(), 1, "{puts:?}");
