@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod escape;
 pub mod exit;
 pub mod http;
 pub mod manifest;

@@ -26,6 +26,17 @@ pub enum ProviderError {
         status: u16,
         message: String,
     },
+    /// The API answered with a redirect, which hrform never follows: the
+    /// key would go to the origin it names.
+    #[error(
+        "{call} failed: HTTP {status}: a redirect to {location}, which hrform never follows \
+         (it would send the API key there); check the provider's base_url"
+    )]
+    Redirect {
+        call: String,
+        status: u16,
+        location: String,
+    },
     /// The connection failed or timed out (after retries).
     #[error("{call} failed: {message}")]
     Connection { call: String, message: String },
@@ -145,7 +156,9 @@ impl Outcome {
     pub fn failed(error: &ProviderError) -> Self {
         Outcome::Failed {
             status: match error {
-                ProviderError::Status { status, .. } => Some(*status),
+                ProviderError::Status { status, .. } | ProviderError::Redirect { status, .. } => {
+                    Some(*status)
+                }
                 _ => None,
             },
             message: error.to_string(),

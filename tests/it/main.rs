@@ -11,4 +11,5 @@ mod plan;
 mod requests;
 mod sandbox;
 mod schema;
+mod security;
 mod validate;
