@@ -74,6 +74,17 @@ pub enum Code {
     InvalidUrl,
     /// A `base_url` that sends the API key in clear text to another host.
     InsecureBaseUrl,
+    /// A `base_url` whose host is not the vendor's, a loopback address, or
+    /// in `HRFORM_ALLOWED_HOSTS`.
+    HostNotAllowed,
+    /// An `api_key_env` that does not begin `HRFORM_`, `CLOCKIFY_` or
+    /// `CONNECTEAM_`.
+    KeyVariableNotAllowed,
+    /// A symlink under the configuration directory that leads out of it
+    /// (or loops).
+    SymlinkOutsideTree,
+    /// A request `key` with characters outside letters, digits and `-_.:/`.
+    InvalidRequestKey,
     /// A number outside the range the setting allows.
     OutOfRange,
     /// A key that only applies to another provider type.
@@ -144,6 +155,10 @@ impl Code {
         Code::SecretInManifest,
         Code::InvalidUrl,
         Code::InsecureBaseUrl,
+        Code::HostNotAllowed,
+        Code::KeyVariableNotAllowed,
+        Code::SymlinkOutsideTree,
+        Code::InvalidRequestKey,
         Code::OutOfRange,
         Code::WrongProviderType,
         Code::ProtectedUserInactive,
@@ -195,6 +210,10 @@ impl Code {
             Code::SecretInManifest => "secret-in-manifest",
             Code::InvalidUrl => "invalid-url",
             Code::InsecureBaseUrl => "insecure-base-url",
+            Code::HostNotAllowed => "host-not-allowed",
+            Code::KeyVariableNotAllowed => "key-variable-not-allowed",
+            Code::SymlinkOutsideTree => "symlink-outside-tree",
+            Code::InvalidRequestKey => "invalid-request-key",
             Code::OutOfRange => "out-of-range",
             Code::WrongProviderType => "wrong-provider-type",
             Code::ProtectedUserInactive => "protected-user-inactive",

@@ -265,3 +265,67 @@ fn tls_failures_are_not_retried() {
     );
     never_shown(&out, KEY);
 }
+
+/// `api_key_env: GITHUB_TOKEN` (the CI token, from a pull request) is
+/// refused offline: `plan` connects nowhere and the token never shows.
+#[test]
+fn manifest_cannot_send_another_variable_as_the_key() {
+    let collector = Loopback::start(|_| response("200 OK", &[], "{}"));
+    let manifest = clockify_at(&format!("{}/api", collector.origin())).replace(
+        "    base_url:",
+        "    api_key_env: GITHUB_TOKEN\n    base_url:",
+    );
+    let t = Test::new()
+        .file("hrform.yaml", &manifest)
+        .env("GITHUB_TOKEN", KEY)
+        .env("CLOCKIFY_API_KEY", "unused");
+    for command in ["validate", "plan"] {
+        let out = t.run_with(&[command]);
+        out.code(1);
+        assert!(
+            out.stderr.contains("error[key-variable-not-allowed]")
+                && out.stderr.contains("--> hrform.yaml:5:18"),
+            "{command}: {}",
+            out.stderr
+        );
+        never_shown(&out, KEY);
+    }
+    assert_eq!(collector.connections(), 0, "plan connected");
+}
+
+/// A `base_url` on a host of the author's choosing is refused offline with
+/// its own code, located; whoever runs hrform can allow a host in
+/// `HRFORM_ALLOWED_HOSTS` (exactly that host: not a suffix of it).
+#[test]
+fn base_url_must_be_a_vendor_host_or_allowed_by_the_runner() {
+    let t = Test::new().file(
+        "hrform.yaml",
+        &clockify_at("https://hr-proxy.corp.example/api"),
+    );
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error[host-not-allowed]: `hr-proxy.corp.example`")
+            && out.stderr.contains("--> hrform.yaml:5:15"),
+        "{}",
+        out.stderr
+    );
+    let allowed = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at("https://hr-proxy.corp.example/api"),
+        )
+        .env(
+            "HRFORM_ALLOWED_HOSTS",
+            "other.example, hr-proxy.corp.example",
+        );
+    allowed.run_with(&["validate"]).code(0);
+    let suffix = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at("https://evil.hr-proxy.corp.example/api"),
+        )
+        .env("HRFORM_ALLOWED_HOSTS", "hr-proxy.corp.example");
+    suffix.run_with(&["validate"]).code(1);
+}
