@@ -51,8 +51,8 @@ impl Loaded {
 pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
-    let files = match find_files(dir, skip) {
-        Ok(files) => files,
+    let found = match find_files(dir, skip) {
+        Ok(found) => found,
         Err(err) => {
             diagnostics.push(Diagnostic::error(
                 Code::Io,
@@ -72,7 +72,40 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut docs = Vec::new();
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
-    for path in files {
+    for message in found.unreadable {
+        diagnostics.push(Diagnostic::error(Code::Io, message));
+    }
+    if !found.refused.is_empty() {
+        // What a refused link held may be declared anywhere.
+        incomplete = decode::Incomplete {
+            names: true,
+            users: true,
+        };
+    }
+    for (link, why) in found.refused {
+        let shown = display_path(dir, &link);
+        let file = sources.add(shown.clone(), String::new());
+        diagnostics.push(
+            Diagnostic::error(
+                Code::SymlinkOutsideTree,
+                format!("{} {why}", shown.display()),
+            )
+            .at(
+                Loc {
+                    file,
+                    line: 1,
+                    col: 1,
+                    len: 0,
+                },
+                "symlink",
+            )
+            .help(
+                "hrform reads only files inside the configuration directory; \
+                     replace the link with the file itself",
+            ),
+        );
+    }
+    for path in found.files {
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(err) => {
@@ -132,26 +165,80 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     }
 }
 
+/// What discovery found under the configuration directory.
+#[derive(Debug, Default)]
+struct Found {
+    /// The manifests to read, in sorted order.
+    files: Vec<PathBuf>,
+    /// Symlinks refused, with why (never what they point at).
+    refused: Vec<(PathBuf, &'static str)>,
+    /// Entries that could not be read (permissions, ...).
+    unreadable: Vec<String>,
+}
+
 /// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
 /// order, skipping hidden files and folders and the paths in `skip`.
-fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+///
+/// Symlinks are never followed out of the tree: the walk does not follow
+/// links, and each link met is resolved and checked. A link to a manifest
+/// inside the tree is read (it is the same as reading its target, which
+/// the tree holds anyway); a linked directory inside the tree is not
+/// descended (its files are read where they really are, so a link cannot
+/// make a loop or read a file twice). A link that leads out of the tree,
+/// that loops, or that points at nothing is refused by name, its target
+/// never opened, and the rest of the tree is still read.
+fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
+    let root = dir.canonicalize()?;
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
-    let mut files = Vec::new();
+    let mut found = Found::default();
     let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
+        .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
-        let entry = entry.map_err(std::io::Error::other)?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map(|p| p.display().to_string());
+                found.unreadable.push(match path {
+                    Some(p) => format!("cannot read {p}: {err}"),
+                    None => err.to_string(),
+                });
+                continue;
+            }
+        };
         let is_yaml = entry
             .path()
             .extension()
             .is_some_and(|e| e == "yaml" || e == "yml");
-        if !is_yaml {
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            let Ok(target) = entry.path().canonicalize() else {
+                found.refused.push((
+                    entry.into_path(),
+                    "is a symlink that loops or points at nothing; it was not followed",
+                ));
+                continue;
+            };
+            let inside = target.starts_with(&root);
+            let is_dir = target.is_dir();
+            match (inside, is_dir) {
+                (false, true) => found.refused.push((
+                    entry.into_path(),
+                    "is a symlink to a directory outside the configuration directory; it was not followed",
+                )),
+                (false, false) if is_yaml => found.refused.push((
+                    entry.into_path(),
+                    "is a symlink to a file outside the configuration directory; it was not read",
+                )),
+                (true, false) if is_yaml && target.is_file() && !skip.contains(&target) => {
+                    found.files.push(entry.into_path());
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if !entry.file_type().is_file() || !is_yaml {
             continue;
         }
         if !skip.is_empty()
@@ -160,9 +247,9 @@ fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
         {
             continue;
         }
-        files.push(entry.into_path());
+        found.files.push(entry.into_path());
     }
-    Ok(files)
+    Ok(found)
 }
 
 /// The path shown in diagnostics: as reached from the working directory,

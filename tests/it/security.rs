@@ -329,3 +329,65 @@ fn base_url_must_be_a_vendor_host_or_allowed_by_the_runner() {
         .env("HRFORM_ALLOWED_HOSTS", "hr-proxy.corp.example");
     suffix.run_with(&["validate"]).code(1);
 }
+
+/// Symlinks in the configuration directory that lead out of it (to a file
+/// holding a secret, to a directory of manifests), or that loop, are
+/// refused by name; their targets are never read, and the rest of the tree
+/// is still read and reported. A link to a manifest inside the tree is read.
+#[test]
+fn symlinks_never_lead_out_of_the_tree() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("credentials.yaml");
+    std::fs::write(&secret, format!("aws_secret_access_key: {KEY}\nbogus: [\n")).unwrap();
+    std::fs::create_dir(outside.path().join("more")).unwrap();
+    std::fs::write(
+        outside.path().join("more/users.yaml"),
+        format!("users:\n  - {{ email: {KEY}@example.com }}\n"),
+    )
+    .unwrap();
+    let t = Test::new()
+        .file("providers.yaml", "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n")
+        .file("real/users.yaml", "users:\n  - { email: ada@example.com, status: retired }\n");
+    let dir = t.path();
+    std::os::unix::fs::symlink(&secret, dir.join("creds.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("more"), dir.join("team")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-b.yaml"), dir.join("loop-a.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-a.yaml"), dir.join("loop-b.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real"), dir.join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real/users.yaml"), dir.join("inside.yaml")).unwrap();
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    for (link, why) in [
+        (
+            "creds.yaml",
+            "is a symlink to a file outside the configuration directory",
+        ),
+        (
+            "team",
+            "is a symlink to a directory outside the configuration directory",
+        ),
+        ("loop-a.yaml", "is a symlink that loops"),
+        ("loop-b.yaml", "is a symlink that loops"),
+    ] {
+        assert!(
+            out.stderr
+                .contains(&format!("error[symlink-outside-tree]: {link} {why}"))
+                && out.stderr.contains(&format!("--> {link}:1:1")),
+            "{link}: {}",
+            out.stderr
+        );
+    }
+    never_shown(&out, KEY);
+    never_shown(&out, "aws_secret_access_key");
+    never_shown(&out, &outside.path().display().to_string());
+    // The rest of the tree is read: the mistake in real/users.yaml, once
+    // where it is, and once more through the link to it inside the tree;
+    // the linked directory inside the tree is not descended.
+    assert!(
+        out.stderr.contains("--> real/users.yaml:2:"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--> inside.yaml:2:"), "{}", out.stderr);
+    assert!(!out.stderr.contains("again/"), "{}", out.stderr);
+}
