@@ -267,6 +267,8 @@ pub struct Loc {
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<(PathBuf, String)>,
+    /// Values that may be secrets: masked in every line shown.
+    secrets: Vec<Loc>,
 }
 
 impl Sources {
@@ -279,6 +281,63 @@ impl Sources {
     /// The path of a registered file, as shown to users.
     pub fn path(&self, id: FileId) -> &Path {
         &self.files[id.0 as usize].0
+    }
+
+    /// Mask the text at `loc` (a value that may be a secret) wherever one of
+    /// its lines is shown, whichever diagnostic shows it.
+    pub fn add_secret(&mut self, loc: Loc) {
+        self.secrets.push(loc);
+    }
+
+    /// The byte ranges of `line_no` (1-based) of `file` to mask, sorted and
+    /// merged. A secret longer than the rest of its line goes on over the
+    /// next lines (a block scalar).
+    fn secret_ranges(&self, file: FileId, line_no: u32, line: &str) -> Vec<std::ops::Range<usize>> {
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        for s in self
+            .secrets
+            .iter()
+            .filter(|s| s.file == file && s.line <= line_no)
+        {
+            if s.line == line_no {
+                ranges.push(char_range(line, s.col, s.len.max(1)));
+                continue;
+            }
+            // Count what the secret covers of the lines before this one.
+            let text = self.text(file);
+            let mut left = s.len as usize;
+            let mut covers = false;
+            for (i, l) in text.lines().enumerate().skip(s.line as usize - 1) {
+                let n = i as u32 + 1;
+                let avail = if n == s.line {
+                    l.chars().count().saturating_sub(s.col as usize - 1) + 1
+                } else {
+                    l.chars().count() + 1
+                };
+                if n == line_no {
+                    covers = left > 0;
+                    break;
+                }
+                left = left.saturating_sub(avail);
+                if left == 0 {
+                    break;
+                }
+            }
+            if covers {
+                let lead = line.len() - line.trim_start().len();
+                ranges.push(lead..line.len().min(lead + left.max(1)).max(lead));
+            }
+        }
+        ranges.retain(|r| !r.is_empty());
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
     }
 
     /// The text of a registered file.
@@ -322,6 +381,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// A fix to try, e.g. "did you mean `Vacation`?".
     pub help: Option<String>,
+    /// Values this diagnostic found to be (or hold) secrets: masked in
+    /// every diagnostic's snippet once the manifests are loaded.
+    pub secrets: Vec<Loc>,
 }
 
 impl Diagnostic {
@@ -333,7 +395,15 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Record a value that holds a secret, to be masked wherever shown.
+    #[must_use]
+    pub fn secret(mut self, loc: Loc) -> Self {
+        self.secrets.push(loc);
+        self
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
@@ -418,11 +488,8 @@ impl Diagnostic {
                 let text = sources.text(label.loc.file);
                 let line = text.lines().nth(label.loc.line as usize - 1).unwrap_or("");
                 let range = char_range(line, label.loc.col, label.loc.len);
-                let (line, range) = if self.code == Code::SecretInManifest {
-                    redact(line, range)
-                } else {
-                    (Cow::Borrowed(line), range)
-                };
+                let masks = sources.secret_ranges(label.loc.file, label.loc.line, line);
+                let (line, range) = redact(line, range, &masks);
                 (
                     sources.path(label.loc.file).display().to_string(),
                     line,
@@ -467,20 +534,32 @@ fn char_range(line: &str, col: u32, len: u32) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-/// A source line that may hold a secret, with everything after its key
-/// masked, and the label moved onto the mask when it pointed past the key.
-fn redact(line: &str, range: std::ops::Range<usize>) -> (Cow<'_, str>, std::ops::Range<usize>) {
-    const MASK: &str = "********";
-    let Some(colon) = line.find(':') else {
-        return (Cow::Owned(MASK.to_owned()), 0..MASK.len());
-    };
-    let masked = format!("{} {MASK}", &line[..=colon]);
-    let range = if range.start > colon {
-        colon + 2..colon + 2 + MASK.len()
-    } else {
-        range.start..range.end.min(colon)
-    };
-    (Cow::Owned(masked), range)
+/// A source line with the byte ranges in `masks` (sorted, disjoint)
+/// replaced by one `*` per character, so no secret shows and every column
+/// (the `-->` line's included) stays where it is in the file; the label's
+/// byte range is moved to match.
+fn redact<'a>(
+    line: &'a str,
+    range: std::ops::Range<usize>,
+    masks: &[std::ops::Range<usize>],
+) -> (Cow<'a, str>, std::ops::Range<usize>) {
+    if masks.is_empty() {
+        return (Cow::Borrowed(line), range);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for m in masks {
+        out.push_str(&line[at..m.start]);
+        out.extend(std::iter::repeat_n('*', line[m.clone()].chars().count()));
+        at = m.end;
+    }
+    out.push_str(&line[at..]);
+    // Same characters before any offset, so map offsets by character count.
+    let chars_before = |offset: usize| line[..offset.min(line.len())].chars().count();
+    let byte_of = |chars: usize| out.char_indices().nth(chars).map_or(out.len(), |(i, _)| i);
+    let start = byte_of(chars_before(range.start));
+    let end = byte_of(chars_before(range.end)).max(start);
+    (Cow::Owned(out), start..end)
 }
 
 /// Render a batch of diagnostics followed by a one-line summary, in a stable

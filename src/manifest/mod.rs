@@ -72,6 +72,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut docs = Vec::new();
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
+    let mut secrets = Vec::new();
     for message in found.unreadable {
         diagnostics.push(Diagnostic::error(Code::Io, message));
     }
@@ -118,6 +119,10 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         };
         let file = sources.add(display_path(dir, &path), text);
         let Some(parsed) = parse(sources.text(file), file, &mut diagnostics) else {
+            // Without a tree, mask by the look of each line.
+            for loc in lexical_secrets(sources.text(file), file) {
+                sources.add_secret(loc);
+            }
             // A file that did not parse may declare anything.
             incomplete = decode::Incomplete {
                 names: true,
@@ -133,6 +138,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         let mut cx = decode::Cx {
             file,
             diags: &mut diagnostics,
+            secrets: &mut secrets,
             incomplete: &mut incomplete,
         };
         docs.extend(
@@ -151,6 +157,12 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         );
     }
     let config = validate::validate(docs, incomplete, &mut diagnostics);
+    for loc in secrets
+        .iter()
+        .chain(diagnostics.iter().flat_map(|d| &d.secrets))
+    {
+        sources.add_secret(*loc);
+    }
     diag::sort(&mut diagnostics);
     let config = if diagnostics.iter().any(Diagnostic::is_error) {
         None
@@ -311,6 +323,55 @@ fn parse(
     }
 }
 
+/// The values after secret-like keys (`api_key: X`, `{token: X, ...}`) in
+/// a file that did not parse, found by the look of each line: up to the
+/// end of the line, or to the next `,` or `}` inside a flow mapping.
+fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != ':' || chars.get(i + 1).is_some_and(|c| !c.is_whitespace()) {
+                i += 1;
+                continue;
+            }
+            // The key: back over word characters (and quotes).
+            let mut k = i;
+            while k > 0 && (chars[k - 1].is_alphanumeric() || "_-'\"".contains(chars[k - 1])) {
+                k -= 1;
+            }
+            let key: String = chars[k..i].iter().collect();
+            let in_flow = chars[..k].contains(&'{');
+            let start = i
+                + 1
+                + chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_whitespace())
+                    .count();
+            let end = if in_flow {
+                (start..chars.len())
+                    .find(|&j| chars[j] == ',' || chars[j] == '}')
+                    .unwrap_or(chars.len())
+            } else {
+                chars.len()
+            };
+            if !decode::looks_like_secret(&key) || end <= start {
+                i += 1;
+                continue;
+            }
+            out.push(Loc {
+                file,
+                line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                col: u32::try_from(start + 1).unwrap_or(u32::MAX),
+                len: u32::try_from(end - start).unwrap_or(u32::MAX),
+            });
+            i = end;
+        }
+    }
+    out
+}
+
 /// A file whose first document has a top-level `seed_version` key is a
 /// sandbox seed, not a manifest.
 fn is_seed(docs: &[Spanned<Node>]) -> bool {
@@ -318,4 +379,20 @@ fn is_seed(docs: &[Spanned<Node>]) -> bool {
         Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexical_secrets_find_values_after_secret_like_keys() {
+        let text =
+            "providers:\n  x: {type: clockify, token: S3CRET, [\n  api_key: abc def\n  email: a\n";
+        let found: Vec<(u32, u32, u32)> = lexical_secrets(text, diag::FileId(0))
+            .iter()
+            .map(|l| (l.line, l.col, l.len))
+            .collect();
+        assert_eq!(found, vec![(2, 30, 6), (3, 12, 7)]);
+    }
 }

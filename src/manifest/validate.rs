@@ -325,6 +325,7 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(Code::SecretInManifest, "`base_url` carries credentials")
                     .at(u.loc, "credentials in the URL")
+                    .secret(u.loc)
                     .help("remove them; hrform sends the API key named by `api_key_env`"),
             );
             return None;
@@ -402,6 +403,7 @@ impl Validator<'_> {
                 "`api_key_env` must be the UPPER_CASE name of an environment variable, not the key itself",
             )
             .at(env.loc, "not a variable name")
+            .secret(env.loc)
             .help("e.g. `api_key_env: CLOCKIFY_API_KEY`, then export CLOCKIFY_API_KEY in the environment"),
         );
         None

@@ -391,3 +391,52 @@ fn symlinks_never_lead_out_of_the_tree() {
     assert!(out.stderr.contains("--> inside.yaml:2:"), "{}", out.stderr);
     assert!(!out.stderr.contains("again/"), "{}", out.stderr);
 }
+
+/// A secret written into a manifest never shows in any diagnostic: not in
+/// a flow mapping where a second error prints the same line, not under
+/// `key:` or `auth:` in a provider, not in a file that does not parse, and
+/// the secret-in-manifest error points at the key's own column.
+#[test]
+fn secrets_in_manifests_are_masked_in_every_snippet() {
+    let t = Test::new()
+        .file(
+            "providers.yaml",
+            &format!(
+                "\
+providers:
+  clockify: {{type: clockify, api_key: {KEY}, bogus: 1, workspace_id: 64a687e29ae1f428e7ebe303}}
+  field:
+    type: connecteam
+    key: {KEY}
+    auth:
+      user: hr-bot
+      pass: {KEY}
+    api_key_env: {{ {KEY}: 1 }}
+"
+            ),
+        )
+        .file(
+            "broken.yaml",
+            &format!("users: [{{email: a@example.com, token: {KEY}, ]\n"),
+        );
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    never_shown(&out, KEY);
+    let stderr = &out.stderr;
+    for (code, at) in [
+        ("secret-in-manifest", "providers.yaml:2:30"),
+        ("unknown-key", "providers.yaml:2:"),
+        ("secret-in-manifest", "providers.yaml:5:5"),
+        ("secret-in-manifest", "providers.yaml:6:5"),
+        ("yaml-syntax", "broken.yaml:1:"),
+    ] {
+        let found = stderr
+            .split("\n\n")
+            .any(|d| d.starts_with(&format!("error[{code}]")) && d.contains(&format!("--> {at}")));
+        assert!(found, "{code} at {at}\n{stderr}");
+    }
+    assert!(
+        stderr.contains("api_key: *****************************, bogus: 1"),
+        "{stderr}"
+    );
+}
