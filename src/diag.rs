@@ -470,11 +470,11 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let mut group = Group::with_title(
-            level
-                .primary_title(self.message.as_str())
-                .id(self.code.as_str()),
-        );
+        // Messages quote manifest values (a double-quoted YAML string can
+        // hold any control character): shown escaped, never raw.
+        let message = crate::escape::text(&self.message);
+        let mut group =
+            Group::with_title(level.primary_title(message.as_ref()).id(self.code.as_str()));
         let mut labels: Vec<(&Label, AnnotationKind)> = Vec::new();
         if let Some(p) = &self.primary {
             labels.push((p, AnnotationKind::Primary));
@@ -506,8 +506,9 @@ impl Diagnostic {
                     .annotation((*kind).span(range.clone()).label(label.text.as_str())),
             );
         }
-        if let Some(help) = &self.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+        let help = self.help.as_deref().map(crate::escape::text);
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_ref()));
         }
         let report: Vec<Group<'_>> = vec![group];
         let renderer = if color {

@@ -756,6 +756,30 @@ impl Validator<'_> {
         }
     }
 
+    /// A request key goes into the manager note's marker, the plan, its
+    /// Markdown and the journal: only letters, digits and `-_.:/`.
+    fn request_key(&mut self, key: &Sp<String>) {
+        if key.value.chars().all(is_request_key_char) {
+            return;
+        }
+        let bad = key
+            .value
+            .chars()
+            .find(|c| !is_request_key_char(*c))
+            .unwrap_or_default();
+        self.push(
+            Diagnostic::error(
+                Code::InvalidRequestKey,
+                format!(
+                    "request key `{}` holds {bad:?}: a key may hold only letters, digits and `-_.:/`",
+                    crate::escape::text(&key.value),
+                ),
+            )
+            .at(key.loc, "not a valid request key")
+            .help("use the source system's id as it is, e.g. BHR-2024-0042"),
+        );
+    }
+
     fn requests(
         &mut self,
         raw: Vec<Sp<raw::TimeOffRequest>>,
@@ -768,6 +792,7 @@ impl Validator<'_> {
             let loc = r.loc;
             let r = r.value;
             self.not_empty(&r.key, "key");
+            self.request_key(&r.key);
             self.not_empty(&r.policy_type, "policy_type");
             if let Some(first) = seen.get(&r.key.value) {
                 let first = *first;
@@ -1411,6 +1436,11 @@ fn host_allowed(url: &url::Url, vendor_hosts: &[&str], allowed: &str) -> bool {
             }
             _ => !entry.is_empty() && entry.eq_ignore_ascii_case(host),
         })
+}
+
+/// What a request key may hold: ASCII letters and digits, `-_.:/`.
+fn is_request_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_.:/".contains(c)
 }
 
 fn is_loopback(url: &url::Url) -> bool {
