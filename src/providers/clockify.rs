@@ -415,7 +415,7 @@ impl Client {
                 ChangeKind::Status { to, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     method: Method::Put,
-                    path: format!("{}/users/{}", self.ws(), change.person.id),
+                    path: format!("{}/users/{}", self.ws(), super::seg(&change.person.id)),
                     body: Some(json!({ "status": match to {
                         Status::Active => "ACTIVE",
                         Status::Inactive => "INACTIVE",
@@ -435,7 +435,11 @@ impl Client {
                             calls.push(Call {
                                 provider: self.name.clone(),
                                 method: Method::Put,
-                                path: format!("{}/time-off/policies/{}", self.ws(), policy.id),
+                                path: format!(
+                                    "{}/time-off/policies/{}",
+                                    self.ws(),
+                                    super::seg(&policy.id)
+                                ),
                                 body: None, // filled below, once every person is known
                                 changes: vec![change.id],
                             });

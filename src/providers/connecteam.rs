@@ -469,7 +469,7 @@ impl Client {
                     calls.push(Call {
                         provider: self.name.clone(),
                         method: Method::Put,
-                        path: format!("/time-off/v1/requests/{}", request.id),
+                        path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                         body: Some(Value::Object(body)),
                         changes: vec![change.id],
                     });
@@ -477,7 +477,7 @@ impl Client {
                 ChangeKind::DenyRequest { request, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     method: Method::Put,
-                    path: format!("/time-off/v1/requests/{}", request.id),
+                    path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                     body: Some(json!({ "status": "denied" })),
                     changes: vec![change.id],
                 }),
@@ -516,7 +516,10 @@ impl Client {
                     calls.push(Call {
                         provider: self.name.clone(),
                         method: Method::Put,
-                        path: format!("/time-off/v1/time-off-policies/{}/assignments", policy.id),
+                        path: format!(
+                            "/time-off/v1/time-off-policies/{}/assignments",
+                            super::seg(&policy.id)
+                        ),
                         body: Some(body),
                         changes: vec![change.id],
                     });

@@ -440,3 +440,58 @@ providers:
         "{stderr}"
     );
 }
+
+/// A request id from the API holding `../` (here: one that would climb to
+/// the users endpoint) is percent-encoded into one path segment: apply's
+/// PUT goes to that request, never to another endpoint.
+#[test]
+fn ids_from_the_api_never_leave_their_path_segment() {
+    const ID: &str = "../../../users/v1/users";
+    let seed = format!(
+        "{}\n  requests:\n    - {{ id: '{ID}', user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-03, timezone: Europe/Dublin, manager_note: '[hrform:R-2]' }}\n",
+        include_str!("../fixtures/plan/seed.yaml").trim_end()
+    );
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  field:\n    type: connecteam\n    base_url: {}\n",
+        t.sandbox_url()
+    );
+    let t = t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: R-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-04, timezone: Europe/Dublin }
+",
+    );
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    let writes: Vec<(String, String)> = t
+        .sandbox_log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_owned(),
+                e["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        vec![(
+            "PUT".to_owned(),
+            "/time-off/v1/requests/..%2F..%2F..%2Fusers%2Fv1%2Fusers".to_owned()
+        )]
+    );
+    let state = t.sandbox_state();
+    let request = state["connecteam"]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == ID)
+        .expect("the request is still there")
+        .clone();
+    assert_eq!(request["end_date"], "2026-04-04", "{request}");
+}
