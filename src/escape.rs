@@ -48,28 +48,34 @@ pub fn text_keep_newlines(s: &str) -> Cow<'_, str> {
 /// `s` made inert for GitHub-flavoured Markdown, in a table cell, a list
 /// item or a `<summary>`: control characters (newlines included) are
 /// escaped as in [`text`], HTML's `&`, `<`, `>` become entities, Markdown's
-/// punctuation (`|`, `` ` ``, `[`, `]`, `*`, `_`, `~`, `#`, `!`, `\`, ...)
-/// gets a backslash, and `@` is followed by a zero-width joiner so that
-/// `@team` mentions nobody. Links cannot form (`[`, `]`, `(`, `)` are
-/// escaped, and `:` in `http://` is written `&#58;` so autolinks stay text).
+/// punctuation (`|`, `` ` ``, `[`, `]`, `*`, `_`, `~`, `#`, `!`, `\`)
+/// gets a backslash, and an `@` that starts a word is followed by a
+/// zero-width joiner so that `@team` mentions nobody. Links cannot
+/// form: `[` and `]` are escaped, and the `:` of `scheme://` and the `.` of
+/// `www.` are written as entities so autolinks stay text.
 pub fn markdown(s: &str) -> String {
     let s = text(s);
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '@' => out.push_str("@\u{200d}"),
-            ':' => out.push_str("&#58;"),
-            // `www.` starts an autolink too.
+            // A mention needs `@` at the start of a word; an email's `@`
+            // (after a letter or digit) is none and stays as it is.
+            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+                out.push_str("@\u{200d}");
+            }
+            // `scheme://` starts an autolink: break it.
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            // So does `www.`.
             '.' if out.len() >= 3
                 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
             {
-                out.push_str("&#46;")
+                out.push_str("&#46;");
             }
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
-            | '~' | '"' | '$' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -112,12 +118,18 @@ mod tests {
 
     #[test]
     fn markdown_leaves_no_markup() {
-        let m = markdown("x\n## Hi | [link](https://e.vil) @team `c` <b>& www.e.vil");
-        for bad in ["\n", "](", "<b>", "@team", "https://", "www."] {
+        let m =
+            markdown("x\n## Hi | [link](https://e.vil) @team `c` <b>& www.e.vil ada@example.com");
+        for bad in ["\n", "<b>", "@team", "https://", "www."] {
             assert!(!m.contains(bad), "{bad:?} survived in {m}");
         }
+        assert!(
+            !m.replace("\\]", "").contains("]("),
+            "a link survived in {m}"
+        );
         assert!(!m.contains(" `c`"));
         assert!(m.contains("\\|"));
+        assert!(m.contains("ada@example.com"));
     }
 
     #[test]

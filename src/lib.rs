@@ -49,7 +49,10 @@ pub fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(err) => {
             let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "error: {err:#}");
+            // The chain may quote what an API answered: no control
+            // character of it reaches the terminal raw.
+            let message = format!("{err:#}");
+            let _ = writeln!(stderr, "error: {}", escape::text_keep_newlines(&message));
             ExitStatus::Error.into()
         }
     }

@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::apply::{self, ApplyError, ChangeOutcome};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::diag;
+use crate::escape::text as esc;
 use crate::exit::ExitStatus;
 use crate::manifest;
 use crate::plan::{PlanError, render};
@@ -103,10 +104,10 @@ async fn apply_with(
         writeln!(
             stderr,
             "skipped, stale: {} {}: {} (the plan was made against another value; now {})",
-            s.change.provider,
-            s.change.person.email,
-            describe(&s.change),
-            s.now
+            esc(&s.change.provider),
+            esc(&s.change.person.email),
+            esc(&describe(&s.change)),
+            esc(&s.now.to_string())
         )?;
     }
     if !prepared.unreviewed.is_empty() {
@@ -118,7 +119,12 @@ async fn apply_with(
     }
     if prepared.plan.blocked() && !args.force {
         for check in prepared.plan.safety.iter().filter(|s| s.blocked) {
-            writeln!(stderr, "error[safety]: {}: {}", check.rule, check.message)?;
+            writeln!(
+                stderr,
+                "error[safety]: {}: {}",
+                check.rule,
+                esc(&check.message)
+            )?;
         }
         writeln!(
             stderr,
@@ -167,17 +173,19 @@ async fn apply_with(
             ChangeOutcome::Applied => {}
             ChangeOutcome::Failed(why) => writeln!(
                 stdout,
-                "failed   {} {}: {}: {why}",
-                change.provider,
-                change.person.email,
-                describe(change)
+                "failed   {} {}: {}: {}",
+                esc(&change.provider),
+                esc(&change.person.email),
+                esc(&describe(change)),
+                esc(&why.to_string())
             )?,
             ChangeOutcome::Skipped(why) => writeln!(
                 stdout,
-                "skipped  {} {}: {}: {why}",
-                change.provider,
-                change.person.email,
-                describe(change)
+                "skipped  {} {}: {}: {}",
+                esc(&change.provider),
+                esc(&change.person.email),
+                esc(&describe(change)),
+                esc(&why.to_string())
             )?,
         }
     }
@@ -358,7 +366,7 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{} {}", e.call.provider, word));
+                bar.set_message(format!("{} {}", esc(&e.call.provider), word));
             }
             None => {
                 let mut done = self.done.lock().expect("progress lock");
@@ -371,7 +379,9 @@ impl Progress {
                 };
                 eprintln!(
                     "[{of}] {} {} {} {word}",
-                    e.call.provider, e.call.method, e.call.path
+                    esc(&e.call.provider),
+                    e.call.method,
+                    esc(&e.call.path)
                 );
             }
         }

@@ -495,3 +495,125 @@ time_off_requests:
         .clone();
     assert_eq!(request["end_date"], "2026-04-04", "{request}");
 }
+
+/// Data an HR system returns, with terminal escapes (clear screen, set the
+/// window title) and Markdown (a heading, a link, a mention, a fence).
+const EVIL_EMAIL: &str =
+    "x\u{1b}[2J\u{1b}]0;owned\u{7}\n## Approved by @acme/hr [click](https://e.vil) ```@example.com";
+
+/// The plan tests' world plus one Clockify person whose email carries
+/// `EVIL_EMAIL`, reported as unmanaged.
+fn evil_world() -> Test {
+    let seed = include_str!("../fixtures/plan/seed.yaml").replace(
+        "    - { email: zed@example.com, name: Zed Stray }\n",
+        &format!(
+            "    - {{ email: zed@example.com, name: Zed Stray }}\n    - {{ email: {} }}\n",
+            serde_json::to_string(EVIL_EMAIL).unwrap()
+        ),
+    );
+    let t = Test::new().sandbox(&seed);
+    let manifest = format!(
+        "\
+providers:
+  clockify:
+    type: clockify
+    workspace_id: 64a687e29ae1f428e7ebe303
+    base_url: {}/api
+users:
+  - {{ email: ada@example.com, status: active }}
+settings:
+  unmanaged_users: report
+",
+        t.sandbox_url()
+    );
+    t.file("hrform.yaml", &manifest)
+}
+
+/// Terminal escapes in API data are shown escaped (`\u{1b}`), with
+/// `--color always` as without; hrform's own colours still show.
+#[test]
+fn terminal_escapes_from_api_data_are_shown_escaped() {
+    let t = evil_world();
+    for color in ["never", "always"] {
+        let out = t.run_with(&["plan", "--color", color]);
+        out.code(0);
+        for raw in ["\u{1b}[2J", "\u{1b}]0;", "\u{7}", "\n## Approved"] {
+            never_shown(&out, raw);
+        }
+        assert!(
+            out.stdout
+                .contains("x\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{a}## Approved by @acme/hr"),
+            "{color}: {}",
+            out.stdout
+        );
+        assert_eq!(
+            color == "always",
+            out.stdout.contains("\u{1b}[1m"),
+            "{color}: own styling"
+        );
+    }
+}
+
+/// Markdown in API data cannot add a heading, a link, a mention or break
+/// out of the code block of the PR comment.
+#[test]
+fn markdown_from_api_data_is_inert_in_the_pr_comment() {
+    let out = evil_world().run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    let md = &out.stdout;
+    for raw in [
+        "\u{1b}",
+        "\n## Approved",
+        "[click](",
+        "@acme",
+        "https://e.vil",
+        "```@",
+    ] {
+        assert!(!md.contains(raw), "{raw:?} reached the comment:\n{md}");
+    }
+    assert!(
+        md.contains("\\#\\# Approved by @\u{200d}acme/hr \\[click\\]"),
+        "{md}"
+    );
+}
+
+/// A blocked plan of 2,000 balance changes renders a comment under 65,000
+/// characters, the blocked-rules list included, saying what was cut.
+#[test]
+fn markdown_comment_stays_under_the_limit_with_a_long_blocked_list() {
+    let n = 2_000;
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com }\n",
+    );
+    let mut users = String::from("users:\n");
+    let mut assignments = String::new();
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ email: p{i}@example.com }}\n"));
+        assignments.push_str(&format!(
+            "        - {{ user: p{i}@example.com, balance: 1 }}\n"
+        ));
+        users.push_str(&format!(
+            "  - {{ email: p{i}@example.com, time_off: [{{ policy: Vacation, balance: 30, unit: days }}] }}\n"
+        ));
+    }
+    seed.push_str("  policies:\n    - name: Vacation\n      unit: days\n      assignments:\n");
+    seed.push_str(&assignments);
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\nsettings:\n  safety:\n    max_balance_change: 1\n",
+        t.sandbox_url()
+    );
+    let t = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", &users);
+    let out = t.run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    let chars = out.stdout.chars().count();
+    assert!(chars < 65_000, "{chars} characters");
+    assert!(
+        out.stdout.contains("more blocked rule(s) not shown"),
+        "{}",
+        &out.stdout[..2000]
+    );
+    assert!(out.stdout.contains("more section(s) not shown"));
+}
