@@ -32,6 +32,15 @@ const MAX_SERVER_WAIT: Duration = Duration::from_secs(65);
 /// minutes of backoff will not change that.
 const REFUSED_ATTEMPTS: usize = 2;
 
+/// Why no write may be sent any more, once something said so (the journal
+/// could not be written): every later write is refused unsent.
+static WRITES_HALTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Refuse every write from now on, for `reason` (kept: the first one).
+pub fn halt_writes(reason: String) {
+    let _ = WRITES_HALTED.set(reason);
+}
+
 /// What the HTTP layer must know about a vendor, supplied by its module.
 #[derive(Debug, Clone, Copy)]
 pub struct Wire {
@@ -185,6 +194,15 @@ impl Writer {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Reply, Failure> {
+        if let Some(reason) = WRITES_HALTED.get() {
+            return Err(Failure {
+                error: ProviderError::Connection {
+                    call: describe(&method.to_string(), path, &[]),
+                    message: reason.clone(),
+                },
+                unclear: false,
+            });
+        }
         self.inner
             .request(method, path, &[], body, idempotent)
             .await

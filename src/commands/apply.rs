@@ -144,11 +144,29 @@ async fn apply_with(
         return Ok(ExitStatus::Error);
     }
 
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| args.config.dir.join(".hrform").join("journal.jsonl"));
-    let journal = Journal::open(&journal_path, apply::people_by_change(&prepared.plan))?;
+    let journal_path = match &args.journal {
+        Some(path) => path.clone(),
+        None => {
+            // `.hrform` is under the configuration directory, which a pull
+            // request controls: it must be a directory, not a link.
+            let dir = args.config.dir.join(".hrform");
+            let path = dir.join("journal.jsonl");
+            super::private_file::refuse_linked_dir(&dir).with_context(|| {
+                format!(
+                    "cannot open the journal {}; nothing was written",
+                    path.display()
+                )
+            })?;
+            path
+        }
+    };
+    // Opened, and its first line written, before the first API write: a
+    // journal that cannot be written stops apply before anything changes.
+    let journal = Journal::open(
+        &journal_path,
+        apply::people_by_change(&prepared.plan),
+        prepared.plan.calls.len(),
+    )?;
     let progress = Progress::new(global.quiet, prepared.plan.calls.len());
     let sink = |e: Executed| {
         progress.show(&e);
@@ -156,10 +174,11 @@ async fn apply_with(
     };
     let report = apply::execute(config, &prepared, &sink).await;
     progress.finish();
-    if let Some(e) = journal.error() {
+    let journal_failed = journal.error();
+    if let Some(e) = &journal_failed {
         writeln!(
             stderr,
-            "warning: the journal {} could not be written: {e}",
+            "error: the journal {} could not be written: {e}; no API write was sent after that",
             journal_path.display()
         )?;
     }
@@ -201,7 +220,7 @@ async fn apply_with(
         journal_path.display()
     )?;
     stdout.flush()?;
-    Ok(if failed > 0 || skipped > 0 {
+    Ok(if failed > 0 || skipped > 0 || journal_failed.is_some() {
         ExitStatus::Partial
     } else if !prepared.stale.is_empty() {
         ExitStatus::Stale
@@ -268,23 +287,46 @@ fn confirm(changes: usize) -> Result<bool> {
 /// The append-only JSON-lines journal: one line per call, as it ends.
 struct Journal {
     file: Mutex<std::fs::File>,
+    path: std::path::PathBuf,
     people: std::collections::HashMap<usize, String>,
     error: Mutex<Option<String>>,
 }
 
 impl Journal {
-    fn open(path: &Path, people: std::collections::HashMap<usize, String>) -> Result<Self> {
+    /// Open the journal (0600, never through a symlink) and write its first
+    /// line, saying a run starts; any failure means nothing may be sent.
+    fn open(
+        path: &Path,
+        people: std::collections::HashMap<usize, String>,
+        calls: usize,
+    ) -> Result<Self> {
+        let refused = || {
+            format!(
+                "cannot open the journal {}; nothing was written",
+                path.display()
+            )
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+                .with_context(|| format!("cannot create {}", parent.display()))
+                .with_context(refused)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+        let mut file = super::private_file::open(path, super::private_file::Mode::Append)
+            .with_context(refused)?;
+        let mut start = serde_json::json!({
+            "time": jiff::Timestamp::now().to_string(),
+            "event": "start",
+            "hrform": env!("CARGO_PKG_VERSION"),
+            "calls": calls,
+        })
+        .to_string();
+        start.push('\n');
+        file.write_all(start.as_bytes())
+            .and_then(|()| file.flush())
+            .with_context(refused)?;
         Ok(Self {
             file: Mutex::new(file),
+            path: path.to_owned(),
             people,
             error: Mutex::new(None),
         })
@@ -315,6 +357,12 @@ impl Journal {
         text.push('\n');
         let mut file = self.file.lock().expect("journal lock");
         if let Err(err) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
+            // A write hrform cannot record is a write nobody can audit:
+            // nothing more is sent.
+            crate::http::halt_writes(format!(
+                "not sent: the journal {} could not be written",
+                self.path.display()
+            ));
             self.error
                 .lock()
                 .expect("journal error lock")

@@ -617,3 +617,161 @@ fn markdown_comment_stays_under_the_limit_with_a_long_blocked_list() {
     );
     assert!(out.stdout.contains("more section(s) not shown"));
 }
+
+/// A Clockify world of `n` inactive people whom the manifests activate:
+/// `n` status PUTs to apply.
+fn activation_world(n: usize) -> Test {
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com }\n",
+    );
+    let mut users = String::from("users:\n");
+    for i in 0..n {
+        seed.push_str(&format!(
+            "    - {{ email: p{i}@example.com, status: inactive }}\n"
+        ));
+        users.push_str(&format!(
+            "  - {{ email: p{i}@example.com, status: active }}\n"
+        ));
+    }
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n",
+        t.sandbox_url()
+    );
+    t.file("providers.yaml", &providers)
+        .file("users.yaml", &users)
+}
+
+/// Writes the sandbox received (every method but GET).
+fn writes(t: &Test) -> usize {
+    t.sandbox_log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .count()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A journal committed as a symlink (`.hrform/journal.jsonl` pointing at a
+/// file of the machine), or a `.hrform` directory that is a link, is never
+/// written through: apply exits 1 before any API write, the target intact.
+#[test]
+fn journal_symlinks_are_never_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("authorized_keys");
+    std::fs::write(&victim, "ssh-ed25519 AAAA admin\n").unwrap();
+
+    let t = activation_world(2);
+    std::fs::create_dir(t.path().join(".hrform")).unwrap();
+    std::os::unix::fs::symlink(&victim, t.path().join(".hrform/journal.jsonl")).unwrap();
+    let out = t.run_with(&["apply", "--yes"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("cannot open the journal .hrform/journal.jsonl; nothing was written")
+            || out
+                .stderr
+                .contains("cannot open the journal ./.hrform/journal.jsonl; nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert_eq!(writes(&t), 0);
+
+    let linked = activation_world(2);
+    std::os::unix::fs::symlink(outside.path(), linked.path().join(".hrform")).unwrap();
+    let out = linked.run_with(&["apply", "--yes"]);
+    out.code(1);
+    assert!(out.stderr.contains("is a symlink"), "{}", out.stderr);
+    assert_eq!(writes(&linked), 0);
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "ssh-ed25519 AAAA admin\n"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
+}
+
+/// A journal that cannot be written at all (`/dev/full`) stops apply
+/// before its first API write: exit 1, naming the file.
+#[test]
+fn unwritable_journal_stops_apply_before_any_write() {
+    let t = activation_world(2);
+    let out = t.run_with(&["apply", "--yes", "--journal", "/dev/full"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("cannot open the journal /dev/full; nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&t), 0);
+}
+
+/// A journal that fails mid-run (a pipe whose reader goes away after the
+/// first line) stops further API writes, and apply exits 5 naming it.
+#[test]
+fn journal_failing_mid_run_stops_further_writes() {
+    let n = 30;
+    let t = activation_world(n);
+    let fifo = t.path().join("journal.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(std::fs::File::open(fifo).unwrap());
+            let mut first = String::new();
+            lines.read_line(&mut first).unwrap();
+            first
+        })
+    };
+    let out = t.run_with(&["apply", "--yes", "-q", "--journal", fifo.to_str().unwrap()]);
+    let first = reader.join().unwrap();
+    assert!(first.contains("\"event\":\"start\""), "{first}");
+    out.code(5);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: the journal {} could not be written",
+            fifo.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("not sent: the journal"),
+        "{}",
+        out.stdout
+    );
+    let sent = writes(&t);
+    assert!(
+        sent < n / 2,
+        "{sent} of {n} writes were sent after the journal failed"
+    );
+}
+
+/// The journal and a saved plan are created 0600; a plan file that is a
+/// symlink is refused and its target left alone.
+#[test]
+fn journal_and_plan_files_are_private() {
+    let t = activation_world(2);
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    assert_eq!(mode(&t.path().join("plan.json")), 0o600);
+    t.run_with(&["apply", "--yes", "-q"]).code(0);
+    assert_eq!(mode(&t.path().join(".hrform/journal.jsonl")), 0o600);
+
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    std::os::unix::fs::symlink(&victim, t.path().join("linked.json")).unwrap();
+    let out = t.run_with(&["plan", "--out", "linked.json"]);
+    out.code(1);
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+}
