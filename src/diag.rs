@@ -324,8 +324,13 @@ impl Sources {
                 }
             }
             if covers {
+                // The span runs to the next token: the indentation before
+                // it is not part of the secret.
                 let lead = line.len() - line.trim_start().len();
-                ranges.push(lead..line.len().min(lead + left.max(1)).max(lead));
+                let end = char_range(line, 1, u32::try_from(left).unwrap_or(u32::MAX)).end;
+                if end > lead {
+                    ranges.push(lead..end);
+                }
             }
         }
         ranges.retain(|r| !r.is_empty());
@@ -641,6 +646,35 @@ mod tests {
             Some("did you mean `Vacation`?")
         );
         assert_eq!(did_you_mean("Bereavement", names), None);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_every_line_they_cover_and_nowhere_else() {
+        let mut sources = Sources::default();
+        let file = sources.add(
+            "p.yaml".into(),
+            "a:\n  k: |\n    S1\n    S2\n  b: 1\n".into(),
+        );
+        // The span of a block scalar runs to the next token (`b`).
+        sources.add_secret(Loc {
+            file,
+            line: 3,
+            col: 5,
+            len: 12,
+        });
+        let at = |line: u32| Loc {
+            file,
+            line,
+            col: 3,
+            len: 1,
+        };
+        let d = Diagnostic::error(Code::UnknownKey, "x")
+            .at(at(5), "here")
+            .also(at(3), "one")
+            .also(at(4), "two");
+        let out = d.render(&sources, false);
+        assert!(!out.contains("S1") && !out.contains("S2"), "{out}");
+        assert!(out.contains("    **") && out.contains("  b: 1"), "{out}");
     }
 
     #[test]

@@ -385,13 +385,14 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(
                     Code::KeyVariableNotAllowed,
+                    // Not echoed: a key pasted here can look like a name.
                     format!(
-                        "`api_key_env` may only name a variable beginning {}: `{}` could hold any credential of the environment",
+                        "`api_key_env` may only name a variable beginning {}: another could hold any credential of the environment",
                         KEY_VARIABLE_PREFIXES.join(", "),
-                        env.value
                     ),
                 )
                 .at(env.loc, "not an hrform key variable")
+                .secret(env.loc)
                 .help("e.g. `api_key_env: CLOCKIFY_API_KEY` or `HRFORM_CLOCKIFY_EU_KEY`, exported by whoever runs hrform"),
             );
             return None;

@@ -120,12 +120,14 @@ fn apply_makes_the_planned_writes_and_converges() {
         .stdout
         .contains("No changes.");
 
-    // The journal has one line per call, each with its outcome.
+    // The journal starts with a line saying a run starts, then has one
+    // line per call, each with its outcome.
     let journal = std::fs::read_to_string(t.path().join(".hrform/journal.jsonl")).expect("journal");
-    let lines: Vec<serde_json::Value> = journal
+    let mut lines: Vec<serde_json::Value> = journal
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    assert_eq!(lines.remove(0)["event"], "start", "{journal}");
     assert_eq!(lines.len(), 8, "{journal}");
     assert!(lines.iter().all(|l| l["outcome"] == "applied"), "{journal}");
 }
