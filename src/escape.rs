@@ -85,6 +85,36 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// `s` made inert inside raw HTML (a `<summary>` line of the Markdown
+/// comment is an HTML block, where Markdown escapes would show as written):
+/// control characters escaped as in [`text`], `&`, `<`, `>`, `"`, `'` as
+/// entities, and mentions and autolinks broken as in [`markdown`].
+pub fn html(s: &str) -> String {
+    let s = text(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+                out.push_str("@\u{200d}");
+            }
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("&#46;");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// A backtick fence longer than any run of backticks in `body` (at least
 /// three), so the body cannot close the code block it sits in.
 pub fn fence(body: &str) -> String {
@@ -130,6 +160,15 @@ mod tests {
         assert!(!m.contains(" `c`"));
         assert!(m.contains("\\|"));
         assert!(m.contains("ada@example.com"));
+    }
+
+    #[test]
+    fn html_leaves_no_tags_mentions_or_links() {
+        let h = html("a_b@example.com </summary><img src=x> @team https://e.vil\n\nx");
+        assert_eq!(
+            h,
+            "a_b@example.com &lt;/summary&gt;&lt;img src=x&gt; @\u{200d}team https&#58;//e.vil\\u{a}\\u{a}x"
+        );
     }
 
     #[test]

@@ -468,8 +468,8 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(
             s,
             "<details><summary><code>{}</code> {} ({})</summary>\n\n| what | now | planned |\n|---|---|---|",
-            escape(provider),
-            escape(email),
+            escape::html(provider),
+            escape::html(email),
             crate::diag::count(changes.len(), "change")
         );
         for c in changes {
