@@ -76,6 +76,17 @@ pub enum Code {
     InvalidUrl,
     /// A `base_url` that sends the API key in clear text to another host.
     InsecureBaseUrl,
+    /// A `base_url` whose host is not the vendor's, a loopback address, or
+    /// in `HRFORM_ALLOWED_HOSTS`.
+    HostNotAllowed,
+    /// An `api_key_env` that does not begin `HRFORM_`, `CLOCKIFY_` or
+    /// `CONNECTEAM_`.
+    KeyVariableNotAllowed,
+    /// A symlink under the configuration directory that leads out of it
+    /// (or loops).
+    SymlinkOutsideTree,
+    /// A request `key` with characters outside letters, digits and `-_.:/`.
+    InvalidRequestKey,
     /// A number outside the range the setting allows.
     OutOfRange,
     /// A key that only applies to another provider type.
@@ -160,6 +171,10 @@ impl Code {
         Code::SecretInManifest,
         Code::InvalidUrl,
         Code::InsecureBaseUrl,
+        Code::HostNotAllowed,
+        Code::KeyVariableNotAllowed,
+        Code::SymlinkOutsideTree,
+        Code::InvalidRequestKey,
         Code::OutOfRange,
         Code::WrongProviderType,
         Code::ProtectedUserInactive,
@@ -217,6 +232,10 @@ impl Code {
             Code::SecretInManifest => "secret-in-manifest",
             Code::InvalidUrl => "invalid-url",
             Code::InsecureBaseUrl => "insecure-base-url",
+            Code::HostNotAllowed => "host-not-allowed",
+            Code::KeyVariableNotAllowed => "key-variable-not-allowed",
+            Code::SymlinkOutsideTree => "symlink-outside-tree",
+            Code::InvalidRequestKey => "invalid-request-key",
             Code::OutOfRange => "out-of-range",
             Code::WrongProviderType => "wrong-provider-type",
             Code::ProtectedUserInactive => "protected-user-inactive",
@@ -275,6 +294,8 @@ pub struct Loc {
 #[derive(Debug, Default, Clone)]
 pub struct Sources {
     files: Vec<(PathBuf, String)>,
+    /// Values that may be secrets: masked in every line shown.
+    secrets: Vec<Loc>,
 }
 
 impl Sources {
@@ -287,6 +308,68 @@ impl Sources {
     /// The path of a registered file, as shown to users.
     pub fn path(&self, id: FileId) -> &Path {
         &self.files[id.0 as usize].0
+    }
+
+    /// Mask the text at `loc` (a value that may be a secret) wherever one of
+    /// its lines is shown, whichever diagnostic shows it.
+    pub fn add_secret(&mut self, loc: Loc) {
+        self.secrets.push(loc);
+    }
+
+    /// The byte ranges of `line_no` (1-based) of `file` to mask, sorted and
+    /// merged. A secret longer than the rest of its line goes on over the
+    /// next lines (a block scalar).
+    fn secret_ranges(&self, file: FileId, line_no: u32, line: &str) -> Vec<std::ops::Range<usize>> {
+        let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+        for s in self
+            .secrets
+            .iter()
+            .filter(|s| s.file == file && s.line <= line_no)
+        {
+            if s.line == line_no {
+                ranges.push(char_range(line, s.col, s.len.max(1)));
+                continue;
+            }
+            // Count what the secret covers of the lines before this one.
+            let text = self.text(file);
+            let mut left = s.len as usize;
+            let mut covers = false;
+            for (i, l) in text.lines().enumerate().skip(s.line as usize - 1) {
+                let n = i as u32 + 1;
+                let avail = if n == s.line {
+                    l.chars().count().saturating_sub(s.col as usize - 1) + 1
+                } else {
+                    l.chars().count() + 1
+                };
+                if n == line_no {
+                    covers = left > 0;
+                    break;
+                }
+                left = left.saturating_sub(avail);
+                if left == 0 {
+                    break;
+                }
+            }
+            if covers {
+                // The span runs to the next token: the indentation before
+                // it is not part of the secret.
+                let lead = line.len() - line.trim_start().len();
+                let end = char_range(line, 1, u32::try_from(left).unwrap_or(u32::MAX)).end;
+                if end > lead {
+                    ranges.push(lead..end);
+                }
+            }
+        }
+        ranges.retain(|r| !r.is_empty());
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
     }
 
     /// The text of a registered file.
@@ -330,6 +413,9 @@ pub struct Diagnostic {
     pub secondary: Vec<Label>,
     /// A fix to try, e.g. "did you mean `Vacation`?".
     pub help: Option<String>,
+    /// Values this diagnostic found to be (or hold) secrets: masked in
+    /// every diagnostic's snippet once the manifests are loaded.
+    pub secrets: Vec<Loc>,
 }
 
 impl Diagnostic {
@@ -341,7 +427,15 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Record a value that holds a secret, to be masked wherever shown.
+    #[must_use]
+    pub fn secret(mut self, loc: Loc) -> Self {
+        self.secrets.push(loc);
+        self
     }
 
     pub fn warning(code: Code, message: impl Into<String>) -> Self {
@@ -408,11 +502,11 @@ impl Diagnostic {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let mut group = Group::with_title(
-            level
-                .primary_title(self.message.as_str())
-                .id(self.code.as_str()),
-        );
+        // Messages quote manifest values (a double-quoted YAML string can
+        // hold any control character): shown escaped, never raw.
+        let message = crate::escape::text(&self.message);
+        let mut group =
+            Group::with_title(level.primary_title(message.as_ref()).id(self.code.as_str()));
         let mut labels: Vec<(&Label, AnnotationKind)> = Vec::new();
         if let Some(p) = &self.primary {
             labels.push((p, AnnotationKind::Primary));
@@ -426,11 +520,8 @@ impl Diagnostic {
                 let text = sources.text(label.loc.file);
                 let line = text.lines().nth(label.loc.line as usize - 1).unwrap_or("");
                 let range = char_range(line, label.loc.col, label.loc.len);
-                let (line, range) = if self.code == Code::SecretInManifest {
-                    redact(line, range)
-                } else {
-                    (Cow::Borrowed(line), range)
-                };
+                let masks = sources.secret_ranges(label.loc.file, label.loc.line, line);
+                let (line, range) = redact(line, range, &masks);
                 (
                     sources.path(label.loc.file).display().to_string(),
                     line,
@@ -447,8 +538,9 @@ impl Diagnostic {
                     .annotation((*kind).span(range.clone()).label(label.text.as_str())),
             );
         }
-        if let Some(help) = &self.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+        let help = self.help.as_deref().map(crate::escape::text);
+        if let Some(help) = &help {
+            group = group.element(Level::HELP.message(help.as_ref()));
         }
         let report: Vec<Group<'_>> = vec![group];
         let renderer = if color {
@@ -475,20 +567,32 @@ fn char_range(line: &str, col: u32, len: u32) -> std::ops::Range<usize> {
     start..end.max(start)
 }
 
-/// A source line that may hold a secret, with everything after its key
-/// masked, and the label moved onto the mask when it pointed past the key.
-fn redact(line: &str, range: std::ops::Range<usize>) -> (Cow<'_, str>, std::ops::Range<usize>) {
-    const MASK: &str = "********";
-    let Some(colon) = line.find(':') else {
-        return (Cow::Owned(MASK.to_owned()), 0..MASK.len());
-    };
-    let masked = format!("{} {MASK}", &line[..=colon]);
-    let range = if range.start > colon {
-        colon + 2..colon + 2 + MASK.len()
-    } else {
-        range.start..range.end.min(colon)
-    };
-    (Cow::Owned(masked), range)
+/// A source line with the byte ranges in `masks` (sorted, disjoint)
+/// replaced by one `*` per character, so no secret shows and every column
+/// (the `-->` line's included) stays where it is in the file; the label's
+/// byte range is moved to match.
+fn redact<'a>(
+    line: &'a str,
+    range: std::ops::Range<usize>,
+    masks: &[std::ops::Range<usize>],
+) -> (Cow<'a, str>, std::ops::Range<usize>) {
+    if masks.is_empty() {
+        return (Cow::Borrowed(line), range);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut at = 0;
+    for m in masks {
+        out.push_str(&line[at..m.start]);
+        out.extend(std::iter::repeat_n('*', line[m.clone()].chars().count()));
+        at = m.end;
+    }
+    out.push_str(&line[at..]);
+    // Same characters before any offset, so map offsets by character count.
+    let chars_before = |offset: usize| line[..offset.min(line.len())].chars().count();
+    let byte_of = |chars: usize| out.char_indices().nth(chars).map_or(out.len(), |(i, _)| i);
+    let start = byte_of(chars_before(range.start));
+    let end = byte_of(chars_before(range.end)).max(start);
+    (Cow::Owned(out), start..end)
 }
 
 /// Render a batch of diagnostics followed by a one-line summary, in a stable
@@ -569,6 +673,35 @@ mod tests {
             Some("did you mean `Vacation`?")
         );
         assert_eq!(did_you_mean("Bereavement", names), None);
+    }
+
+    #[test]
+    fn secrets_are_masked_in_every_line_they_cover_and_nowhere_else() {
+        let mut sources = Sources::default();
+        let file = sources.add(
+            "p.yaml".into(),
+            "a:\n  k: |\n    S1\n    S2\n  b: 1\n".into(),
+        );
+        // The span of a block scalar runs to the next token (`b`).
+        sources.add_secret(Loc {
+            file,
+            line: 3,
+            col: 5,
+            len: 12,
+        });
+        let at = |line: u32| Loc {
+            file,
+            line,
+            col: 3,
+            len: 1,
+        };
+        let d = Diagnostic::error(Code::UnknownKey, "x")
+            .at(at(5), "here")
+            .also(at(3), "one")
+            .also(at(4), "two");
+        let out = d.render(&sources, false);
+        assert!(!out.contains("S1") && !out.contains("S2"), "{out}");
+        assert!(out.contains("    **") && out.contains("  b: 1"), "{out}");
     }
 
     #[test]

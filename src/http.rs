@@ -63,6 +63,19 @@ fn backoff_scale(base: &url::Url) -> f64 {
         .unwrap_or(1.0)
 }
 
+/// Attempts when the connection is refused: nothing listens there, and
+/// minutes of backoff will not change that.
+const REFUSED_ATTEMPTS: usize = 2;
+
+/// Why no write may be sent any more, once something said so (the journal
+/// could not be written): every later write is refused unsent.
+static WRITES_HALTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Refuse every write from now on, for `reason` (kept: the first one).
+pub fn halt_writes(reason: String) {
+    let _ = WRITES_HALTED.set(reason);
+}
+
 /// What the HTTP layer must know about a vendor, supplied by its module.
 #[derive(Debug, Clone, Copy)]
 pub struct Wire {
@@ -161,6 +174,9 @@ impl Reader {
     pub fn new(endpoint: &Endpoint, wire: Wire, rate: Rate) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            // A redirect would carry the key header and the body to whatever
+            // origin it names: never follow one (see `redirect`).
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("hrform/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ProviderError::Connection {
@@ -217,6 +233,15 @@ impl Writer {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Reply, Failure> {
+        if let Some(reason) = WRITES_HALTED.get() {
+            return Err(Failure {
+                error: ProviderError::Connection {
+                    call: describe(&method.to_string(), path, &[]),
+                    message: reason.clone(),
+                },
+                unclear: false,
+            });
+        }
         self.inner
             .request(method, path, &[], body, idempotent)
             .await
@@ -265,6 +290,7 @@ impl Inner {
             // A write may have gone through on an attempt that timed out.
             unclear: method != Method::Get && attempts > 0,
         };
+        let mut attempt = 0;
         loop {
             self.wait_turn().await;
             let deadline = *deadline
@@ -300,17 +326,31 @@ impl Inner {
                 request = request.json(body);
             }
             let sent = request.send().await;
+            attempt += 1;
             // (error, whether it may have been applied, server's wait hint)
             let (error, unclear, server_wait) = match sent {
-                Err(e) => (
-                    ProviderError::Connection {
+                Err(e) => {
+                    let error = ProviderError::Connection {
                         call: call.clone(),
                         message: without_url(&e),
-                    },
+                    };
+                    // A certificate or handshake failure, or a refused
+                    // connection tried twice, is not going to heal.
+                    if is_tls_failure(&e) || (is_refused(&e) && attempt >= REFUSED_ATTEMPTS) {
+                        return Err(Failure {
+                            error,
+                            unclear: false,
+                        });
+                    }
                     // Refused connections never reached the server.
-                    !e.is_connect(),
-                    None,
-                ),
+                    (error, !e.is_connect(), None)
+                }
+                Ok(response) if response.status().is_redirection() => {
+                    return Err(Failure {
+                        error: redirect(&call, &response),
+                        unclear: false,
+                    });
+                }
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
@@ -346,8 +386,11 @@ impl Inner {
                             let error = ProviderError::Status {
                                 call: call.clone(),
                                 status: status.as_u16(),
-                                message: (self.wire.error_message)(&body)
-                                    .unwrap_or_else(|| excerpt(&body)),
+                                message: crate::escape::text(
+                                    &(self.wire.error_message)(&body)
+                                        .unwrap_or_else(|| excerpt(&body)),
+                                )
+                                .into_owned(),
                             };
                             if !(throttled || status.is_server_error()) {
                                 return Err(Failure {
@@ -508,6 +551,71 @@ fn without_url(e: &reqwest::Error) -> String {
         Some(d) => format!("{kind}: {d}"),
         None => kind.to_owned(),
     }
+}
+
+/// A 3xx answer as an error: the call, the status and the origin the
+/// `Location` names (scheme, host and port: never its path or query, which
+/// may carry anything), so the user sees where the key would have gone.
+fn redirect(call: &str, response: &reqwest::Response) -> ProviderError {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(|l| match response.url().join(l) {
+            Ok(to) => origin(&to),
+            Err(_) => "an unreadable Location".to_owned(),
+        });
+    ProviderError::Redirect {
+        call: call.to_owned(),
+        status: response.status().as_u16(),
+        location: location.unwrap_or_else(|| "no Location".to_owned()),
+    }
+}
+
+/// `scheme://host:port` of `url`, the port always written.
+fn origin(url: &url::Url) -> String {
+    let host = match url.host() {
+        Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+        Some(h) => h.to_string(),
+        None => String::new(),
+    };
+    match url.port_or_known_default() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+/// The causes of a reqwest error, outermost first.
+fn causes(e: &reqwest::Error) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+    std::iter::successors(std::error::Error::source(e), |s| s.source())
+}
+
+/// A TLS failure (a certificate the platform does not trust, a handshake
+/// the server cannot complete): retrying cannot fix it. reqwest does not
+/// expose rustls's error type, so it is recognised by its message.
+fn is_tls_failure(e: &reqwest::Error) -> bool {
+    e.is_connect()
+        && causes(e).any(|s| {
+            let m = s.to_string().to_ascii_lowercase();
+            [
+                "certificate",
+                "handshake",
+                "tls",
+                "corrupt message",
+                "peer sent",
+            ]
+            .iter()
+            .any(|w| m.contains(w))
+        })
+}
+
+/// Nothing listens at the address.
+fn is_refused(e: &reqwest::Error) -> bool {
+    e.is_connect()
+        && causes(e).any(|s| {
+            s.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        })
 }
 
 /// The start of a body that is not the vendor's error shape.

@@ -9,6 +9,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod escape;
 pub mod exit;
 pub mod http;
 pub mod lock;
@@ -53,7 +54,10 @@ pub fn main() -> ExitCode {
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
         Err(err) => {
             let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "error: {err:#}");
+            // The chain may quote what an API answered: no control
+            // character of it reaches the terminal raw.
+            let message = format!("{err:#}");
+            let _ = writeln!(stderr, "error: {}", escape::text_keep_newlines(&message));
             ExitStatus::Error.into()
         }
     }

@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result};
 use crate::apply::{self, ApplyError, ChangeOutcome};
 use crate::cli::{ApplyArgs, GlobalArgs};
 use crate::diag;
+use crate::escape::text as esc;
 use crate::exit::ExitStatus;
 use crate::manifest;
 use crate::plan::{PlanError, render};
@@ -123,19 +124,19 @@ async fn apply_with(
             writeln!(
                 stderr,
                 "skipped, stale: {} {}: {} (the plan was made against another value; now {})",
-                s.change.provider,
-                s.change.person.email,
-                describe(&s.change),
-                s.now
+                esc(&s.change.provider),
+                esc(&s.change.person.email),
+                esc(&describe(&s.change)),
+                esc(&s.now.to_string())
             )?;
         } else {
             writeln!(
                 stderr,
                 "skipped: {} {}: {} is not what the manifests ask for against the same live value ({}): the plan file was edited after it was made",
-                s.change.provider,
-                s.change.person.email,
-                describe(&s.change),
-                s.now
+                esc(&s.change.provider),
+                esc(&s.change.person.email),
+                esc(&describe(&s.change)),
+                esc(&s.now.to_string())
             )?;
         }
     }
@@ -148,7 +149,12 @@ async fn apply_with(
     }
     if prepared.plan.blocked() && (!args.force || prepared.plan.blocked_even_with_force()) {
         for check in prepared.plan.safety.iter().filter(|s| s.blocked) {
-            writeln!(stderr, "error[safety]: {}: {}", check.rule, check.message)?;
+            writeln!(
+                stderr,
+                "error[safety]: {}: {}",
+                check.rule,
+                esc(&check.message)
+            )?;
         }
         writeln!(
             stderr,
@@ -170,11 +176,29 @@ async fn apply_with(
         return Ok(ExitStatus::Error);
     }
 
-    let journal_path = args
-        .journal
-        .clone()
-        .unwrap_or_else(|| args.config.dir.join(".hrform").join("journal.jsonl"));
-    let journal = Journal::open(&journal_path, apply::people_by_change(&prepared.plan))?;
+    let journal_path = match &args.journal {
+        Some(path) => path.clone(),
+        None => {
+            // `.hrform` is under the configuration directory, which a pull
+            // request controls: it must be a directory, not a link.
+            let dir = args.config.dir.join(".hrform");
+            let path = dir.join("journal.jsonl");
+            super::private_file::refuse_linked_dir(&dir).with_context(|| {
+                format!(
+                    "cannot open the journal {}; nothing was written",
+                    path.display()
+                )
+            })?;
+            path
+        }
+    };
+    // Opened, and its first line written, before the first API write: a
+    // journal that cannot be written stops apply before anything changes.
+    let journal = Journal::open(
+        &journal_path,
+        apply::people_by_change(&prepared.plan),
+        prepared.plan.calls.len(),
+    )?;
     let progress = Progress::new(global.quiet, prepared.plan.calls.len());
     let sink = |e: Executed| {
         progress.show(&e);
@@ -182,13 +206,11 @@ async fn apply_with(
     };
     let report = apply::execute(config, &prepared, &sink).await;
     progress.finish();
-    // A journal that misses a call is an error of the run: the record of
-    // what was written to people's balances is incomplete.
-    let journal_error = journal.error();
-    if let Some(e) = &journal_error {
+    let journal_failed = journal.error();
+    if let Some(e) = &journal_failed {
         writeln!(
             stderr,
-            "error: the journal {} is incomplete: {e}",
+            "error: the journal {} could not be written: {e}; no API write was sent after that",
             journal_path.display()
         )?;
     }
@@ -202,17 +224,19 @@ async fn apply_with(
             ChangeOutcome::Applied => {}
             ChangeOutcome::Failed(why) => writeln!(
                 stdout,
-                "failed   {} {}: {}: {why}",
-                change.provider,
-                change.person.email,
-                describe(change)
+                "failed   {} {}: {}: {}",
+                esc(&change.provider),
+                esc(&change.person.email),
+                esc(&describe(change)),
+                esc(&why.to_string())
             )?,
             ChangeOutcome::Skipped(why) => writeln!(
                 stdout,
-                "skipped  {} {}: {}: {why}",
-                change.provider,
-                change.person.email,
-                describe(change)
+                "skipped  {} {}: {}: {}",
+                esc(&change.provider),
+                esc(&change.person.email),
+                esc(&describe(change)),
+                esc(&why.to_string())
             )?,
         }
     }
@@ -228,10 +252,8 @@ async fn apply_with(
         journal_path.display()
     )?;
     stdout.flush()?;
-    Ok(if failed > 0 || skipped > 0 {
+    Ok(if failed > 0 || skipped > 0 || journal_failed.is_some() {
         ExitStatus::Partial
-    } else if journal_error.is_some() {
-        ExitStatus::Error
     } else if !prepared.stale.is_empty() {
         ExitStatus::Stale
     } else {
@@ -298,23 +320,46 @@ fn confirm(changes: usize) -> Result<bool> {
 /// The append-only JSON-lines journal: one line per call, as it ends.
 struct Journal {
     file: Mutex<std::fs::File>,
+    path: std::path::PathBuf,
     people: std::collections::HashMap<usize, String>,
     error: Mutex<Option<String>>,
 }
 
 impl Journal {
-    fn open(path: &Path, people: std::collections::HashMap<usize, String>) -> Result<Self> {
+    /// Open the journal (0600, never through a symlink) and write its first
+    /// line, saying a run starts; any failure means nothing may be sent.
+    fn open(
+        path: &Path,
+        people: std::collections::HashMap<usize, String>,
+        calls: usize,
+    ) -> Result<Self> {
+        let refused = || {
+            format!(
+                "cannot open the journal {}; nothing was written",
+                path.display()
+            )
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+                .with_context(|| format!("cannot create {}", parent.display()))
+                .with_context(refused)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open the journal {}", path.display()))?;
+        let mut file = super::private_file::open(path, super::private_file::Mode::Append)
+            .with_context(refused)?;
+        let mut start = serde_json::json!({
+            "time": jiff::Timestamp::now().to_string(),
+            "event": "start",
+            "hrform": env!("CARGO_PKG_VERSION"),
+            "calls": calls,
+        })
+        .to_string();
+        start.push('\n');
+        file.write_all(start.as_bytes())
+            .and_then(|()| file.flush())
+            .with_context(refused)?;
         Ok(Self {
             file: Mutex::new(file),
+            path: path.to_owned(),
             people,
             error: Mutex::new(None),
         })
@@ -362,6 +407,12 @@ impl Journal {
         text.push('\n');
         let mut file = self.file.lock().expect("journal lock");
         if let Err(err) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
+            // A write hrform cannot record is a write nobody can audit:
+            // nothing more is sent.
+            crate::http::halt_writes(format!(
+                "not sent: the journal {} could not be written",
+                self.path.display()
+            ));
             self.error
                 .lock()
                 .expect("journal error lock")
@@ -413,7 +464,7 @@ impl Progress {
         match &self.bar {
             Some(bar) => {
                 bar.inc(1);
-                bar.set_message(format!("{} {}", e.call.provider, word));
+                bar.set_message(format!("{} {}", esc(&e.call.provider), word));
             }
             None => {
                 let mut done = self.done.lock().expect("progress lock");
@@ -426,7 +477,9 @@ impl Progress {
                 };
                 eprintln!(
                     "[{of}] {} {} {} {word}",
-                    e.call.provider, e.call.method, e.call.path
+                    esc(&e.call.provider),
+                    e.call.method,
+                    esc(&e.call.path)
                 );
             }
         }

@@ -4,6 +4,7 @@
 
 mod apply;
 mod plan;
+mod private_file;
 mod validate;
 
 use std::io::Write as _;

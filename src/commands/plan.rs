@@ -146,7 +146,10 @@ fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(path, render::json(plan))
+    // 0600, never through a symlink (see `private_file`).
+    let mut file = super::private_file::open(path, super::private_file::Mode::Truncate)
+        .with_context(|| format!("cannot write the plan to {}", path.display()))?;
+    file.write_all(render::json(plan).as_bytes())
         .with_context(|| format!("cannot write the plan to {}", path.display()))
 }
 

@@ -15,6 +15,8 @@ use crate::diag::{Code, Diagnostic, FileId, Loc, did_you_mean};
 pub(crate) struct Cx<'a> {
     pub file: FileId,
     pub diags: &'a mut Vec<Diagnostic>,
+    /// Values that may be secrets, to mask wherever their line is shown.
+    pub secrets: &'a mut Vec<Loc>,
     pub incomplete: &'a mut Incomplete,
 }
 
@@ -283,6 +285,12 @@ impl<'n> MapReader<'n> {
         }
     }
 
+    /// The value under `key`, without reading it.
+    fn peek(&self, key: &str) -> Option<&'n Spanned<Node>> {
+        let entries: &'n [(Spanned<String>, Spanned<Node>)] = self.entries;
+        entries.iter().find(|(k, _)| k.value == key).map(|(_, v)| v)
+    }
+
     fn take(&mut self, key: &'static str) -> Option<&'n Spanned<Node>> {
         self.known.push(key);
         let i = self.entries.iter().position(|(k, _)| k.value == key)?;
@@ -332,24 +340,25 @@ impl<'n> MapReader<'n> {
 
     /// Report every key that was not read.
     pub(crate) fn finish(self, cx: &mut Cx<'_>) {
-        for ((key, _), used) in self.entries.iter().zip(&self.used) {
+        for ((key, value), used) in self.entries.iter().zip(&self.used) {
             if *used {
                 continue;
             }
             let loc = cx.loc(&key.referenced);
             let name = key.value.as_str();
             if looks_like_secret(name) {
-                cx.push(
-                    Diagnostic::error(
-                        Code::SecretInManifest,
-                        format!("`{name}` looks like an API key or other secret; secrets never go in manifests"),
-                    )
-                    .at(loc, "remove this key and its value")
-                    .help(
-                        "put the key in an environment variable and name that variable with \
+                let mut d = Diagnostic::error(
+                    Code::SecretInManifest,
+                    format!("`{name}` looks like an API key or other secret; secrets never go in manifests"),
+                )
+                .at(loc, "remove this key and its value");
+                for loc in secret_locs(value, cx) {
+                    d = d.secret(loc);
+                }
+                cx.push(d.help(
+                    "put the key in an environment variable and name that variable with \
                          `api_key_env` on the provider (e.g. `api_key_env: CLOCKIFY_API_KEY`)",
-                    ),
-                );
+                ));
                 continue;
             }
             let help = did_you_mean(name, self.known.iter().copied())
@@ -366,7 +375,30 @@ impl<'n> MapReader<'n> {
     }
 }
 
-/// Whether a key name suggests it holds a credential.
+/// Where every scalar under `node` is (itself, if it is one; the keys of
+/// nested mappings too): what to mask when a secret-like key holds it.
+fn secret_locs(node: &Spanned<Node>, cx: &Cx<'_>) -> Vec<Loc> {
+    match &node.value {
+        Node::Seq(items) => items.iter().flat_map(|i| secret_locs(i, cx)).collect(),
+        Node::Map(entries) => entries
+            .iter()
+            .flat_map(|(k, v)| {
+                let mut locs = vec![cx.loc(&k.referenced)];
+                locs.extend(secret_locs(v, cx));
+                locs
+            })
+            .collect(),
+        _ => vec![cx.node_loc(node)],
+    }
+}
+
+/// Whether a key name suggests it holds a credential. Only keys hrform does
+/// not know are asked (so a request's `key`, a known field, is not one).
+/// Compared lowercased with everything but letters and digits removed: a
+/// key containing `apikey`, `token`, `secret`, `password`, `passwd`,
+/// `credential`, `authorization`, `bearer`, `cookie`, `privatekey` or
+/// `signature`; `auth`, `pwd`, `pass` or `key` alone or `auth` first (not
+/// `author`); or ending in `key` (`api_key`, `accesskey`).
 pub(crate) fn looks_like_secret(key: &str) -> bool {
     let k: String = key
         .chars()
@@ -382,10 +414,15 @@ pub(crate) fn looks_like_secret(key: &str) -> bool {
         "credential",
         "authorization",
         "bearer",
+        "cookie",
+        "privatekey",
+        "signature",
     ]
     .iter()
     .any(|s| k.contains(s))
-        || (k.len() > 3 && k.ends_with("key"))
+        || ["auth", "pwd", "pass", "key"].contains(&k.as_str())
+        || (k.starts_with("auth") && !k.starts_with("author"))
+        || k.ends_with("key")
 }
 
 impl Decode for Manifest {
@@ -427,6 +464,13 @@ impl Decode for Provider {
     fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
         let mut m = MapReader::new(node, "a provider", cx)?;
         let kind: Option<Sp<String>> = m.req("type", cx);
+        // An `api_key_env` that is not a string may be the key itself.
+        if let Some(env) = m.peek("api_key_env")
+            && !matches!(env.value, Node::Str(_))
+        {
+            let locs = secret_locs(env, cx);
+            cx.secrets.extend(locs);
+        }
         let provider = match kind.as_ref().map(|k| k.value.as_str()) {
             Some("clockify") => {
                 let workspace_id = m.req("workspace_id", cx);

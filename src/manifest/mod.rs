@@ -51,8 +51,8 @@ impl Loaded {
 pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
-    let files = match find_files(dir, skip) {
-        Ok(files) => files,
+    let found = match find_files(dir, skip) {
+        Ok(found) => found,
         Err(err) => {
             diagnostics.push(Diagnostic::error(
                 Code::Io,
@@ -72,7 +72,41 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     let mut docs = Vec::new();
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
-    for path in files {
+    let mut secrets = Vec::new();
+    for message in found.unreadable {
+        diagnostics.push(Diagnostic::error(Code::Io, message));
+    }
+    if !found.refused.is_empty() {
+        // What a refused link held may be declared anywhere.
+        incomplete = decode::Incomplete {
+            names: true,
+            users: true,
+        };
+    }
+    for (link, why) in found.refused {
+        let shown = display_path(dir, &link);
+        let file = sources.add(shown.clone(), String::new());
+        diagnostics.push(
+            Diagnostic::error(
+                Code::SymlinkOutsideTree,
+                format!("{} {why}", shown.display()),
+            )
+            .at(
+                Loc {
+                    file,
+                    line: 1,
+                    col: 1,
+                    len: 0,
+                },
+                "symlink",
+            )
+            .help(
+                "hrform reads only files inside the configuration directory; \
+                     replace the link with the file itself",
+            ),
+        );
+    }
+    for path in found.files {
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) => {
@@ -125,6 +159,10 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         };
         let file = sources.add(display_path(dir, &path), text);
         let Some(parsed) = parse(sources.text(file), file, &mut diagnostics) else {
+            // Without a tree, mask by the look of each line.
+            for loc in lexical_secrets(sources.text(file), file) {
+                sources.add_secret(loc);
+            }
             // A file that did not parse may declare anything.
             incomplete = decode::Incomplete {
                 names: true,
@@ -143,6 +181,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         let mut cx = decode::Cx {
             file,
             diags: &mut diagnostics,
+            secrets: &mut secrets,
             incomplete: &mut incomplete,
         };
         docs.extend(
@@ -161,6 +200,12 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         );
     }
     let config = validate::validate(docs, incomplete, &mut diagnostics);
+    for loc in secrets
+        .iter()
+        .chain(diagnostics.iter().flat_map(|d| &d.secrets))
+    {
+        sources.add_secret(*loc);
+    }
     diag::sort(&mut diagnostics);
     let config = if diagnostics.iter().any(Diagnostic::is_error) {
         None
@@ -175,26 +220,80 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     }
 }
 
+/// What discovery found under the configuration directory.
+#[derive(Debug, Default)]
+struct Found {
+    /// The manifests to read, in sorted order.
+    files: Vec<PathBuf>,
+    /// Symlinks refused, with why (never what they point at).
+    refused: Vec<(PathBuf, &'static str)>,
+    /// Entries that could not be read (permissions, ...).
+    unreadable: Vec<String>,
+}
+
 /// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
 /// order, skipping hidden files and folders and the paths in `skip`.
-fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+///
+/// Symlinks are never followed out of the tree: the walk does not follow
+/// links, and each link met is resolved and checked. A link to a manifest
+/// inside the tree is read (it is the same as reading its target, which
+/// the tree holds anyway); a linked directory inside the tree is not
+/// descended (its files are read where they really are, so a link cannot
+/// make a loop or read a file twice). A link that leads out of the tree,
+/// that loops, or that points at nothing is refused by name, its target
+/// never opened, and the rest of the tree is still read.
+fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
+    let root = dir.canonicalize()?;
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
-    let mut files = Vec::new();
+    let mut found = Found::default();
     let walker = walkdir::WalkDir::new(dir)
-        .follow_links(true)
+        .follow_links(false)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
     for entry in walker {
-        let entry = entry.map_err(std::io::Error::other)?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map(|p| p.display().to_string());
+                found.unreadable.push(match path {
+                    Some(p) => format!("cannot read {p}: {err}"),
+                    None => err.to_string(),
+                });
+                continue;
+            }
+        };
         let is_yaml = entry
             .path()
             .extension()
             .is_some_and(|e| e == "yaml" || e == "yml");
-        if !is_yaml {
+        if entry.path_is_symlink() && entry.depth() > 0 {
+            let Ok(target) = entry.path().canonicalize() else {
+                found.refused.push((
+                    entry.into_path(),
+                    "is a symlink that loops or points at nothing; it was not followed",
+                ));
+                continue;
+            };
+            let inside = target.starts_with(&root);
+            let is_dir = target.is_dir();
+            match (inside, is_dir) {
+                (false, true) => found.refused.push((
+                    entry.into_path(),
+                    "is a symlink to a directory outside the configuration directory; it was not followed",
+                )),
+                (false, false) if is_yaml => found.refused.push((
+                    entry.into_path(),
+                    "is a symlink to a file outside the configuration directory; it was not read",
+                )),
+                (true, false) if is_yaml && target.is_file() && !skip.contains(&target) => {
+                    found.files.push(entry.into_path());
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if !entry.file_type().is_file() || !is_yaml {
             continue;
         }
         if !skip.is_empty()
@@ -203,9 +302,9 @@ fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
         {
             continue;
         }
-        files.push(entry.into_path());
+        found.files.push(entry.into_path());
     }
-    Ok(files)
+    Ok(found)
 }
 
 /// The path shown in diagnostics: as reached from the working directory,
@@ -339,6 +438,55 @@ fn yaml_1_1_forms(
     }
 }
 
+/// The values after secret-like keys (`api_key: X`, `{token: X, ...}`) in
+/// a file that did not parse, found by the look of each line: up to the
+/// end of the line, or to the next `,` or `}` inside a flow mapping.
+fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            if chars[i] != ':' || chars.get(i + 1).is_some_and(|c| !c.is_whitespace()) {
+                i += 1;
+                continue;
+            }
+            // The key: back over word characters (and quotes).
+            let mut k = i;
+            while k > 0 && (chars[k - 1].is_alphanumeric() || "_-'\"".contains(chars[k - 1])) {
+                k -= 1;
+            }
+            let key: String = chars[k..i].iter().collect();
+            let in_flow = chars[..k].contains(&'{');
+            let start = i
+                + 1
+                + chars[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_whitespace())
+                    .count();
+            let end = if in_flow {
+                (start..chars.len())
+                    .find(|&j| chars[j] == ',' || chars[j] == '}')
+                    .unwrap_or(chars.len())
+            } else {
+                chars.len()
+            };
+            if !decode::looks_like_secret(&key) || end <= start {
+                i += 1;
+                continue;
+            }
+            out.push(Loc {
+                file,
+                line: u32::try_from(n + 1).unwrap_or(u32::MAX),
+                col: u32::try_from(start + 1).unwrap_or(u32::MAX),
+                len: u32::try_from(end - start).unwrap_or(u32::MAX),
+            });
+            i = end;
+        }
+    }
+    out
+}
+
 /// A file whose first document has a top-level `seed_version` key is a
 /// sandbox seed, not a manifest.
 fn is_seed(docs: &[Spanned<Node>]) -> bool {
@@ -346,4 +494,20 @@ fn is_seed(docs: &[Spanned<Node>]) -> bool {
         Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexical_secrets_find_values_after_secret_like_keys() {
+        let text =
+            "providers:\n  x: {type: clockify, token: S3CRET, [\n  api_key: abc def\n  email: a\n";
+        let found: Vec<(u32, u32, u32)> = lexical_secrets(text, diag::FileId(0))
+            .iter()
+            .map(|l| (l.line, l.col, l.len))
+            .collect();
+        assert_eq!(found, vec![(2, 30, 6), (3, 12, 7)]);
+    }
 }

@@ -106,10 +106,10 @@ pub enum Provider {
 pub struct ClockifyProvider {
     /// The workspace id: 24 hexadecimal characters, from the workspace's settings URL.
     pub workspace_id: Sp<String>,
-    /// API base URL (default `https://api.clockify.me/api`; regional hosts such as `https://euc1.clockify.me/api` allowed).
+    /// API base URL (default `https://api.clockify.me/api`; regional hosts such as `https://euc1.clockify.me/api` allowed). The host must be Clockify's, a loopback address, or named in `HRFORM_ALLOWED_HOSTS`.
     #[schemars(extend("format" = "uri"))]
     pub base_url: Option<Sp<String>>,
-    /// UPPER_CASE name of the environment variable holding the API key (default `CLOCKIFY_API_KEY`). Never put the key itself in a manifest.
+    /// UPPER_CASE name of the environment variable holding the API key, beginning `HRFORM_`, `CLOCKIFY_` or `CONNECTEAM_` (default `CLOCKIFY_API_KEY`). Never put the key itself in a manifest.
     pub api_key_env: Option<Sp<String>>,
     /// Client-side throttle, in requests per second (default 10; at most 50, Clockify's limit).
     pub requests_per_second: Option<Sp<f64>>,
@@ -121,10 +121,10 @@ pub struct ClockifyProvider {
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct ConnecteamProvider {
-    /// API base URL (default `https://api.connecteam.com`).
+    /// API base URL (default `https://api.connecteam.com`). The host must be Connecteam's, a loopback address, or named in `HRFORM_ALLOWED_HOSTS`.
     #[schemars(extend("format" = "uri"))]
     pub base_url: Option<Sp<String>>,
-    /// UPPER_CASE name of the environment variable holding the API key (default `CONNECTEAM_API_KEY`). Never put the key itself in a manifest.
+    /// UPPER_CASE name of the environment variable holding the API key, beginning `HRFORM_`, `CLOCKIFY_` or `CONNECTEAM_` (default `CONNECTEAM_API_KEY`). Never put the key itself in a manifest.
     pub api_key_env: Option<Sp<String>>,
     /// Client-side throttle, in requests per minute (default 100; 5 to 200 depending on the Connecteam plan).
     pub requests_per_minute: Option<Sp<u32>>,
@@ -221,7 +221,7 @@ pub enum RequestStatus {
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct TimeOffRequest {
-    /// A stable id from the source system, unique across all manifests; hrform marks the request with it.
+    /// A stable id from the source system, unique across all manifests, of ASCII letters, digits and `-_.:/`; hrform marks the request with it.
     pub key: Sp<String>,
     /// The provider the request belongs to; may be omitted when only one provider is declared.
     pub provider: Option<Sp<String>>,

@@ -20,6 +20,26 @@ use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
 pub const CLOCKIFY_DEFAULT_BASE_URL: &str = "https://api.clockify.me/api";
 /// Default Connecteam API base URL.
 pub const CONNECTEAM_DEFAULT_BASE_URL: &str = "https://api.connecteam.com";
+/// Clockify's documented API hosts: global, the regional ones (EU, USA,
+/// UK, AU) and the developer sandbox (`../shared/api/clockify.md` §1, from
+/// Clockify's OpenAPI document and docs.clockify.me).
+pub(crate) const CLOCKIFY_HOSTS: &[&str] = &[
+    "api.clockify.me",
+    "euc1.clockify.me",
+    "use2.clockify.me",
+    "euw2.clockify.me",
+    "apse2.clockify.me",
+    "developer.clockify.me",
+];
+/// Connecteam's documented API hosts: global and AU
+/// (`../shared/api/connecteam.md`, S1, S12, S13).
+pub(crate) const CONNECTEAM_HOSTS: &[&str] = &["api.connecteam.com", "api-au.connecteam.com"];
+/// The variable whoever runs hrform sets to allow more API hosts
+/// (comma-separated `host` or `host:port`); a manifest cannot set it.
+pub(crate) const ALLOWED_HOSTS_ENV: &str = "HRFORM_ALLOWED_HOSTS";
+/// What an `api_key_env` must begin with: a manifest may name only
+/// variables meant for hrform, never `GITHUB_TOKEN` or a cloud credential.
+pub(crate) const KEY_VARIABLE_PREFIXES: &[&str] = &["HRFORM_", "CLOCKIFY_", "CONNECTEAM_"];
 const CLOCKIFY_DEFAULT_RPS: f64 = 10.0;
 const CLOCKIFY_MAX_RPS: f64 = 50.0;
 const CONNECTEAM_DEFAULT_RPM: u32 = 100;
@@ -191,7 +211,7 @@ impl Validator<'_> {
     }
 
     fn provider(&mut self, name: &Sp<String>, p: Sp<raw::Provider>) -> Option<checked::Provider> {
-        let (kind, base_url, api_key_env, default_url, default_env) = match p.value {
+        let (kind, base_url, api_key_env, default_url, default_env, hosts) = match p.value {
             raw::Provider::Clockify(c) => {
                 let workspace_ok = c.workspace_id.value.len() == 24
                     && c.workspace_id
@@ -231,6 +251,7 @@ impl Validator<'_> {
                     c.api_key_env,
                     CLOCKIFY_DEFAULT_BASE_URL,
                     "CLOCKIFY_API_KEY",
+                    CLOCKIFY_HOSTS,
                 )
             }
             raw::Provider::Connecteam(c) => {
@@ -255,11 +276,12 @@ impl Validator<'_> {
                     c.api_key_env,
                     CONNECTEAM_DEFAULT_BASE_URL,
                     "CONNECTEAM_API_KEY",
+                    CONNECTEAM_HOSTS,
                 )
             }
         };
         let base_url = match base_url {
-            Some(u) => self.base_url(&u),
+            Some(u) => self.base_url(&u, hosts),
             None => url::Url::parse(default_url).ok(),
         };
         let api_key_env = match api_key_env {
@@ -275,7 +297,7 @@ impl Validator<'_> {
         })
     }
 
-    fn base_url(&mut self, u: &Sp<String>) -> Option<url::Url> {
+    fn base_url(&mut self, u: &Sp<String>, vendor_hosts: &[&str]) -> Option<url::Url> {
         let url = match url::Url::parse(&u.value) {
             Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => url,
             Ok(_) => {
@@ -304,6 +326,7 @@ impl Validator<'_> {
             self.push(
                 Diagnostic::error(Code::SecretInManifest, "`base_url` carries credentials")
                     .at(u.loc, "credentials in the URL")
+                    .secret(u.loc)
                     .help("remove them; hrform sends the API key named by `api_key_env`"),
             );
             return None;
@@ -324,6 +347,25 @@ impl Validator<'_> {
             );
             return None;
         }
+        let allowed = std::env::var(ALLOWED_HOSTS_ENV).unwrap_or_default();
+        if !host_allowed(&url, vendor_hosts, &allowed) {
+            let host = url.host_str().unwrap_or_default();
+            self.push(
+                Diagnostic::error(
+                    Code::HostNotAllowed,
+                    format!(
+                        "`{host}` is not an API host of this provider's vendor: the API key would be sent there"
+                    ),
+                )
+                .at(u.loc, "not an allowed host")
+                .help(format!(
+                    "use one of {}, or a loopback address (the sandbox); whoever runs hrform can allow \
+                     another host in the environment variable {ALLOWED_HOSTS_ENV}",
+                    vendor_hosts.join(", ")
+                )),
+            );
+            return None;
+        }
         Some(url)
     }
 
@@ -335,7 +377,26 @@ impl Validator<'_> {
                 .chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
         if valid {
-            return Some(env.value);
+            if KEY_VARIABLE_PREFIXES
+                .iter()
+                .any(|p| env.value.len() > p.len() && env.value.starts_with(p))
+            {
+                return Some(env.value);
+            }
+            self.push(
+                Diagnostic::error(
+                    Code::KeyVariableNotAllowed,
+                    // Not echoed: a key pasted here can look like a name.
+                    format!(
+                        "`api_key_env` may only name a variable beginning {}: another could hold any credential of the environment",
+                        KEY_VARIABLE_PREFIXES.join(", "),
+                    ),
+                )
+                .at(env.loc, "not an hrform key variable")
+                .secret(env.loc)
+                .help("e.g. `api_key_env: CLOCKIFY_API_KEY` or `HRFORM_CLOCKIFY_EU_KEY`, exported by whoever runs hrform"),
+            );
+            return None;
         }
         // The value may be the key itself: never echo it.
         self.push(
@@ -344,6 +405,7 @@ impl Validator<'_> {
                 "`api_key_env` must be the UPPER_CASE name of an environment variable, not the key itself",
             )
             .at(env.loc, "not a variable name")
+            .secret(env.loc)
             .help("e.g. `api_key_env: CLOCKIFY_API_KEY`, then export CLOCKIFY_API_KEY in the environment"),
         );
         None
@@ -745,6 +807,30 @@ impl Validator<'_> {
         }
     }
 
+    /// A request key goes into the manager note's marker, the plan, its
+    /// Markdown and the journal: only letters, digits and `-_.:/`.
+    fn request_key(&mut self, key: &Sp<String>) {
+        if key.value.chars().all(is_request_key_char) {
+            return;
+        }
+        let bad = key
+            .value
+            .chars()
+            .find(|c| !is_request_key_char(*c))
+            .unwrap_or_default();
+        self.push(
+            Diagnostic::error(
+                Code::InvalidRequestKey,
+                format!(
+                    "request key `{}` holds {bad:?}: a key may hold only letters, digits and `-_.:/`",
+                    crate::escape::text(&key.value),
+                ),
+            )
+            .at(key.loc, "not a valid request key")
+            .help("use the source system's id as it is, e.g. BHR-2024-0042"),
+        );
+    }
+
     fn requests(
         &mut self,
         raw: Vec<Sp<raw::TimeOffRequest>>,
@@ -757,6 +843,7 @@ impl Validator<'_> {
             let loc = r.loc;
             let r = r.value;
             self.not_empty(&r.key, "key");
+            self.request_key(&r.key);
             self.not_empty(&r.policy_type, "policy_type");
             if let Some(first) = seen.get(&r.key.value) {
                 let first = *first;
@@ -1444,6 +1531,38 @@ fn is_email(s: &str) -> bool {
     local_ok && domain_ok
 }
 
+/// Whether hrform may send a key to `url`'s host: a loopback address, one
+/// of the vendor's documented hosts, or one named in `allowed` (the
+/// comma-separated `HRFORM_ALLOWED_HOSTS`: `host` allows any port,
+/// `host:port` only that one). Names compare case-insensitively, exactly:
+/// no suffix or wildcard matching.
+fn host_allowed(url: &url::Url, vendor_hosts: &[&str], allowed: &str) -> bool {
+    if is_loopback(url) {
+        return true;
+    }
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if vendor_hosts.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return true;
+    }
+    let port = url.port_or_known_default();
+    allowed
+        .split(',')
+        .map(str::trim)
+        .any(|entry| match entry.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && !h.ends_with(':') && p.parse::<u16>().is_ok() => {
+                h.eq_ignore_ascii_case(host) && p.parse::<u16>().ok() == port
+            }
+            _ => !entry.is_empty() && entry.eq_ignore_ascii_case(host),
+        })
+}
+
+/// What a request key may hold: ASCII letters and digits, `-_.:/`.
+fn is_request_key_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_.:/".contains(c)
+}
+
 fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -1617,6 +1736,35 @@ mod tests {
                 proptest::prop_assert_eq!((s, l, t), (shortest, longest, twice), "{} {} {}–{}", zone, date, start, end);
             }
         }
+    }
+
+    #[test]
+    fn allowed_hosts() {
+        let ok = |u: &str, allowed: &str| {
+            host_allowed(&url::Url::parse(u).unwrap(), CLOCKIFY_HOSTS, allowed)
+        };
+        assert!(ok("https://api.clockify.me/api", ""));
+        assert!(ok("https://EUC1.clockify.me/api", ""));
+        assert!(ok("http://127.0.0.1:9/api", ""));
+        assert!(!ok("https://api.connecteam.com", ""));
+        assert!(!ok("https://api.clockify.me.evil.example/api", ""));
+        assert!(!ok("https://evil.example/api", ""));
+        assert!(ok(
+            "https://proxy.corp.example/api",
+            " other.example, proxy.corp.example"
+        ));
+        assert!(ok(
+            "https://proxy.corp.example:8443/api",
+            "proxy.corp.example:8443"
+        ));
+        assert!(!ok(
+            "https://proxy.corp.example/api",
+            "proxy.corp.example:8443"
+        ));
+        assert!(!ok(
+            "https://sub.proxy.corp.example/api",
+            "proxy.corp.example"
+        ));
     }
 
     #[test]

@@ -126,12 +126,12 @@ pub fn entry_change(
     holding: Option<&Holding>,
     live: &LiveState,
     leave: &Leave<'_>,
-) -> Result<Option<ChangeKind>, Diagnostic> {
+) -> Result<Option<ChangeKind>, Box<Diagnostic>> {
     let Some(declared) = entry.amount else {
         return Ok(None);
     };
     if let Some(why) = holding.and_then(|h| h.unreadable.as_ref()) {
-        return Err(Diagnostic::error(
+        return Err(Box::new(Diagnostic::error(
             Code::UnreadableBalance,
             format!(
                 "the balance of {} on `{}` cannot be read: {why}",
@@ -139,7 +139,7 @@ pub fn entry_change(
             ),
         )
         .at(entry.loc, "this entry's balance")
-        .help("hrform cannot tell the accrued amount from the available one on this row; leave the amount out until the row is consistent"));
+        .help("hrform cannot tell the accrued amount from the available one on this row; leave the amount out until the row is consistent")));
     }
     let from = holding.and_then(|h| h.balance);
     let (usage, carried) = match vendor {

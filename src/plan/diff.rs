@@ -225,7 +225,7 @@ pub fn diff_provider(
             match balance::entry_change(vendor, entry, policy, person, holding, live, leave) {
                 Ok(Some(kind)) => push(&mut out, person, kind),
                 Ok(None) => {}
-                Err(d) => out.diagnostics.push(d),
+                Err(d) => out.diagnostics.push(*d),
             }
         }
     }

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use anstyle::{AnsiColor, Style};
 
 use super::{Plan, SafetyCheck};
+use crate::escape::{self, text as esc};
 use crate::model::{Amount, BalanceReason, Call, Change, ChangeKind, PolicyRef};
 
 /// GitHub refuses comments over 65,536 characters; stay clear of it.
@@ -366,10 +367,27 @@ pub fn text(plan: &Plan, color: bool) -> String {
             if !out.is_empty() {
                 out.push('\n');
             }
-            let _ = writeln!(out, "{}", paint(BOLD, &format!("{p} ({kind})"), color));
+            let _ = writeln!(
+                out,
+                "{}",
+                paint(BOLD, &format!("{} ({kind})", esc(p)), color)
+            );
         }
-        let _ = writeln!(out, "  {}", paint(BOLD, email, color));
-        let lines: Vec<Line> = changes.iter().map(|c| describe(c)).collect();
+        let _ = writeln!(out, "  {}", paint(BOLD, &esc(email), color));
+        // Every piece of data is shown with its control characters escaped.
+        let lines: Vec<Line> = changes
+            .iter()
+            .map(|c| {
+                let l = describe(c);
+                Line {
+                    what: esc(&l.what).into_owned(),
+                    from: esc(&l.from).into_owned(),
+                    to: esc(&l.to).into_owned(),
+                    diffs: l.diffs.iter().map(|d| esc(d).into_owned()).collect(),
+                    ..l
+                }
+            })
+            .collect();
         let width = lines
             .iter()
             .map(|l| l.what.chars().count())
@@ -418,7 +436,13 @@ pub fn text(plan: &Plan, color: bool) -> String {
             } else {
                 "reported".to_owned()
             };
-            let _ = writeln!(out, "  {}  {}  {}  {action}", u.provider, u.email, u.status);
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}  {action}",
+                esc(&u.provider),
+                esc(&u.email),
+                u.status
+            );
         }
     }
     if !plan.calls.is_empty() {
@@ -430,14 +454,14 @@ pub fn text(plan: &Plan, color: bool) -> String {
             .max()
             .unwrap_or(0);
         for (i, call) in plan.calls.iter().enumerate() {
-            let preview = body_preview(call, 160);
+            let preview = esc(&body_preview(call, 160)).into_owned();
             let _ = writeln!(
                 out,
                 "  {:>3}. {:<width$}  {:<6} {}{}",
                 i + 1,
-                call.provider,
+                esc(&call.provider),
                 call.method.to_string(),
-                call.path,
+                esc(&call.path),
                 if preview.is_empty() {
                     String::new()
                 } else {
@@ -453,7 +477,11 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     if !plan.targets.is_empty() {
-        let _ = writeln!(out, "\nLimited to --target {}", plan.targets.join(", "));
+        let _ = writeln!(
+            out,
+            "\nLimited to --target {}",
+            esc(&plan.targets.join(", "))
+        );
     }
     if !out.is_empty() {
         out.push('\n');
@@ -468,7 +496,7 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
     } else {
         paint(ADD, "ok", color)
     };
-    format!("{mark}  {}: {}", check.rule, check.message)
+    format!("{mark}  {}: {}", check.rule, esc(&check.message))
 }
 
 /// The Markdown rendering, for a pull-request comment: the summary table
@@ -482,7 +510,17 @@ pub fn markdown(plan: &Plan) -> String {
             head,
             "> [!WARNING]\n> A safety rule blocks this plan; apply refuses without `--force`:"
         );
-        for c in plan.safety.iter().filter(|c| c.blocked) {
+        let blocked: Vec<&SafetyCheck> = plan.safety.iter().filter(|c| c.blocked).collect();
+        for (i, c) in blocked.iter().enumerate() {
+            // The list is capped like every section: the comment must fit.
+            if head.len() > MARKDOWN_LIMIT / 4 {
+                let _ = writeln!(
+                    head,
+                    "> - _{} more blocked rule(s) not shown: the comment would pass {MARKDOWN_LIMIT} characters._",
+                    blocked.len() - i
+                );
+                break;
+            }
             let _ = writeln!(head, "> - `{}`: {}", c.rule, escape(&c.message));
         }
         head.push('\n');
@@ -513,11 +551,12 @@ pub fn markdown(plan: &Plan) -> String {
         );
     }
     if !plan.targets.is_empty() {
-        let _ = writeln!(
-            head,
-            "\nLimited to `--target {}`.",
-            plan.targets.join("`, `--target ")
-        );
+        let targets: Vec<String> = plan
+            .targets
+            .iter()
+            .map(|t| format!("<code>--target {}</code>", escape(t)))
+            .collect();
+        let _ = writeln!(head, "\nLimited to {}.", targets.join(", "));
     }
 
     let mut sections = Vec::new();
@@ -526,8 +565,8 @@ pub fn markdown(plan: &Plan) -> String {
         let _ = writeln!(
             s,
             "<details><summary><code>{}</code> {} ({})</summary>\n\n| what | now | planned |\n|---|---|---|",
-            escape(provider),
-            escape(email),
+            escape::html(provider),
+            escape::html(email),
             crate::diag::count(changes.len(), "change")
         );
         for c in changes {
@@ -566,18 +605,17 @@ pub fn markdown(plan: &Plan) -> String {
         sections.push(s);
     }
     if !plan.calls.is_empty() {
-        let mut s = format!(
-            "<details><summary>API calls ({})</summary>\n\n```\n",
-            plan.calls.len()
-        );
+        // A code block: data only needs its control characters escaped
+        // (so it stays on its line), and a fence no backticks inside close.
+        let mut block = String::new();
         for call in &plan.calls {
-            let preview = body_preview(call, 200);
+            let preview = esc(&body_preview(call, 200)).into_owned();
             let _ = writeln!(
-                s,
+                block,
                 "{} {} {}{}",
-                call.provider,
+                esc(&call.provider),
                 call.method,
-                call.path,
+                esc(&call.path),
                 if preview.is_empty() {
                     String::new()
                 } else {
@@ -585,7 +623,11 @@ pub fn markdown(plan: &Plan) -> String {
                 }
             );
         }
-        s.push_str("```\n\n</details>\n");
+        let fence = escape::fence(&block);
+        let s = format!(
+            "<details><summary>API calls ({})</summary>\n\n{fence}\n{block}{fence}\n\n</details>\n",
+            plan.calls.len()
+        );
         sections.push(s);
     }
     if !plan.safety.is_empty() {
@@ -623,12 +665,9 @@ pub fn markdown(plan: &Plan) -> String {
     out
 }
 
-/// Escape what Markdown tables and HTML would misread.
+/// Data made inert for GitHub-flavoured Markdown (see [`escape::markdown`]).
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('|', "\\|")
+    escape::markdown(s)
 }
 
 /// The versioned JSON document (also what `--out` saves).

@@ -294,7 +294,11 @@ impl Client {
             .iter()
             .filter(|p| referenced.contains(p.name.as_str()))
             .map(|p| async move {
-                let path = format!("{}/time-off/balance/policy/{}", self.ws(), p.id);
+                let path = format!(
+                    "{}/time-off/balance/policy/{}",
+                    self.ws(),
+                    super::seg(&p.id)
+                );
                 let rows = self.balances(&path).await?;
                 Ok::<_, ProviderError>((p.id.clone(), rows))
             });
@@ -523,7 +527,7 @@ impl Client {
                 ChangeKind::Status { to, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     method: Method::Put,
-                    path: format!("{}/users/{}", self.ws(), change.person.id),
+                    path: format!("{}/users/{}", self.ws(), super::seg(&change.person.id)),
                     body: Some(json!({ "status": match to {
                         Status::Active => "ACTIVE",
                         Status::Inactive => "INACTIVE",
@@ -543,7 +547,11 @@ impl Client {
                             calls.push(Call {
                                 provider: self.name.clone(),
                                 method: Method::Put,
-                                path: format!("{}/time-off/policies/{}", self.ws(), policy.id),
+                                path: format!(
+                                    "{}/time-off/policies/{}",
+                                    self.ws(),
+                                    super::seg(&policy.id)
+                                ),
                                 body: None, // filled below, once every person is known
                                 changes: vec![change.id],
                             });
@@ -571,7 +579,7 @@ impl Client {
                                 path: format!(
                                     "{}/time-off/balance/policy/{}",
                                     self.ws(),
-                                    policy.id
+                                    super::seg(&policy.id)
                                 ),
                                 body: Some(json!({
                                     "userIds": [change.person.id],
@@ -959,7 +967,16 @@ impl<'c> Writer<'c> {
     async fn patch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
         let idempotent = !self.modes().contains(&Mode::Add);
         super::send_checked(&self.http, call, idempotent, sink, |call| async move {
-            let policy = call.path.rsplit('/').next().unwrap_or_default().to_owned();
+            // The policy from the changes, not the (encoded) path.
+            let policy = call
+                .changes
+                .iter()
+                .find_map(|id| changes.iter().find(|c| c.id == *id))
+                .and_then(|c| match &c.kind {
+                    ChangeKind::Balance { policy, .. } => Some(policy.id.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
             let now = self.read_balances(&policy).await?;
             let mut resend = Vec::new();
             let mut done = Vec::new();
@@ -1177,7 +1194,11 @@ impl<'c> Writer<'c> {
     /// A mismatch fails those changes and stops the provider's remaining
     /// balance writes.
     async fn verify(&self, policy: &str, written: &[&Change], sink: Sink<'_>) {
-        let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
+        let path = format!(
+            "{}/time-off/balance/policy/{}",
+            self.client.ws(),
+            super::seg(policy)
+        );
         let read = Call {
             provider: self.client.name.clone(),
             method: Method::Get,
@@ -1235,7 +1256,11 @@ impl<'c> Writer<'c> {
 
     /// Every readable balance row of one policy, by person.
     async fn read_balances(&self, policy: &str) -> Result<HashMap<String, Row>, ProviderError> {
-        let path = format!("{}/time-off/balance/policy/{policy}", self.client.ws());
+        let path = format!(
+            "{}/time-off/balance/policy/{}",
+            self.client.ws(),
+            super::seg(policy)
+        );
         let rows = self.client.balances(&path).await?;
         Ok(rows
             .into_iter()

@@ -378,7 +378,7 @@ impl Client {
             .iter()
             .map(|id| {
                 (
-                    format!("/time-off/v1/policy-types/{id}/balances"),
+                    format!("/time-off/v1/policy-types/{}/balances", super::seg(id)),
                     Vec::new(),
                 )
             })
@@ -386,7 +386,10 @@ impl Client {
         for id in &request_type_ids {
             for chunk in ids.chunks(BALANCES_PAGE) {
                 let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
-                reads.push((format!("/time-off/v1/policy-types/{id}/balances"), query));
+                reads.push((
+                    format!("/time-off/v1/policy-types/{}/balances", super::seg(id)),
+                    query,
+                ));
             }
         }
         let reads = reads.iter().map(|(path, query)| async move {
@@ -603,7 +606,7 @@ impl Client {
                     calls.push(Call {
                         provider: self.name.clone(),
                         method: Method::Put,
-                        path: format!("/time-off/v1/requests/{}", request.id),
+                        path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                         body: Some(Value::Object(body)),
                         changes: vec![change.id],
                     });
@@ -611,7 +614,7 @@ impl Client {
                 ChangeKind::DenyRequest { request, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     method: Method::Put,
-                    path: format!("/time-off/v1/requests/{}", request.id),
+                    path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                     body: Some(json!({ "status": "denied" })),
                     changes: vec![change.id],
                 }),
@@ -652,7 +655,10 @@ impl Client {
                     calls.push(Call {
                         provider: self.name.clone(),
                         method: Method::Put,
-                        path: format!("/time-off/v1/time-off-policies/{}/assignments", policy.id),
+                        path: format!(
+                            "/time-off/v1/time-off-policies/{}/assignments",
+                            super::seg(&policy.id)
+                        ),
                         body: Some(body),
                         changes: vec![change.id],
                     });
@@ -670,8 +676,9 @@ impl Client {
                         provider: self.name.clone(),
                         method: Method::Put,
                         path: format!(
-                            "/time-off/v1/policy-types/{type_id}/balances/{}",
-                            change.person.id
+                            "/time-off/v1/policy-types/{}/balances/{}",
+                            super::seg(type_id),
+                            super::seg(&change.person.id)
                         ),
                         body: Some(json!({ "balance": to.to_f64() })),
                         changes: vec![change.id],
@@ -1013,7 +1020,10 @@ impl<'c> Writer<'c> {
         types.sort_by(|a, b| a.0.cmp(&b.0));
         for (type_id, changes) in types {
             for chunk in changes.chunks(BALANCES_PAGE) {
-                let path = format!("/time-off/v1/policy-types/{type_id}/balances");
+                let path = format!(
+                    "/time-off/v1/policy-types/{}/balances",
+                    super::seg(&type_id)
+                );
                 let mut query: Vec<(&str, String)> = vec![("limit", BALANCES_PAGE.to_string())];
                 query.extend(chunk.iter().map(|c| ("userIds", c.person.id.clone())));
                 let read = Call {

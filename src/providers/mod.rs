@@ -31,6 +31,17 @@ pub enum ProviderError {
         status: u16,
         message: String,
     },
+    /// The API answered with a redirect, which hrform never follows: the
+    /// key would go to the origin it names.
+    #[error(
+        "{call} failed: HTTP {status}: a redirect to {location}, which hrform never follows \
+         (it would send the API key there); check the provider's base_url"
+    )]
+    Redirect {
+        call: String,
+        status: u16,
+        location: String,
+    },
     /// The connection failed or timed out (after retries).
     #[error("{call} failed: {message}")]
     Connection { call: String, message: String },
@@ -41,6 +52,26 @@ pub enum ProviderError {
     /// body size, the page cap, a page of nothing new).
     #[error("{call}: gave up: {message}")]
     Bound { call: String, message: String },
+}
+
+/// What stays unencoded in a path segment built from an API id: RFC 3986's
+/// unreserved characters. Everything else (`/`, `?`, `#`, `%`, ...) is
+/// percent-encoded, so an id can never reach another endpoint.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `id` (from an API, so untrusted) as one percent-encoded path segment.
+/// No URL can carry a segment that is only `.` or `..` (even encoded as
+/// `%2E`, URL parsers read it as a step), so such an id is sent with its
+/// dots encoded twice: a segment no endpoint answers to, never another one.
+pub(crate) fn seg(id: &str) -> String {
+    if id == "." || id == ".." {
+        return id.replace('.', "%252E");
+    }
+    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
 }
 
 /// Where and how to reach a provider: its base URL and key. Normally from
@@ -144,6 +175,28 @@ impl ProviderClient {
     }
 }
 
+#[cfg(test)]
+mod seg_tests {
+    #[test]
+    fn ids_become_one_segment() {
+        assert_eq!(
+            super::seg("64a687e29ae1f428e7ebe303"),
+            "64a687e29ae1f428e7ebe303"
+        );
+        assert_eq!(
+            super::seg("../../users?x=1#f"),
+            "..%2F..%2Fusers%3Fx%3D1%23f"
+        );
+        assert_eq!(super::seg(".."), "%252E%252E");
+        let url = url::Url::parse("http://h/a/b/").unwrap();
+        assert_eq!(
+            url.join(&super::seg("..")).unwrap().path(),
+            "/a/b/%252E%252E"
+        );
+        assert_eq!(super::seg("a b%"), "a%20b%25");
+    }
+}
+
 /// What happened to one call during apply.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Executed {
@@ -178,7 +231,9 @@ impl Outcome {
     pub fn failed(error: &ProviderError) -> Self {
         Outcome::Failed {
             status: match error {
-                ProviderError::Status { status, .. } => Some(*status),
+                ProviderError::Status { status, .. } | ProviderError::Redirect { status, .. } => {
+                    Some(*status)
+                }
                 _ => None,
             },
             message: error.to_string(),

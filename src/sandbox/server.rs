@@ -331,7 +331,18 @@ pub(crate) async fn handle(
     }
 
     let reply = {
-        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        // Segments are percent-decoded, as a real server's router does: an
+        // id sent encoded (`..%2Fx`) is one segment holding `../x`.
+        let decoded: Vec<String> = path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         let call = Call {
             method: &parts.method,
             segments: match vendor {

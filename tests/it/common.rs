@@ -191,6 +191,7 @@ impl Test {
             .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("NO_COLOR")
             .env_remove("HRFORM_LOG")
+            .env_remove("HRFORM_ALLOWED_HOSTS")
             .env_remove("CLOCKIFY_API_KEY")
             .env_remove("CONNECTEAM_API_KEY")
             .env("COLUMNS", "100")

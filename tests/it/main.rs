@@ -13,4 +13,5 @@ mod plan;
 mod requests;
 mod sandbox;
 mod schema;
+mod security;
 mod validate;

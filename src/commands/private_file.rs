@@ -1,0 +1,63 @@
+//! Files hrform writes (the journal, a saved plan): created `0600`, and
+//! never written through a symlink.
+//!
+//! The last path component is opened with `O_NOFOLLOW`, so a symlink put
+//! there (say, a committed `.hrform/journal.jsonl` pointing at a file of
+//! the CI machine) makes the open fail instead of writing to its target;
+//! there is no check-then-open window to race. The mode is set on the open
+//! file too (`fchmod`), so a file that already existed with looser
+//! permissions ends up `0600` as well.
+
+use std::fs::{File, OpenOptions, Permissions};
+use std::io;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::path::Path;
+
+/// How a private file is opened.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Mode {
+    /// Append to it, creating it if absent (the journal).
+    Append,
+    /// Replace its contents, creating it if absent (a saved plan).
+    Truncate,
+}
+
+/// Open `path` for writing, `0600`, refusing a symlink.
+pub(crate) fn open(path: &Path, mode: Mode) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    match mode {
+        Mode::Append => options.append(true),
+        Mode::Truncate => options.truncate(true),
+    };
+    let file = options.open(path).map_err(|e| {
+        let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            io::Error::other("it is a symlink, and hrform never writes through one")
+        } else {
+            e
+        }
+    })?;
+    // Character devices and pipes (`/dev/null`, a FIFO) are the runner's
+    // choice and keep their mode; a regular file becomes 0600.
+    if file.metadata()?.is_file() {
+        file.set_permissions(Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// Refuse a directory hrform would create files in when it is a symlink
+/// (a committed `.hrform` pointing elsewhere).
+pub(crate) fn refuse_linked_dir(dir: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(io::Error::other(format!(
+            "{} is a symlink, and hrform never writes through one",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,179 @@
+//! Escaping untrusted data for output: one layer per output format.
+//!
+//! Everything an HR system returns (names, emails, notes, ids, error
+//! messages) and everything a pull request writes (manifest values) is data,
+//! not markup. [`text`] makes it inert on a terminal: every control
+//! character is shown as a Rust-style escape (`\u{1b}`), so no escape
+//! sequence from data reaches the terminal, coloured output or not
+//! (hrform's own styling is added around escaped data, never inside it).
+//! [`markdown`] makes it inert in a GitHub-flavoured Markdown comment, and
+//! [`fence`] picks a code fence no run of backticks inside can close.
+
+use std::borrow::Cow;
+
+/// Whether `c` must not reach a terminal raw: C0 and C1 controls, DEL, and
+/// the Unicode bidirectional overrides and isolates (which reorder what a
+/// reviewer sees).
+fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `s` with every control character (newlines and tabs included) written as
+/// `\u{..}`, for one line of terminal text. Borrowed when there is nothing
+/// to escape.
+pub fn text(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`text`], keeping newlines: for hrform's own multi-line messages (an
+/// error chain) that may quote data already escaped by [`text`].
+pub fn text_keep_newlines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_control(c)) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.split('\n').map(text).collect::<Vec<_>>().join("\n"))
+}
+
+/// `s` made inert for GitHub-flavoured Markdown, in a table cell, a list
+/// item or a `<summary>`: control characters (newlines included) are
+/// escaped as in [`text`], HTML's `&`, `<`, `>` become entities, Markdown's
+/// punctuation (`|`, `` ` ``, `[`, `]`, `*`, `_`, `~`, `#`, `!`, `\`)
+/// gets a backslash, and an `@` that starts a word is followed by a
+/// zero-width joiner so that `@team` mentions nobody. Links cannot
+/// form: `[` and `]` are escaped, and the `:` of `scheme://` and the `.` of
+/// `www.` are written as entities so autolinks stay text.
+pub fn markdown(s: &str) -> String {
+    let s = text(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // A mention needs `@` at the start of a word; an email's `@`
+            // (after a letter or digit) is none and stays as it is.
+            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+                out.push_str("@\u{200d}");
+            }
+            // `scheme://` starts an autolink: break it.
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            // So does `www.`.
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("&#46;");
+            }
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// `s` made inert inside raw HTML (a `<summary>` line of the Markdown
+/// comment is an HTML block, where Markdown escapes would show as written):
+/// control characters escaped as in [`text`], `&`, `<`, `>`, `"`, `'` as
+/// entities, and mentions and autolinks broken as in [`markdown`].
+pub fn html(s: &str) -> String {
+    let s = text(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+                out.push_str("@\u{200d}");
+            }
+            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
+            '.' if out.len() >= 3
+                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
+            {
+                out.push_str("&#46;");
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A backtick fence longer than any run of backticks in `body` (at least
+/// three), so the body cannot close the code block it sits in.
+pub fn fence(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escapes_every_control_character() {
+        assert_eq!(text("ada@example.com"), "ada@example.com");
+        assert_eq!(
+            text("a\u{1b}[2Jb\nc\u{7}\u{9b}"),
+            "a\\u{1b}[2Jb\\u{a}c\\u{7}\\u{9b}"
+        );
+        assert_eq!(text("x\u{202e}y"), "x\\u{202e}y");
+        assert_eq!(text_keep_newlines("a\nb\u{1b}"), "a\nb\\u{1b}");
+    }
+
+    #[test]
+    fn markdown_leaves_no_markup() {
+        let m =
+            markdown("x\n## Hi | [link](https://e.vil) @team `c` <b>& www.e.vil ada@example.com");
+        for bad in ["\n", "<b>", "@team", "https://", "www."] {
+            assert!(!m.contains(bad), "{bad:?} survived in {m}");
+        }
+        assert!(
+            !m.replace("\\]", "").contains("]("),
+            "a link survived in {m}"
+        );
+        assert!(!m.contains(" `c`"));
+        assert!(m.contains("\\|"));
+        assert!(m.contains("ada@example.com"));
+    }
+
+    #[test]
+    fn html_leaves_no_tags_mentions_or_links() {
+        let h = html("a_b@example.com </summary><img src=x> @team https://e.vil\n\nx");
+        assert_eq!(
+            h,
+            "a_b@example.com &lt;/summary&gt;&lt;img src=x&gt; @\u{200d}team https&#58;//e.vil\\u{a}\\u{a}x"
+        );
+    }
+
+    #[test]
+    fn fence_outgrows_backtick_runs() {
+        assert_eq!(fence("plain"), "```");
+        assert_eq!(fence("a ```` b ` c"), "`````");
+    }
+}

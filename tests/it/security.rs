@@ -1,0 +1,777 @@
+//! Trust boundaries (issue 11): each test plays one attack for real, by a
+//! pull request (manifests and files beside them) or by an HR system (the
+//! data and errors it returns), and asserts that the key, the file's
+//! contents and the injected text never appear, and what the user is told
+//! instead.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::common::Test;
+
+/// A key no output may ever show.
+const KEY: &str = "k3y-that-must-never-leak-5f0c";
+
+/// One request a [`Loopback`] server received: its request line, headers
+/// and body, as raw text.
+#[derive(Debug, Clone)]
+struct Received {
+    line: String,
+    raw: String,
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 that answers every request with
+/// what `answer` returns for its request line, and records everything it
+/// receives (connections included).
+struct Loopback {
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+    connections: Arc<Mutex<usize>>,
+}
+
+impl Loopback {
+    fn start(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("addr").port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(Mutex::new(0));
+        let answer = Arc::new(answer);
+        {
+            let received = Arc::clone(&received);
+            let connections = Arc::clone(&connections);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    *connections.lock().unwrap() += 1;
+                    let received = Arc::clone(&received);
+                    let answer = Arc::clone(&answer);
+                    std::thread::spawn(move || serve(stream, &received, &*answer));
+                }
+            });
+        }
+        Self {
+            port,
+            received,
+            connections,
+        }
+    }
+
+    fn origin(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+
+    fn connections(&self) -> usize {
+        *self.connections.lock().unwrap()
+    }
+}
+
+/// Serve requests on one keep-alive connection until the client closes it.
+fn serve(
+    stream: std::net::TcpStream,
+    received: &Mutex<Vec<Received>>,
+    answer: &(dyn Fn(&str) -> String + Send + Sync),
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut writer = stream.try_clone().expect("clone stream");
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut raw = line.clone();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            raw.push_str(&header);
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap_or(0);
+            }
+            if header == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        raw.push_str(&String::from_utf8_lossy(&body));
+        let line = line.trim_end().to_owned();
+        let response = answer(&line);
+        received.lock().unwrap().push(Received { line, raw });
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// An HTTP/1.1 response with a JSON body.
+fn response(status: &str, headers: &[(&str, &str)], body: &str) -> String {
+    let mut s = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
+    for (k, v) in headers {
+        s.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        s.push_str("content-type: application/json\r\n");
+    }
+    s.push_str("\r\n");
+    s.push_str(body);
+    s
+}
+
+/// A Clockify provider at `base_url` whose key is in `CLOCKIFY_API_KEY`,
+/// with one declared user.
+fn clockify_at(base_url: &str) -> String {
+    format!(
+        "\
+providers:
+  clockify:
+    type: clockify
+    workspace_id: 64a687e29ae1f428e7ebe303
+    base_url: {base_url}
+users:
+  - {{ email: ada@example.com, status: active }}
+"
+    )
+}
+
+/// Assert that nothing a run printed holds `needle`.
+#[track_caller]
+fn never_shown(out: &crate::common::Output, needle: &str) {
+    assert!(
+        !out.stdout.contains(needle) && !out.stderr.contains(needle),
+        "{needle:?} was shown\n--- stdout\n{}\n--- stderr\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// A server that answers every call with a 301/302/303/307/308 to a second
+/// origin gets nothing sent there: no redirect is followed, the key and the
+/// body stay home, and the user is told the call, the status and the
+/// origin the redirect named (never the key, nor the Location's path).
+#[test]
+fn redirects_are_never_followed() {
+    let thief = Loopback::start(|_| response("200 OK", &[], "[]"));
+    for status in [
+        "301 Moved Permanently",
+        "302 Found",
+        "303 See Other",
+        "307 Temporary Redirect",
+        "308 Permanent Redirect",
+    ] {
+        let location = format!("{}/steal?from=hrform", thief.origin());
+        let redirector =
+            Loopback::start(move |_| response(status, &[("location", location.as_str())], ""));
+        let t = Test::new()
+            .file(
+                "hrform.yaml",
+                &clockify_at(&format!("{}/api", redirector.origin())),
+            )
+            .env("CLOCKIFY_API_KEY", KEY)
+            .args(&["plan"]);
+        let out = t.run();
+        out.code(1);
+        let code = &status[..3];
+        assert!(
+            out.stderr.contains(&format!(
+                "GET /v1/user failed: HTTP {code}: a redirect to {}, which hrform never follows",
+                thief.origin()
+            )),
+            "{status}: {}",
+            out.stderr
+        );
+        never_shown(&out, KEY);
+        never_shown(&out, "steal");
+        assert!(
+            !redirector.received().is_empty(),
+            "{status}: the first origin was asked"
+        );
+        assert_eq!(
+            thief.connections(),
+            0,
+            "{status}: the redirect was followed"
+        );
+    }
+}
+
+/// A connection refused (nothing listens) is tried twice, not for minutes.
+#[test]
+fn refused_connections_are_not_retried_for_minutes() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at(&format!("http://127.0.0.1:{port}/api")),
+        )
+        .env("CLOCKIFY_API_KEY", KEY)
+        .args(&["plan"]);
+    let started = Instant::now();
+    let out = t.run();
+    out.code(1);
+    assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    never_shown(&out, KEY);
+}
+
+/// A TLS handshake that fails (here: https to a server that speaks plain
+/// HTTP) is a permanent failure: one attempt per call, no backoff.
+#[test]
+fn tls_failures_are_not_retried() {
+    let server = Loopback::start(|_| response("400 Bad Request", &[], ""));
+    let t = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at(&format!("https://127.0.0.1:{}/api", server.port)),
+        )
+        .env("CLOCKIFY_API_KEY", KEY)
+        .args(&["plan"]);
+    let started = Instant::now();
+    let out = t.run();
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("GET /v1/user failed: could not connect"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    // The plan reads users and policies in parallel: one connection each.
+    assert!(
+        server.connections() <= 2,
+        "{} connections",
+        server.connections()
+    );
+    never_shown(&out, KEY);
+}
+
+/// `api_key_env: GITHUB_TOKEN` (the CI token, from a pull request) is
+/// refused offline: `plan` connects nowhere and the token never shows.
+#[test]
+fn manifest_cannot_send_another_variable_as_the_key() {
+    let collector = Loopback::start(|_| response("200 OK", &[], "{}"));
+    let manifest = clockify_at(&format!("{}/api", collector.origin())).replace(
+        "    base_url:",
+        "    api_key_env: GITHUB_TOKEN\n    base_url:",
+    );
+    let t = Test::new()
+        .file("hrform.yaml", &manifest)
+        .env("GITHUB_TOKEN", KEY)
+        .env("CLOCKIFY_API_KEY", "unused");
+    for command in ["validate", "plan"] {
+        let out = t.run_with(&[command]);
+        out.code(1);
+        assert!(
+            out.stderr.contains("error[key-variable-not-allowed]")
+                && out.stderr.contains("--> hrform.yaml:5:18"),
+            "{command}: {}",
+            out.stderr
+        );
+        never_shown(&out, KEY);
+    }
+    assert_eq!(collector.connections(), 0, "plan connected");
+}
+
+/// A `base_url` on a host of the author's choosing is refused offline with
+/// its own code, located; whoever runs hrform can allow a host in
+/// `HRFORM_ALLOWED_HOSTS` (exactly that host: not a suffix of it).
+#[test]
+fn base_url_must_be_a_vendor_host_or_allowed_by_the_runner() {
+    let t = Test::new().file(
+        "hrform.yaml",
+        &clockify_at("https://hr-proxy.corp.example/api"),
+    );
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("error[host-not-allowed]: `hr-proxy.corp.example`")
+            && out.stderr.contains("--> hrform.yaml:5:15"),
+        "{}",
+        out.stderr
+    );
+    let allowed = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at("https://hr-proxy.corp.example/api"),
+        )
+        .env(
+            "HRFORM_ALLOWED_HOSTS",
+            "other.example, hr-proxy.corp.example",
+        );
+    allowed.run_with(&["validate"]).code(0);
+    let suffix = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at("https://evil.hr-proxy.corp.example/api"),
+        )
+        .env("HRFORM_ALLOWED_HOSTS", "hr-proxy.corp.example");
+    suffix.run_with(&["validate"]).code(1);
+}
+
+/// Symlinks in the configuration directory that lead out of it (to a file
+/// holding a secret, to a directory of manifests), or that loop, are
+/// refused by name; their targets are never read, and the rest of the tree
+/// is still read and reported. A link to a manifest inside the tree is read.
+#[test]
+fn symlinks_never_lead_out_of_the_tree() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("credentials.yaml");
+    std::fs::write(&secret, format!("aws_secret_access_key: {KEY}\nbogus: [\n")).unwrap();
+    std::fs::create_dir(outside.path().join("more")).unwrap();
+    std::fs::write(
+        outside.path().join("more/users.yaml"),
+        format!("users:\n  - {{ email: {KEY}@example.com }}\n"),
+    )
+    .unwrap();
+    let t = Test::new()
+        .file("providers.yaml", "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n")
+        .file("real/users.yaml", "users:\n  - { email: ada@example.com, status: retired }\n");
+    let dir = t.path();
+    std::os::unix::fs::symlink(&secret, dir.join("creds.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("more"), dir.join("team")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-b.yaml"), dir.join("loop-a.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir.join("loop-a.yaml"), dir.join("loop-b.yaml")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real"), dir.join("again")).unwrap();
+    std::os::unix::fs::symlink(dir.join("real/users.yaml"), dir.join("inside.yaml")).unwrap();
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    for (link, why) in [
+        (
+            "creds.yaml",
+            "is a symlink to a file outside the configuration directory",
+        ),
+        (
+            "team",
+            "is a symlink to a directory outside the configuration directory",
+        ),
+        ("loop-a.yaml", "is a symlink that loops"),
+        ("loop-b.yaml", "is a symlink that loops"),
+    ] {
+        assert!(
+            out.stderr
+                .contains(&format!("error[symlink-outside-tree]: {link} {why}"))
+                && out.stderr.contains(&format!("--> {link}:1:1")),
+            "{link}: {}",
+            out.stderr
+        );
+    }
+    never_shown(&out, KEY);
+    never_shown(&out, "aws_secret_access_key");
+    never_shown(&out, &outside.path().display().to_string());
+    // The rest of the tree is read: the mistake in real/users.yaml, once
+    // where it is, and once more through the link to it inside the tree;
+    // the linked directory inside the tree is not descended.
+    assert!(
+        out.stderr.contains("--> real/users.yaml:2:"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("--> inside.yaml:2:"), "{}", out.stderr);
+    assert!(!out.stderr.contains("again/"), "{}", out.stderr);
+}
+
+/// A secret written into a manifest never shows in any diagnostic: not in
+/// a flow mapping where a second error prints the same line, not under
+/// `key:` or `auth:` in a provider, not in a file that does not parse, and
+/// the secret-in-manifest error points at the key's own column.
+#[test]
+fn secrets_in_manifests_are_masked_in_every_snippet() {
+    let t = Test::new()
+        .file(
+            "providers.yaml",
+            &format!(
+                "\
+providers:
+  clockify: {{type: clockify, api_key: {KEY}, bogus: 1, workspace_id: 64a687e29ae1f428e7ebe303}}
+  field:
+    type: connecteam
+    key: {KEY}
+    auth:
+      user: hr-bot
+      pass: {KEY}
+    api_key_env: {{ {KEY}: 1 }}
+"
+            ),
+        )
+        .file(
+            "broken.yaml",
+            &format!("users: [{{email: a@example.com, token: {KEY}, ]\n"),
+        );
+    let out = t.run_with(&["validate"]);
+    out.code(1);
+    never_shown(&out, KEY);
+    let stderr = &out.stderr;
+    for (code, at) in [
+        ("secret-in-manifest", "providers.yaml:2:30"),
+        ("unknown-key", "providers.yaml:2:"),
+        ("secret-in-manifest", "providers.yaml:5:5"),
+        ("secret-in-manifest", "providers.yaml:6:5"),
+        ("yaml-syntax", "broken.yaml:1:"),
+    ] {
+        let found = stderr
+            .split("\n\n")
+            .any(|d| d.starts_with(&format!("error[{code}]")) && d.contains(&format!("--> {at}")));
+        assert!(found, "{code} at {at}\n{stderr}");
+    }
+    assert!(
+        stderr.contains("api_key: *****************************, bogus: 1"),
+        "{stderr}"
+    );
+}
+
+/// A request id from the API holding `../` (here: one that would climb to
+/// the users endpoint) is percent-encoded into one path segment: apply's
+/// PUT goes to that request, never to another endpoint.
+#[test]
+fn ids_from_the_api_never_leave_their_path_segment() {
+    const ID: &str = "../../../users/v1/users";
+    let seed = format!(
+        "{}\n  requests:\n    - {{ id: '{ID}', user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-03, timezone: Europe/Dublin, manager_note: '[hrform:R-2]' }}\n",
+        include_str!("../fixtures/plan/seed.yaml").trim_end()
+    );
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  field:\n    type: connecteam\n    base_url: {}\n",
+        t.sandbox_url()
+    );
+    let t = t.file("providers.yaml", &providers).file(
+        "hr.yaml",
+        "\
+users:
+  - { email: kim@example.com, provider: field, time_off: [{ policy: Vacation - Full-time }] }
+time_off_requests:
+  - { key: R-2, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-04-01, end_date: 2026-04-04, timezone: Europe/Dublin }
+",
+    );
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    let writes: Vec<(String, String)> = t
+        .sandbox_log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .map(|e| {
+            (
+                e["method"].as_str().unwrap().to_owned(),
+                e["path"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        writes,
+        vec![(
+            "PUT".to_owned(),
+            "/time-off/v1/requests/..%2F..%2F..%2Fusers%2Fv1%2Fusers".to_owned()
+        )]
+    );
+    let state = t.sandbox_state();
+    let request = state["connecteam"]["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == ID)
+        .expect("the request is still there")
+        .clone();
+    assert_eq!(request["end_date"], "2026-04-04", "{request}");
+}
+
+/// Data an HR system returns, with terminal escapes (clear screen, set the
+/// window title) and Markdown (a heading, a link, a mention, a fence).
+const EVIL_EMAIL: &str =
+    "x\u{1b}[2J\u{1b}]0;owned\u{7}\n## Approved by @acme/hr [click](https://e.vil) ```@example.com";
+
+/// The plan tests' world plus one Clockify person whose email carries
+/// `EVIL_EMAIL`, reported as unmanaged.
+fn evil_world() -> Test {
+    let seed = include_str!("../fixtures/plan/seed.yaml").replace(
+        "    - { email: zed@example.com, name: Zed Stray }\n",
+        &format!(
+            "    - {{ email: zed@example.com, name: Zed Stray }}\n    - {{ email: {} }}\n",
+            serde_json::to_string(EVIL_EMAIL).unwrap()
+        ),
+    );
+    let t = Test::new().sandbox(&seed);
+    let manifest = format!(
+        "\
+providers:
+  clockify:
+    type: clockify
+    workspace_id: 64a687e29ae1f428e7ebe303
+    base_url: {}/api
+users:
+  - {{ email: ada@example.com, status: active }}
+settings:
+  unmanaged_users: report
+",
+        t.sandbox_url()
+    );
+    t.file("hrform.yaml", &manifest)
+}
+
+/// Terminal escapes in API data are shown escaped (`\u{1b}`), with
+/// `--color always` as without; hrform's own colours still show.
+#[test]
+fn terminal_escapes_from_api_data_are_shown_escaped() {
+    let t = evil_world();
+    for color in ["never", "always"] {
+        let out = t.run_with(&["plan", "--color", color]);
+        out.code(0);
+        for raw in ["\u{1b}[2J", "\u{1b}]0;", "\u{7}", "\n## Approved"] {
+            never_shown(&out, raw);
+        }
+        assert!(
+            out.stdout
+                .contains("x\\u{1b}[2J\\u{1b}]0;owned\\u{7}\\u{a}## Approved by @acme/hr"),
+            "{color}: {}",
+            out.stdout
+        );
+        assert_eq!(
+            color == "always",
+            out.stdout.contains("\u{1b}[1m"),
+            "{color}: own styling"
+        );
+    }
+}
+
+/// Markdown in API data cannot add a heading, a link, a mention or break
+/// out of the code block of the PR comment.
+#[test]
+fn markdown_from_api_data_is_inert_in_the_pr_comment() {
+    let out = evil_world().run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    let md = &out.stdout;
+    for raw in [
+        "\u{1b}",
+        "\n## Approved",
+        "[click](",
+        "@acme",
+        "https://e.vil",
+        "```@",
+    ] {
+        assert!(!md.contains(raw), "{raw:?} reached the comment:\n{md}");
+    }
+    assert!(
+        md.contains("\\#\\# Approved by @\u{200d}acme/hr \\[click\\]"),
+        "{md}"
+    );
+}
+
+/// A blocked plan of 2,000 balance changes renders a comment under 65,000
+/// characters, the blocked-rules list included, saying what was cut.
+#[test]
+fn markdown_comment_stays_under_the_limit_with_a_long_blocked_list() {
+    let n = 2_000;
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com }\n",
+    );
+    let mut users = String::from("users:\n");
+    let mut assignments = String::new();
+    for i in 0..n {
+        seed.push_str(&format!("    - {{ email: p{i}@example.com }}\n"));
+        assignments.push_str(&format!(
+            "        - {{ user: p{i}@example.com, balance: 1 }}\n"
+        ));
+        users.push_str(&format!(
+            "  - {{ email: p{i}@example.com, time_off: [{{ policy: Vacation, balance: 30, unit: days }}] }}\n"
+        ));
+    }
+    seed.push_str("  policies:\n    - name: Vacation\n      unit: days\n      assignments:\n");
+    seed.push_str(&assignments);
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\nsettings:\n  safety:\n    max_balance_change: 1\n",
+        t.sandbox_url()
+    );
+    let t = t
+        .file("providers.yaml", &providers)
+        .file("users.yaml", &users);
+    let out = t.run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    let chars = out.stdout.chars().count();
+    assert!(chars < 65_000, "{chars} characters");
+    assert!(
+        out.stdout.contains("more blocked rule(s) not shown"),
+        "{}",
+        &out.stdout[..2000]
+    );
+    assert!(out.stdout.contains("more section(s) not shown"));
+}
+
+/// A Clockify world of `n` inactive people whom the manifests activate:
+/// `n` status PUTs to apply.
+fn activation_world(n: usize) -> Test {
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com }\n",
+    );
+    let mut users = String::from("users:\n");
+    for i in 0..n {
+        seed.push_str(&format!(
+            "    - {{ email: p{i}@example.com, status: inactive }}\n"
+        ));
+        users.push_str(&format!(
+            "  - {{ email: p{i}@example.com, status: active }}\n"
+        ));
+    }
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n",
+        t.sandbox_url()
+    );
+    t.file("providers.yaml", &providers)
+        .file("users.yaml", &users)
+}
+
+/// Writes the sandbox received (every method but GET).
+fn writes(t: &Test) -> usize {
+    t.sandbox_log()
+        .iter()
+        .filter(|e| e["method"] != "GET")
+        .count()
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// A journal committed as a symlink (`.hrform/journal.jsonl` pointing at a
+/// file of the machine), or a `.hrform` directory that is a link, is never
+/// written through: apply exits 1 before any API write, the target intact.
+#[test]
+fn journal_symlinks_are_never_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("authorized_keys");
+    std::fs::write(&victim, "ssh-ed25519 AAAA admin\n").unwrap();
+
+    let t = activation_world(2);
+    std::fs::create_dir(t.path().join(".hrform")).unwrap();
+    std::os::unix::fs::symlink(&victim, t.path().join(".hrform/journal.jsonl")).unwrap();
+    let out = t.run_with(&["apply", "--yes"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("cannot open the journal .hrform/journal.jsonl; nothing was written")
+            || out
+                .stderr
+                .contains("cannot open the journal ./.hrform/journal.jsonl; nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert_eq!(writes(&t), 0);
+
+    let linked = activation_world(2);
+    std::os::unix::fs::symlink(outside.path(), linked.path().join(".hrform")).unwrap();
+    let out = linked.run_with(&["apply", "--yes"]);
+    out.code(1);
+    assert!(out.stderr.contains("is a symlink"), "{}", out.stderr);
+    assert_eq!(writes(&linked), 0);
+
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "ssh-ed25519 AAAA admin\n"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1);
+}
+
+/// A journal that cannot be written at all (`/dev/full`) stops apply
+/// before its first API write: exit 1, naming the file.
+#[test]
+fn unwritable_journal_stops_apply_before_any_write() {
+    let t = activation_world(2);
+    let out = t.run_with(&["apply", "--yes", "--journal", "/dev/full"]);
+    out.code(1);
+    assert!(
+        out.stderr
+            .contains("cannot open the journal /dev/full; nothing was written"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(writes(&t), 0);
+}
+
+/// A journal that fails mid-run (a pipe whose reader goes away after the
+/// first line) stops further API writes, and apply exits 5 naming it.
+#[test]
+fn journal_failing_mid_run_stops_further_writes() {
+    let n = 30;
+    let t = activation_world(n);
+    let fifo = t.path().join("journal.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(std::fs::File::open(fifo).unwrap());
+            let mut first = String::new();
+            lines.read_line(&mut first).unwrap();
+            first
+        })
+    };
+    let out = t.run_with(&["apply", "--yes", "-q", "--journal", fifo.to_str().unwrap()]);
+    let first = reader.join().unwrap();
+    assert!(first.contains("\"event\":\"start\""), "{first}");
+    out.code(5);
+    assert!(
+        out.stderr.contains(&format!(
+            "error: the journal {} could not be written",
+            fifo.display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("not sent: the journal"),
+        "{}",
+        out.stdout
+    );
+    let sent = writes(&t);
+    assert!(
+        sent < n / 2,
+        "{sent} of {n} writes were sent after the journal failed"
+    );
+}
+
+/// The journal and a saved plan are created 0600; a plan file that is a
+/// symlink is refused and its target left alone.
+#[test]
+fn journal_and_plan_files_are_private() {
+    let t = activation_world(2);
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    assert_eq!(mode(&t.path().join("plan.json")), 0o600);
+    t.run_with(&["apply", "--yes", "-q"]).code(0);
+    assert_eq!(mode(&t.path().join(".hrform/journal.jsonl")), 0o600);
+
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("victim");
+    std::fs::write(&victim, "keep\n").unwrap();
+    std::os::unix::fs::symlink(&victim, t.path().join("linked.json")).unwrap();
+    let out = t.run_with(&["plan", "--out", "linked.json"]);
+    out.code(1);
+    assert!(out.stderr.contains("symlink"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
+}
