@@ -520,7 +520,6 @@ fn saved_plan_naming_an_unknown_provider_does_not_panic() {
     );
 }
 
-
 /// Issue 12 item 13: a saved plan whose change was edited (nothing moved in
 /// the HR system) is not reported as "made against another value": apply
 /// says the plan file was edited, makes nothing of it, and exits 4.
