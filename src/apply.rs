@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use crate::diag::{Diagnostic, Sources};
 use crate::manifest::Config;
-use crate::model::{Change, ChangeKind, LiveState, Status};
+use crate::model::{Change, ChangeKind, LiveState, Phase};
 use crate::plan::{self, Plan, PlanError, PlanOptions, Session};
 use crate::providers::{Endpoint, Executed, Outcome, ProviderWriter, Sink};
 
@@ -271,40 +271,6 @@ impl Report {
     }
 }
 
-/// The design's phases within a provider.
-const PHASES: [Phase; 6] = [
-    Phase::Activate,
-    Phase::Assign,
-    Phase::Balance,
-    Phase::Deny,
-    Phase::Requests,
-    Phase::Deactivate,
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Activate,
-    Assign,
-    Balance,
-    /// Denials first: a recreated request's old copy goes before the new.
-    Deny,
-    Requests,
-    Deactivate,
-}
-
-fn phase(kind: &ChangeKind) -> Phase {
-    match kind {
-        ChangeKind::Status {
-            to: Status::Active, ..
-        } => Phase::Activate,
-        ChangeKind::Status { .. } => Phase::Deactivate,
-        ChangeKind::Assign { .. } => Phase::Assign,
-        ChangeKind::Balance { .. } => Phase::Balance,
-        ChangeKind::DenyRequest { .. } => Phase::Deny,
-        ChangeKind::CreateRequest { .. } | ChangeKind::UpdateRequest { .. } => Phase::Requests,
-    }
-}
-
 /// Make the prepared changes, providers in parallel, reporting every call
 /// to `sink` as it ends.
 pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Report {
@@ -320,7 +286,7 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
             let writer = ProviderWriter::new(client);
             let live = &prepared.session.live[name];
             let has_expiration = plan::has_expiration(config, name);
-            for phase_now in PHASES {
+            for phase_now in Phase::ALL {
                 // What earlier phases achieved, once per phase.
                 let done = outcomes(&records.lock().expect("records lock"));
                 let mut todo: Vec<Change> = Vec::new();
@@ -329,7 +295,7 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
                     .plan
                     .changes
                     .iter()
-                    .filter(|c| &c.provider == name && phase(&c.kind) == phase_now)
+                    .filter(|c| &c.provider == name && c.kind.phase() == phase_now)
                 {
                     match depends_on_failure(change, &prepared.plan.changes, &done) {
                         Some(why) => blocked.push((change.clone(), why)),

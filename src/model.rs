@@ -224,6 +224,14 @@ pub struct PersonRef {
     pub email: String,
 }
 
+/// Which vendor a provider is: what the planner needs to know about it
+/// beyond its live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    Clockify,
+    Connecteam,
+}
+
 /// A policy a change is about.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
@@ -236,6 +244,18 @@ pub struct PolicyRef {
     pub policy_type_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_type: Option<String>,
+}
+
+impl PolicyRef {
+    /// The reference to a live policy.
+    pub fn of(p: &LivePolicy) -> Self {
+        PolicyRef {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            policy_type_id: p.policy_type.as_ref().map(|t| t.id.clone()),
+            policy_type: p.policy_type.as_ref().map(|t| t.name.clone()),
+        }
+    }
 }
 
 /// One change to one person in one provider, with the live value it was
@@ -372,6 +392,46 @@ pub enum ChangeKind {
         request: LiveRequest,
         reason: String,
     },
+}
+
+/// The design's phases within a provider, in the order apply makes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Activate,
+    Assign,
+    Balance,
+    /// Denials first: a recreated request's old copy goes before the new.
+    Deny,
+    Requests,
+    Deactivate,
+}
+
+impl Phase {
+    /// Every phase, in order.
+    pub const ALL: [Phase; 6] = [
+        Phase::Activate,
+        Phase::Assign,
+        Phase::Balance,
+        Phase::Deny,
+        Phase::Requests,
+        Phase::Deactivate,
+    ];
+}
+
+impl ChangeKind {
+    /// The phase this change is made in: the one place the order is written.
+    pub fn phase(&self) -> Phase {
+        match self {
+            ChangeKind::Status {
+                to: Status::Active, ..
+            } => Phase::Activate,
+            ChangeKind::Status { .. } => Phase::Deactivate,
+            ChangeKind::Assign { .. } => Phase::Assign,
+            ChangeKind::Balance { .. } => Phase::Balance,
+            ChangeKind::DenyRequest { .. } => Phase::Deny,
+            ChangeKind::CreateRequest { .. } | ChangeKind::UpdateRequest { .. } => Phase::Requests,
+        }
+    }
 }
 
 impl Serialize for Unit {

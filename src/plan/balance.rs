@@ -24,10 +24,8 @@ use crate::diag::{Code, Diagnostic};
 use crate::manifest::checked::{self, Declared, LeaveYear};
 use crate::model::{
     AllowanceChange, BalanceReason, ChangeKind, Holding, LivePerson, LivePolicy, LiveState,
-    PolicyRef,
+    PolicyRef, Vendor,
 };
-
-use super::diff::Vendor;
 
 /// What the balance arithmetic needs to know beyond the live state.
 #[derive(Debug, Clone)]
@@ -158,12 +156,7 @@ pub fn entry_change(
         ),
     };
     let used = usage.used;
-    let policy_ref = PolicyRef {
-        id: policy.id.clone(),
-        name: policy.name.clone(),
-        policy_type_id: policy.policy_type.as_ref().map(|t| t.id.clone()),
-        policy_type: policy.policy_type.as_ref().map(|t| t.name.clone()),
-    };
+    let policy_ref = PolicyRef::of(policy);
     let change = |to: Amount, allowance: Option<AllowanceChange>, reason: BalanceReason| {
         ChangeKind::Balance {
             policy: policy_ref.clone(),

@@ -17,12 +17,7 @@ use crate::model::{
     Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, PolicyRef, Role,
 };
 
-/// What the diff needs to know about the provider beyond its live state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vendor {
-    Clockify,
-    Connecteam,
-}
+pub use crate::model::Vendor;
 
 /// What to do about people in the system but in no manifest.
 #[derive(Debug, Clone, Copy)]
@@ -429,12 +424,7 @@ fn resolve_policy<'l>(
 }
 
 fn policy_ref(p: &LivePolicy) -> PolicyRef {
-    PolicyRef {
-        id: p.id.clone(),
-        name: p.name.clone(),
-        policy_type_id: p.policy_type.as_ref().map(|t| t.id.clone()),
-        policy_type: p.policy_type.as_ref().map(|t| t.name.clone()),
-    }
+    PolicyRef::of(p)
 }
 
 #[cfg(test)]

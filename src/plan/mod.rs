@@ -486,16 +486,8 @@ pub(crate) fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String
 /// The design's order within a provider: activate, assign, set balances,
 /// (requests), deactivate; then by person and policy.
 fn order(changes: &mut [Change]) {
-    fn rank(kind: &ChangeKind) -> u8 {
-        match kind {
-            ChangeKind::Status { to, .. } if *to == crate::model::Status::Active => 0,
-            ChangeKind::Assign { .. } => 1,
-            ChangeKind::Balance { .. } => 2,
-            // A denial before the create that may replace it.
-            ChangeKind::DenyRequest { .. } => 3,
-            ChangeKind::UpdateRequest { .. } | ChangeKind::CreateRequest { .. } => 4,
-            ChangeKind::Status { .. } => 5,
-        }
+    fn rank(kind: &ChangeKind) -> crate::model::Phase {
+        kind.phase()
     }
     fn policy(kind: &ChangeKind) -> &str {
         match kind {

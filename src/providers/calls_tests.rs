@@ -101,15 +101,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
             kind,
         });
     }
-    let rank = |k: &ChangeKind| match k {
-        ChangeKind::Status {
-            to: Status::Active, ..
-        } => 0,
-        ChangeKind::Assign { .. } => 1,
-        ChangeKind::Balance { .. } => 2,
-        ChangeKind::Status { .. } => 3,
-        _ => unreachable!("no request changes are generated"),
-    };
+    let rank = |k: &ChangeKind| k.phase();
     out.sort_by_key(|c| rank(&c.kind));
     for (i, c) in out.iter_mut().enumerate() {
         c.id = i;

@@ -7,52 +7,11 @@ pub mod connecteam;
 
 use std::collections::{BTreeMap, HashMap};
 
-use secrecy::SecretString;
-
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{Call, Change, LiveState, ReadScope};
 
-/// Why talking to a provider failed. Messages name the call (method and
-/// path, never the key) and what the API answered.
-#[derive(Debug, thiserror::Error)]
-pub enum ProviderError {
-    /// The environment variable that should hold the API key is unset,
-    /// empty, or not UTF-8 (`why` says which).
-    #[error("provider `{provider}`: the API key environment variable {env} {why}")]
-    MissingKey {
-        provider: String,
-        env: String,
-        why: &'static str,
-    },
-    /// The API answered with an error status.
-    #[error("{call} failed: HTTP {status}: {message}")]
-    Status {
-        call: String,
-        status: u16,
-        message: String,
-    },
-    /// The API answered with a redirect, which hrform never follows: the
-    /// key would go to the origin it names.
-    #[error(
-        "{call} failed: HTTP {status}: a redirect to {location}, which hrform never follows \
-         (it would send the API key there); check the provider's base_url"
-    )]
-    Redirect {
-        call: String,
-        status: u16,
-        location: String,
-    },
-    /// The connection failed or timed out (after retries).
-    #[error("{call} failed: {message}")]
-    Connection { call: String, message: String },
-    /// The API answered something hrform cannot read.
-    #[error("{call}: unexpected response: {message}")]
-    Decode { call: String, message: String },
-    /// A bound on server-driven work was reached (the call's deadline, the
-    /// body size, the page cap, a page of nothing new).
-    #[error("{call}: gave up: {message}")]
-    Bound { call: String, message: String },
-}
+// The transport's types, which every provider speaks.
+pub use crate::http::{Endpoint, ProviderError};
 
 /// What stays unencoded in a path segment built from an API id: RFC 3986's
 /// unreserved characters. Everything else (`/`, `?`, `#`, `%`, ...) is
@@ -72,37 +31,6 @@ pub(crate) fn seg(id: &str) -> String {
         return id.replace('.', "%252E");
     }
     percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
-}
-
-/// Where and how to reach a provider: its base URL and key. Normally from
-/// the manifest and the environment; `--sandbox` overrides both.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub base_url: url::Url,
-    pub key: SecretString,
-}
-
-impl Endpoint {
-    /// The manifest's base URL and the key from the variable it names.
-    pub fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
-        let missing = |why| ProviderError::MissingKey {
-            provider: provider.name.clone(),
-            env: provider.api_key_env.clone(),
-            why,
-        };
-        let key = match std::env::var(&provider.api_key_env) {
-            Ok(k) if k.trim().is_empty() => return Err(missing("is empty")),
-            Ok(k) => k,
-            Err(std::env::VarError::NotPresent) => return Err(missing("is not set")),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(missing("is not valid UTF-8"));
-            }
-        };
-        Ok(Self {
-            base_url: provider.base_url.clone(),
-            key: SecretString::from(key),
-        })
-    }
 }
 
 /// A provider client, read-only: plan can read and describe calls, never
