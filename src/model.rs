@@ -534,12 +534,34 @@ impl fmt::Display for Method {
     }
 }
 
+/// What a call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Operation {
+    /// A read (a read-back, a recheck).
+    #[default]
+    Read,
+    /// Activate or deactivate people (Connecteam: a batch of up to 25).
+    Status,
+    /// Put people on a policy (Clockify: a full replace of its users).
+    Assign,
+    /// Write balances.
+    Balance,
+    CreateRequest,
+    UpdateRequest,
+    DenyRequest,
+}
+
 /// One API call apply would make, exactly: method, path (with query,
 /// relative to the provider's base URL) and JSON body, and the changes it
 /// realises. Built by the provider module, the only one that knows the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Call {
     pub provider: String,
+    /// What the call does, for apply to dispatch on (never sniffed from the
+    /// path or method); not part of the plan document: apply rebuilds calls.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub op: Operation,
     pub method: Method,
     pub path: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -25,7 +25,7 @@ use crate::http::{Rate, Reader, Reply, Wire, describe};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::model::{
     Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus,
-    Method, ReadScope, Role, Status, Unit,
+    Method, Operation, ReadScope, Role, Status, Unit,
 };
 
 /// The users list has no documented maximum; 5,000 is the largest page the
@@ -526,6 +526,7 @@ impl Client {
                 }
                 ChangeKind::Status { to, .. } => calls.push(Call {
                     provider: self.name.clone(),
+                    op: Operation::Status,
                     method: Method::Put,
                     path: format!("{}/users/{}", self.ws(), super::seg(&change.person.id)),
                     body: Some(json!({ "status": match to {
@@ -546,6 +547,7 @@ impl Client {
                             groups.insert(key, calls.len());
                             calls.push(Call {
                                 provider: self.name.clone(),
+                                op: Operation::Assign,
                                 method: Method::Put,
                                 path: format!(
                                     "{}/time-off/policies/{}",
@@ -575,6 +577,7 @@ impl Client {
                             groups.insert(key, calls.len());
                             calls.push(Call {
                                 provider: self.name.clone(),
+                                op: Operation::Balance,
                                 method: Method::Patch,
                                 path: format!(
                                     "{}/time-off/balance/policy/{}",
@@ -616,7 +619,7 @@ impl Client {
                 has_expiration.get(name).copied().unwrap_or(false),
             ));
         }
-        calls.retain(|c| !(c.method == Method::Put && c.body.is_none()));
+        calls.retain(|c| !(c.op == Operation::Assign && c.body.is_none()));
         calls
     }
 }
@@ -1201,6 +1204,7 @@ impl<'c> Writer<'c> {
         );
         let read = Call {
             provider: self.client.name.clone(),
+            op: Operation::Read,
             method: Method::Get,
             path: path.clone(),
             body: None,

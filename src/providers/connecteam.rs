@@ -23,7 +23,7 @@ use crate::http::{Rate, Reader, Wire, describe};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{
     Amount, Call, Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveRequest, LiveState,
-    LiveStatus, Method, PolicyTypeRef, ReadScope, Role, Status, Unit,
+    LiveStatus, Method, Operation, PolicyTypeRef, ReadScope, Role, Status, Unit,
 };
 
 /// `GET /users/v1/users`: at most 500 a page.
@@ -591,6 +591,7 @@ impl Client {
             match &change.kind {
                 ChangeKind::CreateRequest { request, .. } => calls.push(Call {
                     provider: self.name.clone(),
+                    op: Operation::CreateRequest,
                     method: Method::Post,
                     path: "/time-off/v1/requests".into(),
                     body: Some(request_body(request, &user_id)),
@@ -605,6 +606,7 @@ impl Client {
                         .collect();
                     calls.push(Call {
                         provider: self.name.clone(),
+                        op: Operation::UpdateRequest,
                         method: Method::Put,
                         path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                         body: Some(Value::Object(body)),
@@ -613,6 +615,7 @@ impl Client {
                 }
                 ChangeKind::DenyRequest { request, .. } => calls.push(Call {
                     provider: self.name.clone(),
+                    op: Operation::DenyRequest,
                     method: Method::Put,
                     path: format!("/time-off/v1/requests/{}", super::seg(&request.id)),
                     body: Some(json!({ "status": "denied" })),
@@ -632,6 +635,7 @@ impl Client {
                             open.insert(archive, calls.len());
                             calls.push(Call {
                                 provider: self.name.clone(),
+                                op: Operation::Status,
                                 method: Method::Put,
                                 path: "/users/v1/users?includeSmartGroupIds=false".into(),
                                 body: Some(json!([item])),
@@ -654,6 +658,7 @@ impl Client {
                     };
                     calls.push(Call {
                         provider: self.name.clone(),
+                        op: Operation::Assign,
                         method: Method::Put,
                         path: format!(
                             "/time-off/v1/time-off-policies/{}/assignments",
@@ -674,6 +679,7 @@ impl Client {
                     };
                     calls.push(Call {
                         provider: self.name.clone(),
+                        op: Operation::Balance,
                         method: Method::Put,
                         path: format!(
                             "/time-off/v1/policy-types/{}/balances/{}",
@@ -768,10 +774,10 @@ impl<'c> Writer<'c> {
             .client
             .calls(changes, live)
             .into_iter()
-            .partition(|c| c.method == Method::Post);
+            .partition(|c| c.op == Operation::CreateRequest);
         let mut applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
             .map(|call| async move {
-                if call.path.starts_with("/users/v1/users") {
+                if call.op == Operation::Status {
                     self.status_batch(call, changes, sink).await
                 } else {
                     self.put(call, sink).await
@@ -810,7 +816,7 @@ impl<'c> Writer<'c> {
                 Vec::new()
             }
             Ok(reply) => {
-                if call.path.contains("/balances/") {
+                if call.op == Operation::Balance {
                     let want = call
                         .body
                         .as_ref()
@@ -1028,6 +1034,7 @@ impl<'c> Writer<'c> {
                 query.extend(chunk.iter().map(|c| ("userIds", c.person.id.clone())));
                 let read = Call {
                     provider: self.client.name.clone(),
+                    op: Operation::Read,
                     method: Method::Get,
                     path: format!("{path}?{}", crate::http::query_string(&query)),
                     body: None,
