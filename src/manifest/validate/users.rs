@@ -1,0 +1,413 @@
+//! Checks of `profiles` and `users`: time-off entries (allowance or
+//! balance, unit), emails, providers, profile expansion.
+
+use super::*;
+
+impl Validator<'_> {
+    pub(super) fn profiles(
+        &mut self,
+        raw: Vec<(Sp<String>, Option<Sp<raw::Profile>>)>,
+    ) -> Profiles {
+        let mut out = Profiles::new();
+        for (name, profile) in raw {
+            let entries = profile.and_then(|p| p.value.time_off).unwrap_or_default();
+            self.no_duplicate_policies(&entries);
+            for e in &entries {
+                self.entry(e, None);
+            }
+            if let Some((first, _)) = out.get(&name.value) {
+                let first = *first;
+                self.duplicate("profile", &name.value, first, name.loc);
+                continue;
+            }
+            out.insert(name.value, (name.loc, entries));
+        }
+        out
+    }
+
+    /// Checks of one time-off entry on its own; `kind` is the provider type
+    /// when known.
+    pub(super) fn entry(&mut self, e: &Sp<raw::TimeOffEntry>, kind: Option<Kind>) {
+        let e = &e.value;
+        self.not_empty(&e.policy, "policy");
+        if let Some(pt) = &e.policy_type {
+            self.not_empty(pt, "policy_type");
+        }
+        for (what, v) in [("allowance", &e.allowance), ("balance", &e.balance)] {
+            let Some(b) = v else { continue };
+            if !b.value.is_finite() {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("{what} `{}` is not a finite number", number(b.value)),
+                    )
+                    .at(b.loc, "not a finite number"),
+                );
+            } else if b.value < 0.0 {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("{what} {} is negative", number(b.value)),
+                    )
+                    .at(b.loc, "negative")
+                    .help(format!(
+                        "{what}s are set, not adjusted: declare the amount the person should hold"
+                    )),
+                );
+            } else if Amount::exact_from_f64(b.value) != Amount::from_f64(b.value) {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!(
+                            "{what} {} has more than {} decimal places",
+                            number(b.value),
+                            Amount::PLACES
+                        ),
+                    )
+                    .at(b.loc, "too precise")
+                    .help("amounts are kept to 6 decimal places; write it with fewer"),
+                );
+            } else if b.value > 10_000.0 {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidBalance,
+                        format!("{what} {} is over 10000", number(b.value)),
+                    )
+                    .at(b.loc, "too large")
+                    .help("Clockify and Connecteam take balances up to 10000"),
+                );
+            }
+            if !e.unit_written {
+                self.push(
+                    Diagnostic::error(
+                        Code::BalanceWithoutUnit,
+                        format!("the {what} of `{}` has no unit", e.policy.value),
+                    )
+                    .at(b.loc, "days or hours?")
+                    .help("add `unit: days` or `unit: hours`, the policy's own unit"),
+                );
+            }
+        }
+        if let (Some(a), Some(b)) = (&e.allowance, &e.balance) {
+            self.push(
+                Diagnostic::error(
+                    Code::AllowanceAndBalance,
+                    format!(
+                        "`{}` declares both an allowance and a remaining balance",
+                        e.policy.value
+                    ),
+                )
+                .at(b.loc, "remove one of them")
+                .also(a.loc, "the allowance")
+                .help(
+                    "`allowance` is what is granted for the leave year (leave taken is the HR system's business); \
+                     `balance` is the remaining balance now, for a one-off import",
+                ),
+            );
+        }
+        if let (Some(r), None) = (&e.allow_refund, &e.balance) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "`allow_refund` applies to entries with a remaining `balance` only",
+                )
+                .at(r.loc, "no `balance` on this entry"),
+            );
+        }
+        if let (Some(Kind::Clockify), Some(pt)) = (kind, &e.policy_type) {
+            self.push(
+                Diagnostic::error(
+                    Code::WrongProviderType,
+                    "`policy_type` applies to Connecteam policies only",
+                )
+                .at(pt.loc, "not a Clockify setting"),
+            );
+        }
+    }
+
+    pub(super) fn no_duplicate_policies(&mut self, entries: &[Sp<raw::TimeOffEntry>]) {
+        let mut seen: HashMap<(&str, Option<&str>), Loc> = HashMap::new();
+        for e in entries {
+            let key = (
+                e.value.policy.value.as_str(),
+                e.value.policy_type.as_ref().map(|p| p.value.as_str()),
+            );
+            if let Some(first) = seen.get(&key) {
+                let first = *first;
+                self.duplicate("policy", key.0, first, e.value.policy.loc);
+            } else {
+                seen.insert(key, e.value.policy.loc);
+            }
+        }
+    }
+
+    /// Resolve an entry's `provider:`, reporting unknown and missing ones.
+    pub(super) fn resolve_provider(
+        &mut self,
+        provider: Option<&Sp<String>>,
+        entry_loc: Loc,
+        what: &str,
+        providers: &Providers,
+        reported_none: &mut bool,
+    ) -> Option<String> {
+        match provider {
+            Some(p) if providers.contains_key(&p.value) => Some(p.value.clone()),
+            // A file or section that could not be read may declare it.
+            _ if self.incomplete.names => None,
+            Some(p) => {
+                self.push(
+                    Diagnostic::error(
+                        Code::UnknownProvider,
+                        format!("provider `{}` is not declared", p.value),
+                    )
+                    .at(p.loc, "no such provider")
+                    .help_opt(
+                        did_you_mean(&p.value, providers.keys().map(String::as_str)).or_else(
+                            || {
+                                Some(format!(
+                                    "declared providers: {}",
+                                    if providers.is_empty() {
+                                        "none".to_owned()
+                                    } else {
+                                        providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                                    }
+                                ))
+                            },
+                        ),
+                    ),
+                );
+                None
+            }
+            None if providers.len() == 1 => providers.keys().next().cloned(),
+            None if providers.is_empty() => {
+                if !*reported_none {
+                    *reported_none = true;
+                    self.push(
+                        Diagnostic::error(Code::NoProvider, format!("{what} is declared but no provider is"))
+                            .at(entry_loc, "which HR system is this in?")
+                            .help("declare the HR system under `providers:` (type clockify or connecteam)"),
+                    );
+                }
+                None
+            }
+            None => {
+                self.push(
+                    Diagnostic::error(
+                        Code::ProviderRequired,
+                        format!(
+                            "{what} must name its provider: {} providers are declared",
+                            providers.len()
+                        ),
+                    )
+                    .at(entry_loc, "add `provider:`")
+                    .help(format!(
+                        "one of: {}",
+                        providers.keys().cloned().collect::<Vec<_>>().join(", ")
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn email(&mut self, e: &Sp<String>) -> Option<Email> {
+        if is_email(&e.value) {
+            Some(Email::new(&e.value))
+        } else {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidEmail,
+                    format!("`{}` is not a valid email address", e.value),
+                )
+                .at(e.loc, "expected name@domain.tld"),
+            );
+            None
+        }
+    }
+
+    pub(super) fn users(
+        &mut self,
+        raw: Vec<Sp<raw::User>>,
+        providers: &Providers,
+        profiles: &Profiles,
+        protected: &[(Email, Loc)],
+    ) -> Vec<checked::User> {
+        let mut out = Vec::with_capacity(raw.len());
+        let mut seen: HashMap<(String, String), Loc> = HashMap::with_capacity(raw.len());
+        let mut used_profiles: HashSet<&str> = HashSet::new();
+        let mut reported_none = false;
+        for u in raw {
+            let loc = u.loc;
+            let u = u.value;
+            let email = self.email(&u.email);
+            let provider = self.resolve_provider(
+                u.provider.as_ref(),
+                loc,
+                "a user",
+                providers,
+                &mut reported_none,
+            );
+            let kind = provider
+                .as_ref()
+                .and_then(|p| providers.get(p))
+                .and_then(|p| p.kind);
+            if let (Some(email), Some(provider)) = (&email, &provider) {
+                let key = (provider.clone(), email.key().to_owned());
+                if let Some(first) = seen.get(&key) {
+                    let first = *first;
+                    self.push(
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            format!(
+                                "user `{}` is declared twice in provider `{provider}`",
+                                email.as_written()
+                            ),
+                        )
+                        .at(u.email.loc, "declared again here")
+                        .also(first, "first declared here")
+                        .help("emails match case-insensitively; merge the two entries"),
+                    );
+                } else {
+                    seen.insert(key, u.email.loc);
+                }
+            }
+            let own = u.time_off.unwrap_or_default();
+            self.no_duplicate_policies(&own);
+            for e in &own {
+                self.entry(e, kind);
+            }
+            let mut merged: BTreeMap<(String, Option<String>), checked::TimeOff> = BTreeMap::new();
+            if let Some(profile) = &u.profile {
+                match profiles.get_key_value(&profile.value) {
+                    Some((name, (_, entries))) => {
+                        used_profiles.insert(name.as_str());
+                        for e in entries {
+                            self.entry_for_kind(e, kind, loc);
+                            let t = time_off(e, Some(name));
+                            merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+                        }
+                    }
+                    None if self.incomplete.names => {}
+                    None => self.push(
+                        Diagnostic::error(
+                            Code::UnknownProfile,
+                            format!("profile `{}` is not declared", profile.value),
+                        )
+                        .at(profile.loc, "no such profile")
+                        .help_opt(did_you_mean(
+                            &profile.value,
+                            profiles.keys().map(String::as_str),
+                        )),
+                    ),
+                }
+            }
+            for e in &own {
+                let t = time_off(e, None);
+                merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+            }
+            if let (Some(status), Some(email)) = (&u.status, &email)
+                && status.value == raw::Status::Inactive
+                && let Some(protected) = protected.iter().find(|p| p.0.key() == email.key())
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::ProtectedUserInactive,
+                        format!(
+                            "`{}` is a protected user but is declared inactive",
+                            email.as_written()
+                        ),
+                    )
+                    .at(status.loc, "protected users are never deactivated")
+                    .also(protected.1, "protected here"),
+                );
+            }
+            if let (Some(email), Some(provider)) = (email, provider) {
+                out.push(checked::User {
+                    email,
+                    provider,
+                    status: u.status.map(|s| s.value),
+                    time_off: merged.into_values().collect(),
+                    loc,
+                });
+            }
+        }
+        // With a user or profile lost to an earlier error, "unused" may be wrong.
+        let users_complete = !self.incomplete.users && !self.incomplete.names;
+        for (name, (loc, _)) in profiles.iter().filter(|_| users_complete) {
+            if !used_profiles.contains(name.as_str()) {
+                self.push(
+                    Diagnostic::warning(
+                        Code::UnusedProfile,
+                        format!("profile `{name}` is not used by any user"),
+                    )
+                    .at(*loc, "unused"),
+                );
+            }
+        }
+        out.sort_by(|a, b| (&a.provider, a.email.key()).cmp(&(&b.provider, b.email.key())));
+        out
+    }
+
+    /// Profile entries are checked once on their own; here only what
+    /// depends on the user's provider type.
+    /// Reported once per profile entry, pointing at the first such user.
+    pub(super) fn entry_for_kind(
+        &mut self,
+        e: &Sp<raw::TimeOffEntry>,
+        kind: Option<Kind>,
+        user: Loc,
+    ) {
+        if let (Some(Kind::Clockify), Some(pt)) = (kind, &e.value.policy_type)
+            && self.reported.insert((Code::WrongProviderType, pt.loc))
+        {
+            self.push(
+                Diagnostic::error(
+                    Code::WrongProviderType,
+                    "`policy_type` applies to Connecteam policies only, but this profile is used by a Clockify user",
+                )
+                .at(pt.loc, "not a Clockify setting")
+                .also(user, "a Clockify user on this profile"),
+            );
+        }
+    }
+}
+
+pub(super) fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> checked::TimeOff {
+    checked::TimeOff {
+        policy: e.value.policy.value.clone(),
+        policy_type: e.value.policy_type.as_ref().map(|p| p.value.clone()),
+        amount: match (&e.value.allowance, &e.value.balance) {
+            (Some(a), _) => Amount::from_f64(a.value).map(Declared::Allowance),
+            (None, Some(b)) => Amount::from_f64(b.value).map(Declared::Remaining),
+            (None, None) => None,
+        },
+        allow_refund: e.value.allow_refund.as_ref().is_some_and(|r| r.value),
+        unit: e.value.unit.as_ref().map(|u| u.value),
+        profile: profile.cloned(),
+        loc: e.loc,
+    }
+}
+
+/// A pragmatic email check: one `@`, a non-empty local part, a dotted domain
+/// of letters, digits and hyphens, and no spaces.
+pub(super) fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c));
+    let labels: Vec<&str> = domain.split('.').collect();
+    let domain_ok = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    local_ok && domain_ok
+}
