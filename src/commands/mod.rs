@@ -113,3 +113,69 @@ pub(crate) async fn start_sandbox(
     )?;
     Ok((sandbox, endpoints))
 }
+
+/// Where a diagnostics document goes: `validate` has stdout free, `plan`
+/// keeps stdout for the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocStream {
+    Stdout,
+    Stderr,
+}
+
+/// Print `diags` in `format` (already resolved from `auto`), followed by
+/// `summary` (the one-line verdict) where the format has room for it.
+///
+/// - text: the report on stderr, then the summary;
+/// - github: one workflow command per diagnostic on stderr (annotations on
+///   the pull request), then the full text report and the summary, with
+///   workflow commands stopped around them (they quote manifests, which
+///   come from the pull request);
+/// - json / sarif: the document on `doc`; the summary on stderr only when
+///   the document is on stdout.
+pub(crate) fn emit_diagnostics(
+    format: crate::cli::DiagnosticFormat,
+    diags: &[crate::diag::Diagnostic],
+    sources: &crate::diag::Sources,
+    summary: Option<&str>,
+    doc: DocStream,
+) -> Result<()> {
+    use crate::cli::DiagnosticFormat as F;
+    use crate::diag;
+    let mut stderr = anstream::stderr();
+    let summary_line = summary.map(|s| format!("{s}\n")).unwrap_or_default();
+    let document = match format.resolve() {
+        F::Auto | F::Text => {
+            write!(
+                stderr,
+                "{}{summary_line}",
+                diag::render_all(diags, sources, stderr_color())
+            )?;
+            return Ok(());
+        }
+        F::Github => {
+            let report = format!("{}{summary_line}", diag::render_all(diags, sources, false));
+            write!(stderr, "{}", diag::github_annotations(diags, sources))?;
+            if !report.is_empty() {
+                let token = diag::stop_commands_token();
+                write!(stderr, "{}", diag::github_verbatim(&report, &token))?;
+            }
+            return Ok(());
+        }
+        F::Json => diag::Report::new(diags, sources).to_json(),
+        F::Sarif => {
+            let mut s = serde_json::to_string_pretty(&diag::sarif(diags, sources))?;
+            s.push('\n');
+            s
+        }
+    };
+    match doc {
+        DocStream::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            write!(stdout, "{document}")?;
+            stdout.flush()?;
+            write!(stderr, "{summary_line}")?;
+        }
+        DocStream::Stderr => write!(stderr, "{document}")?,
+    }
+    Ok(())
+}

@@ -8,6 +8,7 @@
 mod allowances;
 mod apply;
 mod common;
+mod diagnostics;
 mod hostile;
 mod plan;
 mod requests;
