@@ -113,7 +113,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     match args.output {
         OutputFormat::Text => write!(stdout, "{}", render::text(&plan, stdout_color()))?,
         OutputFormat::Json => write!(stdout, "{}", render::json(&plan))?,
-        OutputFormat::Markdown => write!(stdout, "{}", render::markdown(&plan))?,
+        OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
     stdout.flush()?;
     Ok(if args.detailed_exitcode && !plan.is_empty() {

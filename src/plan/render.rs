@@ -637,3 +637,10 @@ pub fn json(plan: &Plan) -> String {
     s.push('\n');
     s
 }
+
+/// One change in words, `(what, now, planned)`, as the text rendering
+/// shows it (for the pull-request comment, `plan::comment`).
+pub(crate) fn change_words(change: &Change) -> (String, String, String) {
+    let l = describe(change);
+    (l.what, l.from, l.to)
+}
