@@ -15,3 +15,4 @@ mod requests;
 mod sandbox;
 mod schema;
 mod validate;
+mod workflows;

@@ -25,7 +25,7 @@ issue="$(gh api "repos/$GH_REPO/issues?state=open&labels=$DRIFT_LABEL&per_page=1
 
 payload="$(mktemp)"
 if [ "$rc" -eq 2 ]; then
-  jq -Rs --arg label "$DRIFT_LABEL" '{title: "hrform: the HR systems differ from the manifests", body: ., labels: [$label]}' "$md" >"$payload"
+  jq -Rs --arg lbl "$DRIFT_LABEL" '{title: "hrform: the HR systems differ from the manifests", body: ., labels: [$lbl]}' "$md" >"$payload"
   if [ -n "$issue" ]; then
     jq '{body}' "$payload" | gh api -X PATCH "repos/$GH_REPO/issues/$issue" --input - >/dev/null
     echo "hrform: drift: issue #$issue updated" >&2
