@@ -360,3 +360,120 @@ fn drift_opens_then_closes_one_issue() {
     );
     assert_eq!(opened(&ci.calls()), 1);
 }
+
+/// The GitLab example (`examples/gitlab-ci/hrform.sh`) with a stand-in
+/// `curl` answering as the GitLab API: the merge-request note.
+struct Gitlab {
+    ci: Ci,
+    state: PathBuf,
+    log: PathBuf,
+}
+
+impl Gitlab {
+    fn new(notes: Value) -> Gitlab {
+        let ci = Ci::new(json!([]));
+        let dir = ci.state.parent().unwrap().to_owned();
+        let gl = Gitlab {
+            state: dir.join("gitlab.json"),
+            log: dir.join("gitlab.jsonl"),
+            ci,
+        };
+        std::fs::write(
+            &gl.state,
+            json!({
+                "token": "glpat-test",
+                "project": 42,
+                "me": { "id": 9, "username": "hrform-bot" },
+                "next_id": 500,
+                "notes": notes,
+                "mrs_by_commit": {},
+                "artifacts": {},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        std::fs::write(&gl.log, "").unwrap();
+        gl
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap()
+    }
+
+    fn run(&self, mode: &str) -> Output {
+        let mut cmd = self.ci.t.program("bash");
+        cmd.arg(repo_root().join("examples/gitlab-ci/hrform.sh"))
+            .arg(mode)
+            .env("CURL", repo_root().join("tests/fixtures/gitlab/curl"))
+            .env("GL_STANDIN_STATE", &self.state)
+            .env("GL_STANDIN_LOG", &self.log)
+            .env("CI_API_V4_URL", "https://gitlab.example/api/v4")
+            .env("CI_PROJECT_ID", "42")
+            .env("HRFORM_GITLAB_TOKEN", "glpat-test")
+            .env("CI_MERGE_REQUEST_IID", "7")
+            .env("CI_COMMIT_SHA", MERGE);
+        Output::from(cmd.output().unwrap())
+    }
+
+    fn my_notes(&self) -> Vec<Value> {
+        self.state()["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["author"]["id"] == 9)
+            .cloned()
+            .collect()
+    }
+}
+
+/// GitLab: the plan job creates one merge-request note, edits it on the
+/// next push, leaves a marked note by someone else alone, keeps plan.json;
+/// the apply job applies it and marks the note.
+#[test]
+fn gitlab_keeps_one_merge_request_note_and_applies_the_reviewed_plan() {
+    let forged = "<!-- hrform {} -->\n**Status:** applied";
+    let gl = Gitlab::new(json!([
+        { "id": 3, "mr": 7, "author": { "id": 66, "username": "mallory" }, "body": forged }
+    ]));
+    gl.run("plan").code(0);
+    let notes = gl.my_notes();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!-- hrform {")
+    );
+    gl.run("plan").code(0);
+    let again = gl.my_notes();
+    assert_eq!(again.len(), 1, "edited, not a second note");
+    assert_eq!(again[0]["id"], notes[0]["id"]);
+    assert_eq!(
+        gl.state()["notes"][0]["body"],
+        forged,
+        "someone else's note"
+    );
+    let log = std::fs::read_to_string(&gl.log).unwrap();
+    assert_eq!(log.matches("\"method\": \"POST\"").count(), 1, "{log}");
+    assert_eq!(
+        log.matches(
+            "\"method\": \"PUT\", \"path\": \"/api/v4/projects/42/merge_requests/7/notes/3\""
+        )
+        .count(),
+        0
+    );
+
+    // Merge: the artifact of the request's head is the reviewed plan.
+    let mut state = gl.state();
+    state["artifacts"] = json!({ "7": gl.ci.t.path().join("plan.json") });
+    state["mrs_by_commit"] = json!({ MERGE: [{ "iid": 7, "state": "merged" }] });
+    std::fs::write(&gl.state, state.to_string()).unwrap();
+    gl.run("apply").code(0);
+    assert!(!gl.ci.sandbox_writes().is_empty());
+    let body = gl.my_notes()[0]["body"].as_str().unwrap().to_owned();
+    assert!(
+        body.lines()
+            .any(|l| l == format!("**Status:** applied at {MERGE}.")),
+        "{body}"
+    );
+}
