@@ -68,6 +68,15 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print a man page (roff) on stdout: hrform(1), or hrform-COMMAND(1).
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (e.g. `plan`); the program's page without it.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]

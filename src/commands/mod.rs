@@ -31,10 +31,39 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         }
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "hrform", &mut std::io::stdout());
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(args.shell, &mut cmd, "hrform", &mut stdout);
+            stdout.flush()?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Man(args) => {
+            let mut stdout = std::io::stdout().lock();
+            write_man_page(args.command.as_deref(), &mut stdout)?;
+            stdout.flush()?;
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// The man page of hrform, or of one subcommand (`hrform-plan(1)`), by
+/// clap_mangen from the same definitions as `--help`.
+fn write_man_page(command: Option<&str>, out: &mut dyn std::io::Write) -> Result<()> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let sub = cli
+                .find_subcommand(name)
+                .filter(|s| !s.is_hide_set())
+                .ok_or_else(|| anyhow::anyhow!("`hrform {name}` is not a command"))?
+                .clone();
+            sub.display_name(format!("hrform-{name}"))
+                .bin_name(format!("hrform {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    clap_mangen::Man::new(page).render(out)?;
+    Ok(())
 }
 
 /// A command of the design that a later issue fills in: say so plainly.

@@ -11,6 +11,7 @@ mod common;
 mod diagnostics;
 mod hostile;
 mod plan;
+mod readme;
 mod requests;
 mod sandbox;
 mod schema;
