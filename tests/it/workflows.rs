@@ -477,3 +477,29 @@ fn gitlab_keeps_one_merge_request_note_and_applies_the_reviewed_plan() {
         "{body}"
     );
 }
+
+/// A push whose manifests do not validate replaces the comment's earlier
+/// plan with a "no plan" status (and annotates the errors), so reviewers
+/// never approve a plan of older manifests.
+#[test]
+fn invalid_manifests_replace_the_plan_with_no_plan() {
+    let ci = Ci::new(json!([]));
+    ci.pr(REPO).code(0);
+    std::fs::write(ci.t.path().join("users.yaml"), "users:\n  - emial: x\n").unwrap();
+    let out = ci.pr(REPO);
+    out.code(1);
+    assert!(
+        out.stderr.contains("::error file=users.yaml,line=2"),
+        "{}",
+        out.stderr
+    );
+    let mine = ci.my_comments();
+    assert_eq!(mine.len(), 1);
+    let body = mine[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("<!-- hrform {\"format_version\":1,\"failed\":true} -->"));
+    assert!(
+        body.contains("**Status:** no plan: `hrform validate` or `hrform plan` exited 1"),
+        "{body}"
+    );
+    assert!(!body.contains("Vacation"));
+}

@@ -14,25 +14,32 @@ HRFORM_DIR="${HRFORM_DIR:-.}"
 PLAN_OUT="${PLAN_OUT:-plan.json}"
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 
+set +e
 "$HRFORM" validate -C "$HRFORM_DIR" --format github
+valid=$?
+set -e
 
 if [ "${PR_HEAD_REPO:-$GH_REPO}" != "$GH_REPO" ]; then
   # A fork's code never runs with the repository's secrets; its plan is
   # made after a maintainer pushes the branch here.
   echo "hrform: pull request from the fork $PR_HEAD_REPO: validated only, no plan" >&2
   echo "hrform: pull request from a fork: validated only; no plan is made with this repository's keys." >>"$summary"
-  exit 0
+  exit "$valid"
 fi
 
 md="$(mktemp)"
-set +e
-"$HRFORM" plan -C "$HRFORM_DIR" --format github --output markdown --out "$PLAN_OUT" >"$md"
-rc=$?
-set -e
+rc=$valid
+if [ "$rc" -eq 0 ]; then
+  set +e
+  "$HRFORM" plan -C "$HRFORM_DIR" --format github --output markdown --out "$PLAN_OUT" >"$md"
+  rc=$?
+  set -e
+fi
+# No plan: the comment must not go on showing an earlier push's plan.
 if [ "$rc" -ne 0 ]; then
   {
     printf '%s{"format_version":1,"failed":true} -->\n' "$HRFORM_MARKER"
-    printf '**Status:** no plan: `hrform plan` exited %s (%s); see the job log.\n' "$rc" "$(exit_meaning "$rc")"
+    printf '**Status:** no plan: `hrform validate` or `hrform plan` exited %s (%s); see the job log.\n' "$rc" "$(exit_meaning "$rc")"
   } >"$md"
 fi
 cat "$md" >>"$summary"
