@@ -29,6 +29,8 @@ struct Ci {
     t: Test,
     state: PathBuf,
     log: PathBuf,
+    /// Holds the stand-in's state and log; removed with the test.
+    _gh: tempfile::TempDir,
 }
 
 impl Ci {
@@ -43,11 +45,12 @@ impl Ci {
                 ),
             )
             .file("users.yaml", USERS);
-        let gh = tempfile::tempdir().unwrap().keep();
+        let gh = tempfile::tempdir().unwrap();
         let ci = Ci {
-            state: gh.join("state.json"),
-            log: gh.join("log.jsonl"),
+            state: gh.path().join("state.json"),
+            log: gh.path().join("log.jsonl"),
             t,
+            _gh: gh,
         };
         ci.write_state(&json!({
             "repo": REPO,
