@@ -68,12 +68,55 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print a man page (roff) on stdout: hrform(1), or hrform-COMMAND(1).
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (e.g. `plan`); the program's page without it.
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigDir,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Auto)]
+    pub format: DiagnosticFormat,
+}
+
+/// Diagnostic renderings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// `github` when `GITHUB_ACTIONS=true`, else `text`.
+    Auto,
+    /// A report with the source line underlined, on stderr.
+    Text,
+    /// The versioned JSON report (schemas/diagnostics.schema.json).
+    Json,
+    /// GitHub workflow commands (annotations), then the full text report.
+    Github,
+    /// SARIF 2.1.0, for code-scanning upload.
+    Sarif,
+}
+
+impl DiagnosticFormat {
+    /// `auto` decided from the environment (`GITHUB_ACTIONS=true`).
+    pub fn resolve(self) -> DiagnosticFormat {
+        match self {
+            DiagnosticFormat::Auto => {
+                if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                    DiagnosticFormat::Github
+                } else {
+                    DiagnosticFormat::Text
+                }
+            }
+            other => other,
+        }
+    }
 }
 
 /// Plan renderings.
@@ -94,6 +137,9 @@ pub struct PlanArgs {
     /// How to render the plan on stdout.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// How to print diagnostics (on stderr: stdout holds the plan).
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Auto)]
+    pub format: DiagnosticFormat,
     /// Also save the plan as JSON, for `apply PLANFILE`.
     #[arg(long, value_name = "PLANFILE")]
     pub out: Option<PathBuf>,
@@ -177,6 +223,8 @@ pub enum SchemaKind {
     Plan,
     /// The sandbox seed fixture (schemas/sandbox.schema.json).
     Sandbox,
+    /// The JSON diagnostics report (schemas/diagnostics.schema.json).
+    Diagnostics,
 }
 
 #[derive(Debug, Args)]

@@ -261,6 +261,109 @@ impl Code {
             Code::RequestNeedsRecreate => "request-needs-recreate",
         }
     }
+    /// What the code means, in one sentence (SARIF rule descriptions, the README).
+    pub fn description(self) -> &'static str {
+        match self {
+            Code::HostNotAllowed => {
+                "A `base_url` whose host is not the vendor's, a loopback address, or in `HRFORM_ALLOWED_HOSTS`."
+            }
+            Code::KeyVariableNotAllowed => {
+                "An `api_key_env` that does not begin `HRFORM_`, `CLOCKIFY_` or `CONNECTEAM_`."
+            }
+            Code::SymlinkOutsideTree => {
+                "A symlink under the configuration directory that leads out of it (or loops)."
+            }
+            Code::InvalidRequestKey => {
+                "A request `key` with characters outside letters, digits and `-_.:/`."
+            }
+            Code::Io => "A manifest could not be read from disk.",
+            Code::NoManifests => "No manifest files were found.",
+            Code::YamlSyntax => "The YAML itself is malformed.",
+            Code::UnknownKey => "A key that hrform does not know.",
+            Code::WrongType => {
+                "A value of the wrong type (a list where a string was expected, ...)."
+            }
+            Code::InvalidValue => "A value outside the allowed set (an enum).",
+            Code::MissingField => "A required key is absent.",
+            Code::Duplicate => "Two things that must be unique share a name or key.",
+            Code::UnknownProvider => "A user or request names a provider that is not declared.",
+            Code::UnknownProfile => "A user names a profile that is not declared.",
+            Code::ProviderRequired => {
+                "Several providers are declared and an entry does not say which."
+            }
+            Code::NoProvider => "Users or requests are declared but no provider is.",
+            Code::InvalidEmail => "An email address that is not one.",
+            Code::InvalidBalance => "A balance that is negative, infinite or not a number.",
+            Code::BalanceWithoutUnit => "A balance without a unit.",
+            Code::InvalidDate => "A date that is not a real calendar date.",
+            Code::ImplausibleDate => "A request date more than ten years from today (a typo).",
+            Code::InvalidTime => "A time of day that is not HH:MM or HH:MM:SS.",
+            Code::EndBeforeStart => "A request that ends before it starts.",
+            Code::MissingTimes => "A partial-day request (`all_day: false`) without times.",
+            Code::PartialDaySpansDates => "A partial-day request that spans more than one date.",
+            Code::TimesOnAllDay => "Times on an all-day request.",
+            Code::NonexistentLocalTime => {
+                "A partial-day time that does not exist on its date in its time zone (skipped when the clocks go forward)."
+            }
+            Code::ClockChange => {
+                "The clocks change during a partial-day request and `adjust_for_dst` does not say how to count it (warning)."
+            }
+            Code::EndTimeNotAfterStart => {
+                "A partial-day request whose end time is not after its start time."
+            }
+            Code::UnknownTimezone => "A time zone that is not in the IANA database.",
+            Code::SecretInManifest => "An API key or other secret written into a manifest.",
+            Code::InvalidUrl => "A `base_url` that is not a valid URL.",
+            Code::InsecureBaseUrl => {
+                "A `base_url` that sends the API key in clear text to another host."
+            }
+            Code::OutOfRange => "A number outside the range the setting allows.",
+            Code::WrongProviderType => "A key that only applies to another provider type.",
+            Code::ProtectedUserInactive => "A protected user declared inactive.",
+            Code::UnusedProfile => "A profile no user refers to.",
+            Code::UserNotFound => "A declared user does not exist in the provider.",
+            Code::UnknownPolicy => "A policy (or policy type) that does not exist in the provider.",
+            Code::UnitMismatch => "A declared unit that differs from the policy's own.",
+            Code::AmbiguousPolicy => "A Connecteam policy name found under several policy types.",
+            Code::HasExpirationRequired => {
+                "A Clockify assignment change for a policy without declared `has_expiration`."
+            }
+            Code::UserPending => {
+                "A Clockify user who is invited (pending) or declined: cannot be activated."
+            }
+            Code::KeyOwnerInactive => "The owner of the API key declared inactive.",
+            Code::CannotArchiveManager => {
+                "A Connecteam owner or manager declared inactive: the API cannot archive them."
+            }
+            Code::UnknownPolicyType => "A request names a policy type the account does not have.",
+            Code::RequestNotAssigned => "A request's person is on no policy of the request's type.",
+            Code::DuplicateRequestMarker => {
+                "Several live requests carry the same `[hrform:KEY]` marker: the later copies are denied (warning)."
+            }
+            Code::AmbiguousIdentity => {
+                "Two live accounts share one email (differing in case, say), or one id is listed twice with different data: which one is meant?"
+            }
+            Code::ProtectedUserNotFound => {
+                "A `protected_users` entry names nobody in any provider (warning)."
+            }
+            Code::OverlappingRequests => "Declared requests of one person overlap (warning).",
+            Code::DoubleDeduction => {
+                "An absolute balance and approved requests in one policy type (warning)."
+            }
+            Code::AllowanceAndBalance => {
+                "A time-off entry declares both `allowance` and `balance`."
+            }
+            Code::AccruingPolicy => {
+                "An `allowance` on a policy whose balance the system accrues itself."
+            }
+            Code::UnreadableBalance => {
+                "A Clockify balance row whose `balance`, `total` and `used` do not say which is accrued and which available."
+            }
+            Code::RequestNeedsRecreate => {
+                "A request field the API cannot change differs; it must be denied and recreated (`recreate_requests`) (warning)."
+            }
+        }
+    }
 }
 
 impl fmt::Display for Code {
@@ -645,6 +748,330 @@ pub fn did_you_mean<'a>(
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+// ---------------------------------------------------------------------------
+// Machine-readable renderings: GitHub workflow commands, SARIF 2.1.0 and the
+// versioned JSON report (`schemas/diagnostics.schema.json`).
+
+/// The version of the JSON diagnostics report; bumped on any breaking change.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// Where a diagnostic's span starts and ends, 1-based, in characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub line: u32,
+    pub col: u32,
+    pub end_line: u32,
+    pub end_col: u32,
+}
+
+impl Span {
+    /// The span `loc` covers in its file: `len` characters from its start,
+    /// which may cross line ends (a multi-line value).
+    pub fn of(loc: Loc, sources: &Sources) -> Span {
+        let text = sources.text(loc.file);
+        let mut line = loc.line;
+        let mut col = loc.col;
+        let mut rest = text
+            .split_inclusive('\n')
+            .skip(loc.line.saturating_sub(1) as usize)
+            .flat_map(str::chars)
+            .skip(loc.col.saturating_sub(1) as usize);
+        // The last character covered is `len - 1` characters on.
+        for _ in 1..loc.len.max(1) {
+            match rest.next() {
+                Some('\n') => {
+                    line += 1;
+                    col = 1;
+                }
+                Some(_) => col += 1,
+                None => break,
+            }
+        }
+        Span {
+            line: loc.line,
+            col: loc.col,
+            end_line: line,
+            end_col: col,
+        }
+    }
+
+    pub fn is_multiline(&self) -> bool {
+        self.end_line != self.line
+    }
+}
+
+/// A path as reviewers and code scanning know it: relative, with `/`.
+fn report_path(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
+}
+
+/// Escape the data part of a GitHub workflow command.
+pub fn github_escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a property value of a GitHub workflow command (also `:` and `,`).
+pub fn github_escape_property(s: &str) -> String {
+    github_escape_data(s)
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
+/// One `::error …::message` (or `::warning`) line per diagnostic, in order.
+/// GitHub turns them into annotations on the pull request's diff; it shows
+/// at most 10 of each per step, hence the full report next to them.
+pub fn github_annotations(diags: &[Diagnostic], sources: &Sources) -> String {
+    let mut out = String::new();
+    for d in diags {
+        let command = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut props = Vec::new();
+        if let Some(p) = &d.primary {
+            let span = Span::of(p.loc, sources);
+            props.push(format!(
+                "file={}",
+                github_escape_property(&report_path(sources.path(p.loc.file)))
+            ));
+            props.push(format!("line={}", span.line));
+            if span.is_multiline() {
+                props.push(format!("endLine={}", span.end_line));
+            } else {
+                props.push(format!("col={}", span.col));
+            }
+        }
+        props.push(format!("title={}", github_escape_property(d.code.as_str())));
+        let mut message = d.message.clone();
+        if let Some(help) = &d.help {
+            message.push_str("\nhelp: ");
+            message.push_str(help);
+        }
+        out.push_str(&format!(
+            "::{command} {}::{}\n",
+            props.join(","),
+            github_escape_data(&message)
+        ));
+    }
+    out
+}
+
+/// A fresh token for `::stop-commands::`: nothing in untrusted text can
+/// guess it, so nothing in it can end the pause and inject a command.
+pub fn stop_commands_token() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
+}
+
+/// `text` between `::stop-commands::TOKEN` and `::TOKEN::`, so that the
+/// runner reads no workflow command from it.
+pub fn github_verbatim(text: &str, token: &str) -> String {
+    format!("::stop-commands::{token}\n{text}::{token}::\n")
+}
+
+/// One location of the JSON report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct ReportLocation {
+    /// The manifest, relative to where hrform ran, with `/` separators.
+    pub file: String,
+    /// 1-based line of the first character.
+    pub line: u32,
+    /// 1-based column (in characters) of the first character.
+    pub column: u32,
+    /// 1-based line of the last character.
+    pub end_line: u32,
+    /// 1-based column (in characters) of the last character.
+    pub end_column: u32,
+    /// What the label under this place says.
+    pub label: String,
+}
+
+/// One diagnostic of the JSON report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+pub struct ReportDiagnostic {
+    /// The stable diagnostic code (see the README's troubleshooting section).
+    pub code: String,
+    /// `error` fails the command; `warning` does not.
+    pub severity: ReportSeverity,
+    pub message: String,
+    /// Where the problem is; absent for problems without a place.
+    pub location: Option<ReportLocation>,
+    /// Other places that explain it.
+    pub related: Vec<ReportLocation>,
+    /// A fix to try.
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReportSeverity {
+    Error,
+    Warning,
+}
+
+/// The JSON diagnostics report of `validate` and `plan` (`--format json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
+#[schemars(title = "hrform diagnostics")]
+pub struct Report {
+    /// The version of this document's shape (currently 1).
+    pub format_version: u32,
+    pub hrform_version: String,
+    /// How many diagnostics are errors.
+    pub errors: usize,
+    /// How many diagnostics are warnings.
+    pub warnings: usize,
+    /// Every diagnostic, sorted by place.
+    pub diagnostics: Vec<ReportDiagnostic>,
+}
+
+fn report_location(label: &Label, sources: &Sources) -> ReportLocation {
+    let span = Span::of(label.loc, sources);
+    ReportLocation {
+        file: report_path(sources.path(label.loc.file)),
+        line: span.line,
+        column: span.col,
+        end_line: span.end_line,
+        end_column: span.end_col,
+        label: label.text.clone(),
+    }
+}
+
+impl Report {
+    pub fn new(diags: &[Diagnostic], sources: &Sources) -> Report {
+        let (errors, warnings) = summary(diags);
+        Report {
+            format_version: REPORT_FORMAT_VERSION,
+            hrform_version: env!("CARGO_PKG_VERSION").to_owned(),
+            errors,
+            warnings,
+            diagnostics: diags
+                .iter()
+                .map(|d| ReportDiagnostic {
+                    code: d.code.as_str().to_owned(),
+                    severity: match d.severity {
+                        Severity::Error => ReportSeverity::Error,
+                        Severity::Warning => ReportSeverity::Warning,
+                    },
+                    message: d.message.clone(),
+                    location: d.primary.as_ref().map(|l| report_location(l, sources)),
+                    related: d
+                        .secondary
+                        .iter()
+                        .map(|l| report_location(l, sources))
+                        .collect(),
+                    help: d.help.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a report serialises");
+        s.push('\n');
+        s
+    }
+}
+
+/// The JSON Schema of [`Report`] (`schemas/diagnostics.schema.json`).
+pub fn report_schema() -> schemars::Schema {
+    schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Report>()
+}
+
+/// A SARIF 2.1.0 log of `diags`, for code-scanning upload: one rule per
+/// diagnostic code (every code, so rule indexes are stable), one result per
+/// diagnostic.
+pub fn sarif(diags: &[Diagnostic], sources: &Sources) -> serde_json::Value {
+    use serde_json::json;
+    let rules: Vec<serde_json::Value> = Code::ALL
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.as_str(),
+                "name": c.as_str(),
+                "shortDescription": { "text": c.description() },
+            })
+        })
+        .collect();
+    let location = |label: &Label| {
+        let span = Span::of(label.loc, sources);
+        json!({
+            "physicalLocation": {
+                "artifactLocation": {
+                    "uri": report_path(sources.path(label.loc.file)),
+                    "uriBaseId": "%SRCROOT%",
+                },
+                "region": {
+                    "startLine": span.line,
+                    "startColumn": span.col,
+                    "endLine": span.end_line,
+                    // SARIF's end column is exclusive.
+                    "endColumn": span.end_col + 1,
+                },
+            },
+            "message": { "text": label.text },
+        })
+    };
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str("\nhelp: ");
+                text.push_str(help);
+            }
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": Code::ALL.iter().position(|c| *c == d.code),
+                "level": match d.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                },
+                "message": { "text": text },
+            });
+            if let Some(p) = &d.primary {
+                result["locations"] = json!([location(p)]);
+            }
+            if !d.secondary.is_empty() {
+                result["relatedLocations"] = d
+                    .secondary
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let mut v = location(l);
+                        v["id"] = json!(i);
+                        v
+                    })
+                    .collect();
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "hrform",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
 }
 
 #[cfg(test)]

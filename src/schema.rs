@@ -20,6 +20,7 @@ pub fn render(kind: SchemaKind) -> anyhow::Result<String> {
         SchemaKind::Manifest => manifest(),
         SchemaKind::Plan => crate::plan::schema(),
         SchemaKind::Sandbox => crate::sandbox::seed_schema(),
+        SchemaKind::Diagnostics => crate::diag::report_schema(),
     };
     Ok(serde_json::to_string_pretty(&schema)?)
 }

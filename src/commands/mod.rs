@@ -32,10 +32,39 @@ pub fn run(cli: &Cli) -> Result<ExitStatus> {
         }
         Command::Completions(args) => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(args.shell, &mut cmd, "hrform", &mut std::io::stdout());
+            let mut stdout = std::io::stdout().lock();
+            clap_complete::generate(args.shell, &mut cmd, "hrform", &mut stdout);
+            stdout.flush()?;
+            Ok(ExitStatus::Success)
+        }
+        Command::Man(args) => {
+            let mut stdout = std::io::stdout().lock();
+            write_man_page(args.command.as_deref(), &mut stdout)?;
+            stdout.flush()?;
             Ok(ExitStatus::Success)
         }
     }
+}
+
+/// The man page of hrform, or of one subcommand (`hrform-plan(1)`), by
+/// clap_mangen from the same definitions as `--help`.
+fn write_man_page(command: Option<&str>, out: &mut dyn std::io::Write) -> Result<()> {
+    let cli = <Cli as clap::CommandFactory>::command();
+    let page = match command {
+        None => cli,
+        Some(name) => {
+            let sub = cli
+                .find_subcommand(name)
+                .filter(|s| !s.is_hide_set())
+                .ok_or_else(|| anyhow::anyhow!("`hrform {name}` is not a command"))?
+                .clone();
+            sub.display_name(format!("hrform-{name}"))
+                .bin_name(format!("hrform {name}"))
+                .version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    clap_mangen::Man::new(page).render(out)?;
+    Ok(())
 }
 
 /// A command of the design that a later issue fills in: say so plainly.
@@ -113,4 +142,70 @@ pub(crate) async fn start_sandbox(
         connecteam_key.as_deref(),
     )?;
     Ok((sandbox, endpoints))
+}
+
+/// Where a diagnostics document goes: `validate` has stdout free, `plan`
+/// keeps stdout for the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocStream {
+    Stdout,
+    Stderr,
+}
+
+/// Print `diags` in `format` (already resolved from `auto`), followed by
+/// `summary` (the one-line verdict) where the format has room for it.
+///
+/// - text: the report on stderr, then the summary;
+/// - github: one workflow command per diagnostic on stderr (annotations on
+///   the pull request), then the full text report and the summary, with
+///   workflow commands stopped around them (they quote manifests, which
+///   come from the pull request);
+/// - json / sarif: the document on `doc`; the summary on stderr only when
+///   the document is on stdout.
+pub(crate) fn emit_diagnostics(
+    format: crate::cli::DiagnosticFormat,
+    diags: &[crate::diag::Diagnostic],
+    sources: &crate::diag::Sources,
+    summary: Option<&str>,
+    doc: DocStream,
+) -> Result<()> {
+    use crate::cli::DiagnosticFormat as F;
+    use crate::diag;
+    let mut stderr = anstream::stderr();
+    let summary_line = summary.map(|s| format!("{s}\n")).unwrap_or_default();
+    let document = match format.resolve() {
+        F::Auto | F::Text => {
+            write!(
+                stderr,
+                "{}{summary_line}",
+                diag::render_all(diags, sources, stderr_color())
+            )?;
+            return Ok(());
+        }
+        F::Github => {
+            let report = format!("{}{summary_line}", diag::render_all(diags, sources, false));
+            write!(stderr, "{}", diag::github_annotations(diags, sources))?;
+            if !report.is_empty() {
+                let token = diag::stop_commands_token();
+                write!(stderr, "{}", diag::github_verbatim(&report, &token))?;
+            }
+            return Ok(());
+        }
+        F::Json => diag::Report::new(diags, sources).to_json(),
+        F::Sarif => {
+            let mut s = serde_json::to_string_pretty(&diag::sarif(diags, sources))?;
+            s.push('\n');
+            s
+        }
+    };
+    match doc {
+        DocStream::Stdout => {
+            let mut stdout = std::io::stdout().lock();
+            write!(stdout, "{document}")?;
+            stdout.flush()?;
+            write!(stderr, "{summary_line}")?;
+        }
+        DocStream::Stderr => write!(stderr, "{document}")?,
+    }
+    Ok(())
 }

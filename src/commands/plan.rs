@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::cli::{OutputFormat, PlanArgs};
+use crate::commands::{DocStream, emit_diagnostics};
 use crate::diag;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Config};
@@ -14,17 +15,22 @@ use crate::plan::{self, PlanError, PlanOptions, render};
 use crate::providers::Endpoint;
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
-    let Some(loaded) = super::load_manifests(
-        &args.config.dir,
-        args.sandbox.as_ref(),
-        "nothing was read or planned",
-    )?
-    else {
+    let skip: Vec<_> = args.sandbox.iter().cloned().collect();
+    let loaded = manifest::load(&args.config.dir, &skip);
+    let Some(config) = loaded.config.as_ref() else {
+        let (errors, _) = diag::summary(&loaded.diagnostics);
+        emit_diagnostics(
+            args.format,
+            &loaded.diagnostics,
+            &loaded.sources,
+            Some(&format!(
+                "error: the manifests have {}; nothing was read or planned",
+                diag::count(errors, "error")
+            )),
+            DocStream::Stderr,
+        )?;
         return Ok(ExitStatus::Error);
     };
-    let config = loaded.config.as_ref().expect("loaded without errors");
-    let mut stderr = anstream::stderr();
-    let color = super::stderr_color();
     for target in &args.target {
         check_target(config, target)?;
     }
@@ -56,35 +62,48 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
             sandbox.stop().await;
         }
         anyhow::Ok(result)
-    })?;
+    });
+    // The manifests' own warnings come first, then what planning found.
+    let mut diags = loaded.diagnostics.clone();
+    let emit = |diags: &[diag::Diagnostic], summary: Option<&str>| {
+        emit_diagnostics(
+            args.format,
+            diags,
+            &loaded.sources,
+            summary,
+            DocStream::Stderr,
+        )
+    };
     let plan = match result {
-        Ok((plan, warnings)) => {
-            write!(
-                stderr,
-                "{}",
-                diag::render_all(&warnings, &loaded.sources, color)
-            )?;
+        Err(e) => {
+            emit(&diags, None)?;
+            return Err(e);
+        }
+        Ok(Ok((plan, warnings))) => {
+            diags.extend(warnings);
+            emit(&diags, None)?;
             plan
         }
-        Err(PlanError::Resolution(diags)) => {
-            write!(
-                stderr,
-                "{}",
-                diag::render_all(&diags, &loaded.sources, color)
-            )?;
-            let (errors, _) = diag::summary(&diags);
-            writeln!(
-                stderr,
-                "error: {errors} {} between the manifests and the live systems; no plan was made",
-                if errors == 1 {
-                    "mismatch"
-                } else {
-                    "mismatches"
-                }
+        Ok(Err(PlanError::Resolution(found))) => {
+            let (errors, _) = diag::summary(&found);
+            diags.extend(found);
+            emit(
+                &diags,
+                Some(&format!(
+                    "error: {errors} {} between the manifests and the live systems; no plan was made",
+                    if errors == 1 {
+                        "mismatch"
+                    } else {
+                        "mismatches"
+                    }
+                )),
             )?;
             return Ok(ExitStatus::Error);
         }
-        Err(PlanError::Provider(e)) => return Err(e.into()),
+        Ok(Err(PlanError::Provider(e))) => {
+            emit(&diags, None)?;
+            return Err(e.into());
+        }
     };
 
     if let Some(path) = &args.out {
@@ -94,7 +113,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     match args.output {
         OutputFormat::Text => write!(stdout, "{}", render::text(&plan, stdout_color()))?,
         OutputFormat::Json => write!(stdout, "{}", render::json(&plan))?,
-        OutputFormat::Markdown => write!(stdout, "{}", render::markdown(&plan))?,
+        OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
     stdout.flush()?;
     Ok(if args.detailed_exitcode && !plan.is_empty() {

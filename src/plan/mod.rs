@@ -7,6 +7,7 @@
 //! Rendering lives in `render`.
 
 pub mod balance;
+pub mod comment;
 pub mod diff;
 pub mod identity;
 pub mod render;

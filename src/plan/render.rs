@@ -1,17 +1,15 @@
 //! Rendering a plan: text for terminals (grouped by person, coloured when
-//! the terminal allows), Markdown for a pull-request comment, and the
-//! versioned JSON document. The renderers see only the plan model.
+//! the terminal allows) and the versioned JSON document; the pieces the
+//! pull-request comment (`comment`) reuses. The renderers see only the plan
+//! model.
 
 use std::fmt::Write as _;
 
 use anstyle::{AnsiColor, Style};
 
 use super::{Plan, SafetyCheck};
-use crate::escape::{self, text as esc};
+use crate::escape::text as esc;
 use crate::model::{Amount, BalanceReason, Call, Change, ChangeKind, PolicyRef};
-
-/// GitHub refuses comments over 65,536 characters; stay clear of it.
-pub const MARKDOWN_LIMIT: usize = 65_000;
 
 const ADD: Style = AnsiColor::Green.on_default();
 const CHANGE: Style = AnsiColor::Yellow.on_default();
@@ -499,180 +497,16 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
     format!("{mark}  {}: {}", check.rule, esc(&check.message))
 }
 
-/// The Markdown rendering, for a pull-request comment: the summary table
-/// first, then each person's changes folded, and a note instead of anything
-/// past [`MARKDOWN_LIMIT`] characters.
-pub fn markdown(plan: &Plan) -> String {
-    let mut head = String::new();
-    let _ = writeln!(head, "### hrform plan\n\n**{}**\n", summary_line(plan));
-    if plan.blocked() {
-        let _ = writeln!(
-            head,
-            "> [!WARNING]\n> A safety rule blocks this plan; apply refuses without `--force`:"
-        );
-        let blocked: Vec<&SafetyCheck> = plan.safety.iter().filter(|c| c.blocked).collect();
-        for (i, c) in blocked.iter().enumerate() {
-            // The list is capped like every section: the comment must fit.
-            if head.len() > MARKDOWN_LIMIT / 4 {
-                let _ = writeln!(
-                    head,
-                    "> - _{} more blocked rule(s) not shown: the comment would pass {MARKDOWN_LIMIT} characters._",
-                    blocked.len() - i
-                );
-                break;
-            }
-            let _ = writeln!(head, "> - `{}`: {}", c.rule, escape(&c.message));
-        }
-        head.push('\n');
-    }
-    let _ = writeln!(
-        head,
-        "| provider | type | people | changes | API calls | reads |\n|---|---|---:|---:|---:|---:|"
-    );
-    for p in &plan.providers {
-        let changes: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| c.provider == p.name)
-            .collect();
-        let mut people: Vec<&str> = changes.iter().map(|c| c.person.id.as_str()).collect();
-        people.sort_unstable();
-        people.dedup();
-        let calls = plan.calls.iter().filter(|c| c.provider == p.name).count();
-        let _ = writeln!(
-            head,
-            "| {} | {} | {} | {} | {} | {} |",
-            escape(&p.name),
-            p.kind,
-            people.len(),
-            changes.len(),
-            calls,
-            p.read_calls
-        );
-    }
-    if !plan.targets.is_empty() {
-        let targets: Vec<String> = plan
-            .targets
-            .iter()
-            .map(|t| format!("<code>--target {}</code>", escape(t)))
-            .collect();
-        let _ = writeln!(head, "\nLimited to {}.", targets.join(", "));
-    }
-
-    let mut sections = Vec::new();
-    for (provider, email, changes) in by_person(plan) {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "<details><summary><code>{}</code> {} ({})</summary>\n\n| what | now | planned |\n|---|---|---|",
-            escape::html(provider),
-            escape::html(email),
-            crate::diag::count(changes.len(), "change")
-        );
-        for c in changes {
-            let l = describe(c);
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} |",
-                escape(&l.what),
-                escape(&l.from),
-                escape(&l.to)
-            );
-        }
-        s.push_str("\n</details>\n");
-        sections.push(s);
-    }
-    if !plan.unmanaged.is_empty() {
-        let mut s = format!(
-            "<details><summary>Unmanaged people ({})</summary>\n\n| provider | email | status | action |\n|---|---|---|---|\n",
-            plan.unmanaged.len()
-        );
-        for u in &plan.unmanaged {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                escape(&u.provider),
-                escape(&u.email),
-                u.status,
-                if u.deactivate {
-                    "deactivate"
-                } else {
-                    "reported"
-                }
-            );
-        }
-        s.push_str("\n</details>\n");
-        sections.push(s);
-    }
-    if !plan.calls.is_empty() {
-        // A code block: data only needs its control characters escaped
-        // (so it stays on its line), and a fence no backticks inside close.
-        let mut block = String::new();
-        for call in &plan.calls {
-            let preview = esc(&body_preview(call, 200)).into_owned();
-            let _ = writeln!(
-                block,
-                "{} {} {}{}",
-                esc(&call.provider),
-                call.method,
-                esc(&call.path),
-                if preview.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {preview}")
-                }
-            );
-        }
-        let fence = escape::fence(&block);
-        let s = format!(
-            "<details><summary>API calls ({})</summary>\n\n{fence}\n{block}{fence}\n\n</details>\n",
-            plan.calls.len()
-        );
-        sections.push(s);
-    }
-    if !plan.safety.is_empty() {
-        let mut s = String::from("<details><summary>Safety rules</summary>\n\n");
-        for c in &plan.safety {
-            let _ = writeln!(
-                s,
-                "- {} `{}`: {}",
-                if c.blocked { "**blocked**" } else { "ok" },
-                c.rule,
-                escape(&c.message)
-            );
-        }
-        s.push_str("\n</details>\n");
-        sections.push(s);
-    }
-
-    let mut out = head;
-    out.push('\n');
-    let total = sections.len();
-    for (i, section) in sections.into_iter().enumerate() {
-        let note_room = 200;
-        if out.len() + section.len() + note_room > MARKDOWN_LIMIT {
-            let _ = writeln!(
-                out,
-                "\n_{} more section(s) not shown: the comment would pass {MARKDOWN_LIMIT} characters. \
-                 Run `hrform plan` or read the JSON plan for everything._",
-                total - i
-            );
-            break;
-        }
-        out.push_str(&section);
-        out.push('\n');
-    }
-    out
-}
-
-/// Data made inert for GitHub-flavoured Markdown (see [`escape::markdown`]).
-fn escape(s: &str) -> String {
-    escape::markdown(s)
-}
-
 /// The versioned JSON document (also what `--out` saves).
 pub fn json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
     s.push('\n');
     s
+}
+
+/// One change in words, `(what, now, planned)`, as the text rendering
+/// shows it (for the pull-request comment, `plan::comment`).
+pub(crate) fn change_words(change: &Change) -> (String, String, String) {
+    let l = describe(change);
+    (l.what, l.from, l.to)
 }

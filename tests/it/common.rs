@@ -187,8 +187,23 @@ impl Test {
 
     pub fn command_with<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_hrform"));
-        cmd.args(args)
-            .current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
+        cmd.args(args);
+        self.environment(&mut cmd);
+        cmd
+    }
+
+    /// A command running `program` (a CI script, say) in the test's
+    /// directory with the environment hrform would get, and `$HRFORM`
+    /// naming the binary under test.
+    pub fn program(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        self.environment(&mut cmd);
+        cmd.env("HRFORM", env!("CARGO_BIN_EXE_hrform"));
+        cmd
+    }
+
+    fn environment(&self, cmd: &mut Command) {
+        cmd.current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("NO_COLOR")
             .env_remove("HRFORM_LOG")
             .env_remove("HRFORM_ALLOWED_HOSTS")
@@ -205,7 +220,6 @@ impl Test {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd
     }
 }
 

@@ -8,10 +8,13 @@
 mod allowances;
 mod apply;
 mod common;
+mod diagnostics;
 mod hostile;
 mod plan;
+mod readme;
 mod requests;
 mod sandbox;
 mod schema;
 mod security;
 mod validate;
+mod workflows;

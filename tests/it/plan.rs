@@ -133,13 +133,55 @@ fn text_rendering() {
     insta::assert_snapshot!(out.stdout);
 }
 
-/// The Markdown rendering starts with the summary table and folds details.
+/// The Markdown rendering is a pull-request comment: the hidden marker and
+/// the status line, the headline, the changes that harm if wrong first,
+/// one table of every change, the API calls folded.
 #[test]
 fn markdown_rendering() {
     let out = world(CHANGES).args(&["plan", "--output", "markdown"]).run();
     out.code(0);
-    assert!(out.stdout.starts_with("### hrform plan"));
-    insta::assert_snapshot!(out.stdout);
+    let mut lines = out.stdout.lines();
+    assert!(lines.next().unwrap().starts_with("<!-- hrform {"));
+    assert!(lines.next().unwrap().starts_with("**Status:** planned"));
+    let at = |s: &str| out.stdout.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("### hrform plan: Plan: 6 people change") < at("#### Check these first"));
+    assert!(at("#### Check these first") < at("#### Every change"));
+    assert!(at("**deactivation**: cy@example.com") < at("#### Every change"));
+    assert!(at("**balance decrease**: kim@example.com") < at("#### Every change"));
+    assert!(at("#### Every change") < at("<details><summary>API calls"));
+    // The manifests hold the sandbox's port, so their hash varies by run.
+    insta::with_settings!({filters => vec![(r"sha256:[0-9a-f]{64}", "sha256:[digest]")]}, {
+        insta::assert_snapshot!(out.stdout);
+    });
+}
+
+/// The marker carries the SHA-256 of the whole JSON plan (what `--out`
+/// saves) and the manifests hash, even when the comment is cut.
+#[test]
+fn markdown_marker_digests_the_saved_plan() {
+    let t = world(CHANGES);
+    let out = t.run_with(&["plan", "--output", "markdown", "--out", "plan.json"]);
+    out.code(0);
+    let first = out.stdout.lines().next().unwrap();
+    let json = first
+        .strip_prefix("<!-- hrform ")
+        .and_then(|l| l.strip_suffix(" -->"))
+        .expect("a marker line");
+    let marker: serde_json::Value = serde_json::from_str(json).unwrap();
+    let saved = std::fs::read(t.path().join("plan.json")).unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    use sha2::Digest as _;
+    let digest: String = sha2::Sha256::digest(&saved)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(marker["plan_sha256"], format!("sha256:{digest}"));
+    assert_eq!(marker["manifests_hash"], plan["manifests_hash"]);
+    assert_eq!(marker["format_version"], 1);
+    assert_eq!(
+        marker["providers"],
+        serde_json::json!(["clockify", "field"])
+    );
 }
 
 /// `--target` limits the changes; safety still counts the whole plan.
@@ -580,4 +622,66 @@ fn protected_users_naming_nobody_are_warned() {
     );
     assert!(!out.stderr.contains("`ada@example.com`"), "{}", out.stderr);
     assert!(!out.stderr.contains("`Zed@example.com`"), "{}", out.stderr);
+}
+
+/// A plan too big for one comment is cut on a line boundary under 60,000
+/// characters, with a note, open blocks closed, and the marker's digest
+/// still that of the whole plan.
+#[test]
+fn markdown_comment_is_capped_on_a_line_boundary() {
+    let n = 900;
+    let mut seed = String::from(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: owner@example.com\n  users:\n    - { email: owner@example.com }\n",
+    );
+    let mut users = String::from("users:\n");
+    for i in 0..n {
+        seed.push_str(&format!(
+            "    - {{ email: person.number.{i}@example.com, status: inactive }}\n"
+        ));
+        users.push_str(&format!(
+            "  - {{ email: person.number.{i}@example.com, status: active }}\n"
+        ));
+    }
+    let t = Test::new().sandbox(&seed);
+    let url = t.sandbox_url();
+    let t = t
+        .file(
+            "providers.yaml",
+            &format!(
+                "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\n"
+            ),
+        )
+        .file("users.yaml", &users);
+    let out = t.run_with(&["plan", "--output", "markdown", "--out", "plan.json"]);
+    out.code(0);
+    let md = &out.stdout;
+    assert!(
+        md.chars().count() <= 60_000,
+        "{} characters",
+        md.chars().count()
+    );
+    assert!(md.contains("_The plan is cut here: "));
+    assert_eq!(md.matches("```").count() % 2, 0, "a code fence left open");
+    assert_eq!(
+        md.matches("<details>").count(),
+        md.matches("</details>").count()
+    );
+    // Every table row kept is whole.
+    for line in md.lines().filter(|l| l.starts_with("| person.number")) {
+        assert!(line.ends_with(" | inactive | active |"), "{line}");
+    }
+    let saved = std::fs::read(t.path().join("plan.json")).unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(plan["changes"].as_array().unwrap().len(), n);
+    use sha2::Digest as _;
+    let digest: String = sha2::Sha256::digest(&saved)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(
+        md.lines()
+            .next()
+            .unwrap()
+            .contains(&format!("\"plan_sha256\":\"sha256:{digest}\""))
+    );
 }

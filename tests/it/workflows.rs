@@ -1,0 +1,508 @@
+//! The GitHub Actions examples' shell steps, run for real: the scripts of
+//! `examples/github-actions/scripts/` with a stand-in `gh` on PATH
+//! (`tests/fixtures/gh/gh`: records every call, answers from a JSON state
+//! file) and the real hrform against the sandbox.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{Output, Test, repo_root};
+
+const SEED: &str = include_str!("../fixtures/plan/seed.yaml");
+const REPO: &str = "acme/hr-config";
+const ME: &str = "github-actions[bot]";
+const PR: u64 = 7;
+const HEAD: &str = "1111111111111111111111111111111111111111";
+const MERGE: &str = "2222222222222222222222222222222222222222";
+
+/// Ada's Vacation goes 12 → 15 and Cy is deactivated.
+const USERS: &str = "\
+users:
+  - { email: ada@example.com, status: active, time_off: [{ policy: Vacation, balance: 15, unit: days }] }
+  - { email: cy@example.com, status: inactive }
+";
+
+/// A world whose manifests differ from the seed, and a GitHub state.
+struct Ci {
+    t: Test,
+    state: PathBuf,
+    log: PathBuf,
+    /// Holds the stand-in's state and log; removed with the test.
+    _gh: tempfile::TempDir,
+}
+
+impl Ci {
+    fn new(comments: Value) -> Ci {
+        let t = Test::new().sandbox(SEED);
+        let url = t.sandbox_url();
+        let t = t
+            .file(
+                "providers.yaml",
+                &format!(
+                    "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\n"
+                ),
+            )
+            .file("users.yaml", USERS);
+        let gh = tempfile::tempdir().unwrap();
+        let ci = Ci {
+            state: gh.path().join("state.json"),
+            log: gh.path().join("log.jsonl"),
+            t,
+            _gh: gh,
+        };
+        ci.write_state(&json!({
+            "repo": REPO,
+            "me": ME,
+            "next_id": 1000,
+            "comments": comments,
+            "issues": [],
+            "pulls_by_commit": {},
+            "artifacts": [],
+        }));
+        std::fs::write(&ci.log, "").unwrap();
+        ci
+    }
+
+    fn write_state(&self, state: &Value) {
+        std::fs::write(&self.state, serde_json::to_string_pretty(state).unwrap()).unwrap();
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap()
+    }
+
+    /// The `gh` calls made so far: (method, path).
+    fn calls(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(&self.log)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                (
+                    v["method"].as_str().unwrap().to_owned(),
+                    v["path"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn script(&self, name: &str) -> Command {
+        let script = repo_root()
+            .join("examples/github-actions/scripts")
+            .join(name);
+        let mut cmd = self.t.program("bash");
+        let path = format!(
+            "{}:{}",
+            repo_root().join("tests/fixtures/gh").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.arg(script)
+            .env("PATH", path)
+            .env("GH_REPO", REPO)
+            .env("GH_TOKEN", "stand-in")
+            .env("GH_STANDIN_STATE", &self.state)
+            .env("GH_STANDIN_LOG", &self.log)
+            .env_remove("GITHUB_ACTIONS")
+            .env_remove("HRFORM_COMMENT_AUTHOR");
+        cmd
+    }
+
+    /// `pr.sh` for the pull request, from this repository or `head_repo`.
+    fn pr(&self, head_repo: &str) -> Output {
+        let summary = self.t.path().join("summary.md");
+        Output::from(
+            self.script("pr.sh")
+                .env("PR_NUMBER", PR.to_string())
+                .env("PR_HEAD_REPO", head_repo)
+                .env("GITHUB_STEP_SUMMARY", summary)
+                .output()
+                .unwrap(),
+        )
+    }
+
+    /// Upload `plan.json` as the artifact of the pull request's head, and
+    /// record that `MERGE` merged it.
+    fn upload_plan_and_merge(&self) {
+        let zip = self.state.with_file_name("plan.zip");
+        let status = Command::new("python3")
+            .args(["-m", "zipfile", "-c"])
+            .arg(&zip)
+            .arg(self.t.path().join("plan.json"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut state = self.state();
+        state["artifacts"] = json!([{ "name": format!("hrform-plan-{HEAD}"), "zip": zip }]);
+        state["pulls_by_commit"] = json!({
+            MERGE: [{ "number": PR, "head": { "sha": HEAD }, "merged_at": "2026-06-15T10:00:00Z" }]
+        });
+        self.write_state(&state);
+    }
+
+    fn apply(&self) -> Output {
+        Output::from(
+            self.script("apply.sh")
+                .env("COMMIT_SHA", MERGE)
+                .output()
+                .unwrap(),
+        )
+    }
+
+    fn drift(&self) -> Output {
+        Output::from(self.script("drift.sh").output().unwrap())
+    }
+
+    /// The comments on the pull request written by the token's user.
+    fn my_comments(&self) -> Vec<Value> {
+        self.state()["comments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["user"]["login"] == ME && c["issue"] == PR)
+            .cloned()
+            .collect()
+    }
+
+    /// Requests the sandbox served that write.
+    fn sandbox_writes(&self) -> Vec<Value> {
+        self.t
+            .sandbox_log()
+            .into_iter()
+            .filter(|e| e["method"] != "GET")
+            .collect()
+    }
+}
+
+fn count(calls: &[(String, String)], method: &str, path_part: &str) -> usize {
+    calls
+        .iter()
+        .filter(|(m, p)| m == method && p.contains(path_part))
+        .count()
+}
+
+/// How many issues were opened (`POST …/issues`).
+fn opened(calls: &[(String, String)]) -> usize {
+    calls
+        .iter()
+        .filter(|(m, p)| m == "POST" && p == &format!("repos/{REPO}/issues"))
+        .count()
+}
+
+/// The first push of a pull request creates the hrform comment (marker,
+/// status line, plan), saves plan.json and writes the job summary; the
+/// second push edits that same comment and creates none.
+#[test]
+fn first_push_creates_the_comment_and_a_second_push_edits_it() {
+    let ci = Ci::new(json!([]));
+    let out = ci.pr(REPO);
+    out.code(0);
+    let calls = ci.calls();
+    assert_eq!(count(&calls, "POST", "/issues/7/comments"), 1, "{calls:?}");
+    assert_eq!(count(&calls, "PATCH", "/issues/comments/"), 0);
+    let mine = ci.my_comments();
+    assert_eq!(mine.len(), 1);
+    let body = mine[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("<!-- hrform {"), "{body}");
+    assert!(body.contains("**Status:** planned"));
+    assert!(body.contains("Vacation"));
+    assert!(ci.t.path().join("plan.json").exists());
+    let summary = std::fs::read_to_string(ci.t.path().join("summary.md")).unwrap();
+    assert!(summary.contains("### hrform plan: Plan: 2 people change"));
+
+    // Second push: Bob is activated too.
+    let t_path = ci.t.path().to_owned();
+    std::fs::write(
+        t_path.join("users.yaml"),
+        format!("{USERS}  - {{ email: bob@example.com, status: active }}\n"),
+    )
+    .unwrap();
+    ci.pr(REPO).code(0);
+    let calls = ci.calls();
+    assert_eq!(count(&calls, "POST", "/issues/7/comments"), 1, "{calls:?}");
+    assert_eq!(
+        count(
+            &calls,
+            "PATCH",
+            &format!("/issues/comments/{}", mine[0]["id"])
+        ),
+        1
+    );
+    let mine = ci.my_comments();
+    assert_eq!(mine.len(), 1, "still one comment");
+    assert!(
+        mine[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Plan: 3 people change")
+    );
+}
+
+/// A comment that carries the marker but was written by someone else is
+/// neither edited nor taken for ours: hrform writes its own.
+#[test]
+fn a_marked_comment_by_someone_else_is_left_alone() {
+    let forged = "<!-- hrform {\"format_version\":1} -->\n**Status:** applied (not really)";
+    let ci = Ci::new(json!([
+        { "id": 5, "issue": PR, "user": { "login": "mallory" }, "body": forged },
+    ]));
+    ci.pr(REPO).code(0);
+    ci.pr(REPO).code(0);
+    let state = ci.state();
+    let other = &state["comments"][0];
+    assert_eq!(other["id"], 5);
+    assert_eq!(other["body"], forged);
+    let calls = ci.calls();
+    assert_eq!(count(&calls, "PATCH", "/issues/comments/5"), 0, "{calls:?}");
+    assert_eq!(count(&calls, "POST", "/issues/7/comments"), 1);
+    assert_eq!(ci.my_comments().len(), 1);
+}
+
+/// A pull request from a fork is validated only: no plan, no read of the
+/// HR systems, no comment, no plan.json.
+#[test]
+fn a_fork_pull_request_runs_no_plan() {
+    let ci = Ci::new(json!([]));
+    let out = ci.pr("mallory/hr-config");
+    out.code(0);
+    assert!(out.stderr.contains("validated only"), "{}", out.stderr);
+    assert!(ci.calls().is_empty(), "{:?}", ci.calls());
+    assert!(!ci.t.path().join("plan.json").exists());
+    assert!(ci.t.sandbox_log().is_empty(), "the sandbox was read");
+}
+
+/// On merge the reviewed plan is fetched and applied, the journal written,
+/// and the comment's status line says so.
+#[test]
+fn merge_applies_the_reviewed_plan_and_marks_the_comment() {
+    let ci = Ci::new(json!([]));
+    ci.pr(REPO).code(0);
+    ci.upload_plan_and_merge();
+    let out = ci.apply();
+    out.code(0);
+    assert!(!ci.sandbox_writes().is_empty());
+    assert!(ci.t.path().join("journal.jsonl").exists());
+    let body = ci.my_comments()[0]["body"].as_str().unwrap().to_owned();
+    assert!(
+        body.lines()
+            .any(|l| l == format!("**Status:** applied at {MERGE}.")),
+        "{body}"
+    );
+    // The rest of the comment is the reviewed plan, unchanged.
+    assert!(body.contains("### hrform plan: Plan: 2 people change"));
+    // A second plan shows nothing left to do.
+    let again = ci.t.run_with(&["plan", "--detailed-exitcode"]);
+    again.code(0);
+}
+
+/// A reviewed plan made from other manifests than those merged is stale:
+/// apply exits 4, writes nothing, and the comment says how to recover.
+#[test]
+fn a_stale_plan_on_merge_applies_nothing_and_marks_the_comment() {
+    let ci = Ci::new(json!([]));
+    ci.pr(REPO).code(0);
+    ci.upload_plan_and_merge();
+    // What merged is not what was reviewed.
+    std::fs::write(
+        ci.t.path().join("users.yaml"),
+        format!("{USERS}  - {{ email: bob@example.com, status: active }}\n"),
+    )
+    .unwrap();
+    let out = ci.apply();
+    out.code(4);
+    assert!(ci.sandbox_writes().is_empty(), "{:?}", ci.sandbox_writes());
+    let body = ci.my_comments()[0]["body"].as_str().unwrap().to_owned();
+    let status = body.lines().find(|l| l.starts_with("**Status:**")).unwrap();
+    assert!(
+        status.starts_with("**Status:** not applied: the reviewed plan is stale (exit 4"),
+        "{status}"
+    );
+    assert!(
+        status.contains("To recover: open a pull request"),
+        "{status}"
+    );
+    assert_eq!(body.matches("**Status:**").count(), 1);
+}
+
+/// The drift check opens one issue when the plan has changes, updates that
+/// issue (no second one) while drift remains, and closes it once the HR
+/// systems match the manifests.
+#[test]
+fn drift_opens_then_closes_one_issue() {
+    let ci = Ci::new(json!([]));
+    ci.drift().code(0);
+    let issues = ci.state()["issues"].clone();
+    assert_eq!(issues.as_array().unwrap().len(), 1);
+    assert_eq!(issues[0]["state"], "open");
+    assert_eq!(issues[0]["labels"], json!(["hrform-drift"]));
+    assert!(issues[0]["body"].as_str().unwrap().contains("Vacation"));
+
+    ci.drift().code(0);
+    let calls = ci.calls();
+    assert_eq!(opened(&calls), 1, "{calls:?}");
+    assert_eq!(
+        count(&calls, "PATCH", &format!("/issues/{}", issues[0]["number"])),
+        1
+    );
+
+    ci.t.run_with(&["apply", "--yes", "-q"]).code(0);
+    ci.drift().code(0);
+    let state = ci.state();
+    let issues = state["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 1, "one issue, ever");
+    assert_eq!(issues[0]["state"], "closed");
+    assert_eq!(
+        count(
+            &ci.calls(),
+            "POST",
+            &format!("/issues/{}/comments", issues[0]["number"])
+        ),
+        1,
+        "a closing note"
+    );
+    assert_eq!(opened(&ci.calls()), 1);
+}
+
+/// The GitLab example (`examples/gitlab-ci/hrform.sh`) with a stand-in
+/// `curl` answering as the GitLab API: the merge-request note.
+struct Gitlab {
+    ci: Ci,
+    state: PathBuf,
+    log: PathBuf,
+}
+
+impl Gitlab {
+    fn new(notes: Value) -> Gitlab {
+        let ci = Ci::new(json!([]));
+        let dir = ci.state.parent().unwrap().to_owned();
+        let gl = Gitlab {
+            state: dir.join("gitlab.json"),
+            log: dir.join("gitlab.jsonl"),
+            ci,
+        };
+        std::fs::write(
+            &gl.state,
+            json!({
+                "token": "glpat-test",
+                "project": 42,
+                "me": { "id": 9, "username": "hrform-bot" },
+                "next_id": 500,
+                "notes": notes,
+                "mrs_by_commit": {},
+                "artifacts": {},
+            })
+            .to_string(),
+        )
+        .unwrap();
+        std::fs::write(&gl.log, "").unwrap();
+        gl
+    }
+
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(&self.state).unwrap()).unwrap()
+    }
+
+    fn run(&self, mode: &str) -> Output {
+        let mut cmd = self.ci.t.program("bash");
+        cmd.arg(repo_root().join("examples/gitlab-ci/hrform.sh"))
+            .arg(mode)
+            .env("CURL", repo_root().join("tests/fixtures/gitlab/curl"))
+            .env("GL_STANDIN_STATE", &self.state)
+            .env("GL_STANDIN_LOG", &self.log)
+            .env("CI_API_V4_URL", "https://gitlab.example/api/v4")
+            .env("CI_PROJECT_ID", "42")
+            .env("HRFORM_GITLAB_TOKEN", "glpat-test")
+            .env("CI_MERGE_REQUEST_IID", "7")
+            .env("CI_COMMIT_SHA", MERGE);
+        Output::from(cmd.output().unwrap())
+    }
+
+    fn my_notes(&self) -> Vec<Value> {
+        self.state()["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["author"]["id"] == 9)
+            .cloned()
+            .collect()
+    }
+}
+
+/// GitLab: the plan job creates one merge-request note, edits it on the
+/// next push, leaves a marked note by someone else alone, keeps plan.json;
+/// the apply job applies it and marks the note.
+#[test]
+fn gitlab_keeps_one_merge_request_note_and_applies_the_reviewed_plan() {
+    let forged = "<!-- hrform {} -->\n**Status:** applied";
+    let gl = Gitlab::new(json!([
+        { "id": 3, "mr": 7, "author": { "id": 66, "username": "mallory" }, "body": forged }
+    ]));
+    gl.run("plan").code(0);
+    let notes = gl.my_notes();
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<!-- hrform {")
+    );
+    gl.run("plan").code(0);
+    let again = gl.my_notes();
+    assert_eq!(again.len(), 1, "edited, not a second note");
+    assert_eq!(again[0]["id"], notes[0]["id"]);
+    assert_eq!(
+        gl.state()["notes"][0]["body"],
+        forged,
+        "someone else's note"
+    );
+    let log = std::fs::read_to_string(&gl.log).unwrap();
+    assert_eq!(log.matches("\"method\": \"POST\"").count(), 1, "{log}");
+    assert_eq!(
+        log.matches(
+            "\"method\": \"PUT\", \"path\": \"/api/v4/projects/42/merge_requests/7/notes/3\""
+        )
+        .count(),
+        0
+    );
+
+    // Merge: the artifact of the request's head is the reviewed plan.
+    let mut state = gl.state();
+    state["artifacts"] = json!({ "7": gl.ci.t.path().join("plan.json") });
+    state["mrs_by_commit"] = json!({ MERGE: [{ "iid": 7, "state": "merged" }] });
+    std::fs::write(&gl.state, state.to_string()).unwrap();
+    gl.run("apply").code(0);
+    assert!(!gl.ci.sandbox_writes().is_empty());
+    let body = gl.my_notes()[0]["body"].as_str().unwrap().to_owned();
+    assert!(
+        body.lines()
+            .any(|l| l == format!("**Status:** applied at {MERGE}.")),
+        "{body}"
+    );
+}
+
+/// A push whose manifests do not validate replaces the comment's earlier
+/// plan with a "no plan" status (and annotates the errors), so reviewers
+/// never approve a plan of older manifests.
+#[test]
+fn invalid_manifests_replace_the_plan_with_no_plan() {
+    let ci = Ci::new(json!([]));
+    ci.pr(REPO).code(0);
+    std::fs::write(ci.t.path().join("users.yaml"), "users:\n  - emial: x\n").unwrap();
+    let out = ci.pr(REPO);
+    out.code(1);
+    assert!(
+        out.stderr.contains("::error file=users.yaml,line=2"),
+        "{}",
+        out.stderr
+    );
+    let mine = ci.my_comments();
+    assert_eq!(mine.len(), 1);
+    let body = mine[0]["body"].as_str().unwrap();
+    assert!(body.starts_with("<!-- hrform {\"format_version\":1,\"failed\":true} -->"));
+    assert!(
+        body.contains("**Status:** no plan: `hrform validate` or `hrform plan` exited 1"),
+        "{body}"
+    );
+    assert!(!body.contains("Vacation"));
+}
