@@ -17,7 +17,8 @@
 //!
 //! May import: `model`, `manifest::checked`, `diag`, `amount`.
 
-use std::collections::BTreeSet;
+use std::cell::OnceCell;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::amount::Amount;
 use crate::diag::{Code, Diagnostic};
@@ -37,6 +38,57 @@ pub struct Leave<'a> {
     pub previous: Option<LeaveYear>,
     /// Connecteam policy names whose unused allowance carries over.
     pub carry_over: &'a BTreeSet<String>,
+    /// Usage by (person, policy type), summed once from the live requests.
+    usage: OnceCell<Usages>,
+}
+
+impl<'a> Leave<'a> {
+    pub fn new(
+        year: LeaveYear,
+        previous: Option<LeaveYear>,
+        carry_over: &'a BTreeSet<String>,
+    ) -> Self {
+        Self {
+            year,
+            previous,
+            carry_over,
+            usage: OnceCell::new(),
+        }
+    }
+}
+
+/// Approved usage by (person id, policy type id): this leave year's amount
+/// and request count, and the previous year's amount.
+#[derive(Debug, Clone, Default)]
+struct Usages {
+    this: HashMap<(String, String), (Amount, usize)>,
+    previous: HashMap<(String, String), Amount>,
+}
+
+impl Usages {
+    fn of(live: &LiveState, leave: &Leave<'_>) -> Self {
+        let mut out = Usages::default();
+        let mut seen = BTreeSet::new();
+        for r in live.requests.iter().chain(&live.earlier_requests) {
+            if r.status != "approved" || !seen.insert(r.id.as_str()) {
+                continue;
+            }
+            let Ok(start) = r.start_date.parse::<jiff::civil::Date>() else {
+                continue;
+            };
+            let key = (r.person.clone(), r.policy_type_id.clone());
+            let amount = r.duration.unwrap_or(Amount::ZERO);
+            if leave.year.contains(start) {
+                let e = out.this.entry(key).or_insert((Amount::ZERO, 0));
+                e.0 = e.0 + amount;
+                e.1 += 1;
+            } else if leave.previous.is_some_and(|y| y.contains(start)) {
+                let e = out.previous.entry(key).or_insert(Amount::ZERO);
+                *e = *e + amount;
+            }
+        }
+        out
+    }
 }
 
 /// Usage counted for one person on one policy's type.
@@ -58,39 +110,15 @@ pub fn connecteam_usage(
     policy: &LivePolicy,
     leave: &Leave<'_>,
 ) -> Usage {
-    let Some(type_id) = policy.policy_type.as_ref().map(|t| t.id.as_str()) else {
+    let Some(type_id) = policy.policy_type.as_ref().map(|t| t.id.clone()) else {
         return Usage::default();
     };
-    let counted = |year: LeaveYear, from: &[crate::model::LiveRequest]| {
-        let mut seen = BTreeSet::new();
-        let mut used = Amount::ZERO;
-        let mut n = 0;
-        for r in from {
-            if r.person != person
-                || r.policy_type_id != type_id
-                || r.status != "approved"
-                || !seen.insert(r.id.as_str())
-            {
-                continue;
-            }
-            let Ok(start) = r.start_date.parse::<jiff::civil::Date>() else {
-                continue;
-            };
-            if year.contains(start) {
-                used = used + r.duration.unwrap_or(Amount::ZERO);
-                n += 1;
-            }
-        }
-        (used, n)
-    };
-    let (used, requests) = counted(leave.year, &live.requests);
-    let previous = leave.previous.map(|y| {
-        let (a, _) = counted(y, &live.earlier_requests);
-        let (b, _) = counted(y, &live.requests);
-        // The same request may be in both lists only if the windows overlap;
-        // they do not (the earlier read ends the day before this year).
-        a + b
-    });
+    let usages = leave.usage.get_or_init(|| Usages::of(live, leave));
+    let key = (person.to_owned(), type_id);
+    let (used, requests) = usages.this.get(&key).copied().unwrap_or((Amount::ZERO, 0));
+    let previous = leave
+        .previous
+        .map(|_| usages.previous.get(&key).copied().unwrap_or(Amount::ZERO));
     Usage {
         used,
         requests,
@@ -243,12 +271,18 @@ pub fn needs_previous_year(
     leave: &Leave<'_>,
 ) -> Vec<String> {
     let mut out = BTreeSet::new();
+    let people: HashMap<String, &LivePerson> = live
+        .people
+        .iter()
+        .map(|p| (p.email.to_lowercase(), p))
+        .collect();
+    let holdings: HashMap<(&str, &str), &Holding> = live
+        .holdings
+        .iter()
+        .map(|h| ((h.person.as_str(), h.policy.as_str()), h))
+        .collect();
     for user in users {
-        let Some(person) = live
-            .people
-            .iter()
-            .find(|p| p.email.to_lowercase() == user.email.key())
-        else {
+        let Some(person) = people.get(user.email.key()).copied() else {
             continue;
         };
         for entry in &user.time_off {
@@ -273,10 +307,8 @@ pub fn needs_previous_year(
                 out.insert(person.id.clone());
                 continue;
             }
-            let remaining = live
-                .holdings
-                .iter()
-                .find(|h| h.person == person.id && h.policy == policy.id)
+            let remaining = holdings
+                .get(&(person.id.as_str(), policy.id.as_str()))
                 .and_then(|h| h.balance);
             // Only a balance below allowance − usage can be last year's
             // leftover still in place.

@@ -189,11 +189,11 @@ fn everything_declared(policies: &[LivePolicy]) -> BTreeMap<String, bool> {
 /// The leave year of every test: 2026, nothing carried over.
 fn leave() -> Leave<'static> {
     static NONE: std::sync::OnceLock<BTreeSet<String>> = std::sync::OnceLock::new();
-    Leave {
-        year: LeaveYear::containing(jiff::civil::date(2026, 6, 1), (1, 1)),
-        previous: None,
-        carry_over: NONE.get_or_init(BTreeSet::new),
-    }
+    Leave::new(
+        LeaveYear::containing(jiff::civil::date(2026, 6, 1), (1, 1)),
+        None,
+        NONE.get_or_init(BTreeSet::new),
+    )
 }
 
 fn run(w: &World, live: &LiveState) -> ProviderDiff {

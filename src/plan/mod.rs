@@ -205,11 +205,7 @@ pub async fn plan_session(
             .iter()
             .filter(|u| &u.provider == name)
             .collect();
-        let leave = balance::Leave {
-            year: leave_year,
-            previous: None,
-            carry_over: &carry[name],
-        };
+        let leave = balance::Leave::new(leave_year, None, &carry[name]);
         let state = live.get_mut(name).expect("every provider was read");
         let people = balance::needs_previous_year(&users, state, &leave);
         if people.is_empty() {
@@ -252,11 +248,7 @@ pub async fn plan_session(
         diagnostics.extend(identity::ambiguous_people(name, state, &declared));
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
-        let leave = balance::Leave {
-            year: leave_year,
-            previous: previous_read.get(name).copied(),
-            carry_over: &carry[name],
-        };
+        let leave = balance::Leave::new(leave_year, previous_read.get(name).copied(), &carry[name]);
         let mut d = diff::diff_provider(
             name,
             vendor,
