@@ -229,3 +229,66 @@ fn man_pages() {
     assert!(plan.stdout.contains("\\-\\-detailed\\-exitcode"));
     t.run_with(&["man", "nope"]).code(1);
 }
+
+/// The README's guided tour runs as written (with this build's binary, a
+/// free port and a temporary copy): plan, apply, and a plan again that
+/// finds nothing to do (every command must succeed).
+#[test]
+fn the_guided_tour_runs() {
+    let text = readme();
+    let start = text
+        .find("### A guided tour")
+        .expect("the README has a guided tour");
+    let block = text[start..]
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("the tour's code block");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let tour = dir.path().join("acme-tour");
+    let bin = env!("CARGO_BIN_EXE_hrform");
+    let mut script =
+        String::from("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
+    let mut joined = String::new();
+    for line in block.lines() {
+        // Lines continued with a trailing backslash are one command.
+        if let Some(head) = line.strip_suffix('\\') {
+            joined.push_str(head);
+            continue;
+        }
+        joined.push_str(line);
+        let command = std::mem::take(&mut joined);
+        if command.starts_with("cargo build") {
+            continue;
+        }
+        let command = command
+            .replace("./target/release/hrform", bin)
+            .replace("/tmp/acme-tour", &tour.to_string_lossy())
+            .replace("8700", &port.to_string());
+        script.push_str(&command);
+        script.push('\n');
+        if command.contains(" sandbox ") {
+            script.push_str(&format!(
+                "for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+            ));
+        }
+    }
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(repo_root())
+        .env("HRFORM_TODAY", "2026-06-15")
+        .env("HRFORM_BACKOFF_SCALE", "0.05")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script}\n{stdout}\n{stderr}");
+    assert!(stdout.contains("applied, 0 failed, 0 skipped"), "{stdout}");
+    assert!(stdout.trim_end().ends_with("No changes."), "{stdout}");
+}
