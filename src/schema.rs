@@ -1,10 +1,23 @@
 //! JSON Schemas (draft-07, the dialect yaml-language-server understands)
 //! generated from the Rust types, so that they cannot drift from the code.
+//! Knows no command line: `commands` maps `hrform schema KIND` to [`Kind`].
 
 use schemars::generate::SchemaSettings;
 
-use crate::cli::SchemaKind;
 use crate::manifest::raw::Manifest;
+
+/// Which schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The manifests' (for yaml-language-server).
+    Manifest,
+    /// The plan document's (`plan --output json`, `--out`).
+    Plan,
+    /// The sandbox seed's.
+    Sandbox,
+    /// The diagnostics report's (`--format json`).
+    Diagnostics,
+}
 
 /// The manifests' schema.
 pub fn manifest() -> schemars::Schema {
@@ -15,12 +28,12 @@ pub fn manifest() -> schemars::Schema {
 
 /// Render the schema of `kind` as pretty JSON with a trailing newline, as
 /// committed under `schemas/`.
-pub fn render(kind: SchemaKind) -> anyhow::Result<String> {
+pub fn render(kind: Kind) -> Result<String, serde_json::Error> {
     let schema = match kind {
-        SchemaKind::Manifest => manifest(),
-        SchemaKind::Plan => crate::plan::schema(),
-        SchemaKind::Sandbox => crate::sandbox::seed_schema(),
-        SchemaKind::Diagnostics => crate::diag::report_schema(),
+        Kind::Manifest => manifest(),
+        Kind::Plan => crate::plan::schema(),
+        Kind::Sandbox => crate::sandbox::seed_schema(),
+        Kind::Diagnostics => crate::diag::report_schema(),
     };
-    Ok(serde_json::to_string_pretty(&schema)?)
+    serde_json::to_string_pretty(&schema)
 }

@@ -18,7 +18,7 @@ use crate::plan::{PlanError, render};
 use crate::providers::{Executed, Outcome};
 
 pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
-    let Some(loaded) = super::load_manifests(
+    let Some(loaded) = super::common::load_manifests(
         &args.config.dir,
         args.sandbox.as_ref(),
         "nothing was read or written",
@@ -44,7 +44,7 @@ pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     runtime.block_on(async {
         let (sandbox, endpoints) = match &args.sandbox {
             Some(seed) => {
-                let (sandbox, endpoints) = super::start_sandbox(seed, config).await?;
+                let (sandbox, endpoints) = super::common::start_sandbox(seed, config).await?;
                 (Some(sandbox), endpoints)
             }
             None => (None, BTreeMap::new()),
@@ -66,7 +66,7 @@ async fn apply_with(
     endpoints: BTreeMap<String, crate::providers::Endpoint>,
 ) -> Result<ExitStatus> {
     let mut stderr = anstream::stderr();
-    let color = super::stderr_color();
+    let color = super::common::stderr_color();
     // Held from the plan to the last read-back: two applies of one
     // configuration at once would both plan from the same state.
     let lock = match crate::lock::ApplyLock::acquire(&args.config.dir) {
@@ -116,7 +116,7 @@ async fn apply_with(
     write!(
         stdout,
         "{}",
-        render::text(&prepared.plan, super::plan::stdout_color())
+        render::text(&prepared.plan, super::common::stdout_color())
     )?;
     stdout.flush()?;
     for s in &prepared.stale {

@@ -6,13 +6,12 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
+use super::common::{DocStream, emit_diagnostics};
 use crate::cli::{OutputFormat, PlanArgs};
-use crate::commands::{DocStream, emit_diagnostics};
 use crate::diag;
 use crate::exit::ExitStatus;
 use crate::manifest::{self, Config};
 use crate::plan::{self, PlanError, PlanOptions, render};
-use crate::providers::Endpoint;
 
 pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     let skip: Vec<_> = args.sandbox.iter().cloned().collect();
@@ -45,7 +44,7 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     let result = runtime.block_on(async {
         let (sandbox, endpoints) = match &args.sandbox {
             Some(seed) => {
-                let (sandbox, endpoints) = super::start_sandbox(seed, config).await?;
+                let (sandbox, endpoints) = super::common::start_sandbox(seed, config).await?;
                 (Some(sandbox), endpoints)
             }
             None => (None, BTreeMap::new()),
@@ -111,7 +110,11 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     }
     let mut stdout = anstream::stdout();
     match args.output {
-        OutputFormat::Text => write!(stdout, "{}", render::text(&plan, stdout_color()))?,
+        OutputFormat::Text => write!(
+            stdout,
+            "{}",
+            render::text(&plan, super::common::stdout_color())
+        )?,
         OutputFormat::Json => write!(stdout, "{}", render::json(&plan))?,
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
@@ -170,51 +173,4 @@ fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
         .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     file.write_all(render::json(plan).as_bytes())
         .with_context(|| format!("cannot write the plan to {}", path.display()))
-}
-
-pub(crate) fn stdout_color() -> bool {
-    use std::io::IsTerminal as _;
-    match anstream::ColorChoice::global() {
-        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
-        anstream::ColorChoice::Never => false,
-        anstream::ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
-}
-
-/// Endpoints for `--sandbox`, for use by plan/apply/export.
-pub(crate) fn sandbox_endpoints(
-    config: &Config,
-    base_url: &str,
-    clockify_key: Option<&str>,
-    connecteam_key: Option<&str>,
-) -> Result<BTreeMap<String, Endpoint>> {
-    let mut endpoints = BTreeMap::new();
-    for (name, provider) in &config.providers {
-        let (base, key) = match provider.kind {
-            manifest::checked::ProviderKind::Clockify { .. } => {
-                (format!("{base_url}/api"), clockify_key)
-            }
-            manifest::checked::ProviderKind::Connecteam { .. } => {
-                (base_url.to_owned(), connecteam_key)
-            }
-        };
-        let key = key.with_context(|| {
-            format!(
-                "provider `{name}` is {}, but the sandbox seed has no {} section",
-                provider.kind.type_name(),
-                provider.kind.type_name()
-            )
-        })?;
-        endpoints.insert(
-            name.clone(),
-            Endpoint {
-                base_url: url::Url::parse(&base)?,
-                key: secrecy::SecretString::from(key.to_owned()),
-            },
-        );
-    }
-    Ok(endpoints)
 }

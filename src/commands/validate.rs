@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
+use super::common::{DocStream, emit_diagnostics};
 use crate::cli::ValidateArgs;
-use crate::commands::{DocStream, emit_diagnostics};
 use crate::diag;
 use crate::exit::ExitStatus;
 use crate::manifest;

@@ -21,7 +21,6 @@ mod seed;
 mod server;
 mod state;
 
-use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -32,8 +31,6 @@ pub use faults::{FaultSpecError, Faults};
 pub use rate::{Rate, RateLimits, RateSpecError};
 pub use seed::*;
 
-use crate::cli::SandboxArgs;
-use crate::exit::ExitStatus;
 use server::{ConnMeta, KillableListener, Shared};
 
 /// How the sandbox misbehaves on purpose. `Default` is a well-behaved sandbox.
@@ -157,6 +154,17 @@ impl Sandbox {
         format!("http://{}", self.addr)
     }
 
+    /// Where a Clockify client points: under `/api` (the sandbox's URL
+    /// layout is written here and in [`Sandbox::connecteam_base_url`] only).
+    pub fn clockify_base_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    /// Where a Connecteam client points: the root.
+    pub fn connecteam_base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     /// Stop serving and wait for the server task to end.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -209,52 +217,8 @@ impl Drop for SandboxHandle {
     }
 }
 
-/// `hrform sandbox`: serve the emulator until interrupted.
-pub fn run(args: &SandboxArgs) -> anyhow::Result<ExitStatus> {
-    use anyhow::Context as _;
-
-    let seed = match &args.seed {
-        Some(path) => Seed::load(path)?,
-        None => Seed::empty(),
-    };
-    let options = Options {
-        faults: args
-            .faults
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or_default(),
-        rate: args
-            .rate
-            .as_deref()
-            .map(str::parse)
-            .transpose()?
-            .unwrap_or_default(),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    runtime.block_on(async move {
-        let sandbox = Sandbox::start_on(seed, options, args.listen).await?;
-        {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", sandbox.base_url())?;
-            out.flush()?;
-        }
-        tracing::info!(
-            target: "hrform::sandbox",
-            "serving Clockify at {0}/api and Connecteam at {0}; Ctrl-C stops",
-            sandbox.base_url()
-        );
-        shutdown_signal().await;
-        sandbox.stop().await;
-        Ok(ExitStatus::Success)
-    })
-}
-
 /// Ctrl-C, or SIGTERM on Unix.
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
