@@ -84,7 +84,10 @@ pub async fn prepare(
         }
     }
     let options = PlanOptions {
-        targets: saved.map(|p| p.targets.clone()).unwrap_or_default(),
+        // A saved plan's selectors, as `plan --target` parsed them.
+        targets: saved
+            .map(|p| p.targets.iter().filter_map(|t| t.parse().ok()).collect())
+            .unwrap_or_default(),
     };
     let (fresh, warnings, session) =
         plan::plan_session(config, sources, manifests, endpoints, &options).await?;

@@ -148,7 +148,7 @@ pub struct PlanArgs {
     pub detailed_exitcode: bool,
     /// Limit the plan to people, providers or policies.
     #[arg(long, value_name = "SELECTOR")]
-    pub target: Vec<String>,
+    pub target: Vec<crate::plan::Target>,
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,

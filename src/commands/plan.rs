@@ -127,33 +127,30 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
 }
 
 /// A `--target` must name something declared, or it silently selects nothing.
-fn check_target(config: &Config, target: &str) -> Result<()> {
-    if let Some(p) = target.strip_prefix("provider=") {
-        anyhow::ensure!(
+fn check_target(config: &Config, target: &plan::Target) -> Result<()> {
+    match target {
+        plan::Target::Provider(p) => anyhow::ensure!(
             config.providers.contains_key(p),
             "--target {target}: no provider `{p}` is declared{}",
             hint(p, config.providers.keys().map(String::as_str))
-        );
-    } else if let Some(p) = target.strip_prefix("policy=") {
-        let policies: Vec<&str> = config
-            .users
-            .iter()
-            .flat_map(|u| u.time_off.iter().map(|t| t.policy.as_str()))
-            .collect();
-        anyhow::ensure!(
-            policies.contains(&p),
-            "--target {target}: no declared user is on a policy `{p}`{}",
-            hint(p, policies.iter().copied())
-        );
-    } else {
-        anyhow::ensure!(
-            config
+        ),
+        plan::Target::Policy(p) => {
+            let policies: Vec<&str> = config
                 .users
                 .iter()
-                .any(|u| u.email.key() == target.to_lowercase()),
+                .flat_map(|u| u.time_off.iter().map(|t| t.policy.as_str()))
+                .collect();
+            anyhow::ensure!(
+                policies.contains(&p.as_str()),
+                "--target {target}: no declared user is on a policy `{p}`{}",
+                hint(p, policies.iter().copied())
+            );
+        }
+        plan::Target::Email(e) => anyhow::ensure!(
+            config.users.iter().any(|u| u.email.key() == e),
             "--target {target}: no declared user has this email (use an email, provider=NAME or policy=NAME){}",
-            hint(target, config.users.iter().map(|u| u.email.as_written()))
-        );
+            hint(e, config.users.iter().map(|u| u.email.as_written()))
+        ),
     }
     Ok(())
 }
