@@ -10,7 +10,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use crate::amount::Amount;
-pub use crate::manifest::checked::{Status, Unit};
 
 /// A person's id in one provider (Clockify: 24-hex string; Connecteam: an
 /// integer, kept as its decimal string).
@@ -434,20 +433,24 @@ impl ChangeKind {
     }
 }
 
-impl Serialize for Unit {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Unit {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "days" => Ok(Unit::Days),
-            "hours" => Ok(Unit::Hours),
-            other => Err(serde::de::Error::unknown_variant(other, &["days", "hours"])),
-        }
-    }
+/// The unit of a time-off balance.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Days,
+    Hours,
 }
 
 impl Unit {
@@ -465,23 +468,24 @@ impl fmt::Display for Unit {
     }
 }
 
-impl Serialize for Status {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Status {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "active" => Ok(Status::Active),
-            "inactive" => Ok(Status::Inactive),
-            other => Err(serde::de::Error::unknown_variant(
-                other,
-                &["active", "inactive"],
-            )),
-        }
-    }
+/// Whether a person is active in the HR system.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Inactive,
 }
 
 impl Status {

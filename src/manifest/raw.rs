@@ -175,21 +175,10 @@ pub struct TimeOffEntry {
     pub unit_written: bool,
 }
 
-/// The unit of a time-off balance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
-#[schemars(rename_all = "lowercase")]
-pub enum Unit {
-    Days,
-    Hours,
-}
-
-/// Whether a person is active in the HR system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
-#[schemars(rename_all = "lowercase")]
-pub enum Status {
-    Active,
-    Inactive,
-}
+// The unit of a balance and a person's status are the model's own
+// vocabulary (plan documents carry them too); the manifest uses them as they
+// are.
+pub use crate::model::{Status, Unit};
 
 /// One person in one HR system.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
