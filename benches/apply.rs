@@ -12,7 +12,7 @@ use std::time::Instant;
 /// Clockify people: half are activated, half get a new balance.
 #[path = "common/mod.rs"]
 mod common;
-use common::{World, clear_log, read_log};
+use common::World;
 
 const CLOCKIFY: usize = 1_800;
 /// Connecteam people: half are restored, half get a new balance.
@@ -28,7 +28,6 @@ fn main() {
     let world = World::start(&seed(), options, |dir, base| {
         std::fs::write(dir.join("hr.yaml"), manifests(base)).expect("write manifests");
     });
-    let base = world.base.clone();
     let plan = world.run(&["plan", "--output", "json"]);
     assert!(plan.status.success(), "plan failed");
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
@@ -44,7 +43,7 @@ fn main() {
 
     // Connecteam's minute window must be fresh for the apply.
     std::thread::sleep(std::time::Duration::from_secs(61));
-    clear_log(&base);
+    world.clear_log();
     let start = Instant::now();
     let apply = world.run(&["apply", "--yes", "-q"]);
     let wall = start.elapsed().as_secs_f64();
@@ -53,7 +52,7 @@ fn main() {
         "apply failed: {}",
         String::from_utf8_lossy(&apply.stdout)
     );
-    let log = read_log(&base);
+    let log = world.log();
     let is_clockify =
         |e: &serde_json::Value| e["path"].as_str().is_some_and(|p| p.starts_with("/api/"));
     let count = |f: &dyn Fn(&serde_json::Value) -> bool| log.iter().filter(|e| f(e)).count();

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{World, clear_log, read_log};
+use common::World;
 
 const CLOCKIFY_USERS: usize = 10_000;
 const CONNECTEAM_USERS: usize = 5_000;
@@ -31,7 +31,7 @@ fn main() {
     let mut peaks = Vec::new();
     let mut last = String::new();
     for _ in 0..RUNS {
-        clear_log(&world.base);
+        world.clear_log();
         let start = Instant::now();
         let mut child = world
             .command(&["plan", "--output", "json"])
@@ -65,7 +65,7 @@ fn main() {
         assert!(status.success(), "plan failed");
     }
     let plan: serde_json::Value = serde_json::from_str(&last).expect("plan JSON");
-    let log = read_log(&world.base);
+    let log = world.log();
     let reads = log.iter().filter(|e| e["method"] == "GET").count();
     let writes = log.iter().filter(|e| e["method"] != "GET").count();
     let clockify_reads = log

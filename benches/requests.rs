@@ -8,7 +8,7 @@ use std::time::Instant;
 
 #[path = "common/mod.rs"]
 mod common;
-use common::{World, clear_log, read_log};
+use common::World;
 
 const PEOPLE: usize = 100;
 const PER_PERSON: usize = 10;
@@ -17,7 +17,6 @@ fn main() {
     let world = World::start(&seed(), hrform::sandbox::Options::default(), |dir, base| {
         std::fs::write(dir.join("hr.yaml"), manifests(base)).expect("write manifests");
     });
-    let base = world.base.clone();
     let hrform = |args: &[&str]| world.run(args);
 
     let start = Instant::now();
@@ -29,14 +28,14 @@ fn main() {
         String::from_utf8_lossy(&plan.stderr)
     );
     let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
-    let reads = read_log(&base).len();
-    clear_log(&base);
+    let reads = world.log().len();
+    world.clear_log();
 
     let start = Instant::now();
     let apply = hrform(&["apply", "--yes", "-q"]);
     let apply_time = start.elapsed();
     assert!(apply.status.success(), "apply failed");
-    let log = read_log(&base);
+    let log = world.log();
     let writes = log.iter().filter(|e| e["method"] != "GET").count();
     let apply_reads = log.len() - writes;
 

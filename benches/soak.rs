@@ -15,7 +15,7 @@
 //!   included.
 
 mod common;
-use common::{World, read_log};
+use common::World;
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -181,7 +181,7 @@ fn converge(
         String::from_utf8_lossy(&again.stdout)
     );
     check(&world.state());
-    let calls = read_log(&world.base).len();
+    let calls = world.log().len();
     (runs, calls, read_give_ups)
 }
 

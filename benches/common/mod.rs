@@ -1,37 +1,13 @@
 //! What the benchmarks share: a sandbox with manifests pointing at it, running
-//! the binary against it, and reading and clearing the sandbox's request log.
+//! the binary against it, and reading and clearing the sandbox's request log
+//! (through the handle's own readers, which the integration tests use too).
 #![allow(dead_code, reason = "each benchmark uses its own part of this module")]
-
-/// A small runtime for one blocking request.
-pub(crate) fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
-
-/// Empty the sandbox's request log.
-pub(crate) fn clear_log(base: &str) {
-    let url = format!("{base}/__sandbox/log");
-    runtime()
-        .block_on(async { reqwest::Client::new().delete(&url).send().await })
-        .expect("clear the log");
-}
-
-/// The sandbox's request log, one JSON object per request.
-pub(crate) fn read_log(base: &str) -> Vec<serde_json::Value> {
-    let url = format!("{base}/__sandbox/log");
-    let body: serde_json::Value = runtime()
-        .block_on(async { reqwest::get(&url).await?.json().await })
-        .expect("read the log");
-    body["entries"].as_array().cloned().unwrap_or_default()
-}
 
 /// A sandbox serving a seed, and a configuration directory whose manifests
 /// point at it: what each benchmark that runs the binary starts from.
 pub(crate) struct World {
     /// Keeps the sandbox serving until the world is dropped.
-    _sandbox: hrform::sandbox::SandboxHandle,
+    sandbox: hrform::sandbox::SandboxHandle,
     /// The sandbox's base URL.
     pub base: String,
     /// The configuration directory.
@@ -55,7 +31,7 @@ impl World {
         let dir = tempfile::tempdir().expect("temp dir");
         write(dir.path(), &base);
         Self {
-            _sandbox: sandbox,
+            sandbox,
             base,
             dir,
         }
@@ -83,9 +59,16 @@ impl World {
 
     /// The sandbox's state.
     pub(crate) fn state(&self) -> serde_json::Value {
-        let url = format!("{}/__sandbox/state", self.base);
-        runtime()
-            .block_on(async { reqwest::get(&url).await?.json().await })
-            .expect("read the state")
+        self.sandbox.state()
+    }
+
+    /// The sandbox's request log, one JSON object per request.
+    pub(crate) fn log(&self) -> Vec<serde_json::Value> {
+        self.sandbox.log()
+    }
+
+    /// Empty the sandbox's request log.
+    pub(crate) fn clear_log(&self) {
+        self.sandbox.clear_log();
     }
 }

@@ -206,6 +206,44 @@ impl SandboxHandle {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
     }
+
+    /// The request log (`/__sandbox/log`), one JSON object per request:
+    /// the one log reader the tests and benchmarks share.
+    #[doc(hidden)]
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        let body = self.inspect(reqwest::Method::GET, "log");
+        body["entries"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Empty the request log.
+    #[doc(hidden)]
+    pub fn clear_log(&self) {
+        self.inspect(reqwest::Method::DELETE, "log");
+    }
+
+    /// The whole state (`/__sandbox/state`) as JSON.
+    #[doc(hidden)]
+    pub fn state(&self) -> serde_json::Value {
+        self.inspect(reqwest::Method::GET, "state")
+    }
+
+    /// One inspection call, blocking (for tests and benchmarks, which are
+    /// not async); panics when the sandbox cannot answer.
+    fn inspect(&self, method: reqwest::Method, what: &str) -> serde_json::Value {
+        let url = format!("{}/__sandbox/{what}", self.base_url());
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for one request")
+            .block_on(async {
+                let reply = reqwest::Client::new().request(method, &url).send().await?;
+                let text = reply.text().await?;
+                Ok::<_, reqwest::Error>(
+                    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .expect("the sandbox answers its inspection calls")
+    }
 }
 
 impl Drop for SandboxHandle {

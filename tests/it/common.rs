@@ -64,21 +64,15 @@ impl Test {
 
     /// The sandbox's request log: one JSON object per request.
     pub fn sandbox_log(&self) -> Vec<serde_json::Value> {
-        let url = format!("{}/__sandbox/log", self.sandbox_url());
-        let body: serde_json::Value = tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(async { reqwest::get(&url).await?.json().await })
-            .expect("read the sandbox log");
-        body["entries"].as_array().expect("entries").clone()
+        self.sandbox.as_ref().expect("a sandbox was started").log()
     }
 
     /// The sandbox's whole state as JSON.
     pub fn sandbox_state(&self) -> serde_json::Value {
-        let url = format!("{}/__sandbox/state", self.sandbox_url());
-        tokio::runtime::Runtime::new()
-            .expect("runtime")
-            .block_on(async { reqwest::get(&url).await?.json().await })
-            .expect("read the sandbox state")
+        self.sandbox
+            .as_ref()
+            .expect("a sandbox was started")
+            .state()
     }
 
     /// Write `contents` to `path` under the test directory.
