@@ -59,22 +59,7 @@ pub fn markdown(s: &str) -> String {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            // A mention needs `@` at the start of a word; an email's `@`
-            // (after a letter or digit) is none and stays as it is.
-            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
-                out.push_str("@\u{200d}");
-            }
-            // `scheme://` starts an autolink: break it.
-            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
-            // So does `www.`.
-            '.' if out.len() >= 3
-                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
-            {
-                out.push_str("&#46;");
-            }
+            _ if defuse(c, chars.peek(), &mut out) => {}
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -95,24 +80,34 @@ pub fn html(s: &str) -> String {
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
-                out.push_str("@\u{200d}");
-            }
-            ':' if chars.peek() == Some(&'/') => out.push_str("&#58;"),
-            '.' if out.len() >= 3
-                && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") =>
-            {
-                out.push_str("&#46;");
-            }
+            _ if defuse(c, chars.peek(), &mut out) => {}
             _ => out.push(c),
         }
     }
     out
+}
+
+/// What Markdown and raw HTML share: `&`, `<`, `>` as entities; a mention
+/// broken (`@` at the start of a word gets a zero-width joiner; an email's
+/// `@`, after a letter or digit, stays); autolinks broken (the `:` of
+/// `scheme://`, the `.` of `www.`). Whether `c` was written.
+fn defuse(c: char, next: Option<&char>, out: &mut String) -> bool {
+    match c {
+        '&' => out.push_str("&amp;"),
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+            out.push_str("@\u{200d}");
+        }
+        ':' if next == Some(&'/') => out.push_str("&#58;"),
+        '.' if out.len() >= 3 && out.as_bytes()[out.len() - 3..].eq_ignore_ascii_case(b"www") => {
+            out.push_str("&#46;");
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// A backtick fence longer than any run of backticks in `body` (at least

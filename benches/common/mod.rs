@@ -30,11 +30,7 @@ impl World {
         let base = sandbox.base_url();
         let dir = tempfile::tempdir().expect("temp dir");
         write(dir.path(), &base);
-        Self {
-            sandbox,
-            base,
-            dir,
-        }
+        Self { sandbox, base, dir }
     }
 
     /// The binary with `args`, `-C` the configuration directory and both

@@ -102,20 +102,6 @@ fn cell(what: &str, from: &str, to: &str) -> (String, String) {
     (md(what), format!("{now} | {}", md(to)))
 }
 
-/// A call's body as one line, cut at `max` characters.
-fn preview(body: Option<&serde_json::Value>, max: usize) -> String {
-    let Some(body) = body else {
-        return String::new();
-    };
-    let text = body.to_string();
-    if text.chars().count() <= max {
-        text
-    } else {
-        let cut: String = text.chars().take(max).collect();
-        format!("{cut}… ({} characters)", text.chars().count())
-    }
-}
-
 /// The whole comment, before the size cap.
 fn full(plan: &Plan) -> String {
     let mut out = String::new();
@@ -229,7 +215,7 @@ fn full(plan: &Plan) -> String {
     if !plan.calls.is_empty() {
         let mut lines = Vec::with_capacity(plan.calls.len());
         for call in &plan.calls {
-            let body = preview(call.body.as_ref(), 200);
+            let body = render::body_preview(call, 200);
             let line = format!(
                 "{} {} {}{}",
                 call.provider,

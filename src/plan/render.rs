@@ -328,7 +328,9 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-fn body_preview(call: &Call, max: usize) -> String {
+/// A call's body as one line, cut at `max` characters (text and the PR
+/// comment show the same preview).
+pub(crate) fn body_preview(call: &Call, max: usize) -> String {
     let Some(body) = &call.body else {
         return String::new();
     };
