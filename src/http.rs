@@ -24,6 +24,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::apply::WriteAccess;
 use crate::manifest::checked;
 use crate::model::Method;
 
@@ -287,8 +288,9 @@ impl Reader {
 }
 
 impl Writer {
-    /// The writer sharing `reader`'s client, key and throttle.
-    pub fn for_apply(reader: &Reader) -> Self {
+    /// The writer sharing `reader`'s client, key and throttle; only with
+    /// apply's [`WriteAccess`].
+    pub(crate) fn for_apply(reader: &Reader, _access: WriteAccess) -> Self {
         Self {
             inner: Arc::clone(&reader.inner),
         }

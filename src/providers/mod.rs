@@ -11,6 +11,7 @@ use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{Call, Change, LiveState, ReadScope};
 
 // The transport's types, which every provider speaks.
+pub(crate) use crate::apply::WriteAccess;
 pub use crate::http::{Endpoint, ProviderError};
 
 /// What stays unencoded in a path segment built from an API id: RFC 3986's
@@ -41,10 +42,16 @@ pub enum ProviderClient {
 }
 
 impl ProviderClient {
-    pub fn new(provider: &checked::Provider, endpoint: Endpoint) -> Result<Self, ProviderError> {
+    /// The client for `provider`, with its vendor's configuration taken
+    /// from the manifests' per-policy settings (`policies`).
+    pub fn new(
+        provider: &checked::Provider,
+        policies: &BTreeMap<(String, String), checked::PolicySettings>,
+        endpoint: Endpoint,
+    ) -> Result<Self, ProviderError> {
         Ok(match &provider.kind {
             ProviderKind::Clockify { .. } => {
-                Self::Clockify(clockify::Client::new(provider, endpoint)?)
+                Self::Clockify(clockify::Client::new(provider, policies, endpoint)?)
             }
             ProviderKind::Connecteam { .. } => {
                 Self::Connecteam(connecteam::Client::new(provider, endpoint)?)
@@ -88,16 +95,11 @@ impl ProviderClient {
 
     /// The exact calls that realise `changes` (all of this provider), grouped
     /// so one call serves many where the API allows, in the design's order:
-    /// activate, assign, set balances, (requests), deactivate.
-    /// `has_expiration`: Clockify policy name → declared value.
-    pub fn calls(
-        &self,
-        changes: &[Change],
-        live: &LiveState,
-        has_expiration: &BTreeMap<String, bool>,
-    ) -> Vec<Call> {
+    /// activate, assign, set balances, (requests), deactivate. A pure
+    /// function of `changes` and `live` (what [`Self::read`] returned).
+    pub fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
         match self {
-            Self::Clockify(c) => c.calls(changes, live, has_expiration),
+            Self::Clockify(c) => c.calls(changes, live),
             Self::Connecteam(c) => c.calls(changes, live),
         }
     }
@@ -181,31 +183,26 @@ impl Outcome {
 pub type Sink<'s> = &'s (dyn Fn(Executed) + Send + Sync);
 
 /// Apply's writing client for one provider, over the reader's connection
-/// and throttle. Only apply makes one.
+/// and throttle. Only apply can make one: every constructor down to
+/// [`crate::http::Writer`] takes a [`WriteAccess`].
 pub enum ProviderWriter<'c> {
     Clockify(clockify::Writer<'c>),
     Connecteam(connecteam::Writer<'c>),
 }
 
 impl<'c> ProviderWriter<'c> {
-    pub fn new(client: &'c ProviderClient) -> Self {
+    pub(crate) fn new(client: &'c ProviderClient, access: WriteAccess) -> Self {
         match client {
-            ProviderClient::Clockify(c) => Self::Clockify(clockify::Writer::new(c)),
-            ProviderClient::Connecteam(c) => Self::Connecteam(connecteam::Writer::new(c)),
+            ProviderClient::Clockify(c) => Self::Clockify(clockify::Writer::new(c, access)),
+            ProviderClient::Connecteam(c) => Self::Connecteam(connecteam::Writer::new(c, access)),
         }
     }
 
     /// Make the calls that realise `changes` (all of one phase: activate,
     /// assign, balances or deactivate), reporting each to `sink`.
-    pub async fn run_phase(
-        &self,
-        changes: &[Change],
-        live: &LiveState,
-        has_expiration: &BTreeMap<String, bool>,
-        sink: Sink<'_>,
-    ) {
+    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
         match self {
-            Self::Clockify(w) => w.run_phase(changes, live, has_expiration, sink).await,
+            Self::Clockify(w) => w.run_phase(changes, live, sink).await,
             Self::Connecteam(w) => w.run_phase(changes, live, sink).await,
         }
     }
