@@ -328,6 +328,7 @@ proptest! {
         let changes = changes(g, true);
         let client = connecteam::Client::new(
             &provider(ProviderKind::Connecteam { requests_per_minute: 100 }),
+            &BTreeMap::new(),
             endpoint(),
         )
         .unwrap();
@@ -372,6 +373,7 @@ fn unrepresentable_calls_are_not_built() {
         &provider(ProviderKind::Connecteam {
             requests_per_minute: 100,
         }),
+        &BTreeMap::new(),
         endpoint(),
     )
     .unwrap();

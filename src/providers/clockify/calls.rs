@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::{Map, Value, json};
 
 use super::Client;
+use super::wire::{balances_path, policy_path, user_path};
 use crate::manifest::checked::BalanceUpdate;
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation, Status};
-use crate::providers::seg;
 
 impl Client {
     /// The calls that realise `changes`, in their order, grouped: one
@@ -49,7 +49,7 @@ impl Client {
                     provider: self.name.clone(),
                     op: Operation::Status,
                     method: Method::Put,
-                    path: format!("{}/users/{}", self.ws(), seg(&change.person.id)),
+                    path: user_path(&self.ws(), &change.person.id),
                     body: Some(json!({ "status": match to {
                         Status::Active => "ACTIVE",
                         Status::Inactive => "INACTIVE",
@@ -70,11 +70,7 @@ impl Client {
                                 provider: self.name.clone(),
                                 op: Operation::Assign,
                                 method: Method::Put,
-                                path: format!(
-                                    "{}/time-off/policies/{}",
-                                    self.ws(),
-                                    seg(&policy.id)
-                                ),
+                                path: policy_path(&self.ws(), &policy.id),
                                 body: None, // filled below, once every person is known
                                 changes: vec![change.id],
                             });
@@ -100,11 +96,7 @@ impl Client {
                                 provider: self.name.clone(),
                                 op: Operation::Balance,
                                 method: Method::Patch,
-                                path: format!(
-                                    "{}/time-off/balance/policy/{}",
-                                    self.ws(),
-                                    seg(&policy.id)
-                                ),
+                                path: balances_path(&self.ws(), &policy.id),
                                 body: Some(json!({
                                     "userIds": [change.person.id],
                                     "value": value.to_f64(),

@@ -15,11 +15,11 @@ use super::Client;
 use super::wire::*;
 use crate::http::{Reply, describe};
 use crate::model::{Holding, LivePerson, LivePolicy, LiveState, LiveStatus, ReadScope, Role, Unit};
-use crate::providers::{MAX_PAGES, PageGuard, ProviderError, seg};
+use crate::providers::{MAX_PAGES, PageGuard, ProviderError};
 
 impl Client {
     pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
-        let users_path = format!("{}/users", self.ws());
+        let users_path = users_path(&self.ws());
         let users_query = [
             ("status", "ALL".to_owned()),
             ("account-statuses", ACCOUNT_STATUSES.to_owned()),
@@ -28,10 +28,10 @@ impl Client {
             ("sort-column", "ID".to_owned()),
             ("sort-order", "ASCENDING".to_owned()),
         ];
-        let policies_path = format!("{}/time-off/policies", self.ws());
+        let policies_path = policies_path(&self.ws());
         let policies_query = [("status", "ALL".to_owned())];
         let (me, users, policies) = tokio::try_join!(
-            self.get_json::<MeDto>("/v1/user", &[]),
+            self.get_json::<MeDto>(ME, &[]),
             self.pages::<UserDto>(&users_path, &users_query, USERS_PAGE, |r| {
                 decode_array(r)
             }),
@@ -101,7 +101,7 @@ impl Client {
             .iter()
             .filter(|p| referenced.contains(p.name.as_str()))
             .map(|p| async move {
-                let path = format!("{}/time-off/balance/policy/{}", self.ws(), seg(&p.id));
+                let path = balances_path(&self.ws(), &p.id);
                 let rows = self.balances(&path).await?;
                 Ok::<_, ProviderError>((p.id.clone(), rows))
             });

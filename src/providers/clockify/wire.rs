@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::http::Wire;
 use crate::model::Amount;
+use crate::providers::seg;
 
 /// The users list has no documented maximum; 5,000 is the largest page the
 /// API is known to accept anywhere.
@@ -141,4 +142,32 @@ impl BalanceDto {
 /// `/v1/workspaces/{id}`: every workspace path starts here.
 pub(super) fn workspace_path(workspace: &str) -> String {
     format!("/v1/workspaces/{workspace}")
+}
+
+/// `GET`: the key owner.
+pub(super) const ME: &str = "/v1/user";
+
+/// The workspace's members (`GET`).
+pub(super) fn users_path(ws: &str) -> String {
+    format!("{ws}/users")
+}
+
+/// One member's status (`PUT`).
+pub(super) fn user_path(ws: &str, user: &str) -> String {
+    format!("{ws}/users/{}", seg(user))
+}
+
+/// Every policy (`GET`).
+pub(super) fn policies_path(ws: &str) -> String {
+    format!("{ws}/time-off/policies")
+}
+
+/// One policy (the full-replace `PUT`).
+pub(super) fn policy_path(ws: &str, policy: &str) -> String {
+    format!("{ws}/time-off/policies/{}", seg(policy))
+}
+
+/// One policy's balances (`GET` pages, `PATCH`).
+pub(super) fn balances_path(ws: &str, policy: &str) -> String {
+    format!("{ws}/time-off/balance/policy/{}", seg(policy))
 }

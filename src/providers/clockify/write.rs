@@ -14,11 +14,9 @@ use serde_json::{Value, json};
 
 use super::Client;
 use super::calls::{Bal, Mode};
-use super::wire::Row;
+use super::wire::{Row, balances_path};
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation};
-use crate::providers::{
-    self as providers_mod, Executed, Outcome, ProviderError, Sink, WriteAccess, seg,
-};
+use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess};
 
 /// Apply's writing side of a Clockify client.
 pub struct Writer<'c> {
@@ -68,7 +66,7 @@ impl<'c> Writer<'c> {
             // Status and policy PUTs replace a value: safe to resend.
             let calls = self.client.build_calls(&others, live, Mode::SetAccrued);
             futures_util::stream::iter(calls)
-                .for_each_concurrent(providers_mod::CONCURRENCY, |call| async move {
+                .for_each_concurrent(providers::CONCURRENCY, |call| async move {
                     let outcome = match self
                         .http
                         .send(call.method, &call.path, call.body.as_ref(), true)
@@ -138,7 +136,7 @@ impl<'c> Writer<'c> {
                 let safe_ref = &safe;
                 let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
                     .map(|call| async move { self.patch(call, safe_ref, sink).await })
-                    .buffer_unordered(providers_mod::CONCURRENCY)
+                    .buffer_unordered(providers::CONCURRENCY)
                     .collect()
                     .await;
                 written.extend(
@@ -201,7 +199,7 @@ impl<'c> Writer<'c> {
     /// only the people still at their old value get it again.
     async fn patch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
         let idempotent = !self.modes().contains(&Mode::Add);
-        providers_mod::send_checked(&self.http, call, idempotent, sink, |call| async move {
+        providers::send_checked(&self.http, call, idempotent, sink, |call| async move {
             // The policy from the changes, not the (encoded) path.
             let policy = call
                 .changes
@@ -258,7 +256,7 @@ impl<'c> Writer<'c> {
                 }
                 next
             });
-            Ok(providers_mod::Recheck { done, resend, odd })
+            Ok(providers::Recheck { done, resend, odd })
         })
         .await
     }
@@ -292,7 +290,7 @@ impl<'c> Writer<'c> {
             return Probed::Stopped;
         };
         let mut sent = Err(None);
-        for _ in 0..providers_mod::RESENDS {
+        for _ in 0..providers::RESENDS {
             match self
                 .http
                 .send(call.method, &call.path, call.body.as_ref(), false)
@@ -350,7 +348,7 @@ impl<'c> Writer<'c> {
                 "balance_update auto: the first balance write ({} {}) did not take effect after {} sends{}",
                 call.method,
                 call.path,
-                providers_mod::RESENDS,
+                providers::RESENDS,
                 message.map(|m| format!(": {m}")).unwrap_or_default()
             );
             self.stop(why.clone());
@@ -428,11 +426,7 @@ impl<'c> Writer<'c> {
     /// A mismatch fails those changes and stops the provider's remaining
     /// balance writes.
     async fn verify(&self, policy: &str, written: &[&Change], sink: Sink<'_>) {
-        let path = format!(
-            "{}/time-off/balance/policy/{}",
-            self.client.ws(),
-            seg(policy)
-        );
+        let path = balances_path(&self.client.ws(), policy);
         let read = Call {
             provider: self.client.name.clone(),
             op: Operation::Read,
@@ -491,11 +485,7 @@ impl<'c> Writer<'c> {
 
     /// Every readable balance row of one policy, by person.
     async fn read_balances(&self, policy: &str) -> Result<HashMap<String, Row>, ProviderError> {
-        let path = format!(
-            "{}/time-off/balance/policy/{}",
-            self.client.ws(),
-            seg(policy)
-        );
+        let path = balances_path(&self.client.ws(), policy);
         let rows = self.client.balances(&path).await?;
         Ok(rows
             .into_iter()

@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::Client;
-use super::wire::USERS_BATCH;
+use super::wire::{
+    REQUESTS, USERS_BATCH, USERS_WRITE, assignments_path, balance_path, request_path,
+};
 use crate::model::{Call, Change, ChangeKind, LiveRequest, LiveState, Method, Operation, Status};
-use crate::providers::seg;
 
 impl Client {
     /// The calls that realise `changes`, in their order: archive and
@@ -28,7 +29,7 @@ impl Client {
                     provider: self.name.clone(),
                     op: Operation::CreateRequest,
                     method: Method::Post,
-                    path: "/time-off/v1/requests".into(),
+                    path: REQUESTS.into(),
                     body: Some(request_body(request, &user_id)),
                     changes: vec![change.id],
                 }),
@@ -43,7 +44,7 @@ impl Client {
                         provider: self.name.clone(),
                         op: Operation::UpdateRequest,
                         method: Method::Put,
-                        path: format!("/time-off/v1/requests/{}", seg(&request.id)),
+                        path: request_path(&request.id),
                         body: Some(Value::Object(body)),
                         changes: vec![change.id],
                     });
@@ -52,7 +53,7 @@ impl Client {
                     provider: self.name.clone(),
                     op: Operation::DenyRequest,
                     method: Method::Put,
-                    path: format!("/time-off/v1/requests/{}", seg(&request.id)),
+                    path: request_path(&request.id),
                     body: Some(json!({ "status": "denied" })),
                     changes: vec![change.id],
                 }),
@@ -72,7 +73,7 @@ impl Client {
                                 provider: self.name.clone(),
                                 op: Operation::Status,
                                 method: Method::Put,
-                                path: "/users/v1/users?includeSmartGroupIds=false".into(),
+                                path: USERS_WRITE.into(),
                                 body: Some(json!([item])),
                                 changes: vec![change.id],
                             });
@@ -95,10 +96,7 @@ impl Client {
                         provider: self.name.clone(),
                         op: Operation::Assign,
                         method: Method::Put,
-                        path: format!(
-                            "/time-off/v1/time-off-policies/{}/assignments",
-                            seg(&policy.id)
-                        ),
+                        path: assignments_path(&policy.id),
                         body: Some(body),
                         changes: vec![change.id],
                     });
@@ -116,11 +114,7 @@ impl Client {
                         provider: self.name.clone(),
                         op: Operation::Balance,
                         method: Method::Put,
-                        path: format!(
-                            "/time-off/v1/policy-types/{}/balances/{}",
-                            seg(type_id),
-                            seg(&change.person.id)
-                        ),
+                        path: balance_path(type_id, &change.person.id),
                         body: Some(json!({ "balance": to.to_f64() })),
                         changes: vec![change.id],
                     });

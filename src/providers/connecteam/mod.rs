@@ -20,6 +20,8 @@ mod read;
 mod wire;
 mod write;
 
+use std::collections::BTreeMap;
+
 pub use write::Writer;
 
 use crate::http::{Rate, Reader};
@@ -33,7 +35,13 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(provider: &checked::Provider, endpoint: Endpoint) -> Result<Self, ProviderError> {
+    /// `policies`: the manifests' per-policy settings, as every vendor's
+    /// client gets them (Connecteam's calls need none of them).
+    pub fn new(
+        provider: &checked::Provider,
+        _policies: &BTreeMap<(String, String), checked::PolicySettings>,
+        endpoint: Endpoint,
+    ) -> Result<Self, ProviderError> {
         let ProviderKind::Connecteam {
             requests_per_minute,
         } = &provider.kind

@@ -17,15 +17,15 @@ use crate::model::{
     Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus, PolicyTypeRef, ReadScope,
     Role, Unit,
 };
-use crate::providers::{PageGuard, ProviderError, seg};
+use crate::providers::{PageGuard, ProviderError};
 
 impl Client {
     pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
-        let types_path = "/time-off/v1/policy-types";
+        let types_path = POLICY_TYPES;
         let users_query = [("userStatus", "all".to_owned())];
         let (types, users) = tokio::try_join!(
             self.get_json::<PolicyTypesData>(types_path, &[]),
-            self.pages::<UsersData, _>("/users/v1/users", &users_query, USERS_PAGE, |d| d.users),
+            self.pages::<UsersData, _>(USERS, &users_query, USERS_PAGE, |d| d.users),
         )?;
 
         let wanted: HashSet<&str> = scope.emails.iter().map(String::as_str).collect();
@@ -125,20 +125,12 @@ impl Client {
         let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
         let mut reads: Vec<(String, Vec<(&str, String)>)> = type_ids
             .iter()
-            .map(|id| {
-                (
-                    format!("/time-off/v1/policy-types/{}/balances", seg(id)),
-                    Vec::new(),
-                )
-            })
+            .map(|id| (type_balances_path(id), Vec::new()))
             .collect();
         for id in &request_type_ids {
             for chunk in ids.chunks(BALANCES_PAGE) {
                 let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
-                reads.push((
-                    format!("/time-off/v1/policy-types/{}/balances", seg(id)),
-                    query,
-                ));
+                reads.push((type_balances_path(id), query));
             }
         }
         let reads = reads.iter().map(|(path, query)| async move {
@@ -191,10 +183,8 @@ impl Client {
             if filter {
                 query.extend(people.iter().map(|p| ("userIds", p.clone())));
             }
-            self.pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
-                d.requests
-            })
-            .await
+            self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
+                .await
         });
         let found = futures_util::future::try_join_all(reads).await?;
         let wanted: HashSet<&str> = people.iter().map(String::as_str).collect();
@@ -255,10 +245,8 @@ impl Client {
                 ("statuses", "denied".to_owned()),
             ];
             query.extend(only.iter().map(|id| ("userIds", id.clone())));
-            self.pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
-                d.requests
-            })
-            .await
+            self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
+                .await
         });
         let found: Vec<Vec<RequestDto>> = futures_util::stream::iter(reads)
             .buffered(crate::providers::CONCURRENCY)

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 use crate::http::Wire;
 use crate::model::{Amount, LiveRequest};
+use crate::providers::seg;
 
 /// `GET /users/v1/users`: at most 500 a page.
 pub(super) const USERS_PAGE: usize = 500;
@@ -228,4 +229,33 @@ pub(super) fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String
             "expected an id, found {other}"
         ))),
     }
+}
+
+/// Every user (`GET`), and archive/restore (`PUT`, see [`USERS_WRITE`]).
+pub(super) const USERS: &str = "/users/v1/users";
+/// Archive/restore: `PUT` of up to [`USERS_BATCH`] users.
+pub(super) const USERS_WRITE: &str = "/users/v1/users?includeSmartGroupIds=false";
+/// The policy types with their policies (`GET`).
+pub(super) const POLICY_TYPES: &str = "/time-off/v1/policy-types";
+/// Time-off requests (`GET` pages, `POST` one).
+pub(super) const REQUESTS: &str = "/time-off/v1/requests";
+
+/// One request (`PUT`: update or deny).
+pub(super) fn request_path(id: &str) -> String {
+    format!("{REQUESTS}/{}", seg(id))
+}
+
+/// A policy's assignments (`PUT`, one user a call).
+pub(super) fn assignments_path(policy: &str) -> String {
+    format!("/time-off/v1/time-off-policies/{}/assignments", seg(policy))
+}
+
+/// A policy type's balances (`GET` pages).
+pub(super) fn type_balances_path(policy_type: &str) -> String {
+    format!("{POLICY_TYPES}/{}/balances", seg(policy_type))
+}
+
+/// One user's balance on a policy type (`PUT`, absolute).
+pub(super) fn balance_path(policy_type: &str, user: &str) -> String {
+    format!("{}/{}", type_balances_path(policy_type), seg(user))
 }

@@ -16,9 +16,7 @@ use super::Client;
 use super::calls::{create_span, wire_user_id};
 use super::wire::*;
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation, Status};
-use crate::providers::{
-    self as providers_mod, Executed, Outcome, ProviderError, Sink, WriteAccess, seg,
-};
+use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess};
 
 // ------------------------------------------------------------------ apply --
 
@@ -50,7 +48,7 @@ impl<'c> Writer<'c> {
                     self.put(call, sink).await
                 }
             })
-            .buffer_unordered(providers_mod::CONCURRENCY)
+            .buffer_unordered(providers::CONCURRENCY)
             .collect()
             .await;
         if !creates.is_empty() {
@@ -121,7 +119,7 @@ impl<'c> Writer<'c> {
     /// after an unclear failure the people are read again and only those
     /// not yet changed are sent.
     async fn status_batch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
-        providers_mod::send_checked(&self.http, call, false, sink, |call| async move {
+        providers::send_checked(&self.http, call, false, sink, |call| async move {
             let people: Vec<&Change> = changes
                 .iter()
                 .filter(|c| call.changes.contains(&c.id))
@@ -154,7 +152,7 @@ impl<'c> Writer<'c> {
                 ));
                 next
             });
-            Ok(providers_mod::Recheck {
+            Ok(providers::Recheck {
                 done: done.iter().map(|c| c.id).collect(),
                 resend,
                 odd: None,
@@ -168,7 +166,7 @@ impl<'c> Writer<'c> {
     /// read again (one read per person for all their unclear POSTs of a
     /// round) and the markers looked for before any POST is resent.
     async fn create_requests(&self, calls: Vec<Call>, sink: Sink<'_>) -> Vec<usize> {
-        providers_mod::send_all_checked(
+        providers::send_all_checked(
             &self.http,
             calls,
             false,
@@ -214,7 +212,7 @@ impl<'c> Writer<'c> {
                         keys.iter()
                             .map(|k| k.as_ref().is_some_and(|k| found.contains(k))),
                     )
-                    .map(|(call, exists)| providers_mod::Recheck {
+                    .map(|(call, exists)| providers::Recheck {
                         done: if exists {
                             call.changes.clone()
                         } else {
@@ -248,9 +246,7 @@ impl<'c> Writer<'c> {
             ];
             let found = self
                 .client
-                .pages::<RequestsData, _>("/time-off/v1/requests", &query, REQUESTS_PAGE, |d| {
-                    d.requests
-                })
+                .pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
                 .await?;
             keys.extend(
                 found
@@ -269,7 +265,7 @@ impl<'c> Writer<'c> {
             ("limit", USERS_PAGE.to_string()),
         ];
         query.extend(ids.iter().map(|id| ("userIds", id.clone())));
-        let users: UsersData = self.client.get_json("/users/v1/users", &query).await?;
+        let users: UsersData = self.client.get_json(USERS, &query).await?;
         Ok(users
             .users
             .into_iter()
@@ -293,7 +289,7 @@ impl<'c> Writer<'c> {
         types.sort_by(|a, b| a.0.cmp(&b.0));
         for (type_id, changes) in types {
             for chunk in changes.chunks(BALANCES_PAGE) {
-                let path = format!("/time-off/v1/policy-types/{}/balances", seg(&type_id));
+                let path = type_balances_path(&type_id);
                 let mut query: Vec<(&str, String)> = vec![("limit", BALANCES_PAGE.to_string())];
                 query.extend(chunk.iter().map(|c| ("userIds", c.person.id.clone())));
                 let read = Call {
