@@ -7,7 +7,12 @@
 //! saying which header carries the key, how to read an error body and how a
 //! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
 //! nothing that can write. [`Writer`], made from a reader by apply, shares
-//! its throttle.
+//! its throttle; its constructor takes apply's `WriteAccess`, a token only
+//! `crate::apply` can make.
+//!
+//! May import: `crate::model` (`Method`), `crate::manifest::checked` (the
+//! provider's URL and key variable), `crate::escape`, and the type (never
+//! code) of `crate::apply::WriteAccess`; never `providers`.
 //!
 //! Nothing a server does makes a call unbounded: a call, its retries and
 //! their waits included, ends within [`CALL_DEADLINE`] of its first send,
