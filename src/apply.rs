@@ -17,6 +17,14 @@ use crate::model::{Change, ChangeKind, LiveState, Phase};
 use crate::plan::{self, Plan, PlanError, PlanOptions, Session};
 use crate::providers::{Endpoint, Executed, Outcome, ProviderWriter, Sink};
 
+/// The capability to write. Every constructor of anything that sends a
+/// write (`http::Writer::for_apply`, the vendor writers, `ProviderWriter`)
+/// takes one, and only this module can make one: its field is private
+/// here. Plan code holds readers only, so plan cannot write by
+/// construction (the type is named elsewhere, never built).
+#[derive(Debug, Clone, Copy)]
+pub struct WriteAccess(());
+
 /// Why apply could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -125,7 +133,7 @@ pub async fn prepare(
         .collect();
     let mut plan = fresh;
     plan.changes = keep;
-    plan.calls = session.calls(config, &plan.changes);
+    plan.calls = session.calls(&plan.changes);
     plan.summary = plan::summarise(&plan.changes, &plan.calls);
     Ok(Prepared {
         plan,
@@ -276,7 +284,7 @@ impl Report {
 
 /// Make the prepared changes, providers in parallel, reporting every call
 /// to `sink` as it ends.
-pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Report {
+pub async fn execute(prepared: &Prepared, sink: Sink<'_>) -> Report {
     let records: Mutex<Vec<Executed>> = Mutex::new(Vec::new());
     let collect = |e: Executed| {
         sink(e.clone());
@@ -286,9 +294,8 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
     let runs = prepared.session.clients.iter().map(|(name, client)| {
         let records = &records;
         async move {
-            let writer = ProviderWriter::new(client);
+            let writer = ProviderWriter::new(client, WriteAccess(()));
             let live = &prepared.session.live[name];
-            let has_expiration = plan::has_expiration(config, name);
             for phase_now in Phase::ALL {
                 // What earlier phases achieved, once per phase.
                 let done = outcomes(&records.lock().expect("records lock"));
@@ -306,7 +313,7 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
                     }
                 }
                 for (change, why) in blocked {
-                    for call in client.calls(std::slice::from_ref(&change), live, &has_expiration) {
+                    for call in client.calls(std::slice::from_ref(&change), live) {
                         collect(Executed {
                             call,
                             outcome: Outcome::Skipped {
@@ -316,9 +323,7 @@ pub async fn execute(config: &Config, prepared: &Prepared, sink: Sink<'_>) -> Re
                     }
                 }
                 if !todo.is_empty() {
-                    writer
-                        .run_phase(&todo, live, &has_expiration, collect)
-                        .await;
+                    writer.run_phase(&todo, live, collect).await;
                 }
             }
         }

@@ -7,7 +7,12 @@
 //! saying which header carries the key, how to read an error body and how a
 //! throttling 200 looks. [`Reader`] can only GET: the plan phase holds
 //! nothing that can write. [`Writer`], made from a reader by apply, shares
-//! its throttle.
+//! its throttle; its constructor takes apply's `WriteAccess`, a token only
+//! `crate::apply` can make.
+//!
+//! May import: `crate::model` (`Method`), `crate::manifest::checked` (the
+//! provider's URL and key variable), `crate::escape`, and the type (never
+//! code) of `crate::apply::WriteAccess`; never `providers`.
 //!
 //! Nothing a server does makes a call unbounded: a call, its retries and
 //! their waits included, ends within [`CALL_DEADLINE`] of its first send,
@@ -24,6 +29,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::apply::WriteAccess;
 use crate::manifest::checked;
 use crate::model::Method;
 
@@ -287,8 +293,9 @@ impl Reader {
 }
 
 impl Writer {
-    /// The writer sharing `reader`'s client, key and throttle.
-    pub fn for_apply(reader: &Reader) -> Self {
+    /// The writer sharing `reader`'s client, key and throttle; only with
+    /// apply's [`WriteAccess`].
+    pub(crate) fn for_apply(reader: &Reader, _access: WriteAccess) -> Self {
         Self {
             inner: Arc::clone(&reader.inner),
         }

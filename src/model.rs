@@ -212,6 +212,24 @@ pub struct LiveState {
     pub earlier_requests: Vec<LiveRequest>,
     /// How many read calls the provider made.
     pub read_calls: usize,
+    /// Records as read that the provider's own call builder needs back.
+    pub as_read: AsRead,
+}
+
+/// Records as read, by id, that a provider echoes back in its calls
+/// (Clockify's policies, for the full-replace PUT). Opaque: only the
+/// vendor's folder that filled it knows what the records hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AsRead(std::collections::BTreeMap<String, serde_json::Value>);
+
+impl AsRead {
+    pub(crate) fn insert(&mut self, id: String, record: serde_json::Value) {
+        self.0.insert(id, record);
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<&serde_json::Value> {
+        self.0.get(id)
+    }
 }
 
 /// A person a change is about.

@@ -204,7 +204,7 @@ async fn apply_with(
         progress.show(&e);
         journal.write(&e);
     };
-    let report = apply::execute(config, &prepared, &sink).await;
+    let report = apply::execute(&prepared, &sink).await;
     progress.finish();
     let journal_failed = journal.error();
     if let Some(e) = &journal_failed {

@@ -133,7 +133,7 @@ pub struct Session {
 impl Session {
     /// The calls that realise `changes`, provider by provider (in name
     /// order), each built by its provider against the state read.
-    pub fn calls(&self, config: &Config, changes: &[Change]) -> Vec<Call> {
+    pub fn calls(&self, changes: &[Change]) -> Vec<Call> {
         let mut calls = Vec::new();
         for (name, client) in &self.clients {
             let mine: Vec<Change> = changes
@@ -142,7 +142,7 @@ impl Session {
                 .cloned()
                 .collect();
             if !mine.is_empty() {
-                calls.extend(client.calls(&mine, &self.live[name], &has_expiration(config, name)));
+                calls.extend(client.calls(&mine, &self.live[name]));
             }
         }
         calls
@@ -180,7 +180,7 @@ pub async fn plan_session(
             Some(e) => e.clone(),
             None => Endpoint::from_config(provider)?,
         };
-        let client = Arc::new(ProviderClient::new(provider, endpoint)?);
+        let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
         clients.insert(name.clone(), Arc::clone(&client));
         let scope = read_scope(config, name);
         let name = name.clone();
@@ -341,7 +341,7 @@ pub async fn plan_session(
         .collect();
 
     let session = Session { clients, live };
-    let calls = session.calls(config, &changes);
+    let calls = session.calls(&changes);
     let providers = config
         .providers
         .iter()

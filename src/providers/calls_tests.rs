@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::*;
 use crate::diag::{FileId, Loc};
-use crate::manifest::checked::{BalanceUpdate, Provider, ProviderKind};
+use crate::manifest::checked::{BalanceUpdate, PolicySettings, Provider, ProviderKind};
 use crate::model::{ChangeKind, LiveStatus, Method, PersonRef, PolicyRef, Status, Unit};
 
 const LOC: Loc = Loc {
@@ -35,6 +35,24 @@ fn provider(kind: ProviderKind) -> Provider {
         api_key_env: "HRFORM_KEY".into(),
         loc: LOC,
     }
+}
+
+/// The manifests' `policies:` settings declaring `has_expiration: false`
+/// for these policies of provider `p`.
+fn no_expiration(names: &[String]) -> BTreeMap<(String, String), PolicySettings> {
+    names
+        .iter()
+        .map(|n| {
+            (
+                ("p".to_owned(), n.clone()),
+                PolicySettings {
+                    has_expiration: Some(false),
+                    carry_over: false,
+                    loc: LOC,
+                },
+            )
+        })
+        .collect()
 }
 
 fn policy(i: usize) -> PolicyRef {
@@ -275,19 +293,19 @@ proptest! {
     #[test]
     fn clockify_calls_realise_changes_minimally(g in gens()) {
         let changes = changes(g, false);
+        let names: Vec<String> = (0..3).map(|i| format!("Policy {i}")).collect();
         let client = clockify::Client::new(
             &provider(ProviderKind::Clockify {
                 workspace_id: "ws".into(),
                 requests_per_second: 10.0,
                 balance_update: BalanceUpdate::SetAccrued,
             }),
+            &no_expiration(&names),
             endpoint(),
         )
-        .unwrap()
-        .with_policies_read(&[("pol0", "Policy 0"), ("pol1", "Policy 1"), ("pol2", "Policy 2")]);
-        let has_expiration: BTreeMap<String, bool> =
-            (0..3).map(|i| (format!("Policy {i}"), false)).collect();
-        let calls = client.calls(&changes, &LiveState::default(), &has_expiration);
+        .unwrap();
+        let live = clockify::live_with_policies(&[("pol0", "Policy 0"), ("pol1", "Policy 1"), ("pol2", "Policy 2")]);
+        let calls = client.calls(&changes, &live);
         calls_serve_each_change_once(&changes, &calls);
         prop_assert_eq!(replay_clockify(&calls), expected(&changes));
 
@@ -310,6 +328,7 @@ proptest! {
         let changes = changes(g, true);
         let client = connecteam::Client::new(
             &provider(ProviderKind::Connecteam { requests_per_minute: 100 }),
+            &BTreeMap::new(),
             endpoint(),
         )
         .unwrap();
@@ -354,6 +373,7 @@ fn unrepresentable_calls_are_not_built() {
         &provider(ProviderKind::Connecteam {
             requests_per_minute: 100,
         }),
+        &BTreeMap::new(),
         endpoint(),
     )
     .unwrap();
@@ -376,13 +396,9 @@ fn unrepresentable_calls_are_not_built() {
             requests_per_second: 10.0,
             balance_update: BalanceUpdate::Auto,
         }),
+        &no_expiration(&["Policy 1".to_owned()]),
         endpoint(),
     )
     .unwrap();
-    let has_expiration: BTreeMap<String, bool> = [("Policy 1".to_owned(), false)].into();
-    assert!(
-        clockify
-            .calls(&[assign], &LiveState::default(), &has_expiration)
-            .is_empty()
-    );
+    assert!(clockify.calls(&[assign], &LiveState::default()).is_empty());
 }

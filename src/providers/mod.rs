@@ -1,6 +1,43 @@
 //! Providers: one client per HR system, each the only place that knows its
 //! vendor's paths, query parameters and JSON. They read live state into the
 //! neutral types of `model`, and turn planned changes into exact API calls.
+//!
+//! Every vendor is a folder of the same shape, `providers/<vendor>/`:
+//! - `mod.rs`: `Client` (read-only) with the vendor's configuration, given
+//!   at construction: `Client::new(provider, policies, endpoint)`;
+//! - `wire.rs`: its JSON shapes, paths, page sizes and the `http::Wire`
+//!   (key header, error body, throttle); no other file of hrform knows a
+//!   field name of that vendor;
+//! - `read.rs`: `Client::read(&self, &ReadScope) -> Result<LiveState, _>`,
+//!   everything later calls need kept in the returned state (records the
+//!   vendor must echo back go in `LiveState::as_read`);
+//! - `calls.rs`: `Client::calls(&self, &[Change], &LiveState) -> Vec<Call>`,
+//!   a pure function of the changes and what was read;
+//! - `write.rs`: `Writer::new(&Client, WriteAccess)` and
+//!   `Writer::run_phase(&self, &[Change], &LiveState, Sink)`, apply's only.
+//!
+//! Imports run one way: `write` → `calls`, `read` → `wire`; each vendor
+//! file may import `crate::providers` (this module: paging, `seg`, the
+//! send/recheck helpers), `crate::http` (transport only: it knows no
+//! vendor), `crate::model` and `crate::manifest::checked`; never another
+//! vendor, `plan`, `apply` (but its `WriteAccess` token type) or `commands`.
+//!
+//! Adding a third vendor:
+//! 1. copy a vendor folder to `providers/<new>/` and fill in its `wire`,
+//!    `read`, `calls` and `write`, keeping the four signatures above;
+//! 2. add its `ProviderKind` variant (and its manifest fields) in
+//!    `manifest::checked`, and `Vendor` in `model`;
+//! 3. add `pub mod <new>;` here and one arm to each `match` below
+//!    (`ProviderClient`, `ProviderWriter`: the compiler lists them);
+//! 4. add a property test of its call builder to `calls_tests.rs`, and its
+//!    emulator to `sandbox` if the integration tests should drive it.
+//!
+//! Plan cannot write, by construction: plan holds `ProviderClient`s, which
+//! only read (`http::Reader` can only GET). Everything that can send a
+//! write (`ProviderWriter::new`, each vendor's `Writer::new`,
+//! `http::Writer::for_apply`) is `pub(crate)` and takes a
+//! [`crate::apply::WriteAccess`], which only `crate::apply` can make (its
+//! field is private there); see `write_access_tests`.
 
 pub mod clockify;
 pub mod connecteam;
@@ -11,6 +48,7 @@ use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{Call, Change, LiveState, ReadScope};
 
 // The transport's types, which every provider speaks.
+pub(crate) use crate::apply::WriteAccess;
 pub use crate::http::{Endpoint, ProviderError};
 
 /// What stays unencoded in a path segment built from an API id: RFC 3986's
@@ -41,13 +79,19 @@ pub enum ProviderClient {
 }
 
 impl ProviderClient {
-    pub fn new(provider: &checked::Provider, endpoint: Endpoint) -> Result<Self, ProviderError> {
+    /// The client for `provider`, with its vendor's configuration taken
+    /// from the manifests' per-policy settings (`policies`).
+    pub fn new(
+        provider: &checked::Provider,
+        policies: &BTreeMap<(String, String), checked::PolicySettings>,
+        endpoint: Endpoint,
+    ) -> Result<Self, ProviderError> {
         Ok(match &provider.kind {
             ProviderKind::Clockify { .. } => {
-                Self::Clockify(clockify::Client::new(provider, endpoint)?)
+                Self::Clockify(clockify::Client::new(provider, policies, endpoint)?)
             }
             ProviderKind::Connecteam { .. } => {
-                Self::Connecteam(connecteam::Client::new(provider, endpoint)?)
+                Self::Connecteam(connecteam::Client::new(provider, policies, endpoint)?)
             }
         })
     }
@@ -88,16 +132,11 @@ impl ProviderClient {
 
     /// The exact calls that realise `changes` (all of this provider), grouped
     /// so one call serves many where the API allows, in the design's order:
-    /// activate, assign, set balances, (requests), deactivate.
-    /// `has_expiration`: Clockify policy name → declared value.
-    pub fn calls(
-        &self,
-        changes: &[Change],
-        live: &LiveState,
-        has_expiration: &BTreeMap<String, bool>,
-    ) -> Vec<Call> {
+    /// activate, assign, set balances, (requests), deactivate. A pure
+    /// function of `changes` and `live` (what [`Self::read`] returned).
+    pub fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
         match self {
-            Self::Clockify(c) => c.calls(changes, live, has_expiration),
+            Self::Clockify(c) => c.calls(changes, live),
             Self::Connecteam(c) => c.calls(changes, live),
         }
     }
@@ -181,31 +220,26 @@ impl Outcome {
 pub type Sink<'s> = &'s (dyn Fn(Executed) + Send + Sync);
 
 /// Apply's writing client for one provider, over the reader's connection
-/// and throttle. Only apply makes one.
+/// and throttle. Only apply can make one: every constructor down to
+/// [`crate::http::Writer`] takes a [`WriteAccess`].
 pub enum ProviderWriter<'c> {
     Clockify(clockify::Writer<'c>),
     Connecteam(connecteam::Writer<'c>),
 }
 
 impl<'c> ProviderWriter<'c> {
-    pub fn new(client: &'c ProviderClient) -> Self {
+    pub(crate) fn new(client: &'c ProviderClient, access: WriteAccess) -> Self {
         match client {
-            ProviderClient::Clockify(c) => Self::Clockify(clockify::Writer::new(c)),
-            ProviderClient::Connecteam(c) => Self::Connecteam(connecteam::Writer::new(c)),
+            ProviderClient::Clockify(c) => Self::Clockify(clockify::Writer::new(c, access)),
+            ProviderClient::Connecteam(c) => Self::Connecteam(connecteam::Writer::new(c, access)),
         }
     }
 
     /// Make the calls that realise `changes` (all of one phase: activate,
     /// assign, balances or deactivate), reporting each to `sink`.
-    pub async fn run_phase(
-        &self,
-        changes: &[Change],
-        live: &LiveState,
-        has_expiration: &BTreeMap<String, bool>,
-        sink: Sink<'_>,
-    ) {
+    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
         match self {
-            Self::Clockify(w) => w.run_phase(changes, live, has_expiration, sink).await,
+            Self::Clockify(w) => w.run_phase(changes, live, sink).await,
             Self::Connecteam(w) => w.run_phase(changes, live, sink).await,
         }
     }
@@ -460,6 +494,46 @@ impl PageGuard {
 #[cfg(test)]
 #[path = "calls_tests.rs"]
 mod calls_tests;
+
+/// Plan cannot write: the only constructors of anything that writes need
+/// apply's token. These are compile-time checks (a constructor without the
+/// token would not coerce to these types), run as tests so they show up.
+#[cfg(test)]
+mod write_access_tests {
+    use super::*;
+
+    #[test]
+    fn every_writer_constructor_needs_apply_s_token() {
+        fn constructors<'c>(_: &'c ()) {
+            let _: fn(&'c ProviderClient, WriteAccess) -> ProviderWriter<'c> = ProviderWriter::new;
+            let _: fn(&'c clockify::Client, WriteAccess) -> clockify::Writer<'c> =
+                clockify::Writer::new;
+            let _: fn(&'c connecteam::Client, WriteAccess) -> connecteam::Writer<'c> =
+                connecteam::Writer::new;
+            let _: fn(&crate::http::Reader, WriteAccess) -> crate::http::Writer =
+                crate::http::Writer::for_apply;
+        }
+        constructors(&());
+    }
+
+    /// The token's only maker is `crate::apply` (its field is private
+    /// there): no other source file builds one.
+    #[test]
+    fn only_apply_makes_the_token() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut makers = Vec::new();
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.expect("walk src");
+            if entry.path().extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(entry.path()).expect("read source");
+                if text.contains(concat!("WriteAccess", "(())")) {
+                    makers.push(entry.path().strip_prefix(&src).unwrap().to_owned());
+                }
+            }
+        }
+        assert_eq!(makers, vec![std::path::PathBuf::from("apply.rs")]);
+    }
+}
 
 #[cfg(test)]
 mod page_guard_tests {

@@ -1,0 +1,299 @@
+//! The Clockify client's reads: the key owner, the workspace's members,
+//! every policy and the referenced policies' balances, into the neutral
+//! [`LiveState`] (with the policies as read, for the full-replace PUT).
+//!
+//! May import: `super::wire`, `crate::providers` (paging, `seg`),
+//! `crate::http` (the read-only transport), `crate::model`.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::StreamExt as _;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::Client;
+use super::wire::*;
+use crate::http::{Reply, describe};
+use crate::model::{Holding, LivePerson, LivePolicy, LiveState, LiveStatus, ReadScope, Role, Unit};
+use crate::providers::{MAX_PAGES, PageGuard, ProviderError};
+
+impl Client {
+    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+        let users_path = users_path(&self.ws());
+        let users_query = [
+            ("status", "ALL".to_owned()),
+            ("account-statuses", ACCOUNT_STATUSES.to_owned()),
+            ("memberships", "WORKSPACE".to_owned()),
+            ("include-roles", "false".to_owned()),
+            ("sort-column", "ID".to_owned()),
+            ("sort-order", "ASCENDING".to_owned()),
+        ];
+        let policies_path = policies_path(&self.ws());
+        let policies_query = [("status", "ALL".to_owned())];
+        let (me, users, policies) = tokio::try_join!(
+            self.get_json::<MeDto>(ME, &[]),
+            self.pages::<UserDto>(&users_path, &users_query, USERS_PAGE, |r| {
+                decode_array(r)
+            }),
+            self.pages::<Value>(&policies_path, &policies_query, PAGE, |r| {
+                decode_array(r)
+            }),
+        )?;
+
+        let wanted: HashSet<&str> = scope.emails.iter().map(String::as_str).collect();
+        let mut people = Vec::new();
+        for u in users {
+            let email = u.email.to_lowercase();
+            if !scope.all_people && !wanted.contains(email.as_str()) {
+                continue;
+            }
+            let status = self.membership_status(&u, &users_path)?;
+            people.push(LivePerson {
+                key_owner: u.id == me.id,
+                id: u.id,
+                email: u.email,
+                name: u.name,
+                status,
+                role: Role::User,
+            });
+        }
+
+        let mut live_policies = Vec::new();
+        let mut as_read = crate::model::AsRead::default();
+        let mut assigned: HashMap<String, (Vec<String>, bool)> = HashMap::new();
+        for value in policies {
+            let p: PolicyDto =
+                serde_json::from_value(value.clone()).map_err(|e| ProviderError::Decode {
+                    call: describe("GET", &policies_path, &policies_query),
+                    message: e.to_string(),
+                })?;
+            let unit = match p.time_unit.as_str() {
+                "DAYS" => Unit::Days,
+                "HOURS" => Unit::Hours,
+                other => {
+                    return Err(ProviderError::Decode {
+                        call: describe("GET", &policies_path, &policies_query),
+                        message: format!("policy `{}` has an unknown timeUnit `{other}`", p.name),
+                    });
+                }
+            };
+            if let Value::Object(map) = value {
+                as_read.insert(p.id.clone(), Value::Object(map));
+            }
+            assigned.insert(p.id.clone(), (p.user_ids, p.everyone_including_new));
+            live_policies.push(LivePolicy {
+                id: p.id,
+                name: p.name,
+                policy_type: None,
+                unit,
+                archived: p.archived,
+                everyone: p.everyone_including_new,
+                accrues: p
+                    .automatic_accrual
+                    .filter(|a| !a.is_null())
+                    .map(|a| format!("automaticAccrual {a}")),
+            });
+        }
+
+        // Balances of the referenced policies, in parallel.
+        let referenced: HashSet<&str> = scope.policies.iter().map(|(n, _)| n.as_str()).collect();
+        let reads = live_policies
+            .iter()
+            .filter(|p| referenced.contains(p.name.as_str()))
+            .map(|p| async move {
+                let path = balances_path(&self.ws(), &p.id);
+                let rows = self.balances(&path).await?;
+                Ok::<_, ProviderError>((p.id.clone(), rows))
+            });
+        let balances = futures_util::future::try_join_all(reads).await?;
+
+        let mut holdings = Vec::new();
+        for (policy, rows) in balances {
+            let (user_ids, everyone) = &assigned[&policy];
+            let by_user: HashMap<&str, Result<Option<Row>, String>> =
+                rows.iter().map(|b| (b.user_id.as_str(), b.row())).collect();
+            let mut holders: Vec<&str> = user_ids.iter().map(String::as_str).collect();
+            if *everyone {
+                holders.extend(rows.iter().map(|b| b.user_id.as_str()));
+            }
+            holders.sort_unstable();
+            holders.dedup();
+            for person in holders {
+                let row = by_user.get(person).cloned().unwrap_or(Ok(None));
+                holdings.push(Holding {
+                    person: person.to_owned(),
+                    policy: policy.clone(),
+                    balance: row.as_ref().ok().copied().flatten().map(|r| r.available),
+                    used: row.as_ref().ok().copied().flatten().map(|r| r.used),
+                    unreadable: row.err(),
+                });
+            }
+        }
+
+        Ok(LiveState {
+            people,
+            policies: live_policies,
+            holdings,
+            // Clockify time-off requests are not managed (manifests refuse them).
+            requests: Vec::new(),
+            earlier_requests: Vec::new(),
+            read_calls: self.http.calls(),
+            as_read,
+        })
+    }
+
+    /// The status of the person's membership of this workspace.
+    fn membership_status(&self, u: &UserDto, path: &str) -> Result<LiveStatus, ProviderError> {
+        let membership = u.memberships.iter().flatten().find(|m| {
+            m.membership_type.as_deref() == Some("WORKSPACE")
+                && m.target_id.as_deref() == Some(self.workspace.as_str())
+        });
+        let status = membership.and_then(|m| m.membership_status.as_deref());
+        match status {
+            Some("ACTIVE") => Ok(LiveStatus::Active),
+            Some("INACTIVE") => Ok(LiveStatus::Inactive),
+            Some("PENDING") => Ok(LiveStatus::Pending),
+            Some("DECLINED") => Ok(LiveStatus::Declined),
+            other => Err(ProviderError::Decode {
+                call: format!("GET {path}"),
+                message: match other {
+                    Some(s) => format!("user {} has an unknown membershipStatus `{s}`", u.id),
+                    None => format!(
+                        "user {} has no WORKSPACE membership of workspace {}",
+                        u.id, self.workspace
+                    ),
+                },
+            }),
+        }
+    }
+
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
+        let reply = self.http.get(path, query).await?;
+        serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+            call: describe("GET", path, query),
+            message: e.to_string(),
+        })
+    }
+
+    /// Every page of a list: `page` from 1 at `page-size` `size`, until
+    /// `Last-Page: true`, or a short page when the header is missing.
+    pub(super) async fn pages<T>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        size: usize,
+        decode: impl Fn(&Reply) -> Result<Vec<T>, String>,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut all = Vec::new();
+        let mut guard = PageGuard::new();
+        for page in 1.. {
+            let mut q = query.to_vec();
+            q.push(("page", page.to_string()));
+            q.push(("page-size", size.to_string()));
+            let call = describe("GET", path, &q);
+            guard.before_page(&call)?;
+            let reply = self.http.get(path, &q).await?;
+            let items = decode(&reply).map_err(|message| ProviderError::Decode {
+                call: call.clone(),
+                message,
+            })?;
+            let n = items.len();
+            if n == 0 {
+                break;
+            }
+            guard.page(&call, &reply.body)?;
+            all.extend(items);
+            let last = match reply.header("last-page") {
+                Some(v) => v.eq_ignore_ascii_case("true"),
+                None => n < size,
+            };
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every balance row of one policy (`{count, balances}` pages). The
+    /// first page's `count` says how many pages follow: they are read at
+    /// most [`crate::providers::CONCURRENCY`] at once (within the throttle), and a
+    /// `count` past the page cap is an error; should the last of them still
+    /// say `Last-Page: false`, reading goes on page by page.
+    pub(super) async fn balances(&self, path: &str) -> Result<Vec<BalanceDto>, ProviderError> {
+        let page = |n: usize| async move {
+            let q = [("page", n.to_string()), ("page-size", PAGE.to_string())];
+            let call = describe("GET", path, &q);
+            let reply = self.http.get(path, &q).await?;
+            let dto: BalancesDto =
+                serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+                    call: call.clone(),
+                    message: e.to_string(),
+                })?;
+            let last = match reply.header("last-page") {
+                Some(v) => v.eq_ignore_ascii_case("true"),
+                None => dto.balances.len() < PAGE,
+            };
+            Ok::<_, ProviderError>((dto, last, call, reply.body))
+        };
+        let mut guard = PageGuard::new();
+        let (first, mut last, call, body) = page(1).await?;
+        if !first.balances.is_empty() {
+            guard.page(&call, &body)?;
+        }
+        last = last || first.balances.is_empty();
+        let mut next = 2;
+        let count = first.count;
+        let mut all = first.balances;
+        if !last && let Some(count) = count {
+            let pages = count.div_ceil(PAGE);
+            if pages > MAX_PAGES {
+                return Err(ProviderError::Bound {
+                    call,
+                    message: format!(
+                        "its count of {count} rows means {pages} pages, more than hrform's page cap of {MAX_PAGES}"
+                    ),
+                });
+            }
+            if pages >= next {
+                let mut rest = futures_util::stream::iter(next..=pages)
+                    .map(page)
+                    .buffered(crate::providers::CONCURRENCY);
+                while let Some(read) = rest.next().await {
+                    let (dto, l, call, body) = read?;
+                    if dto.balances.is_empty() {
+                        last = true;
+                        continue;
+                    }
+                    guard.page(&call, &body)?;
+                    all.extend(dto.balances);
+                    last = l;
+                }
+                next = pages + 1;
+            }
+        }
+        while !last {
+            guard.before_page(&describe(
+                "GET",
+                path,
+                &[("page", next.to_string()), ("page-size", PAGE.to_string())],
+            ))?;
+            let (dto, l, call, body) = page(next).await?;
+            let n = dto.balances.len();
+            if n > 0 {
+                guard.page(&call, &body)?;
+            }
+            all.extend(dto.balances);
+            last = l || n == 0;
+            next += 1;
+        }
+        Ok(all)
+    }
+}
+
+fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
+    serde_json::from_slice(&reply.body).map_err(|e| e.to_string())
+}

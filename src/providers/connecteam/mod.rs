@@ -1,0 +1,64 @@
+//! The Connecteam provider: the only module that knows Connecteam's paths,
+//! query parameters and JSON (`../shared/api/connecteam.md`).
+//!
+//! Reading: the policy types with their policies (one call), every user
+//! (`userStatus=all`, 500 a page), and the balances of each policy type the
+//! manifests reference (100 a page; the only place assignments show), with
+//! limit/offset paging that stops on a short page. Calls: archive/restore in
+//! batches of 25 (`PUT /users/v1/users`), the assignment PUT (one user a
+//! call, carrying the balance when one is declared) and the absolute balance
+//! PUT.
+//!
+//! Files: `wire` (JSON shapes, paths, error/throttle parsing), `read`
+//! (the reads), `calls` (pure call builders), `write` (apply's writer).
+//! This file holds the client and its configuration, given at construction.
+//! May import: `crate::providers`, `crate::http`, `crate::model`,
+//! `crate::manifest::checked`; never `plan`, `apply` or `commands`.
+
+mod calls;
+mod read;
+mod wire;
+mod write;
+
+use std::collections::BTreeMap;
+
+pub use write::Writer;
+
+use crate::http::{Rate, Reader};
+use crate::manifest::checked::{self, ProviderKind};
+use crate::providers::{Endpoint, ProviderError};
+
+/// A read-only Connecteam client.
+pub struct Client {
+    name: String,
+    http: Reader,
+}
+
+impl Client {
+    /// `policies`: the manifests' per-policy settings, as every vendor's
+    /// client gets them (Connecteam's calls need none of them).
+    pub fn new(
+        provider: &checked::Provider,
+        _policies: &BTreeMap<(String, String), checked::PolicySettings>,
+        endpoint: Endpoint,
+    ) -> Result<Self, ProviderError> {
+        let ProviderKind::Connecteam {
+            requests_per_minute,
+        } = &provider.kind
+        else {
+            unreachable!(
+                "a Connecteam client for a {} provider",
+                provider.kind.type_name()
+            );
+        };
+        Ok(Self {
+            name: provider.name.clone(),
+            http: Reader::new(&endpoint, wire::WIRE, Rate::PerMinute(*requests_per_minute))?,
+        })
+    }
+
+    /// Requests sent so far (reads, writes and retries).
+    pub fn requests(&self) -> usize {
+        self.http.calls()
+    }
+}

@@ -1,0 +1,319 @@
+//! The Connecteam client's reads: policy types with their policies, every
+//! user, the referenced types' balances (the only place assignments show)
+//! and time-off requests, into the neutral [`LiveState`].
+//!
+//! May import: `super::wire`, `crate::providers` (paging, `seg`),
+//! `crate::http` (the read-only transport), `crate::model`.
+
+use std::collections::HashSet;
+
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use serde::de::DeserializeOwned;
+
+use super::Client;
+use super::wire::*;
+use crate::http::describe;
+use crate::model::{
+    Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus, PolicyTypeRef, ReadScope,
+    Role, Unit,
+};
+use crate::providers::{PageGuard, ProviderError};
+
+impl Client {
+    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+        let types_path = POLICY_TYPES;
+        let users_query = [("userStatus", "all".to_owned())];
+        let (types, users) = tokio::try_join!(
+            self.get_json::<PolicyTypesData>(types_path, &[]),
+            self.pages::<UsersData, _>(USERS, &users_query, USERS_PAGE, |d| d.users),
+        )?;
+
+        let wanted: HashSet<&str> = scope.emails.iter().map(String::as_str).collect();
+        let mut people = Vec::new();
+        for u in users {
+            // hrform matches people by email; one without cannot be managed.
+            let Some(email) = u.email.filter(|e| !e.trim().is_empty()) else {
+                continue;
+            };
+            if !scope.all_people && !wanted.contains(email.to_lowercase().as_str()) {
+                continue;
+            }
+            let role = match u.user_type.as_str() {
+                "owner" => Role::Owner,
+                "manager" => Role::Manager,
+                _ => Role::User,
+            };
+            let name = match (u.first_name, u.last_name) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}").trim().to_owned()),
+                (f, l) => f.or(l),
+            };
+            people.push(LivePerson {
+                id: u.user_id.to_string(),
+                email,
+                name,
+                status: if u.is_archived {
+                    LiveStatus::Inactive
+                } else {
+                    LiveStatus::Active
+                },
+                role,
+                key_owner: false,
+            });
+        }
+
+        let mut policies = Vec::new();
+        for t in &types.policy_types {
+            for p in t.policies.iter().flatten() {
+                let unit = match p.unit.as_str() {
+                    "days" => Unit::Days,
+                    "hours" => Unit::Hours,
+                    other => {
+                        return Err(ProviderError::Decode {
+                            call: format!("GET {types_path}"),
+                            message: format!("policy `{}` has an unknown unit `{other}`", p.name),
+                        });
+                    }
+                };
+                policies.push(LivePolicy {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                    policy_type: Some(PolicyTypeRef {
+                        id: t.id.clone(),
+                        name: t.name.clone(),
+                    }),
+                    unit,
+                    archived: false,
+                    everyone: false,
+                    // A fixed allowance is HR's to set; hourly accrual and
+                    // unlimited policies have no allowance to declare.
+                    accrues: p
+                        .accrual_type
+                        .as_deref()
+                        .filter(|a| *a != "fixed")
+                        .map(|a| format!("accrualType: {a}")),
+                });
+            }
+        }
+
+        // The policy types holding a referenced policy: their balances say
+        // who is on which policy.
+        let mut type_ids: Vec<&str> = policies
+            .iter()
+            .filter(|p| {
+                scope.policies.iter().any(|(name, ty)| {
+                    &p.name == name
+                        && ty
+                            .as_ref()
+                            .is_none_or(|t| p.policy_type.as_ref().is_some_and(|pt| &pt.name == t))
+                })
+            })
+            .filter_map(|p| p.policy_type.as_ref().map(|t| t.id.as_str()))
+            .collect();
+        type_ids.sort_unstable();
+        type_ids.dedup();
+        // Types named only by requests: the assignments of the requests'
+        // people, 100 ids a call (`userIds`), not the whole type.
+        let mut request_type_ids: Vec<&str> = types
+            .policy_types
+            .iter()
+            .filter(|t| scope.request_types.contains(&t.name))
+            .map(|t| t.id.as_str())
+            .filter(|id| !type_ids.contains(id))
+            .collect();
+        request_type_ids.sort_unstable();
+        request_type_ids.dedup();
+        let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
+        let mut reads: Vec<(String, Vec<(&str, String)>)> = type_ids
+            .iter()
+            .map(|id| (type_balances_path(id), Vec::new()))
+            .collect();
+        for id in &request_type_ids {
+            for chunk in ids.chunks(BALANCES_PAGE) {
+                let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
+                reads.push((type_balances_path(id), query));
+            }
+        }
+        let reads = reads.iter().map(|(path, query)| async move {
+            self.pages::<BalancesData, _>(path, query, BALANCES_PAGE, |d| d.balances)
+                .await
+        });
+        let (balances, requests) = tokio::try_join!(
+            futures_util::future::try_join_all(reads),
+            self.read_requests(scope, &types.policy_types, &people),
+        )?;
+        let holdings = balances
+            .into_iter()
+            .flatten()
+            .map(|b| Holding {
+                person: b.user_id.to_string(),
+                policy: b.policy_id,
+                balance: b.balance,
+                used: None,
+                unreadable: None,
+            })
+            .collect();
+
+        Ok(LiveState {
+            people,
+            policies,
+            holdings,
+            requests,
+            earlier_requests: Vec::new(),
+            read_calls: self.http.calls(),
+            as_read: Default::default(),
+        })
+    }
+
+    /// The approved requests of `people` over `window`, for usage: in
+    /// slices of at most 365 days; with `userIds` (100 a call) when there
+    /// are at most 100 people, else every approved request of the window.
+    pub async fn read_usage(
+        &self,
+        (first, last): (jiff::civil::Date, jiff::civil::Date),
+        people: &[String],
+    ) -> Result<Vec<LiveRequest>, ProviderError> {
+        let filter = people.len() <= REQUESTS_PAGE;
+        let slices = request_slices(first, last);
+        let reads = slices.iter().map(|(from, to)| async move {
+            let mut query = vec![
+                ("startDate", from.to_string()),
+                ("endDate", to.to_string()),
+                ("statuses", "approved".to_owned()),
+            ];
+            if filter {
+                query.extend(people.iter().map(|p| ("userIds", p.clone())));
+            }
+            self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
+                .await
+        });
+        let found = futures_util::future::try_join_all(reads).await?;
+        let wanted: HashSet<&str> = people.iter().map(String::as_str).collect();
+        let mut seen = HashSet::new();
+        let mut out: Vec<LiveRequest> = found
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                wanted.contains(r.user_id.to_string().as_str()) && seen.insert(r.id.clone())
+            })
+            // Usage needs the type's id only; the plan has the names.
+            .map(|r| live_request(r, &[]))
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    /// The requests overlapping the scope's window, in slices of at most
+    /// 365 days (the API's limit), all three statuses (the API defaults to
+    /// approved only), deduplicated by id across slices; only those of the
+    /// people read.
+    pub(super) async fn read_requests(
+        &self,
+        scope: &ReadScope,
+        types: &[PolicyTypeDto],
+        people: &[LivePerson],
+    ) -> Result<Vec<LiveRequest>, ProviderError> {
+        let Some((first, last)) = scope.requests else {
+            return Ok(Vec::new());
+        };
+        let slices = request_slices(first, last);
+        // Validation keeps request dates within ten years of today, so a
+        // window is at most 21 years; a longer one is refused, not read.
+        if slices.len() > MAX_REQUEST_SLICES {
+            return Err(ProviderError::Bound {
+                call: "GET /time-off/v1/requests".into(),
+                message: format!(
+                    "the requests' window {first} to {last} needs {} reads of 365 days, more than the {MAX_REQUEST_SLICES} hrform makes",
+                    slices.len()
+                ),
+            });
+        }
+        // A few people of a large account: only theirs (`userIds`, at most
+        // 100 so the URL stays short); otherwise every request of the
+        // window, which costs no more.
+        let only: Vec<String> = if !scope.all_people && people.len() <= REQUESTS_PAGE {
+            people.iter().map(|p| p.id.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let only = &only;
+        let reads = slices.into_iter().map(|(from, to)| async move {
+            let mut query = vec![
+                ("startDate", from.to_string()),
+                ("endDate", to.to_string()),
+                ("statuses", "approved".to_owned()),
+                ("statuses", "pending".to_owned()),
+                ("statuses", "denied".to_owned()),
+            ];
+            query.extend(only.iter().map(|id| ("userIds", id.clone())));
+            self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
+                .await
+        });
+        let found: Vec<Vec<RequestDto>> = futures_util::stream::iter(reads)
+            .buffered(crate::providers::CONCURRENCY)
+            .try_collect()
+            .await?;
+        let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for r in found.into_iter().flatten() {
+            let person = r.user_id.to_string();
+            if !ours.contains(person.as_str()) || !seen.insert(r.id.clone()) {
+                continue;
+            }
+            out.push(live_request(r, types));
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    pub(super) async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ProviderError> {
+        let reply = self.http.get(path, query).await?;
+        let envelope: Envelope<T> =
+            serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+                call: describe("GET", path, query),
+                message: e.to_string(),
+            })?;
+        Ok(envelope.data)
+    }
+
+    /// Every page of a list: `limit` `size` from `offset` 0, the offset
+    /// moving by what came back, until a page is short.
+    pub(super) async fn pages<D: DeserializeOwned, T>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        size: usize,
+        items: impl Fn(D) -> Vec<T>,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut all = Vec::new();
+        let mut guard = PageGuard::new();
+        loop {
+            let mut q = query.to_vec();
+            q.push(("limit", size.to_string()));
+            q.push(("offset", all.len().to_string()));
+            let call = describe("GET", path, &q);
+            guard.before_page(&call)?;
+            let reply = self.http.get(path, &q).await?;
+            let envelope: Envelope<D> =
+                serde_json::from_slice(&reply.body).map_err(|e| ProviderError::Decode {
+                    call: call.clone(),
+                    message: e.to_string(),
+                })?;
+            let page = items(envelope.data);
+            let n = page.len();
+            if n == 0 {
+                break;
+            }
+            guard.page(&call, &reply.body)?;
+            all.extend(page);
+            if n < size {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}

@@ -1,0 +1,261 @@
+//! Connecteam's wire: its JSON shapes (the response DTOs), page sizes and
+//! windows, and the [`Wire`] the transport needs (key header, error body,
+//! the throttling 200).
+//!
+//! May import: `crate::http` (its [`Wire`] type), `crate::model`.
+//! Nothing else in hrform sees these types or field names.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http::Wire;
+use crate::model::{Amount, LiveRequest};
+use crate::providers::seg;
+
+/// `GET /users/v1/users`: at most 500 a page.
+pub(super) const USERS_PAGE: usize = 500;
+/// `GET .../balances`: at most 100 a page.
+pub(super) const BALANCES_PAGE: usize = 100;
+/// `GET /time-off/v1/requests`: at most 100 a page.
+pub(super) const REQUESTS_PAGE: usize = 100;
+/// The most 365-day slices one read of requests may take.
+pub(super) const MAX_REQUEST_SLICES: usize = 25;
+/// `GET /time-off/v1/requests`: a window of at most 365 days.
+pub(super) const REQUEST_WINDOW_DAYS: i64 = 365;
+/// `PUT /users/v1/users`: at most 25 users a call.
+pub(super) const USERS_BATCH: usize = 25;
+
+pub(super) const WIRE: Wire = Wire {
+    auth_header: "X-API-KEY",
+    error_message,
+    throttled_ok,
+    min_throttle_wait: Duration::from_millis(500),
+};
+
+/// `{"detail": "text"}` or FastAPI's `{"detail": [{"loc": [...], "msg": ...}]}`.
+pub(super) fn error_message(body: &[u8]) -> Option<String> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match v.get("detail")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => Some(
+            items
+                .iter()
+                .map(|i| {
+                    let loc: Vec<String> = i
+                        .get("loc")
+                        .and_then(Value::as_array)
+                        .map(|l| {
+                            l.iter()
+                                .map(|p| match p {
+                                    Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let msg = i.get("msg").and_then(Value::as_str).unwrap_or("invalid");
+                    format!("{}: {msg}", loc.join("."))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        other => Some(other.to_string()),
+    }
+    .or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned))
+}
+
+/// A 200 whose body is `{"detail": "Too many requests"}` and no `data`.
+pub(super) fn throttled_ok(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body)
+        .is_ok_and(|v| v.get("data").is_none() && v.get("detail").is_some_and(Value::is_string))
+}
+
+#[derive(Deserialize)]
+pub(super) struct Envelope<T> {
+    pub(super) data: T,
+}
+
+#[derive(Deserialize)]
+pub(super) struct UsersData {
+    pub(super) users: Vec<UserDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UserDto {
+    pub(super) user_id: i64,
+    pub(super) first_name: Option<String>,
+    pub(super) last_name: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) user_type: String,
+    #[serde(default)]
+    pub(super) is_archived: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct PolicyTypesData {
+    pub(super) policy_types: Vec<PolicyTypeDto>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PolicyTypeDto {
+    #[serde(deserialize_with = "id_string")]
+    pub(super) id: String,
+    pub(super) name: String,
+    #[serde(default)]
+    pub(super) policies: Option<Vec<PolicyDto>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PolicyDto {
+    #[serde(deserialize_with = "id_string")]
+    pub(super) id: String,
+    pub(super) name: String,
+    pub(super) unit: String,
+    /// `fixed`, `hourly` or `unlimited` (added 2026-07-13).
+    #[serde(default, rename = "accrualType")]
+    pub(super) accrual_type: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct DurationDto {
+    pub(super) amount: Amount,
+}
+
+#[derive(Deserialize)]
+pub(super) struct RequestsData {
+    pub(super) requests: Vec<RequestDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct RequestDto {
+    #[serde(deserialize_with = "id_string")]
+    pub(super) id: String,
+    pub(super) user_id: i64,
+    #[serde(deserialize_with = "id_string")]
+    pub(super) policy_type_id: String,
+    pub(super) is_all_day: bool,
+    pub(super) start_date: String,
+    pub(super) end_date: String,
+    pub(super) start_time: Option<String>,
+    pub(super) end_time: Option<String>,
+    pub(super) timezone: String,
+    pub(super) status: String,
+    pub(super) employee_note: Option<String>,
+    pub(super) manager_note: Option<String>,
+    pub(super) is_adjust_for_day_light_saving: Option<bool>,
+    pub(super) time_clock_id: Option<i64>,
+    /// On approved requests: what is deducted, in the policy's unit.
+    #[serde(default)]
+    pub(super) duration: Option<DurationDto>,
+}
+
+/// `[first, last]` cut into windows of at most 365 days, each starting the
+/// day after the previous one ends.
+pub(crate) fn request_slices(
+    first: jiff::civil::Date,
+    last: jiff::civil::Date,
+) -> Vec<(jiff::civil::Date, jiff::civil::Date)> {
+    let mut out = Vec::new();
+    let mut from = first;
+    loop {
+        let to = from
+            .checked_add(jiff::Span::new().days(REQUEST_WINDOW_DAYS - 1))
+            .map_or(last, |d| d.min(last));
+        out.push((from, to));
+        if to >= last {
+            break;
+        }
+        match to.tomorrow() {
+            Ok(next) => from = next,
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+pub(super) struct BalancesData {
+    pub(super) balances: Vec<BalanceDto>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct BalanceDto {
+    pub(super) user_id: i64,
+    #[serde(deserialize_with = "id_string")]
+    pub(super) policy_id: String,
+    pub(super) balance: Option<Amount>,
+}
+
+/// A request as the model has it.
+pub(super) fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> LiveRequest {
+    let policy_type = types
+        .iter()
+        .find(|t| t.id == r.policy_type_id)
+        .map_or_else(|| r.policy_type_id.clone(), |t| t.name.clone());
+    LiveRequest {
+        id: r.id,
+        person: r.user_id.to_string(),
+        policy_type_id: r.policy_type_id,
+        policy_type,
+        all_day: r.is_all_day,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        start_time: (!r.is_all_day).then_some(r.start_time).flatten(),
+        end_time: (!r.is_all_day).then_some(r.end_time).flatten(),
+        timezone: r.timezone,
+        duration: (r.status == "approved")
+            .then_some(r.duration.map(|d| d.amount))
+            .flatten(),
+        status: r.status,
+        employee_note: r.employee_note.filter(|n| !n.is_empty()),
+        manager_note: r.manager_note.filter(|n| !n.is_empty()),
+        adjust_for_dst: r.is_adjust_for_day_light_saving,
+        time_clock_id: r.time_clock_id,
+    }
+}
+
+/// Ids are documented as strings; accept a number too, kept as its text.
+pub(super) fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match Value::deserialize(d)? {
+        Value::String(s) => Ok(s),
+        Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an id, found {other}"
+        ))),
+    }
+}
+
+/// Every user (`GET`), and archive/restore (`PUT`, see [`USERS_WRITE`]).
+pub(super) const USERS: &str = "/users/v1/users";
+/// Archive/restore: `PUT` of up to [`USERS_BATCH`] users.
+pub(super) const USERS_WRITE: &str = "/users/v1/users?includeSmartGroupIds=false";
+/// The policy types with their policies (`GET`).
+pub(super) const POLICY_TYPES: &str = "/time-off/v1/policy-types";
+/// Time-off requests (`GET` pages, `POST` one).
+pub(super) const REQUESTS: &str = "/time-off/v1/requests";
+
+/// One request (`PUT`: update or deny).
+pub(super) fn request_path(id: &str) -> String {
+    format!("{REQUESTS}/{}", seg(id))
+}
+
+/// A policy's assignments (`PUT`, one user a call).
+pub(super) fn assignments_path(policy: &str) -> String {
+    format!("/time-off/v1/time-off-policies/{}/assignments", seg(policy))
+}
+
+/// A policy type's balances (`GET` pages).
+pub(super) fn type_balances_path(policy_type: &str) -> String {
+    format!("{POLICY_TYPES}/{}/balances", seg(policy_type))
+}
+
+/// One user's balance on a policy type (`PUT`, absolute).
+pub(super) fn balance_path(policy_type: &str, user: &str) -> String {
+    format!("{}/{}", type_balances_path(policy_type), seg(user))
+}
