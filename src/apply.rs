@@ -12,18 +12,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::diag::{Diagnostic, Sources};
+use crate::http::WriteAccess;
 use crate::manifest::Config;
 use crate::model::{Change, ChangeKind, LiveState, Phase};
 use crate::plan::{self, Plan, PlanError, PlanOptions, Session};
 use crate::providers::{Endpoint, Executed, Outcome, ProviderWriter, Sink};
-
-/// The capability to write. Every constructor of anything that sends a
-/// write (`http::Writer::for_apply`, the vendor writers, `ProviderWriter`)
-/// takes one, and only this module can make one: its field is private
-/// here. Plan code holds readers only, so plan cannot write by
-/// construction (the type is named elsewhere, never built).
-#[derive(Debug, Clone, Copy)]
-pub struct WriteAccess(());
 
 /// Why apply could not start.
 #[derive(Debug, thiserror::Error)]
@@ -294,7 +287,7 @@ pub async fn execute(prepared: &Prepared, sink: Sink<'_>) -> Report {
     let runs = prepared.session.clients.iter().map(|(name, client)| {
         let records = &records;
         async move {
-            let writer = ProviderWriter::new(client, WriteAccess(()));
+            let writer = ProviderWriter::new(client, WriteAccess::for_apply_only());
             let live = &prepared.session.live[name];
             for phase_now in Phase::ALL {
                 // What earlier phases achieved, once per phase.

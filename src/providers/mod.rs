@@ -20,7 +20,7 @@
 //! file may import `crate::providers` (this module: paging, `seg`, the
 //! send/recheck helpers), `crate::http` (transport only: it knows no
 //! vendor), `crate::model` and `crate::manifest::checked`; never another
-//! vendor, `plan`, `apply` (but its `WriteAccess` token type) or `commands`.
+//! vendor, `plan`, `apply` or `commands`.
 //!
 //! Adding a third vendor:
 //! 1. copy a vendor folder to `providers/<new>/` and fill in its `wire`,
@@ -36,8 +36,9 @@
 //! only read (`http::Reader` can only GET). Everything that can send a
 //! write (`ProviderWriter::new`, each vendor's `Writer::new`,
 //! `http::Writer::for_apply`) is `pub(crate)` and takes a
-//! [`crate::apply::WriteAccess`], which only `crate::apply` can make (its
-//! field is private there); see `write_access_tests`.
+//! [`crate::http::WriteAccess`], which only `crate::apply` makes (its
+//! field is private; a test holds every other file to not calling its
+//! constructor); see `write_access_tests`.
 
 pub mod clockify;
 pub mod connecteam;
@@ -48,7 +49,7 @@ use crate::manifest::checked::{self, ProviderKind};
 use crate::model::{Call, Change, LiveState, ReadScope};
 
 // The transport's types, which every provider speaks.
-pub(crate) use crate::apply::WriteAccess;
+pub(crate) use crate::http::WriteAccess;
 pub use crate::http::{Endpoint, ProviderError};
 
 /// What stays unencoded in a path segment built from an API id: RFC 3986's
@@ -516,8 +517,8 @@ mod write_access_tests {
         constructors(&());
     }
 
-    /// The token's only maker is `crate::apply` (its field is private
-    /// there): no other source file builds one.
+    /// The token's only maker is `crate::apply`: no other source file calls
+    /// its constructor (http defines it).
     #[test]
     fn only_apply_makes_the_token() {
         let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -526,7 +527,7 @@ mod write_access_tests {
             let entry = entry.expect("walk src");
             if entry.path().extension().is_some_and(|e| e == "rs") {
                 let text = std::fs::read_to_string(entry.path()).expect("read source");
-                if text.contains(concat!("WriteAccess", "(())")) {
+                if text.contains(concat!("WriteAccess::", "for_apply_only()")) {
                     makers.push(entry.path().strip_prefix(&src).unwrap().to_owned());
                 }
             }

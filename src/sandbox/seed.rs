@@ -922,10 +922,8 @@ fn check_connecteam(c: &ConnecteamSeed) -> Check {
                 ));
             }
             match (&r.start_time, &r.end_time) {
-                (Some(s), Some(e))
-                    if crate::sandbox::state::parse_hms(s).is_some()
-                        && crate::sandbox::state::parse_hms(e).is_some()
-                        && s < e => {}
+                (Some(s), Some(e)) if parse_hms(s).is_some() && parse_hms(e).is_some() && s < e => {
+                }
                 _ => {
                     return Err((
                         r.user.referenced,
@@ -948,7 +946,7 @@ fn check_connecteam(c: &ConnecteamSeed) -> Check {
 }
 
 fn parse_date(s: &Spanned<String>) -> Result<jiff::civil::Date, (Location, String)> {
-    crate::sandbox::state::parse_ymd(&s.value).ok_or_else(|| {
+    parse_ymd(&s.value).ok_or_else(|| {
         (
             s.referenced,
             format!("{:?} is not a date (YYYY-MM-DD)", s.value),
@@ -962,4 +960,39 @@ pub fn seed_schema() -> schemars::Schema {
     schemars::generate::SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<Seed>()
+}
+
+/// A strict `YYYY-MM-DD`.
+pub(crate) fn parse_ymd(s: &str) -> Option<jiff::civil::Date> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i16> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    jiff::civil::Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
+}
+
+/// A strict `HH:MM:SS`.
+pub(crate) fn parse_hms(s: &str) -> Option<jiff::civil::Time> {
+    let b = s.as_bytes();
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i8> {
+        let part = s.get(r)?;
+        if part.bytes().all(|c| c.is_ascii_digit()) {
+            part.parse().ok()
+        } else {
+            None
+        }
+    };
+    jiff::civil::Time::new(num(0..2)?, num(3..5)?, num(6..8)?, 0).ok()
 }

@@ -482,40 +482,7 @@ pub(crate) fn all_day_end() -> Time {
     Time::constant(23, 59, 59, 0)
 }
 
-/// A strict `YYYY-MM-DD`.
-pub(crate) fn parse_ymd(s: &str) -> Option<Date> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i16> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    Date::new(y, i8::try_from(m).ok()?, i8::try_from(d).ok()?).ok()
-}
-
-/// A strict `HH:MM:SS`.
-pub(crate) fn parse_hms(s: &str) -> Option<Time> {
-    let b = s.as_bytes();
-    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i8> {
-        let part = s.get(r)?;
-        if part.bytes().all(|c| c.is_ascii_digit()) {
-            part.parse().ok()
-        } else {
-            None
-        }
-    };
-    Time::new(num(0..2)?, num(3..5)?, num(6..8)?, 0).ok()
-}
+pub(crate) use super::seed::{parse_hms, parse_ymd};
 
 pub(crate) fn fmt_hms(t: Time) -> String {
     format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
