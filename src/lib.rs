@@ -16,6 +16,7 @@ pub mod lock;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod private_file;
 pub mod providers;
 pub mod sandbox;
 pub mod schema;

@@ -183,7 +183,7 @@ async fn apply_with(
             // request controls: it must be a directory, not a link.
             let dir = args.config.dir.join(".hrform");
             let path = dir.join("journal.jsonl");
-            super::private_file::refuse_linked_dir(&dir).with_context(|| {
+            crate::private_file::refuse_linked_dir(&dir).with_context(|| {
                 format!(
                     "cannot open the journal {}; nothing was written",
                     path.display()
@@ -194,7 +194,7 @@ async fn apply_with(
     };
     // Opened, and its first line written, before the first API write: a
     // journal that cannot be written stops apply before anything changes.
-    let journal = Journal::open(
+    let journal = crate::apply::journal::Journal::open(
         &journal_path,
         apply::people_by_change(&prepared.plan),
         prepared.plan.calls.len(),
@@ -315,114 +315,6 @@ fn confirm(changes: usize) -> Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim() == "yes")
-}
-
-/// The append-only JSON-lines journal: one line per call, as it ends.
-struct Journal {
-    file: Mutex<std::fs::File>,
-    path: std::path::PathBuf,
-    people: std::collections::HashMap<usize, String>,
-    error: Mutex<Option<String>>,
-}
-
-impl Journal {
-    /// Open the journal (0600, never through a symlink) and write its first
-    /// line, saying a run starts; any failure means nothing may be sent.
-    fn open(
-        path: &Path,
-        people: std::collections::HashMap<usize, String>,
-        calls: usize,
-    ) -> Result<Self> {
-        let refused = || {
-            format!(
-                "cannot open the journal {}; nothing was written",
-                path.display()
-            )
-        };
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))
-                .with_context(refused)?;
-        }
-        let mut file = super::private_file::open(path, super::private_file::Mode::Append)
-            .with_context(refused)?;
-        let mut start = serde_json::json!({
-            "time": jiff::Timestamp::now().to_string(),
-            "event": "start",
-            "hrform": env!("CARGO_PKG_VERSION"),
-            "calls": calls,
-        })
-        .to_string();
-        start.push('\n');
-        file.write_all(start.as_bytes())
-            .and_then(|()| file.flush())
-            .with_context(refused)?;
-        Ok(Self {
-            file: Mutex::new(file),
-            path: path.to_owned(),
-            people,
-            error: Mutex::new(None),
-        })
-    }
-
-    fn write(&self, e: &Executed) {
-        let mut people: Vec<&str> = e
-            .call
-            .changes
-            .iter()
-            .filter_map(|id| self.people.get(id).map(String::as_str))
-            .collect();
-        people.dedup();
-        let mut line = serde_json::json!({
-            "time": jiff::Timestamp::now().to_string(),
-            "provider": e.call.provider,
-            "method": e.call.method,
-            "path": e.call.path,
-            "changes": e.call.changes,
-            "people": people,
-        });
-        // The outcome is what the journal is for: a line without it is an
-        // error of the run, and the line says it is missing.
-        match (line.as_object_mut(), serde_json::to_value(&e.outcome)) {
-            (Some(map), Ok(serde_json::Value::Object(outcome))) => map.extend(outcome),
-            (map, got) => {
-                let why = match got {
-                    Err(err) => err.to_string(),
-                    Ok(other) => format!("it serialised to {other} instead of an object"),
-                };
-                if let Some(map) = map {
-                    map.insert("outcome".into(), "unrecorded".into());
-                    map.insert("journal_error".into(), why.clone().into());
-                }
-                self.error
-                    .lock()
-                    .expect("journal error lock")
-                    .get_or_insert(format!(
-                        "the outcome of {} {} could not be recorded: {why}",
-                        e.call.method, e.call.path
-                    ));
-            }
-        }
-        let mut text = line.to_string();
-        text.push('\n');
-        let mut file = self.file.lock().expect("journal lock");
-        if let Err(err) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
-            // A write hrform cannot record is a write nobody can audit:
-            // nothing more is sent.
-            crate::http::halt_writes(format!(
-                "not sent: the journal {} could not be written",
-                self.path.display()
-            ));
-            self.error
-                .lock()
-                .expect("journal error lock")
-                .get_or_insert(err.to_string());
-        }
-    }
-
-    fn error(&self) -> Option<String> {
-        self.error.lock().expect("journal error lock").clone()
-    }
 }
 
 /// A progress bar on a terminal; plain lines otherwise; nothing with `-q`.

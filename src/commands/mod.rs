@@ -5,7 +5,6 @@
 mod apply;
 mod common;
 mod plan;
-mod private_file;
 mod sandbox;
 mod validate;
 

@@ -166,7 +166,7 @@ fn write_plan_file(path: &Path, plan: &plan::Plan) -> Result<()> {
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
     // 0600, never through a symlink (see `private_file`).
-    let mut file = super::private_file::open(path, super::private_file::Mode::Truncate)
+    let mut file = crate::private_file::open(path, crate::private_file::Mode::Truncate)
         .with_context(|| format!("cannot write the plan to {}", path.display()))?;
     file.write_all(render::json(plan).as_bytes())
         .with_context(|| format!("cannot write the plan to {}", path.display()))

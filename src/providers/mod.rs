@@ -532,7 +532,7 @@ mod write_access_tests {
                 }
             }
         }
-        assert_eq!(makers, vec![std::path::PathBuf::from("apply.rs")]);
+        assert_eq!(makers, vec![std::path::PathBuf::from("apply/mod.rs")]);
     }
 }
 

@@ -8,6 +8,8 @@
 //! per-change outcome the report and exit code come from. The writes
 //! themselves, their retries and read-backs, are the provider modules'.
 
+pub mod journal;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
