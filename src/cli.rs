@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Connecteam changes from YAML manifests kept in git.
 #[derive(Debug, Parser)]
 #[command(name = "hrform", version, about, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -19,7 +19,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// More logging on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
@@ -33,7 +33,7 @@ pub struct GlobalArgs {
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour when writing to a terminal and `NO_COLOR` is unset.
     Auto,
     /// Always colour.
@@ -44,14 +44,14 @@ pub enum ColorChoice {
 
 /// The configuration directory option shared by commands that read manifests.
 #[derive(Debug, Args, Clone)]
-pub struct ConfigDir {
+pub(crate) struct ConfigDir {
     /// Directory holding the manifests (every *.yaml / *.yml under it, recursively).
     #[arg(short = 'C', long = "dir", value_name = "DIR", default_value = ".")]
     pub dir: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check the manifests offline; no network call.
     Validate(ValidateArgs),
     /// Read the live state, diff it against the manifests and show the calls apply would make.
@@ -74,13 +74,13 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct ManArgs {
+pub(crate) struct ManArgs {
     /// The subcommand whose page to print (e.g. `plan`); the program's page without it.
     pub command: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ValidateArgs {
+pub(crate) struct ValidateArgs {
     #[command(flatten)]
     pub config: ConfigDir,
     /// How to print diagnostics.
@@ -90,7 +90,7 @@ pub struct ValidateArgs {
 
 /// Diagnostic renderings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DiagnosticFormat {
+pub(crate) enum DiagnosticFormat {
     /// `github` when `GITHUB_ACTIONS=true`, else `text`.
     Auto,
     /// A report with the source line underlined, on stderr.
@@ -105,7 +105,7 @@ pub enum DiagnosticFormat {
 
 impl DiagnosticFormat {
     /// `auto` decided from the environment (`GITHUB_ACTIONS=true`).
-    pub fn resolve(self) -> DiagnosticFormat {
+    pub(crate) fn resolve(self) -> DiagnosticFormat {
         match self {
             DiagnosticFormat::Auto => {
                 if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
@@ -121,7 +121,7 @@ impl DiagnosticFormat {
 
 /// Plan renderings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     /// Grouped by person, for terminals.
     Text,
     /// Versioned JSON (schemas/plan.schema.json).
@@ -131,7 +131,7 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct PlanArgs {
+pub(crate) struct PlanArgs {
     #[command(flatten)]
     pub config: ConfigDir,
     /// How to render the plan on stdout.
@@ -155,7 +155,7 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ApplyArgs {
+pub(crate) struct ApplyArgs {
     #[command(flatten)]
     pub config: ConfigDir,
     /// A plan saved with `plan --out`.
@@ -175,7 +175,7 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub config: ConfigDir,
     /// The provider to export.
@@ -190,7 +190,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct FmtArgs {
+pub(crate) struct FmtArgs {
     #[command(flatten)]
     pub config: ConfigDir,
     /// Only check; exit 1 when a file is not canonical.
@@ -199,7 +199,7 @@ pub struct FmtArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct SandboxArgs {
+pub(crate) struct SandboxArgs {
     /// The seed fixture (YAML) describing the emulated world; empty without it.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
@@ -216,7 +216,7 @@ pub struct SandboxArgs {
 
 /// Which schema to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SchemaKind {
+pub(crate) enum SchemaKind {
     /// The manifests (schemas/manifest.schema.json).
     Manifest,
     /// The JSON plan (schemas/plan.schema.json).
@@ -228,14 +228,14 @@ pub enum SchemaKind {
 }
 
 #[derive(Debug, Args)]
-pub struct SchemaArgs {
+pub(crate) struct SchemaArgs {
     /// The schema to print.
     #[arg(value_enum, default_value_t = SchemaKind::Manifest)]
     pub kind: SchemaKind,
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,

@@ -21,7 +21,7 @@ fn is_control(c: char) -> bool {
 /// `s` with every control character (newlines and tabs included) written as
 /// `\u{..}`, for one line of terminal text. Borrowed when there is nothing
 /// to escape.
-pub fn text(s: &str) -> Cow<'_, str> {
+pub(crate) fn text(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_control) {
         return Cow::Borrowed(s);
     }
@@ -38,7 +38,7 @@ pub fn text(s: &str) -> Cow<'_, str> {
 
 /// [`text`], keeping newlines: for hrform's own multi-line messages (an
 /// error chain) that may quote data already escaped by [`text`].
-pub fn text_keep_newlines(s: &str) -> Cow<'_, str> {
+pub(crate) fn text_keep_newlines(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c != '\n' && is_control(c)) {
         return Cow::Borrowed(s);
     }
@@ -53,7 +53,7 @@ pub fn text_keep_newlines(s: &str) -> Cow<'_, str> {
 /// zero-width joiner so that `@team` mentions nobody. Links cannot
 /// form: `[` and `]` are escaped, and the `:` of `scheme://` and the `.` of
 /// `www.` are written as entities so autolinks stay text.
-pub fn markdown(s: &str) -> String {
+pub(crate) fn markdown(s: &str) -> String {
     let s = text(s);
     let mut out = String::with_capacity(s.len() + 8);
     let mut chars = s.chars().peekable();
@@ -64,25 +64,6 @@ pub fn markdown(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// `s` made inert inside raw HTML (a `<summary>` line of the Markdown
-/// comment is an HTML block, where Markdown escapes would show as written):
-/// control characters escaped as in [`text`], `&`, `<`, `>`, `"`, `'` as
-/// entities, and mentions and autolinks broken as in [`markdown`].
-pub fn html(s: &str) -> String {
-    let s = text(s);
-    let mut out = String::with_capacity(s.len() + 8);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ if defuse(c, chars.peek(), &mut out) => {}
             _ => out.push(c),
         }
     }
@@ -112,7 +93,7 @@ fn defuse(c: char, next: Option<&char>, out: &mut String) -> bool {
 
 /// A backtick fence longer than any run of backticks in `body` (at least
 /// three), so the body cannot close the code block it sits in.
-pub fn fence(body: &str) -> String {
+pub(crate) fn fence(body: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in body.chars() {
@@ -155,15 +136,6 @@ mod tests {
         assert!(!m.contains(" `c`"));
         assert!(m.contains("\\|"));
         assert!(m.contains("ada@example.com"));
-    }
-
-    #[test]
-    fn html_leaves_no_tags_mentions_or_links() {
-        let h = html("a_b@example.com </summary><img src=x> @team https://e.vil\n\nx");
-        assert_eq!(
-            h,
-            "a_b@example.com &lt;/summary&gt;&lt;img src=x&gt; @\u{200d}team https&#58;//e.vil\\u{a}\\u{a}x"
-        );
     }
 
     #[test]

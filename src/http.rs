@@ -35,7 +35,7 @@ use crate::model::Method;
 /// Why talking to a provider failed. Messages name the call (method and
 /// path, never the key) and what the API answered.
 #[derive(Debug, thiserror::Error)]
-pub enum ProviderError {
+pub(crate) enum ProviderError {
     /// The environment variable that should hold the API key is unset,
     /// empty, or not UTF-8 (`why` says which).
     #[error("provider `{provider}`: the API key environment variable {env} {why}")]
@@ -77,14 +77,14 @@ pub enum ProviderError {
 /// Where and how to reach a provider: its base URL and key. Normally from
 /// the manifest and the environment; `--sandbox` overrides both.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     pub base_url: url::Url,
     pub key: SecretString,
 }
 
 impl Endpoint {
     /// The manifest's base URL and the key from the variable it names.
-    pub fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
+    pub(crate) fn from_config(provider: &checked::Provider) -> Result<Self, ProviderError> {
         let missing = |why| ProviderError::MissingKey {
             provider: provider.name.clone(),
             env: provider.api_key_env.clone(),
@@ -112,15 +112,15 @@ const MAX_ATTEMPTS: usize = 10;
 /// The longest hrform waits for a server-announced reset before retrying.
 const MAX_SERVER_WAIT: Duration = Duration::from_secs(65);
 /// The longest one call may take, its retries and their waits included.
-pub const CALL_DEADLINE: Duration = Duration::from_secs(180);
+pub(crate) const CALL_DEADLINE: Duration = Duration::from_secs(180);
 /// The largest response body hrform reads (a Clockify users page of 5,000
 /// is about 10 MB); a longer one is an error, and reading it stops there.
-pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// The variable that shortens every wait of the retry logic (backoff, the
 /// least throttle wait, server-announced waits) and the call deadline, for
 /// test and benchmark runs against the sandbox: a factor in (0, 1],
 /// honoured only when the provider's base URL is a loopback host.
-pub const BACKOFF_SCALE_ENV: &str = "HRFORM_BACKOFF_SCALE";
+pub(crate) const BACKOFF_SCALE_ENV: &str = "HRFORM_BACKOFF_SCALE";
 
 /// The factor of [`BACKOFF_SCALE_ENV`] for a provider at `base` (1 unless
 /// the variable holds a number in (0, 1] and `base` is a loopback host).
@@ -150,7 +150,7 @@ const REFUSED_ATTEMPTS: usize = 2;
 static WRITES_HALTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// Refuse every write from now on, for `reason` (kept: the first one).
-pub fn halt_writes(reason: String) {
+pub(crate) fn halt_writes(reason: String) {
     let _ = WRITES_HALTED.set(reason);
 }
 
@@ -162,7 +162,7 @@ pub fn halt_writes(reason: String) {
 /// plan cannot write by construction. It lives here, at the bottom of the
 /// house, so that naming it makes no import run upwards.
 #[derive(Debug, Clone, Copy)]
-pub struct WriteAccess(());
+pub(crate) struct WriteAccess(());
 
 impl WriteAccess {
     /// For `crate::apply` only.
@@ -173,7 +173,7 @@ impl WriteAccess {
 
 /// What the HTTP layer must know about a vendor, supplied by its module.
 #[derive(Debug, Clone, Copy)]
-pub struct Wire {
+pub(crate) struct Wire {
     /// The header that carries the API key.
     pub auth_header: &'static str,
     /// The human message inside an error body, if the vendor's shape is found.
@@ -186,7 +186,7 @@ pub struct Wire {
 
 /// The client-side throttle: requests per second or per minute.
 #[derive(Debug, Clone, Copy)]
-pub enum Rate {
+pub(crate) enum Rate {
     PerSecond(f64),
     PerMinute(u32),
 }
@@ -216,14 +216,14 @@ impl Rate {
 
 /// A successful response.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub headers: HeaderMap,
     pub body: Vec<u8>,
 }
 
 impl Reply {
     /// A header's value as text, if present and readable.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -248,7 +248,7 @@ struct Inner {
 
 /// Why a request failed, and whether it may have taken effect.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub error: ProviderError,
     /// The request may have been applied (a dropped connection after it was
     /// sent, a timeout, a 5xx): read the live value before sending it again.
@@ -256,17 +256,17 @@ pub struct Failure {
 }
 
 /// A read-only HTTP client for one provider: it can only GET.
-pub struct Reader {
+pub(crate) struct Reader {
     inner: Arc<Inner>,
 }
 
 /// The writing side of a provider's client, for apply only.
-pub struct Writer {
+pub(crate) struct Writer {
     inner: Arc<Inner>,
 }
 
 impl Reader {
-    pub fn new(endpoint: &Endpoint, wire: Wire, rate: Rate) -> Result<Self, ProviderError> {
+    pub(crate) fn new(endpoint: &Endpoint, wire: Wire, rate: Rate) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             // A redirect would carry the key header and the body to whatever
@@ -293,14 +293,18 @@ impl Reader {
     }
 
     /// How many requests were sent, retries included.
-    pub fn calls(&self) -> usize {
+    pub(crate) fn calls(&self) -> usize {
         self.inner.calls.load(Ordering::Relaxed)
     }
 
     /// `GET path?query`, retried on throttling, server errors and
     /// connection failures; any other non-2xx answer is an error naming the
     /// call and what the API said.
-    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, ProviderError> {
+    pub(crate) async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Reply, ProviderError> {
         self.inner
             .request(Method::Get, path, query, None, true)
             .await
@@ -322,7 +326,7 @@ impl Writer {
     /// connections are retried only when `idempotent`; otherwise the
     /// failure comes back marked unclear, for the caller to read the live
     /// value before anything is sent again.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         path: &str,
@@ -341,14 +345,6 @@ impl Writer {
         self.inner
             .request(method, path, &[], body, idempotent)
             .await
-    }
-
-    /// A read during apply (a read-back, or after an unclear failure).
-    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Reply, ProviderError> {
-        self.inner
-            .request(Method::Get, path, query, None, true)
-            .await
-            .map_err(|f| f.error)
     }
 }
 
@@ -610,7 +606,7 @@ fn server_hint(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// `GET /path?a=1&b=2`: how calls are named in messages and logs.
-pub fn describe(method: &str, path: &str, query: &[(&str, String)]) -> String {
+pub(crate) fn describe(method: &str, path: &str, query: &[(&str, String)]) -> String {
     let query = query_string(query);
     if query.is_empty() {
         format!("{method} {path}")
@@ -620,7 +616,7 @@ pub fn describe(method: &str, path: &str, query: &[(&str, String)]) -> String {
 }
 
 /// A query string, keys repeated for arrays, values percent-encoded.
-pub fn query_string(query: &[(&str, String)]) -> String {
+pub(crate) fn query_string(query: &[(&str, String)]) -> String {
     let mut s = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in query {
         s.append_pair(k, v);

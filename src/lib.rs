@@ -3,23 +3,27 @@
 //! The library behind the `hrform` binary. `main` parses the command line and
 //! dispatches to `commands`; manifests are loaded and checked by `manifest`,
 //! diagnostics rendered by `diag`, and the API emulator lives in `sandbox`.
+//!
+//! The library exposes what the binary, the integration tests and the
+//! benchmarks need — `main`, `diag`, `manifest` and `sandbox` — and nothing
+//! more, so `unreachable_pub` holds every other module to `pub(crate)`.
 
-pub mod amount;
-pub mod apply;
-pub mod cli;
-pub mod commands;
+mod amount;
+mod apply;
+mod cli;
+mod commands;
 pub mod diag;
-pub mod escape;
-pub mod exit;
-pub mod http;
-pub mod lock;
+mod escape;
+mod exit;
+mod http;
+mod lock;
 pub mod manifest;
-pub mod model;
-pub mod plan;
-pub mod private_file;
-pub mod providers;
+mod model;
+mod plan;
+mod private_file;
+mod providers;
 pub mod sandbox;
-pub mod schema;
+mod schema;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -16,11 +16,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 /// A lock older than this is stale whoever holds it: no apply takes hours.
-pub const STALE_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
+pub(crate) const STALE_AFTER: Duration = Duration::from_secs(6 * 60 * 60);
 
 /// What the lock file says.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Holder {
+pub(crate) struct Holder {
     pub pid: u32,
     pub host: String,
     /// RFC 3339.
@@ -30,7 +30,7 @@ pub struct Holder {
 
 /// Why the lock could not be taken.
 #[derive(Debug, thiserror::Error)]
-pub enum LockError {
+pub(crate) enum LockError {
     #[error(
         "another apply holds the lock {}: pid {} on {} since {}; wait for it to finish (if that process is gone, delete the file)",
         path.display(), holder.pid, holder.host, holder.since
@@ -47,7 +47,7 @@ pub enum LockError {
 
 /// A held lock; dropping it removes the file.
 #[derive(Debug)]
-pub struct ApplyLock {
+pub(crate) struct ApplyLock {
     path: PathBuf,
     /// The stale lock this one replaced, if any (for a note).
     pub replaced: Option<Holder>,
@@ -55,7 +55,7 @@ pub struct ApplyLock {
 
 impl ApplyLock {
     /// Take the lock of the configuration directory `dir`.
-    pub fn acquire(dir: &Path) -> Result<Self, LockError> {
+    pub(crate) fn acquire(dir: &Path) -> Result<Self, LockError> {
         let path = dir.join(".hrform").join("apply.lock");
         let io = |e: std::io::Error| LockError::Io {
             path: path.clone(),
@@ -101,7 +101,7 @@ impl ApplyLock {
         Err(LockError::Held { path, holder })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }

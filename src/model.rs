@@ -9,13 +9,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::amount::Amount;
+pub(crate) use crate::amount::Amount;
 
 /// A person's id in one provider (Clockify: 24-hex string; Connecteam: an
 /// integer, kept as its decimal string).
-pub type PersonId = String;
+pub(crate) type PersonId = String;
 /// A policy's id in one provider.
-pub type PolicyId = String;
+pub(crate) type PolicyId = String;
 
 /// A person's status as the provider reports it.
 #[derive(
@@ -32,7 +32,7 @@ pub type PolicyId = String;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub enum LiveStatus {
+pub(crate) enum LiveStatus {
     Active,
     Inactive,
     /// Invited but not joined (Clockify `PENDING`): cannot be activated.
@@ -43,7 +43,7 @@ pub enum LiveStatus {
 
 impl LiveStatus {
     /// The declared status this live status satisfies, if any.
-    pub fn as_declared(self) -> Option<Status> {
+    pub(crate) fn as_declared(self) -> Option<Status> {
         match self {
             LiveStatus::Active => Some(Status::Active),
             LiveStatus::Inactive => Some(Status::Inactive),
@@ -67,7 +67,7 @@ impl fmt::Display for LiveStatus {
 /// (Connecteam cannot archive owners or managers through the API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     Owner,
     Manager,
     User,
@@ -75,7 +75,7 @@ pub enum Role {
 
 /// One person as the provider has them.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LivePerson {
+pub(crate) struct LivePerson {
     pub id: PersonId,
     /// As the provider stores it (compare lower-cased).
     pub email: String,
@@ -88,14 +88,14 @@ pub struct LivePerson {
 
 /// A policy type (Connecteam groups policies under types).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyTypeRef {
+pub(crate) struct PolicyTypeRef {
     pub id: String,
     pub name: String,
 }
 
 /// One time-off policy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LivePolicy {
+pub(crate) struct LivePolicy {
     pub id: PolicyId,
     pub name: String,
     /// Connecteam: the type the policy belongs to. Clockify: `None`.
@@ -113,7 +113,7 @@ pub struct LivePolicy {
 
 /// A person's place on one policy: assigned, and the balance if known.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Holding {
+pub(crate) struct Holding {
     pub person: PersonId,
     pub policy: PolicyId,
     /// The remaining (available) balance; `None` when the provider reports
@@ -132,7 +132,7 @@ pub struct Holding {
 /// `YYYY-MM-DD`, times `HH:MM:SS`, as on the wire's format; the provider
 /// module translates.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct LiveRequest {
+pub(crate) struct LiveRequest {
     pub id: String,
     pub person: PersonId,
     pub policy_type_id: String,
@@ -166,12 +166,12 @@ pub struct LiveRequest {
 }
 
 /// The marker hrform puts at the end of a request's manager note.
-pub fn request_marker(key: &str) -> String {
+pub(crate) fn request_marker(key: &str) -> String {
     format!("[hrform:{key}]")
 }
 
 /// The key of the trailing `[hrform:KEY]` marker of a manager note.
-pub fn marker_key(note: &str) -> Option<&str> {
+pub(crate) fn marker_key(note: &str) -> Option<&str> {
     let note = note.trim_end();
     let rest = note.strip_suffix(']')?;
     let start = rest.rfind("[hrform:")?;
@@ -181,7 +181,7 @@ pub fn marker_key(note: &str) -> Option<&str> {
 
 /// What hrform needs to read from one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct ReadScope {
+pub(crate) struct ReadScope {
     /// Lower-cased emails of the people the manifests declare.
     pub emails: Vec<String>,
     /// Policy names the manifests reference (with the policy type, when given).
@@ -197,7 +197,7 @@ pub struct ReadScope {
 
 /// The live state of one provider, as far as the scope asked.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct LiveState {
+pub(crate) struct LiveState {
     /// People read: those declared that exist, or everyone with `all_people`.
     pub people: Vec<LivePerson>,
     /// Every policy of the provider (names are needed for "did you mean").
@@ -220,7 +220,7 @@ pub struct LiveState {
 /// (Clockify's policies, for the full-replace PUT). Opaque: only the
 /// vendor's folder that filled it knows what the records hold.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AsRead(std::collections::BTreeMap<String, serde_json::Value>);
+pub(crate) struct AsRead(std::collections::BTreeMap<String, serde_json::Value>);
 
 impl AsRead {
     pub(crate) fn insert(&mut self, id: String, record: serde_json::Value) {
@@ -236,7 +236,7 @@ impl AsRead {
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
-pub struct PersonRef {
+pub(crate) struct PersonRef {
     pub id: PersonId,
     pub email: String,
 }
@@ -244,7 +244,7 @@ pub struct PersonRef {
 /// Which vendor a provider is: what the planner needs to know about it
 /// beyond its live state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vendor {
+pub(crate) enum Vendor {
     Clockify,
     Connecteam,
 }
@@ -253,7 +253,7 @@ pub enum Vendor {
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
-pub struct PolicyRef {
+pub(crate) struct PolicyRef {
     pub id: PolicyId,
     pub name: String,
     /// Connecteam: the policy type's id and name.
@@ -265,7 +265,7 @@ pub struct PolicyRef {
 
 impl PolicyRef {
     /// The reference to a live policy.
-    pub fn of(p: &LivePolicy) -> Self {
+    pub(crate) fn of(p: &LivePolicy) -> Self {
         PolicyRef {
             id: p.id.clone(),
             name: p.name.clone(),
@@ -278,7 +278,7 @@ impl PolicyRef {
 /// One change to one person in one provider, with the live value it was
 /// computed against (its precondition).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Change {
+pub(crate) struct Change {
     /// Index of the change within its plan.
     pub id: usize,
     pub provider: String,
@@ -289,7 +289,7 @@ pub struct Change {
 
 impl Change {
     /// A change of `person` in `provider`, numbered later by the plan.
-    pub fn new(provider: &str, person: &LivePerson, kind: ChangeKind) -> Self {
+    pub(crate) fn new(provider: &str, person: &LivePerson, kind: ChangeKind) -> Self {
         Change {
             id: 0,
             provider: provider.to_owned(),
@@ -304,7 +304,7 @@ impl Change {
 
 /// How an allowance and its usage account for a balance change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AllowanceChange {
+pub(crate) struct AllowanceChange {
     /// The allowance the live balance implies (remaining + used, less what
     /// carried over); `None` when there is no balance yet.
     pub from: Option<Amount>,
@@ -319,7 +319,7 @@ pub struct AllowanceChange {
 /// Why a balance changes, in words a reviewer needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BalanceReason {
+pub(crate) enum BalanceReason {
     /// No balance yet: the first one.
     Initial,
     /// The allowance differs from what the live balance implies: it was
@@ -354,7 +354,7 @@ pub enum BalanceReason {
 /// What a change does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "change", rename_all = "snake_case")]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     /// Activate or deactivate.
     Status { from: LiveStatus, to: Status },
     /// Put the person on a policy. `replaces`: the policy of the same type
@@ -413,7 +413,7 @@ pub enum ChangeKind {
 
 /// The design's phases within a provider, in the order apply makes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Phase {
+pub(crate) enum Phase {
     Activate,
     Assign,
     Balance,
@@ -425,7 +425,7 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in order.
-    pub const ALL: [Phase; 6] = [
+    pub(crate) const ALL: [Phase; 6] = [
         Phase::Activate,
         Phase::Assign,
         Phase::Balance,
@@ -437,7 +437,7 @@ impl Phase {
 
 impl ChangeKind {
     /// The phase this change is made in: the one place the order is written.
-    pub fn phase(&self) -> Phase {
+    pub(crate) fn phase(&self) -> Phase {
         match self {
             ChangeKind::Status {
                 to: Status::Active, ..
@@ -536,7 +536,7 @@ impl fmt::Display for Status {
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Put,
     Patch,
@@ -558,7 +558,7 @@ impl fmt::Display for Method {
 
 /// What a call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// A read (a read-back, a recheck).
     #[default]
     Read,
@@ -577,7 +577,7 @@ pub enum Operation {
 /// relative to the provider's base URL) and JSON body, and the changes it
 /// realises. Built by the provider module, the only one that knows the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Call {
+pub(crate) struct Call {
     pub provider: String,
     /// What the call does, for apply to dispatch on (never sniffed from the
     /// path or method); not part of the plan document: apply rebuilds calls.

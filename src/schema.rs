@@ -8,7 +8,7 @@ use crate::manifest::raw::Manifest;
 
 /// Which schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// The manifests' (for yaml-language-server).
     Manifest,
     /// The plan document's (`plan --output json`, `--out`).
@@ -20,7 +20,7 @@ pub enum Kind {
 }
 
 /// The manifests' schema.
-pub fn manifest() -> schemars::Schema {
+pub(crate) fn manifest() -> schemars::Schema {
     SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<Manifest>()
@@ -28,7 +28,7 @@ pub fn manifest() -> schemars::Schema {
 
 /// Render the schema of `kind` as pretty JSON with a trailing newline, as
 /// committed under `schemas/`.
-pub fn render(kind: Kind) -> Result<String, serde_json::Error> {
+pub(crate) fn render(kind: Kind) -> Result<String, serde_json::Error> {
     let schema = match kind {
         Kind::Manifest => manifest(),
         Kind::Plan => crate::plan::schema(),

@@ -15,14 +15,14 @@ use crate::providers::Executed;
 /// be sent.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open the journal {}; nothing was written", .path.display())]
-pub struct JournalError {
+pub(crate) struct JournalError {
     pub path: std::path::PathBuf,
     #[source]
     pub source: std::io::Error,
 }
 
 /// The append-only JSON-lines journal: one line per call, as it ends.
-pub struct Journal {
+pub(crate) struct Journal {
     file: Mutex<std::fs::File>,
     path: std::path::PathBuf,
     people: std::collections::HashMap<usize, String>,
@@ -32,7 +32,7 @@ pub struct Journal {
 impl Journal {
     /// Open the journal (0600, never through a symlink) and write its first
     /// line, saying a run starts; any failure means nothing may be sent.
-    pub fn open(
+    pub(crate) fn open(
         path: &Path,
         people: std::collections::HashMap<usize, String>,
         calls: usize,
@@ -65,7 +65,7 @@ impl Journal {
         })
     }
 
-    pub fn write(&self, e: &Executed) {
+    pub(crate) fn write(&self, e: &Executed) {
         let mut people: Vec<&str> = e
             .call
             .changes
@@ -120,7 +120,7 @@ impl Journal {
         }
     }
 
-    pub fn error(&self) -> Option<String> {
+    pub(crate) fn error(&self) -> Option<String> {
         self.error.lock().expect("journal error lock").clone()
     }
 }

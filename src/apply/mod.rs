@@ -8,7 +8,7 @@
 //! per-change outcome the report and exit code come from. The writes
 //! themselves, their retries and read-backs, are the provider modules'.
 
-pub mod journal;
+pub(crate) mod journal;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -22,7 +22,7 @@ use crate::providers::{Endpoint, Executed, Outcome, ProviderWriter, Sink};
 
 /// Why apply could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum ApplyError {
+pub(crate) enum ApplyError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     /// The plan file was made by another hrform.
@@ -39,7 +39,7 @@ pub enum ApplyError {
 
 /// A reviewed change whose live value moved since the plan was made.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Stale {
+pub(crate) struct Stale {
     pub change: Change,
     /// What the live system holds now.
     pub now: String,
@@ -50,7 +50,7 @@ pub struct Stale {
 }
 
 /// What apply is about to do.
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The changes to apply (with the calls apply would make).
     pub plan: Plan,
     pub warnings: Vec<Diagnostic>,
@@ -63,7 +63,7 @@ pub struct Prepared {
 
 /// Plan afresh; with a saved plan, keep only its changes whose precondition
 /// still holds.
-pub async fn prepare(
+pub(crate) async fn prepare(
     config: &Config,
     sources: &Sources,
     manifests: &[(std::path::PathBuf, crate::diag::FileId)],
@@ -253,7 +253,7 @@ fn live_now(change: &Change, live: &LiveState) -> String {
 
 /// How one change ended.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ChangeOutcome {
+pub(crate) enum ChangeOutcome {
     Applied,
     Failed(String),
     Skipped(String),
@@ -261,7 +261,7 @@ pub enum ChangeOutcome {
 
 /// The result of a run.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub(crate) struct Report {
     /// Every change apply set out to make, with how it ended, in plan order.
     pub changes: Vec<(Change, ChangeOutcome)>,
     /// Requests sent, reads included (retries included).
@@ -269,17 +269,17 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn count(&self, f: impl Fn(&ChangeOutcome) -> bool) -> usize {
+    pub(crate) fn count(&self, f: impl Fn(&ChangeOutcome) -> bool) -> usize {
         self.changes.iter().filter(|(_, o)| f(o)).count()
     }
-    pub fn failed(&self) -> usize {
+    pub(crate) fn failed(&self) -> usize {
         self.count(|o| matches!(o, ChangeOutcome::Failed(_)))
     }
 }
 
 /// Make the prepared changes, providers in parallel, reporting every call
 /// to `sink` as it ends.
-pub async fn execute(prepared: &Prepared, sink: Sink<'_>) -> Report {
+pub(crate) async fn execute(prepared: &Prepared, sink: Sink<'_>) -> Report {
     let records: Mutex<Vec<Executed>> = Mutex::new(Vec::new());
     let collect = |e: Executed| {
         sink(e.clone());
@@ -390,7 +390,7 @@ fn depends_on_failure(
 }
 
 /// Changes by id, for naming people in the journal.
-pub fn people_by_change(plan: &Plan) -> HashMap<usize, String> {
+pub(crate) fn people_by_change(plan: &Plan) -> HashMap<usize, String> {
     plan.changes
         .iter()
         .map(|c| (c.id, c.person.email.clone()))
@@ -398,7 +398,7 @@ pub fn people_by_change(plan: &Plan) -> HashMap<usize, String> {
 }
 
 /// The distinct people of a set of changes.
-pub fn distinct_people(changes: &[(Change, ChangeOutcome)]) -> usize {
+pub(crate) fn distinct_people(changes: &[(Change, ChangeOutcome)]) -> usize {
     changes
         .iter()
         .map(|(c, _)| (c.provider.as_str(), c.person.id.as_str()))

@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
 
 /// Dispatch the parsed command line.
-pub fn run(cli: &Cli) -> Result<ExitStatus> {
+pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
     match &cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),

@@ -30,7 +30,7 @@ use crate::model::{
 
 /// What the balance arithmetic needs to know beyond the live state.
 #[derive(Debug, Clone)]
-pub struct Leave<'a> {
+pub(crate) struct Leave<'a> {
     /// The leave year today falls in.
     pub year: LeaveYear,
     /// The previous leave year, when its approved requests were read
@@ -43,7 +43,7 @@ pub struct Leave<'a> {
 }
 
 impl<'a> Leave<'a> {
-    pub fn new(
+    pub(crate) fn new(
         year: LeaveYear,
         previous: Option<LeaveYear>,
         carry_over: &'a BTreeSet<String>,
@@ -93,7 +93,7 @@ impl Usages {
 
 /// Usage counted for one person on one policy's type.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Usage {
+pub(crate) struct Usage {
     /// This leave year.
     pub used: Amount,
     /// How many approved requests make it.
@@ -104,7 +104,7 @@ pub struct Usage {
 
 /// Approved requests' duration of `person` in `policy`'s type, this leave
 /// year and (when read) the previous one.
-pub fn connecteam_usage(
+pub(crate) fn connecteam_usage(
     live: &LiveState,
     person: &str,
     policy: &LivePolicy,
@@ -128,7 +128,7 @@ pub fn connecteam_usage(
 
 /// With `carry_over`: what is left of last leave year's allowance (the
 /// declared allowance less last year's usage, never below 0).
-pub fn carried(
+pub(crate) fn carried(
     entry: &checked::TimeOff,
     policy: &LivePolicy,
     usage: &Usage,
@@ -144,7 +144,7 @@ pub fn carried(
 
 /// The balance change an entry needs on a policy the person is on (or
 /// joins in this plan, with no holding), if any.
-pub fn entry_change(
+pub(crate) fn entry_change(
     vendor: Vendor,
     entry: &checked::TimeOff,
     policy: &LivePolicy,
@@ -265,7 +265,7 @@ pub fn entry_change(
 /// The people (ids) whose allowance on some Connecteam policy needs the
 /// previous leave year's usage: a `carry_over` policy, or a balance below
 /// allowance − usage (it may be last year's leftover, still in place).
-pub fn needs_previous_year(
+pub(crate) fn needs_previous_year(
     users: &[&checked::User],
     live: &LiveState,
     leave: &Leave<'_>,

@@ -22,16 +22,16 @@ use crate::model::{Change, ChangeKind};
 
 /// The comment's size cap: GitHub refuses bodies over 65,536 characters;
 /// what is left is room for the status line the merge workflow writes.
-pub const COMMENT_LIMIT: usize = 60_000;
+pub(crate) const COMMENT_LIMIT: usize = 60_000;
 
 /// The version of the marker's JSON.
-pub const MARKER_VERSION: u32 = 1;
+pub(crate) const MARKER_VERSION: u32 = 1;
 
 /// What starts the hidden marker; CI looks for comments starting with it.
-pub const MARKER_PREFIX: &str = "<!-- hrform ";
+pub(crate) const MARKER_PREFIX: &str = "<!-- hrform ";
 
 /// What starts the status line; the merge workflow replaces that line.
-pub const STATUS_PREFIX: &str = "**Status:**";
+pub(crate) const STATUS_PREFIX: &str = "**Status:**";
 
 /// Markdown-escape untrusted text (names, emails, messages from the live
 /// systems) for a table cell or a list item: the one Markdown escaping of
@@ -52,7 +52,7 @@ fn sha256(bytes: &[u8]) -> String {
 
 /// The hidden first line. Its JSON never holds `<` or `>` (escaped as
 /// `\u003c`/`\u003e`), so no value can end the HTML comment.
-pub fn marker(plan: &Plan) -> String {
+pub(crate) fn marker(plan: &Plan) -> String {
     let providers: Vec<&str> = plan.providers.iter().map(|p| p.name.as_str()).collect();
     let value = serde_json::json!({
         "format_version": MARKER_VERSION,
@@ -264,7 +264,7 @@ fn full(plan: &Plan) -> String {
 
 /// The comment: [`full`] cut to [`COMMENT_LIMIT`] characters on a line
 /// boundary, closing any open code fence and `<details>`, with a note.
-pub fn markdown(plan: &Plan) -> String {
+pub(crate) fn markdown(plan: &Plan) -> String {
     cap(full(plan), COMMENT_LIMIT)
 }
 

@@ -6,13 +6,13 @@
 //! filtering, and the versioned plan document saved by `--out`.
 //! Rendering lives in `render`.
 
-pub mod balance;
-pub mod comment;
-pub mod diff;
-pub mod identity;
-pub mod render;
-pub mod requests;
-pub mod safety;
+pub(crate) mod balance;
+pub(crate) mod comment;
+pub(crate) mod diff;
+pub(crate) mod identity;
+pub(crate) mod render;
+pub(crate) mod requests;
+pub(crate) mod safety;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,15 +27,15 @@ use crate::manifest::checked::{self, ProviderKind, UnmanagedUsersSetting};
 use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
 use crate::providers::{Endpoint, ProviderClient, ProviderError};
 use diff::Vendor;
-pub use safety::SafetyCheck;
+pub(crate) use safety::SafetyCheck;
 
 /// The version of the plan's JSON format; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 /// A plan: the changes apply would make and the exact calls that make them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(title = "hrform plan")]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The version of this document's format.
     pub format_version: u32,
     /// The hrform version that made the plan; apply refuses a plan made by another.
@@ -59,7 +59,7 @@ pub struct Plan {
 
 /// One provider as read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ProviderSummary {
+pub(crate) struct ProviderSummary {
     pub name: String,
     /// `clockify` or `connecteam`.
     #[serde(rename = "type")]
@@ -70,7 +70,7 @@ pub struct ProviderSummary {
 
 /// A person in a provider but in no manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Unmanaged {
+pub(crate) struct Unmanaged {
     pub provider: String,
     pub id: String,
     pub email: String,
@@ -81,7 +81,7 @@ pub struct Unmanaged {
 
 /// Counts for the closing line.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// People with at least one change.
     pub people: usize,
     pub changes: usize,
@@ -91,24 +91,24 @@ pub struct Summary {
 }
 
 impl Plan {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
 
     /// Whether a safety rule blocks this plan (apply needs `--force`).
-    pub fn blocked(&self) -> bool {
+    pub(crate) fn blocked(&self) -> bool {
         self.safety.iter().any(|s| s.blocked)
     }
 
     /// Whether a rule blocks it that `--force` does not override.
-    pub fn blocked_even_with_force(&self) -> bool {
+    pub(crate) fn blocked_even_with_force(&self) -> bool {
         self.safety.iter().any(|s| s.blocked && !s.overridable)
     }
 }
 
 /// Why planning failed.
 #[derive(Debug, thiserror::Error)]
-pub enum PlanError {
+pub(crate) enum PlanError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
     /// The manifests do not resolve against the live systems.
@@ -118,14 +118,14 @@ pub enum PlanError {
 
 /// Options of one planning run.
 #[derive(Debug, Clone, Default)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// `--target` selectors.
     pub targets: Vec<Target>,
 }
 
 /// The clients a plan was read through and the live state they read:
 /// apply writes through them, against that state.
-pub struct Session {
+pub(crate) struct Session {
     pub clients: BTreeMap<String, Arc<ProviderClient>>,
     pub live: BTreeMap<String, LiveState>,
 }
@@ -133,7 +133,7 @@ pub struct Session {
 impl Session {
     /// The calls that realise `changes`, provider by provider (in name
     /// order), each built by its provider against the state read.
-    pub fn calls(&self, changes: &[Change]) -> Vec<Call> {
+    pub(crate) fn calls(&self, changes: &[Change]) -> Vec<Call> {
         let mut calls = Vec::new();
         for (name, client) in &self.clients {
             let mine: Vec<Change> = changes
@@ -152,7 +152,7 @@ impl Session {
 /// Read every provider, diff, and build the plan.
 ///
 /// `endpoints`: where each provider is (by provider name).
-pub async fn make_plan(
+pub(crate) async fn make_plan(
     config: &Config,
     sources: &Sources,
     manifests: &[(std::path::PathBuf, crate::diag::FileId)],
@@ -164,7 +164,7 @@ pub async fn make_plan(
 }
 
 /// [`make_plan`], keeping the clients and the live state for apply.
-pub async fn plan_session(
+pub(crate) async fn plan_session(
     config: &Config,
     sources: &Sources,
     manifests: &[(std::path::PathBuf, crate::diag::FileId)],
@@ -444,7 +444,7 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
 
 /// Today, in `settings.timezone` (or `HRFORM_TODAY`, `YYYY-MM-DD`, which
 /// tests and reproducible runs set), and the leave year it falls in.
-pub fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
+pub(crate) fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
     let today = checked::today(&settings.timezone);
     checked::LeaveYear::containing(today, settings.leave_year_start)
 }
@@ -508,7 +508,7 @@ fn order(changes: &mut [Change]) {
 /// case-insensitively), `provider=NAME` or `policy=NAME` (a policy, or a
 /// request's policy type).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// Lower-cased.
     Email(String),
     Provider(String),
@@ -545,7 +545,7 @@ impl std::fmt::Display for Target {
 
 impl Target {
     /// Whether this selector selects `change`.
-    pub fn selects(&self, change: &Change) -> bool {
+    pub(crate) fn selects(&self, change: &Change) -> bool {
         match self {
             Target::Provider(p) => &change.provider == p,
             Target::Policy(p) => match &change.kind {
@@ -563,7 +563,7 @@ impl Target {
 }
 
 /// Whether `change` is selected by the `--target` selectors (none: all).
-pub fn selected(change: &Change, targets: &[Target]) -> bool {
+pub(crate) fn selected(change: &Change, targets: &[Target]) -> bool {
     targets.is_empty() || targets.iter().any(|t| t.selects(change))
 }
 
@@ -587,7 +587,7 @@ pub(crate) fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
 }
 
 /// SHA-256 over the manifests' paths and contents, in load order.
-pub fn manifests_hash(
+pub(crate) fn manifests_hash(
     sources: &Sources,
     manifests: &[(std::path::PathBuf, crate::diag::FileId)],
 ) -> String {
@@ -612,7 +612,7 @@ pub fn manifests_hash(
 }
 
 /// The plan's JSON Schema (draft-07).
-pub fn schema() -> schemars::Schema {
+pub(crate) fn schema() -> schemars::Schema {
     schemars::generate::SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<Plan>()

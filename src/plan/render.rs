@@ -304,7 +304,7 @@ fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
 }
 
 /// The closing line, e.g. `Plan: 3 people change, 5 changes, 4 API calls (PUT 3, PATCH 1)`.
-pub fn summary_line(plan: &Plan) -> String {
+pub(crate) fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
         return "No changes.".to_owned();
     }
@@ -352,7 +352,7 @@ fn paint(style: Style, text: &str, color: bool) -> String {
 }
 
 /// The text rendering, for terminals and logs.
-pub fn text(plan: &Plan, color: bool) -> String {
+pub(crate) fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let groups = by_person(plan);
     let mut provider = "";
@@ -500,7 +500,7 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
 }
 
 /// The versioned JSON document (also what `--out` saves).
-pub fn json(plan: &Plan) -> String {
+pub(crate) fn json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
     s.push('\n');
     s

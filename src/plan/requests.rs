@@ -20,7 +20,7 @@ use crate::model::{
 
 /// What the requests of one provider come to.
 #[derive(Debug, Default)]
-pub struct RequestDiff {
+pub(crate) struct RequestDiff {
     pub changes: Vec<Change>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -44,7 +44,7 @@ fn earliest(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// Diff the declared `requests` of `provider` (with its declared `users`,
 /// for the assignment and double-deduction checks) against `live`.
-pub fn diff_requests(
+pub(crate) fn diff_requests(
     provider: &str,
     requests: &[&checked::Request],
     users: &[&checked::User],

@@ -40,8 +40,8 @@
 //! field is private; a test holds every other file to not calling its
 //! constructor); see `write_access_tests`.
 
-pub mod clockify;
-pub mod connecteam;
+pub(crate) mod clockify;
+pub(crate) mod connecteam;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -50,7 +50,7 @@ use crate::model::{Call, Change, LiveState, ReadScope};
 
 // The transport's types, which every provider speaks.
 pub(crate) use crate::http::WriteAccess;
-pub use crate::http::{Endpoint, ProviderError};
+pub(crate) use crate::http::{Endpoint, ProviderError};
 
 /// What stays unencoded in a path segment built from an API id: RFC 3986's
 /// unreserved characters. Everything else (`/`, `?`, `#`, `%`, ...) is
@@ -74,7 +74,7 @@ pub(crate) fn seg(id: &str) -> String {
 
 /// A provider client, read-only: plan can read and describe calls, never
 /// write. (Writes are a separate type, for apply.)
-pub enum ProviderClient {
+pub(crate) enum ProviderClient {
     Clockify(clockify::Client),
     Connecteam(connecteam::Client),
 }
@@ -82,7 +82,7 @@ pub enum ProviderClient {
 impl ProviderClient {
     /// The client for `provider`, with its vendor's configuration taken
     /// from the manifests' per-policy settings (`policies`).
-    pub fn new(
+    pub(crate) fn new(
         provider: &checked::Provider,
         policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
@@ -98,7 +98,7 @@ impl ProviderClient {
     }
 
     /// Requests sent so far (reads, writes and retries).
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         match self {
             Self::Clockify(c) => c.requests(),
             Self::Connecteam(c) => c.requests(),
@@ -106,7 +106,7 @@ impl ProviderClient {
     }
 
     /// Read what `scope` asks for.
-    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+    pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         match self {
             Self::Clockify(c) => c.read(scope).await,
             Self::Connecteam(c) => c.read(scope).await,
@@ -115,7 +115,7 @@ impl ProviderClient {
 
     /// The approved requests of `people` over `window` (inclusive), for
     /// usage counting only (Connecteam; Clockify counts usage itself).
-    pub async fn read_usage(
+    pub(crate) async fn read_usage(
         &self,
         window: (jiff::civil::Date, jiff::civil::Date),
         people: &[String],
@@ -127,7 +127,7 @@ impl ProviderClient {
     }
 
     /// Requests sent so far, for the plan's read count.
-    pub fn read_calls(&self) -> usize {
+    pub(crate) fn read_calls(&self) -> usize {
         self.requests()
     }
 
@@ -135,7 +135,7 @@ impl ProviderClient {
     /// so one call serves many where the API allows, in the design's order:
     /// activate, assign, set balances, (requests), deactivate. A pure
     /// function of `changes` and `live` (what [`Self::read`] returned).
-    pub fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
+    pub(crate) fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
         match self {
             Self::Clockify(c) => c.calls(changes, live),
             Self::Connecteam(c) => c.calls(changes, live),
@@ -167,7 +167,7 @@ mod seg_tests {
 
 /// What happened to one call during apply.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Executed {
+pub(crate) struct Executed {
     pub call: Call,
     pub outcome: Outcome,
 }
@@ -175,7 +175,7 @@ pub struct Executed {
 /// The outcome of one call.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Applied,
     /// The API refused it, it never got through, or the read-back showed
     /// something other than what was written.
@@ -196,7 +196,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn failed(error: &ProviderError) -> Self {
+    pub(crate) fn failed(error: &ProviderError) -> Self {
         Outcome::Failed {
             status: match error {
                 ProviderError::Status { status, .. } | ProviderError::Redirect { status, .. } => {
@@ -209,7 +209,7 @@ impl Outcome {
     }
 
     /// A failure hrform found itself (no HTTP status to report).
-    pub fn failed_with(message: impl Into<String>) -> Self {
+    pub(crate) fn failed_with(message: impl Into<String>) -> Self {
         Outcome::Failed {
             status: None,
             message: message.into(),
@@ -218,12 +218,12 @@ impl Outcome {
 }
 
 /// Where executed calls are reported, as they happen (journal, progress).
-pub type Sink<'s> = &'s (dyn Fn(Executed) + Send + Sync);
+pub(crate) type Sink<'s> = &'s (dyn Fn(Executed) + Send + Sync);
 
 /// Apply's writing client for one provider, over the reader's connection
 /// and throttle. Only apply can make one: every constructor down to
 /// [`crate::http::Writer`] takes a [`WriteAccess`].
-pub enum ProviderWriter<'c> {
+pub(crate) enum ProviderWriter<'c> {
     Clockify(clockify::Writer<'c>),
     Connecteam(connecteam::Writer<'c>),
 }
@@ -238,7 +238,7 @@ impl<'c> ProviderWriter<'c> {
 
     /// Make the calls that realise `changes` (all of one phase: activate,
     /// assign, balances or deactivate), reporting each to `sink`.
-    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
+    pub(crate) async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
         match self {
             Self::Clockify(w) => w.run_phase(changes, live, sink).await,
             Self::Connecteam(w) => w.run_phase(changes, live, sink).await,
@@ -436,12 +436,12 @@ where
 
 /// How many calls of one phase may be in flight at once (the throttle
 /// still paces them).
-pub const CONCURRENCY: usize = 8;
+pub(crate) const CONCURRENCY: usize = 8;
 
 /// The most pages hrform reads of one list (1,000 pages is 5 million
 /// Clockify users, 200,000 policy or balance rows, 500,000 Connecteam users,
 /// 100,000 assignments of one type or requests of one slice).
-pub const MAX_PAGES: usize = 1_000;
+pub(crate) const MAX_PAGES: usize = 1_000;
 
 /// The loop control of one paged list: the page cap, and no-progress
 /// detection (a page whose body repeats an earlier page's, as from a

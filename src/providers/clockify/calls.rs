@@ -19,7 +19,7 @@ use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operatio
 impl Client {
     /// The calls that realise `changes`, in their order, grouped: one
     /// policy PUT per policy, one balance PATCH per policy and value.
-    pub fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
+    pub(crate) fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
         // Under `auto` the plan shows what a PATCH that sets the accrued
         // amount would carry (the allowance itself); apply learns the truth.
         let mode = Mode::declared(self.balance_update).unwrap_or(Mode::SetAccrued);

@@ -23,14 +23,14 @@ mod write;
 
 use std::collections::BTreeMap;
 
-pub use write::Writer;
+pub(crate) use write::Writer;
 
 use crate::http::{Rate, Reader};
 use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
 use crate::providers::{Endpoint, ProviderError};
 
 /// A read-only Clockify client, with its configuration.
-pub struct Client {
+pub(crate) struct Client {
     name: String,
     workspace: String,
     balance_update: BalanceUpdate,
@@ -43,7 +43,7 @@ pub struct Client {
 impl Client {
     /// `policies`: the manifests' per-policy settings (provider, policy) →
     /// settings; this client keeps its own `has_expiration` values.
-    pub fn new(
+    pub(crate) fn new(
         provider: &checked::Provider,
         policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
@@ -77,7 +77,7 @@ impl Client {
     }
 
     /// Requests sent so far (reads, writes and retries).
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.http.calls()
     }
 }

@@ -18,7 +18,7 @@ use crate::model::{Holding, LivePerson, LivePolicy, LiveState, LiveStatus, ReadS
 use crate::providers::{MAX_PAGES, PageGuard, ProviderError};
 
 impl Client {
-    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+    pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         let users_path = users_path(&self.ws());
         let users_query = [
             ("status", "ALL".to_owned()),

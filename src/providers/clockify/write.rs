@@ -19,7 +19,7 @@ use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operatio
 use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess};
 
 /// Apply's writing side of a Clockify client.
-pub struct Writer<'c> {
+pub(crate) struct Writer<'c> {
     client: &'c Client,
     http: crate::http::Writer,
     /// The PATCH semantics still possible: one once known (declared, or
@@ -57,7 +57,7 @@ impl<'c> Writer<'c> {
             .get_or_insert(why);
     }
 
-    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
+    pub(crate) async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
         let (balances, others): (Vec<Change>, Vec<Change>) = changes
             .iter()
             .cloned()

@@ -18,7 +18,7 @@ impl Client {
     /// The calls that realise `changes`, in their order: archive and
     /// restore batched 25 users a call, one assignment or balance PUT per
     /// change.
-    pub fn calls(&self, changes: &[Change], _live: &LiveState) -> Vec<Call> {
+    pub(crate) fn calls(&self, changes: &[Change], _live: &LiveState) -> Vec<Call> {
         let mut calls: Vec<Call> = Vec::new();
         // The open archive/restore batch for each direction.
         let mut open: HashMap<bool, usize> = HashMap::new();

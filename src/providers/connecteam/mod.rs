@@ -22,14 +22,14 @@ mod write;
 
 use std::collections::BTreeMap;
 
-pub use write::Writer;
+pub(crate) use write::Writer;
 
 use crate::http::{Rate, Reader};
 use crate::manifest::checked::{self, ProviderKind};
 use crate::providers::{Endpoint, ProviderError};
 
 /// A read-only Connecteam client.
-pub struct Client {
+pub(crate) struct Client {
     name: String,
     http: Reader,
 }
@@ -37,7 +37,7 @@ pub struct Client {
 impl Client {
     /// `policies`: the manifests' per-policy settings, as every vendor's
     /// client gets them (Connecteam's calls need none of them).
-    pub fn new(
+    pub(crate) fn new(
         provider: &checked::Provider,
         _policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
@@ -58,7 +58,7 @@ impl Client {
     }
 
     /// Requests sent so far (reads, writes and retries).
-    pub fn requests(&self) -> usize {
+    pub(crate) fn requests(&self) -> usize {
         self.http.calls()
     }
 }

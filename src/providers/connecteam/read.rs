@@ -20,7 +20,7 @@ use crate::model::{
 use crate::providers::{PageGuard, ProviderError};
 
 impl Client {
-    pub async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
+    pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         let types_path = POLICY_TYPES;
         let users_query = [("userStatus", "all".to_owned())];
         let (types, users) = tokio::try_join!(
@@ -167,7 +167,7 @@ impl Client {
     /// The approved requests of `people` over `window`, for usage: in
     /// slices of at most 365 days; with `userIds` (100 a call) when there
     /// are at most 100 people, else every approved request of the window.
-    pub async fn read_usage(
+    pub(crate) async fn read_usage(
         &self,
         (first, last): (jiff::civil::Date, jiff::civil::Date),
         people: &[String],

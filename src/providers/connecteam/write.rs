@@ -21,7 +21,7 @@ use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess
 // ------------------------------------------------------------------ apply --
 
 /// Apply's writing side of a Connecteam client.
-pub struct Writer<'c> {
+pub(crate) struct Writer<'c> {
     client: &'c Client,
     http: crate::http::Writer,
 }
@@ -34,7 +34,7 @@ impl<'c> Writer<'c> {
         }
     }
 
-    pub async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
+    pub(crate) async fn run_phase(&self, changes: &[Change], live: &LiveState, sink: Sink<'_>) {
         let (creates, calls): (Vec<Call>, Vec<Call>) = self
             .client
             .calls(changes, live)
