@@ -13,6 +13,7 @@ pub(crate) mod identity;
 pub(crate) mod render;
 pub(crate) mod requests;
 pub(crate) mod safety;
+mod session;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
 use crate::providers::{Endpoint, ProviderClient, ProviderError};
 use diff::Vendor;
 pub(crate) use safety::SafetyCheck;
+pub(crate) use session::Session;
 
 /// The version of the plan's JSON format; bumped on any incompatible change.
 pub(crate) const FORMAT_VERSION: u32 = 2;
@@ -121,32 +123,6 @@ pub(crate) enum PlanError {
 pub(crate) struct PlanOptions {
     /// `--target` selectors.
     pub targets: Vec<Target>,
-}
-
-/// The clients a plan was read through and the live state they read:
-/// apply writes through them, against that state.
-pub(crate) struct Session {
-    pub clients: BTreeMap<String, Arc<ProviderClient>>,
-    pub live: BTreeMap<String, LiveState>,
-}
-
-impl Session {
-    /// The calls that realise `changes`, provider by provider (in name
-    /// order), each built by its provider against the state read.
-    pub(crate) fn calls(&self, changes: &[Change]) -> Vec<Call> {
-        let mut calls = Vec::new();
-        for (name, client) in &self.clients {
-            let mine: Vec<Change> = changes
-                .iter()
-                .filter(|c| &c.provider == name)
-                .cloned()
-                .collect();
-            if !mine.is_empty() {
-                calls.extend(client.calls(&mine, &self.live[name]));
-            }
-        }
-        calls
-    }
 }
 
 /// Read every provider, diff, and build the plan.
