@@ -81,18 +81,6 @@ fn harm(change: &Change) -> Option<&'static str> {
     }
 }
 
-fn sorted(plan: &Plan) -> Vec<&Change> {
-    let mut changes: Vec<&Change> = plan.changes.iter().collect();
-    changes.sort_by(|a, b| {
-        (a.provider.as_str(), a.person.email.to_lowercase(), a.id).cmp(&(
-            b.provider.as_str(),
-            b.person.email.to_lowercase(),
-            b.id,
-        ))
-    });
-    changes
-}
-
 fn cell(what: &str, from: &str, to: &str) -> (String, String) {
     let now = if from.is_empty() {
         "—".to_owned()
@@ -124,7 +112,7 @@ fn full(plan: &Plan) -> String {
     }
 
     // What harms if wrong, first.
-    let changes = sorted(plan);
+    let changes = render::by_provider_and_person(plan);
     let harmful: Vec<(&Change, &str)> = changes
         .iter()
         .filter_map(|c| harm(c).map(|h| (*c, h)))

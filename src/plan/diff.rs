@@ -145,7 +145,7 @@ pub(crate) fn diff_provider(
             let assigned =
                 policy.everyone || held.is_some_and(|h| h.contains_key(policy.id.as_str()));
             let holding = held.and_then(|h| h.get(policy.id.as_str())).copied();
-            let target = policy_ref(policy);
+            let target = PolicyRef::of(policy);
             if !assigned {
                 if vendor == Vendor::Clockify && !has_expiration.contains_key(&policy.name) {
                     out.diagnostics.push(
@@ -178,7 +178,7 @@ pub(crate) fn diff_provider(
                                     && p.id != policy.id
                             })
                             .min_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)))
-                            .map(|p| policy_ref(p))
+                            .map(|p| PolicyRef::of(p))
                     })
                 });
                 if vendor == Vendor::Connecteam {
@@ -421,10 +421,6 @@ fn resolve_policy<'l>(
             None
         }
     }
-}
-
-fn policy_ref(p: &LivePolicy) -> PolicyRef {
-    PolicyRef::of(p)
 }
 
 #[cfg(test)]

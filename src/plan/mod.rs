@@ -192,7 +192,7 @@ pub(crate) async fn plan_session(
             .read_usage((previous.start, previous.end), &people)
             .await?;
         state.earlier_requests = earlier;
-        state.read_calls = clients[name].read_calls();
+        state.read_calls = clients[name].requests();
         previous_read.insert(name.clone(), previous);
     }
 

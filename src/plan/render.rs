@@ -279,9 +279,9 @@ fn value_words(v: &serde_json::Value) -> String {
     }
 }
 
-/// Changes grouped by provider, then person, in plan order.
-fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
-    let mut groups: Vec<(&str, &str, Vec<&Change>)> = Vec::new();
+/// The plan's changes ordered by provider, then person, then plan order
+/// (text and the PR comment group people the same way).
+pub(crate) fn by_provider_and_person(plan: &Plan) -> Vec<&Change> {
     let mut sorted: Vec<&Change> = plan.changes.iter().collect();
     sorted.sort_by(|a, b| {
         (a.provider.as_str(), a.person.email.to_lowercase(), a.id).cmp(&(
@@ -290,6 +290,13 @@ fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
             b.id,
         ))
     });
+    sorted
+}
+
+/// Changes grouped by provider, then person, in plan order.
+fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
+    let mut groups: Vec<(&str, &str, Vec<&Change>)> = Vec::new();
+    let sorted = by_provider_and_person(plan);
     for change in sorted {
         match groups.last_mut() {
             Some((p, e, list))

@@ -126,11 +126,6 @@ impl ProviderClient {
         }
     }
 
-    /// Requests sent so far, for the plan's read count.
-    pub(crate) fn read_calls(&self) -> usize {
-        self.requests()
-    }
-
     /// The exact calls that realise `changes` (all of this provider), grouped
     /// so one call serves many where the API allows, in the design's order:
     /// activate, assign, set balances, (requests), deactivate. A pure

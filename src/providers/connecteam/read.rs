@@ -164,57 +164,68 @@ impl Client {
         })
     }
 
-    /// The approved requests of `people` over `window`, for usage: in
-    /// slices of at most 365 days; with `userIds` (100 a call) when there
-    /// are at most 100 people, else every approved request of the window.
+    /// The approved requests of `people` over `window`, for usage: with
+    /// `userIds` when there are at most 100 people, else every approved
+    /// request of the window.
     pub(crate) async fn read_usage(
         &self,
-        (first, last): (jiff::civil::Date, jiff::civil::Date),
+        window: (jiff::civil::Date, jiff::civil::Date),
         people: &[String],
     ) -> Result<Vec<LiveRequest>, ProviderError> {
-        let filter = people.len() <= REQUESTS_PAGE;
-        let slices = request_slices(first, last);
-        let reads = slices.iter().map(|(from, to)| async move {
-            let mut query = vec![
-                ("startDate", from.to_string()),
-                ("endDate", to.to_string()),
-                ("statuses", "approved".to_owned()),
-            ];
-            if filter {
-                query.extend(people.iter().map(|p| ("userIds", p.clone())));
-            }
-            self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
-                .await
-        });
-        let found = futures_util::future::try_join_all(reads).await?;
+        let only: &[String] = if people.len() <= REQUESTS_PAGE {
+            people
+        } else {
+            &[]
+        };
         let wanted: HashSet<&str> = people.iter().map(String::as_str).collect();
-        let mut seen = HashSet::new();
-        let mut out: Vec<LiveRequest> = found
-            .into_iter()
-            .flatten()
-            .filter(|r| {
-                wanted.contains(r.user_id.to_string().as_str()) && seen.insert(r.id.clone())
-            })
-            // Usage needs the type's id only; the plan has the names.
-            .map(|r| live_request(r, &[]))
-            .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        // Usage needs the type's id only; the plan has the names.
+        self.requests_over(window, &["approved"], only, &wanted, &[])
+            .await
     }
 
-    /// The requests overlapping the scope's window, in slices of at most
-    /// 365 days (the API's limit), all three statuses (the API defaults to
-    /// approved only), deduplicated by id across slices; only those of the
-    /// people read.
+    /// The requests overlapping the scope's window, all three statuses (the
+    /// API defaults to approved only); only those of the people read, with
+    /// `userIds` when they are a few of a large account.
     pub(super) async fn read_requests(
         &self,
         scope: &ReadScope,
         types: &[PolicyTypeDto],
         people: &[LivePerson],
     ) -> Result<Vec<LiveRequest>, ProviderError> {
-        let Some((first, last)) = scope.requests else {
+        let Some(window) = scope.requests else {
             return Ok(Vec::new());
         };
+        // A few people of a large account: only theirs (`userIds`, at most
+        // 100 so the URL stays short); otherwise every request of the
+        // window, which costs no more.
+        let only: Vec<String> = if !scope.all_people && people.len() <= REQUESTS_PAGE {
+            people.iter().map(|p| p.id.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
+        self.requests_over(
+            window,
+            &["approved", "pending", "denied"],
+            &only,
+            &ours,
+            types,
+        )
+        .await
+    }
+
+    /// The one requests read: `[first, last]` in slices of at most 365 days
+    /// (the API's limit; at most `MAX_REQUEST_SLICES`, read
+    /// `CONCURRENCY` at a time), with `statuses` and `only`'s `userIds`;
+    /// the requests of `ours`, deduplicated by id across slices, by id.
+    async fn requests_over(
+        &self,
+        (first, last): (jiff::civil::Date, jiff::civil::Date),
+        statuses: &[&str],
+        only: &[String],
+        ours: &HashSet<&str>,
+        types: &[PolicyTypeDto],
+    ) -> Result<Vec<LiveRequest>, ProviderError> {
         let slices = request_slices(first, last);
         // Validation keeps request dates within ten years of today, so a
         // window is at most 21 years; a longer one is refused, not read.
@@ -227,23 +238,9 @@ impl Client {
                 ),
             });
         }
-        // A few people of a large account: only theirs (`userIds`, at most
-        // 100 so the URL stays short); otherwise every request of the
-        // window, which costs no more.
-        let only: Vec<String> = if !scope.all_people && people.len() <= REQUESTS_PAGE {
-            people.iter().map(|p| p.id.clone()).collect()
-        } else {
-            Vec::new()
-        };
-        let only = &only;
         let reads = slices.into_iter().map(|(from, to)| async move {
-            let mut query = vec![
-                ("startDate", from.to_string()),
-                ("endDate", to.to_string()),
-                ("statuses", "approved".to_owned()),
-                ("statuses", "pending".to_owned()),
-                ("statuses", "denied".to_owned()),
-            ];
+            let mut query = vec![("startDate", from.to_string()), ("endDate", to.to_string())];
+            query.extend(statuses.iter().map(|s| ("statuses", (*s).to_owned())));
             query.extend(only.iter().map(|id| ("userIds", id.clone())));
             self.pages::<RequestsData, _>(REQUESTS, &query, REQUESTS_PAGE, |d| d.requests)
                 .await
@@ -252,7 +249,6 @@ impl Client {
             .buffered(crate::providers::CONCURRENCY)
             .try_collect()
             .await?;
-        let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
         let mut seen = HashSet::new();
         let mut out = Vec::new();
         for r in found.into_iter().flatten() {
