@@ -4,8 +4,9 @@
 //! Only the provider modules know a vendor's paths and JSON; they translate
 //! to and from these types. The planner and the renderers see nothing else.
 
-use std::collections::BTreeMap;
 use std::fmt;
+
+use jiff::civil::{Date, Time};
 
 use serde::{Deserialize, Serialize};
 
@@ -128,9 +129,9 @@ pub(crate) struct Holding {
     pub unreadable: Option<String>,
 }
 
-/// A time-off request as the provider has it (Connecteam). Dates are
-/// `YYYY-MM-DD`, times `HH:MM:SS`, as on the wire's format; the provider
-/// module translates.
+/// A time-off request as the provider has it (Connecteam), typed: the
+/// provider module reads the wire's text into dates, times and a status,
+/// and writes them back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub(crate) struct LiveRequest {
     pub id: String,
@@ -139,16 +140,22 @@ pub(crate) struct LiveRequest {
     /// The policy type's name (for people to read).
     pub policy_type: String,
     pub all_day: bool,
-    pub start_date: String,
-    pub end_date: String,
-    /// Partial days only (all-day requests' times are not compared).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub end_time: Option<String>,
+    /// The first day (`YYYY-MM-DD` in plan documents).
+    #[schemars(with = "String")]
+    pub start_date: Date,
+    /// The last day.
+    #[schemars(with = "String")]
+    pub end_date: Date,
+    /// Partial days only (all-day requests' times are not compared);
+    /// `HH:MM:SS` in plan documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub start_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub end_time: Option<Time>,
     pub timezone: String,
-    /// `approved`, `pending` or `denied`.
-    pub status: String,
+    pub status: RequestStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub employee_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -163,6 +170,160 @@ pub(crate) struct LiveRequest {
     /// `duration`); absent on other statuses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<Amount>,
+}
+
+/// What changes in a live request: each field the API can change that
+/// differs, as (live, declared). Plan documents carry it as an object of
+/// field name to `[live, declared]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub(crate) struct RequestFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust_for_dst: Option<(bool, bool)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_day: Option<(bool, bool)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<(String, String)>")]
+    pub end_date: Option<(Date, Date)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<(Option<String>, Option<String>)>")]
+    pub end_time: Option<(Option<Time>, Option<Time>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_note: Option<(Option<String>, Option<String>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<(String, String)>")]
+    pub start_date: Option<(Date, Date)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<(Option<String>, Option<String>)>")]
+    pub start_time: Option<(Option<Time>, Option<Time>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<(RequestStatus, RequestStatus)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_clock_id: Option<(Option<i64>, Option<i64>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<(String, String)>,
+}
+
+/// One differing field for people to read: its name, and its live and
+/// declared values as words (`None`: no value).
+pub(crate) type FieldWords = (&'static str, Option<String>, Option<String>);
+
+impl RequestFields {
+    /// The differences between `live` and `want`: every changeable field,
+    /// the times only for a partial day, the DST flag only when the API
+    /// returned it, the time clock only when declared.
+    pub(crate) fn between(live: &LiveRequest, want: &LiveRequest) -> Self {
+        fn differ<T: PartialEq + Clone>(a: &T, b: &T) -> Option<(T, T)> {
+            (a != b).then(|| (a.clone(), b.clone()))
+        }
+        let partial = !want.all_day;
+        RequestFields {
+            // `isAdjustForDayLightSaving` is compared only when the API
+            // returns it: its documented responses do not list it.
+            adjust_for_dst: live
+                .adjust_for_dst
+                .zip(want.adjust_for_dst)
+                .and_then(|(a, b)| differ(&a, &b)),
+            all_day: differ(&live.all_day, &want.all_day),
+            end_date: differ(&live.end_date, &want.end_date),
+            end_time: partial
+                .then(|| differ(&live.end_time, &want.end_time))
+                .flatten(),
+            manager_note: differ(&live.manager_note, &want.manager_note),
+            start_date: differ(&live.start_date, &want.start_date),
+            start_time: partial
+                .then(|| differ(&live.start_time, &want.start_time))
+                .flatten(),
+            status: differ(&live.status, &want.status),
+            time_clock_id: want
+                .time_clock_id
+                .is_some()
+                .then(|| differ(&live.time_clock_id, &want.time_clock_id))
+                .flatten(),
+            timezone: differ(&live.timezone, &want.timezone),
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.words().is_empty()
+    }
+
+    /// Each differing field, by name in alphabetical order.
+    pub(crate) fn words(&self) -> Vec<FieldWords> {
+        fn pair<T>(
+            name: &'static str,
+            v: &Option<(T, T)>,
+            word: impl Fn(&T) -> Option<String>,
+        ) -> Option<FieldWords> {
+            v.as_ref().map(|(a, b)| (name, word(a), word(b)))
+        }
+        let show = |v: &dyn fmt::Display| Some(v.to_string());
+        [
+            pair("adjust_for_dst", &self.adjust_for_dst, |v| show(v)),
+            pair("all_day", &self.all_day, |v| show(v)),
+            pair("end_date", &self.end_date, |v| show(v)),
+            pair("end_time", &self.end_time, |v| v.map(time_words)),
+            pair("manager_note", &self.manager_note, Clone::clone),
+            pair("start_date", &self.start_date, |v| show(v)),
+            pair("start_time", &self.start_time, |v| v.map(time_words)),
+            pair("status", &self.status, |v| show(v)),
+            pair("time_clock_id", &self.time_clock_id, |v| {
+                v.map(|i| i.to_string())
+            }),
+            pair("timezone", &self.timezone, |v| show(v)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// A time of day as the API and plan documents write it: `HH:MM:SS`.
+pub(crate) fn time_words(t: Time) -> String {
+    t.strftime("%H:%M:%S").to_string()
+}
+
+/// The state of a time-off request.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Approved,
+    Pending,
+    Denied,
+}
+
+impl RequestStatus {
+    /// Every status, in the order the API lists them.
+    pub const ALL: [RequestStatus; 3] = [
+        RequestStatus::Approved,
+        RequestStatus::Pending,
+        RequestStatus::Denied,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Approved => "approved",
+            RequestStatus::Pending => "pending",
+            RequestStatus::Denied => "denied",
+        }
+    }
+}
+
+impl fmt::Display for RequestStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The marker hrform puts at the end of a request's manager note.
@@ -392,13 +553,13 @@ pub(crate) enum ChangeKind {
     },
     /// Create a time-off request (its manager note ends with the marker).
     CreateRequest { key: String, request: LiveRequest },
-    /// Change the fields of a live request that differ (`fields`: the wire
-    /// name of each with its live and declared value). `adopt`: the request
+    /// Change the fields of a live request that differ (`fields`: each
+    /// with its live and declared value, typed). `adopt`: the request
     /// had no marker; this update adds it.
     UpdateRequest {
         key: String,
         request: LiveRequest,
-        fields: BTreeMap<String, (serde_json::Value, serde_json::Value)>,
+        fields: RequestFields,
         adopt: bool,
     },
     /// Deny a live request: it left the manifests (`prune_requests`), or a
@@ -590,4 +751,79 @@ pub(crate) struct Call {
     pub body: Option<serde_json::Value>,
     /// Ids of the changes this call realises.
     pub changes: Vec<usize>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> LiveRequest {
+        LiveRequest {
+            id: "9".into(),
+            person: "7".into(),
+            policy_type_id: "t1".into(),
+            policy_type: "Vacation".into(),
+            all_day: false,
+            start_date: jiff::civil::date(2026, 6, 20),
+            end_date: jiff::civil::date(2026, 6, 20),
+            start_time: Some(jiff::civil::time(9, 30, 0, 0)),
+            end_time: Some(jiff::civil::time(13, 0, 0, 0)),
+            timezone: "Europe/Dublin".into(),
+            status: RequestStatus::Pending,
+            employee_note: None,
+            manager_note: None,
+            adjust_for_dst: None,
+            time_clock_id: None,
+            duration: None,
+        }
+    }
+
+    /// Plan documents carry a request's differing fields as field name to
+    /// `[live, declared]`, dates and times in the API's spelling, and
+    /// read them back as they were (apply reads saved plans).
+    #[test]
+    fn request_fields_serialise_as_name_to_live_and_declared() {
+        let live = request();
+        let mut want = request();
+        want.start_time = Some(jiff::civil::time(9, 0, 0, 0));
+        want.status = RequestStatus::Approved;
+        want.manager_note = Some("[hrform:K-1]".into());
+        want.end_date = jiff::civil::date(2026, 6, 21);
+        let fields = RequestFields::between(&live, &want);
+        let json = serde_json::to_value(&fields).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "end_date": ["2026-06-20", "2026-06-21"],
+                "manager_note": [null, "[hrform:K-1]"],
+                "start_time": ["09:30:00", "09:00:00"],
+                "status": ["pending", "approved"],
+            })
+        );
+        let back: RequestFields = serde_json::from_value(json).unwrap();
+        assert_eq!(back, fields);
+        let names: Vec<&str> = fields.words().iter().map(|w| w.0).collect();
+        assert_eq!(names, ["end_date", "manager_note", "start_time", "status"]);
+    }
+
+    /// Times are compared only for partial days; the DST flag only when
+    /// the API returned it; the time clock only when declared.
+    #[test]
+    fn request_fields_compare_only_what_applies() {
+        let mut live = request();
+        let mut want = request();
+        live.all_day = true;
+        want.all_day = true;
+        want.start_time = None;
+        want.adjust_for_dst = Some(true);
+        want.time_clock_id = None;
+        live.time_clock_id = Some(5);
+        assert!(RequestFields::between(&live, &want).is_empty());
+        live.adjust_for_dst = Some(false);
+        want.time_clock_id = Some(6);
+        let f = RequestFields::between(&live, &want);
+        assert_eq!(f.adjust_for_dst, Some((false, true)));
+        assert_eq!(f.time_clock_id, Some((Some(5), Some(6))));
+        assert_eq!(f.words().len(), 2);
+    }
 }

@@ -175,10 +175,10 @@ pub struct TimeOffEntry {
     pub unit_written: bool,
 }
 
-// The unit of a balance and a person's status are the model's own
+// The unit of a balance, a person's status and a request's status are the model's own
 // vocabulary (plan documents carry them too); the manifest uses them as they
 // are.
-pub use crate::model::{Status, Unit};
+pub use crate::model::{RequestStatus, Status, Unit};
 
 /// One person in one HR system.
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
@@ -195,15 +195,6 @@ pub struct User {
     pub profile: Option<Sp<String>>,
     /// Policies beyond or instead of the profile's: an entry replaces the profile's entry for the same policy.
     pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
-}
-
-/// The state of a time-off request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
-#[schemars(rename_all = "lowercase")]
-pub enum RequestStatus {
-    Approved,
-    Pending,
-    Denied,
 }
 
 /// A time-off request to keep in a Connecteam account.

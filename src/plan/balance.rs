@@ -25,7 +25,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::manifest::checked::{self, Declared, LeaveYear};
 use crate::model::{
     AllowanceChange, BalanceReason, ChangeKind, Holding, LivePerson, LivePolicy, LiveState,
-    PolicyRef, Vendor,
+    PolicyRef, RequestStatus, Vendor,
 };
 
 /// What the balance arithmetic needs to know beyond the live state.
@@ -70,12 +70,10 @@ impl Usages {
         let mut out = Usages::default();
         let mut seen = BTreeSet::new();
         for r in live.requests.iter().chain(&live.earlier_requests) {
-            if r.status != "approved" || !seen.insert(r.id.as_str()) {
+            if r.status != RequestStatus::Approved || !seen.insert(r.id.as_str()) {
                 continue;
             }
-            let Ok(start) = r.start_date.parse::<jiff::civil::Date>() else {
-                continue;
-            };
+            let start = r.start_date;
             let key = (r.person.clone(), r.policy_type_id.clone());
             let amount = r.duration.unwrap_or(Amount::ZERO);
             if leave.year.contains(start) {

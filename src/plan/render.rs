@@ -9,7 +9,9 @@ use anstyle::{AnsiColor, Style};
 
 use super::{Plan, SafetyCheck};
 use crate::escape::text as esc;
-use crate::model::{Amount, BalanceReason, Call, Change, ChangeKind, PolicyRef};
+use crate::model::{
+    Amount, BalanceReason, Call, Change, ChangeKind, FieldWords, PolicyRef, time_words,
+};
 
 const ADD: Style = AnsiColor::Green.on_default();
 const CHANGE: Style = AnsiColor::Yellow.on_default();
@@ -192,10 +194,11 @@ fn describe(change: &Change) -> Line {
         ChangeKind::UpdateRequest {
             key, fields, adopt, ..
         } => {
-            let side = |pick: fn(&(serde_json::Value, serde_json::Value)) -> &serde_json::Value| {
+            let fields = fields.words();
+            let side = |pick: fn(&FieldWords) -> &Option<String>| {
                 fields
                     .iter()
-                    .map(|(k, v)| format!("{k} {}", value_words(pick(v))))
+                    .map(|f| format!("{} {}", f.0, value_words(pick(f))))
                     .collect::<Vec<_>>()
                     .join(", ")
             };
@@ -205,12 +208,12 @@ fn describe(change: &Change) -> Line {
                 } else {
                     key.clone()
                 },
-                from: side(|v| &v.0),
-                to: side(|v| &v.1),
+                from: side(|f| &f.1),
+                to: side(|f| &f.2),
                 style: CHANGE,
                 diffs: fields
                     .iter()
-                    .filter_map(|(k, (from, to))| line_diff(k, from, to))
+                    .filter_map(|(name, from, to)| line_diff(name, from, to))
                     .flatten()
                     .collect(),
             }
@@ -233,29 +236,33 @@ fn describe(change: &Change) -> Line {
 fn request_words(r: &crate::model::LiveRequest) -> String {
     let when = if r.all_day {
         if r.start_date == r.end_date {
-            r.start_date.clone()
+            r.start_date.to_string()
         } else {
             format!("{} → {}", r.start_date, r.end_date)
         }
     } else {
+        let time = |t: Option<jiff::civil::Time>| t.map_or_else(|| "?".to_owned(), time_words);
         format!(
             "{} {}–{}",
             r.start_date,
-            r.start_time.as_deref().unwrap_or("?"),
-            r.end_time.as_deref().unwrap_or("?")
+            time(r.start_time),
+            time(r.end_time)
         )
     };
     format!("{when} {} ({})", r.policy_type, r.status)
 }
 
-/// A line-by-line diff of a value that spans several lines on either side.
-fn line_diff(name: &str, from: &serde_json::Value, to: &serde_json::Value) -> Option<Vec<String>> {
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-    let (old, new) = (text(from), text(to));
+/// A multi-line text field's change as a line diff (a one-line change is
+/// shown in the line itself).
+fn line_diff(name: &str, from: &Option<String>, to: &Option<String>) -> Option<Vec<String>> {
+    let (old, new) = (
+        from.as_deref().unwrap_or_default(),
+        to.as_deref().unwrap_or_default(),
+    );
     if !old.contains('\n') && !new.contains('\n') {
         return None;
     }
-    let diff = similar::TextDiff::from_lines(&old, &new);
+    let diff = similar::TextDiff::from_lines(old, new);
     let mut out = vec![format!("{name}:")];
     for change in diff.iter_all_changes() {
         let sign = match change.tag() {
@@ -268,14 +275,11 @@ fn line_diff(name: &str, from: &serde_json::Value, to: &serde_json::Value) -> Op
     Some(out)
 }
 
-fn value_words(v: &serde_json::Value) -> String {
+fn value_words(v: &Option<String>) -> String {
     match v {
-        serde_json::Value::String(s) if s.contains('\n') => {
-            format!("({} lines, below)", s.lines().count())
-        }
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => "none".to_owned(),
-        other => other.to_string(),
+        Some(s) if s.contains('\n') => format!("({} lines, below)", s.lines().count()),
+        Some(s) => s.clone(),
+        None => "none".to_owned(),
     }
 }
 

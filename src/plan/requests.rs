@@ -10,12 +10,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Value, json};
-
 use crate::diag::{Code, Diagnostic, did_you_mean};
-use crate::manifest::checked::{self, DaySpan, RequestStatus, Settings};
+use crate::manifest::checked::{self, DaySpan, Settings};
 use crate::model::{
-    Change, ChangeKind, LivePerson, LiveRequest, LiveState, marker_key, request_marker,
+    Change, ChangeKind, LivePerson, LiveRequest, LiveState, RequestFields, RequestStatus,
+    marker_key, request_marker,
 };
 
 /// What the requests of one provider come to.
@@ -23,14 +22,6 @@ use crate::model::{
 pub(crate) struct RequestDiff {
     pub changes: Vec<Change>,
     pub diagnostics: Vec<Diagnostic>,
-}
-
-fn status_word(s: RequestStatus) -> &'static str {
-    match s {
-        RequestStatus::Approved => "approved",
-        RequestStatus::Pending => "pending",
-        RequestStatus::Denied => "denied",
-    }
 }
 
 /// Request ids in creation order: numerically when both are numbers
@@ -71,12 +62,11 @@ pub(crate) fn diff_requests(
         }
     }
     let declared_keys: HashSet<&str> = requests.iter().map(|r| r.key.as_str()).collect();
-    let window: Option<(String, String)> = requests
+    let window: Option<(jiff::civil::Date, jiff::civil::Date)> = requests
         .iter()
         .map(|r| r.start_date)
         .min()
-        .zip(requests.iter().map(|r| r.end_date).max())
-        .map(|(a, b)| (a.to_string(), b.to_string()));
+        .zip(requests.iter().map(|r| r.end_date).max());
     let mut taken: HashSet<&str> = HashSet::new();
     let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
         out.changes.push(Change::new(provider, person, kind));
@@ -145,8 +135,8 @@ pub(crate) fn diff_requests(
             .cloned()
             .unwrap_or_default();
         // A denied copy left by a recreate (or a denial) yields to a live one.
-        if holders.iter().any(|r| r.status != "denied") {
-            holders.retain(|r| r.status != "denied");
+        if holders.iter().any(|r| r.status != RequestStatus::Denied) {
+            holders.retain(|r| r.status != RequestStatus::Denied);
         }
         if holders.len() > 1 {
             // hrform's own marker on several live requests (two applies at
@@ -173,7 +163,10 @@ pub(crate) fn diff_requests(
                 )
                 .at(request.loc, "marked more than once in Connecteam"),
             );
-            for copy in holders[1..].iter().filter(|r| r.status != "denied") {
+            for copy in holders[1..]
+                .iter()
+                .filter(|r| r.status != RequestStatus::Denied)
+            {
                 if let Some(owner) = live.people.iter().find(|p| p.id == copy.person) {
                     push(
                         &mut out,
@@ -240,7 +233,7 @@ pub(crate) fn diff_requests(
                     }
                     continue;
                 }
-                let fields = mutable_differences(live_request, &desired);
+                let fields = RequestFields::between(live_request, &desired);
                 if !fields.is_empty() {
                     push(
                         &mut out,
@@ -278,11 +271,10 @@ pub(crate) fn diff_requests(
                                 .or(found.manager_note.as_deref()),
                             &request.key,
                         ));
-                        let mut fields = mutable_differences(found, &want);
-                        fields.insert(
-                            "manager_note".into(),
-                            (json!(found.manager_note), json!(want.manager_note)),
-                        );
+                        let mut fields = RequestFields::between(found, &want);
+                        // The marker is the adoption: always written.
+                        fields.manager_note =
+                            Some((found.manager_note.clone(), want.manager_note.clone()));
                         push(
                             &mut out,
                             person,
@@ -315,13 +307,11 @@ pub(crate) fn diff_requests(
             .iter()
             .filter(|(key, _)| !declared_keys.contains(**key))
             .flat_map(|(key, rs)| rs.iter().map(move |r| (*key, *r)))
-            .filter(|(_, r)| r.status != "denied")
+            .filter(|(_, r)| r.status != RequestStatus::Denied)
             // Only inside the window the declared requests span: the read
             // may reach further (a leave year, for usage).
             .filter(|(_, r)| {
-                window.as_ref().is_some_and(|(first, last)| {
-                    r.start_date.as_str() <= last.as_str() && r.end_date.as_str() >= first.as_str()
-                })
+                window.is_some_and(|(first, last)| r.start_date <= last && r.end_date >= first)
             })
             .collect();
         gone.sort_by(|a, b| a.0.cmp(b.0).then(a.1.id.cmp(&b.1.id)));
@@ -354,11 +344,7 @@ fn desired(
 ) -> LiveRequest {
     let (all_day, start_time, end_time) = match r.span {
         DaySpan::AllDay => (true, None, None),
-        DaySpan::Partial { start, end } => (
-            false,
-            Some(start.strftime("%H:%M:%S").to_string()),
-            Some(end.strftime("%H:%M:%S").to_string()),
-        ),
+        DaySpan::Partial { start, end } => (false, Some(start), Some(end)),
     };
     LiveRequest {
         id: String::new(),
@@ -366,12 +352,12 @@ fn desired(
         policy_type_id: type_id.to_owned(),
         policy_type: type_name.to_owned(),
         all_day,
-        start_date: r.start_date.to_string(),
-        end_date: r.end_date.to_string(),
+        start_date: r.start_date,
+        end_date: r.end_date,
         start_time,
         end_time,
         timezone: r.timezone.clone(),
-        status: status_word(r.status).to_owned(),
+        status: r.status,
         employee_note: r.employee_note.clone(),
         manager_note: Some(with_marker(r.manager_note.as_deref(), &r.key)),
         adjust_for_dst: Some(r.adjust_for_dst),
@@ -403,43 +389,6 @@ fn immutable_differences(
     }
     if declared.employee_note.is_some() && live.employee_note != want.employee_note {
         out.push("the employee note");
-    }
-    out
-}
-
-/// The changeable fields that differ, neutral name -> (live, declared).
-fn mutable_differences(live: &LiveRequest, want: &LiveRequest) -> BTreeMap<String, (Value, Value)> {
-    let mut out = BTreeMap::new();
-    let mut cmp = |name: &str, a: Value, b: Value| {
-        if a != b {
-            out.insert(name.to_owned(), (a, b));
-        }
-    };
-    cmp("all_day", json!(live.all_day), json!(want.all_day));
-    cmp("start_date", json!(live.start_date), json!(want.start_date));
-    cmp("end_date", json!(live.end_date), json!(want.end_date));
-    if !want.all_day {
-        cmp("start_time", json!(live.start_time), json!(want.start_time));
-        cmp("end_time", json!(live.end_time), json!(want.end_time));
-    }
-    cmp("timezone", json!(live.timezone), json!(want.timezone));
-    cmp("status", json!(live.status), json!(want.status));
-    cmp(
-        "manager_note",
-        json!(live.manager_note),
-        json!(want.manager_note),
-    );
-    // `isAdjustForDayLightSaving` is compared only when the API returns it:
-    // its documented responses do not list it.
-    if let (Some(live_flag), Some(want_flag)) = (live.adjust_for_dst, want.adjust_for_dst) {
-        cmp("adjust_for_dst", json!(live_flag), json!(want_flag));
-    }
-    if want.time_clock_id.is_some() {
-        cmp(
-            "time_clock_id",
-            json!(live.time_clock_id),
-            json!(want.time_clock_id),
-        );
     }
     out
 }

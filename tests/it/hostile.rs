@@ -485,3 +485,105 @@ fn one_id_listed_twice_with_different_data_is_an_error() {
         out.stderr
     );
 }
+
+// ---------------------------------------------------------------------------
+// Requests are read into dates, times and a status, not kept as text.
+
+/// A Connecteam API with one `Vacation` type holding policy `p1`, the user
+/// 7 `kim@example.com` on it, and `requests` as the one page of requests.
+fn connecteam_with_requests(requests: serde_json::Value) -> Hostile {
+    let requests = serde_json::json!({"data": {"requests": requests}}).to_string();
+    Hostile::start(move |r| match r.path.as_str() {
+        "/time-off/v1/policy-types" => ok(serde_json::json!({"data": {"policyTypes": [
+            {"id": "t1", "name": "Vacation", "policies": [
+                {"id": "p1", "name": "Standard", "unit": "days", "accrualType": "fixed"}
+            ]}
+        ]}})),
+        "/users/v1/users" => ok(serde_json::json!({"data": {"users": [
+            ct_user(7, "kim@example.com", false)
+        ]}})),
+        "/time-off/v1/policy-types/t1/balances" => ok(serde_json::json!({"data": {"balances": [
+            {"userId": 7, "policyId": "p1", "balance": 20}
+        ]}})),
+        "/time-off/v1/requests" => Answer::Json(200, Vec::new(), requests.clone()),
+        _ => Answer::Json(404, Vec::new(), r#"{"detail":"no such path"}"#.into()),
+    })
+}
+
+/// A live partial-day request marked `K-1`, 09:00–13:00 as `start`/`end`.
+fn partial_request(start: &str, end: &str, status: &str, date: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": "9", "userId": 7, "policyTypeId": "t1", "isAllDay": false,
+        "startDate": date, "endDate": date, "startTime": start, "endTime": end,
+        "timezone": "Europe/Dublin", "status": status, "managerNote": "[hrform:K-1]",
+    })
+}
+
+const K1: &str = "  - { key: K-1, user: kim@example.com, policy_type: Vacation, start_date: 2026-06-20, end_date: 2026-06-20, all_day: false, start_time: '09:00', end_time: '13:00', timezone: Europe/Dublin }\n";
+
+/// The API writing a time without its seconds (`09:00`) states the same
+/// time as the manifest's `09:00`: nothing to change (compared as times,
+/// not as text, where `09:00` ≠ `09:00:00`).
+#[test]
+fn a_time_without_seconds_is_the_same_time() {
+    let server = connecteam_with_requests(serde_json::json!([partial_request(
+        "09:00",
+        "13:00",
+        "approved",
+        "2026-06-20"
+    )]));
+    let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
+        .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
+    let out = t.run_with(&["plan", "--detailed-exitcode"]);
+    out.code(0);
+    assert!(out.stdout.contains("No changes."), "{}", out.stdout);
+    // A different time is a change, shown in the API's own spelling.
+    let server = connecteam_with_requests(serde_json::json!([partial_request(
+        "09:30",
+        "13:00",
+        "approved",
+        "2026-06-20"
+    )]));
+    let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
+        .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
+    let out = t.run_with(&["plan", "--detailed-exitcode"]);
+    out.code(2);
+    assert!(
+        out.stdout.contains("start_time 09:30:00") && out.stdout.contains("start_time 09:00:00"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// A request whose status, date or time is not one the API documents is
+/// an error naming the call, the request and the value (escaped), not a
+/// request silently skipped or compared as text.
+#[test]
+fn a_request_the_model_cannot_read_is_an_error_naming_it() {
+    for (request, said) in [
+        (
+            partial_request("09:00", "13:00", "cancelled", "2026-06-20"),
+            "request 9: status `cancelled` is not approved, pending or denied",
+        ),
+        (
+            partial_request("09:00", "13:00", "approved", "2026-13-40"),
+            "request 9: startDate `2026-13-40` is not a date (YYYY-MM-DD)",
+        ),
+        (
+            partial_request("9 o'clock\u{1b}[31m", "13:00", "approved", "2026-06-20"),
+            "request 9: startTime `9 o'clock\\u{1b}[31m` is not a time (HH:MM:SS)",
+        ),
+    ] {
+        let server = connecteam_with_requests(serde_json::json!([request]));
+        let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
+            .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
+        let out = t.run_with(&["plan"]);
+        out.code(1);
+        assert!(
+            out.stderr.contains("GET /time-off/v1/requests") && out.stderr.contains(said),
+            "{said}\n{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    }
+}

@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 
 use super::Client;
 use super::wire::{
-    REQUESTS, USERS_BATCH, USERS_WRITE, assignments_path, balance_path, request_path,
+    REQUESTS, USERS_BATCH, USERS_WRITE, assignments_path, balance_path, request_path, status_word,
+    time_word,
 };
-use crate::model::{Call, Change, ChangeKind, LiveRequest, LiveState, Method, Operation, Status};
+use crate::model::{
+    Call, Change, ChangeKind, LiveRequest, LiveState, Method, Operation, RequestFields, Status,
+};
 
 impl Client {
     /// The calls that realise `changes`, in their order: archive and
@@ -35,20 +38,14 @@ impl Client {
                 }),
                 ChangeKind::UpdateRequest {
                     request, fields, ..
-                } => {
-                    let body: serde_json::Map<String, Value> = fields
-                        .iter()
-                        .map(|(name, (_, to))| (wire_field(name).to_owned(), to.clone()))
-                        .collect();
-                    calls.push(Call {
-                        provider: self.name.clone(),
-                        op: Operation::UpdateRequest,
-                        method: Method::Put,
-                        path: request_path(&request.id),
-                        body: Some(Value::Object(body)),
-                        changes: vec![change.id],
-                    });
-                }
+                } => calls.push(Call {
+                    provider: self.name.clone(),
+                    op: Operation::UpdateRequest,
+                    method: Method::Put,
+                    path: request_path(&request.id),
+                    body: Some(update_body(fields)),
+                    changes: vec![change.id],
+                }),
                 ChangeKind::DenyRequest { request, .. } => calls.push(Call {
                     provider: self.name.clone(),
                     op: Operation::DenyRequest,
@@ -138,14 +135,14 @@ pub(super) fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
     body.insert("userId".into(), user_id.clone());
     body.insert("policyTypeId".into(), json!(r.policy_type_id));
     body.insert("isAllDay".into(), json!(r.all_day));
-    body.insert("startDate".into(), json!(r.start_date));
-    body.insert("endDate".into(), json!(r.end_date));
+    body.insert("startDate".into(), json!(r.start_date.to_string()));
+    body.insert("endDate".into(), json!(r.end_date.to_string()));
     if !r.all_day {
-        body.insert("startTime".into(), json!(r.start_time));
-        body.insert("endTime".into(), json!(r.end_time));
+        body.insert("startTime".into(), json!(r.start_time.map(time_word)));
+        body.insert("endTime".into(), json!(r.end_time.map(time_word)));
     }
     body.insert("timezone".into(), json!(r.timezone));
-    body.insert("status".into(), json!(r.status));
+    body.insert("status".into(), json!(status_word(r.status)));
     if let Some(note) = &r.employee_note {
         body.insert("employeeNote".into(), json!(note));
     }
@@ -161,19 +158,44 @@ pub(super) fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
     Value::Object(body)
 }
 
-/// The wire name of a request field the planner names neutrally.
-pub(super) fn wire_field(name: &str) -> &str {
-    match name {
-        "all_day" => "isAllDay",
-        "start_date" => "startDate",
-        "end_date" => "endDate",
-        "start_time" => "startTime",
-        "end_time" => "endTime",
-        "manager_note" => "managerNote",
-        "adjust_for_dst" => "isAdjustForDayLightSaving",
-        "time_clock_id" => "timeClockId",
-        other => other, // timezone, status
+/// The body of `PUT /time-off/v1/requests/{id}`: the declared value of
+/// each field that differs, by its wire name.
+pub(super) fn update_body(f: &RequestFields) -> Value {
+    let mut body = serde_json::Map::new();
+    let mut put = |name: &str, value: Value| {
+        body.insert(name.to_owned(), value);
+    };
+    if let Some((_, to)) = f.adjust_for_dst {
+        put("isAdjustForDayLightSaving", json!(to));
     }
+    if let Some((_, to)) = f.all_day {
+        put("isAllDay", json!(to));
+    }
+    if let Some((_, to)) = f.end_date {
+        put("endDate", json!(to.to_string()));
+    }
+    if let Some((_, to)) = f.end_time {
+        put("endTime", json!(to.map(time_word)));
+    }
+    if let Some((_, to)) = &f.manager_note {
+        put("managerNote", json!(to));
+    }
+    if let Some((_, to)) = f.start_date {
+        put("startDate", json!(to.to_string()));
+    }
+    if let Some((_, to)) = f.start_time {
+        put("startTime", json!(to.map(time_word)));
+    }
+    if let Some((_, to)) = f.status {
+        put("status", json!(status_word(to)));
+    }
+    if let Some((_, to)) = f.time_clock_id {
+        put("timeClockId", json!(to));
+    }
+    if let Some((_, to)) = &f.timezone {
+        put("timezone", json!(to));
+    }
+    Value::Object(body)
 }
 
 /// Connecteam user ids are integers on the wire.

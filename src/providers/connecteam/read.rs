@@ -256,7 +256,12 @@ impl Client {
             if !ours.contains(person.as_str()) || !seen.insert(r.id.clone()) {
                 continue;
             }
-            out.push(live_request(r, types));
+            out.push(
+                live_request(r, types).map_err(|message| ProviderError::Decode {
+                    call: format!("GET {REQUESTS}"),
+                    message,
+                })?,
+            );
         }
         out.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(out)

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::http::Wire;
-use crate::model::{Amount, LiveRequest};
+use crate::model::{Amount, LiveRequest, RequestStatus};
 use crate::providers::seg;
 
 /// `GET /users/v1/users`: at most 500 a page.
@@ -192,32 +192,78 @@ pub(super) struct BalanceDto {
     pub(super) balance: Option<Amount>,
 }
 
-/// A request as the model has it.
-pub(super) fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> LiveRequest {
+/// A request as the model has it; `Err` says which field the model cannot
+/// read (a date, a partial day's time, a status outside the documented
+/// three), with the value escaped.
+pub(super) fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> Result<LiveRequest, String> {
+    let bad = |field: &str, value: &str, what: &str| {
+        format!(
+            "request {}: {field} `{}` is not {what}",
+            crate::escape::text(&r.id),
+            crate::escape::text(value)
+        )
+    };
+    let date = |field: &str, value: &str| {
+        value
+            .parse::<jiff::civil::Date>()
+            .map_err(|_| bad(field, value, "a date (YYYY-MM-DD)"))
+    };
+    // All-day requests' times are not the model's (the API may send any).
+    let time = |field: &str, value: &Option<String>| match value {
+        Some(t) if !r.is_all_day => t
+            .parse::<jiff::civil::Time>()
+            .map(Some)
+            .map_err(|_| bad(field, t, "a time (HH:MM:SS)")),
+        _ => Ok(None),
+    };
+    let status = match r.status.as_str() {
+        "approved" => RequestStatus::Approved,
+        "pending" => RequestStatus::Pending,
+        "denied" => RequestStatus::Denied,
+        other => return Err(bad("status", other, "approved, pending or denied")),
+    };
+    let start_date = date("startDate", &r.start_date)?;
+    let end_date = date("endDate", &r.end_date)?;
+    let start_time = time("startTime", &r.start_time)?;
+    let end_time = time("endTime", &r.end_time)?;
     let policy_type = types
         .iter()
         .find(|t| t.id == r.policy_type_id)
         .map_or_else(|| r.policy_type_id.clone(), |t| t.name.clone());
-    LiveRequest {
+    Ok(LiveRequest {
         id: r.id,
         person: r.user_id.to_string(),
         policy_type_id: r.policy_type_id,
         policy_type,
         all_day: r.is_all_day,
-        start_date: r.start_date,
-        end_date: r.end_date,
-        start_time: (!r.is_all_day).then_some(r.start_time).flatten(),
-        end_time: (!r.is_all_day).then_some(r.end_time).flatten(),
+        start_date,
+        end_date,
+        start_time,
+        end_time,
         timezone: r.timezone,
-        duration: (r.status == "approved")
+        duration: (status == RequestStatus::Approved)
             .then_some(r.duration.map(|d| d.amount))
             .flatten(),
-        status: r.status,
+        status,
         employee_note: r.employee_note.filter(|n| !n.is_empty()),
         manager_note: r.manager_note.filter(|n| !n.is_empty()),
         adjust_for_dst: r.is_adjust_for_day_light_saving,
         time_clock_id: r.time_clock_id,
+    })
+}
+
+/// The wire's word for a request status.
+pub(super) fn status_word(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Approved => "approved",
+        RequestStatus::Pending => "pending",
+        RequestStatus::Denied => "denied",
     }
+}
+
+/// A time as the API writes it.
+pub(super) fn time_word(t: jiff::civil::Time) -> String {
+    t.strftime("%H:%M:%S").to_string()
 }
 
 /// Ids are documented as strings; accept a number too, kept as its text.
