@@ -24,11 +24,11 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::exchange::{Call, Reply};
 use super::seed::{
     BalancePatch, ClockifyAccountStatus, ClockifyMembershipStatus, PatchUnassigned,
     UsersDefaultStatus,
 };
-use super::server::{Call, Reply};
 use super::state::{CBalance, CPolicy, CUser, ClockifyWorld, World, hex24, time_unit_wire};
 
 // ------------------------------------------------------------ error bodies --

@@ -25,12 +25,12 @@ use std::collections::HashSet;
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
 
+use super::exchange::{Call, Reply, Shared, lock};
 use super::rate::WindowStatus;
 use super::seed::{
     ConnecteamRole, MoveBalance, PagingOffset, ReassignSamePolicy, RequestStatus, RequestWindow,
     TimeUnit,
 };
-use super::server::{Call, Reply, Shared, lock};
 use super::state::{
     ConnecteamWorld, TBalance, TRequest, TUser, World, all_day_end, all_day_start, fmt_hms,
     now_epoch, parse_hms, parse_ymd, request_amount, role_name, status_name,

@@ -12,7 +12,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use super::server::{Reply, Shared, lock};
+use super::exchange::{Reply, Shared, lock};
 
 pub(crate) fn handle(
     shared: &Shared,

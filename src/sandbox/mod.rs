@@ -14,6 +14,7 @@
 
 mod clockify;
 mod connecteam;
+mod exchange;
 mod faults;
 mod inspect;
 mod rate;
@@ -31,7 +32,8 @@ pub use faults::{FaultSpecError, Faults};
 pub use rate::{Rate, RateLimits, RateSpecError};
 pub use seed::*;
 
-use server::{ConnMeta, KillableListener, Shared};
+use exchange::Shared;
+use server::{ConnMeta, KillableListener};
 
 /// How the sandbox misbehaves on purpose. `Default` is a well-behaved sandbox.
 #[derive(Debug, Clone, Default, PartialEq)]
