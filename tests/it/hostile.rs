@@ -521,32 +521,26 @@ fn partial_request(start: &str, end: &str, status: &str, date: &str) -> serde_js
 
 const K1: &str = "  - { key: K-1, user: kim@example.com, policy_type: Vacation, start_date: 2026-06-20, end_date: 2026-06-20, all_day: false, start_time: '09:00', end_time: '13:00', timezone: Europe/Dublin }\n";
 
+/// `hrform plan ARGS` of request K-1 against a server holding `live`.
+fn plan_k1(live: serde_json::Value, args: &[&str]) -> crate::common::Output {
+    let server = connecteam_with_requests(serde_json::json!([live]));
+    connecteam_test(&server, "  - { email: kim@example.com }\n")
+        .file("requests.yaml", &format!("time_off_requests:\n{K1}"))
+        .run_with(args)
+}
+
 /// The API writing a time without its seconds (`09:00`) states the same
 /// time as the manifest's `09:00`: nothing to change (compared as times,
 /// not as text, where `09:00` ≠ `09:00:00`).
 #[test]
 fn a_time_without_seconds_is_the_same_time() {
-    let server = connecteam_with_requests(serde_json::json!([partial_request(
-        "09:00",
-        "13:00",
-        "approved",
-        "2026-06-20"
-    )]));
-    let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
-        .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
-    let out = t.run_with(&["plan", "--detailed-exitcode"]);
+    let same = partial_request("09:00", "13:00", "approved", "2026-06-20");
+    let out = plan_k1(same, &["plan", "--detailed-exitcode"]);
     out.code(0);
     assert!(out.stdout.contains("No changes."), "{}", out.stdout);
     // A different time is a change, shown in the API's own spelling.
-    let server = connecteam_with_requests(serde_json::json!([partial_request(
-        "09:30",
-        "13:00",
-        "approved",
-        "2026-06-20"
-    )]));
-    let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
-        .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
-    let out = t.run_with(&["plan", "--detailed-exitcode"]);
+    let later = partial_request("09:30", "13:00", "approved", "2026-06-20");
+    let out = plan_k1(later, &["plan", "--detailed-exitcode"]);
     out.code(2);
     assert!(
         out.stdout.contains("start_time 09:30:00") && out.stdout.contains("start_time 09:00:00"),
@@ -574,10 +568,7 @@ fn a_request_the_model_cannot_read_is_an_error_naming_it() {
             "request 9: startTime `9 o'clock\\u{1b}[31m` is not a time (HH:MM:SS)",
         ),
     ] {
-        let server = connecteam_with_requests(serde_json::json!([request]));
-        let t = connecteam_test(&server, "  - { email: kim@example.com }\n")
-            .file("requests.yaml", &format!("time_off_requests:\n{K1}"));
-        let out = t.run_with(&["plan"]);
+        let out = plan_k1(request, &["plan"]);
         out.code(1);
         assert!(
             out.stderr.contains("GET /time-off/v1/requests") && out.stderr.contains(said),
