@@ -172,6 +172,7 @@ pub(crate) async fn plan_session(
     // Allowances whose live balance may still be last leave year's, and
     // `carry_over` policies, need the previous leave year's usage: read it
     // for those people only, and only when there are any.
+    let mut leaves = BTreeMap::new();
     for (name, provider) in &config.providers {
         if !matches!(provider.kind, ProviderKind::Connecteam { .. }) {
             continue;
@@ -185,6 +186,8 @@ pub(crate) async fn plan_session(
         let state = live.get_mut(name).expect("every provider was read");
         let people = balance::needs_previous_year(&users, state, &leave);
         if people.is_empty() {
+            // Nothing more to read: the usage it summed serves the diff.
+            leaves.insert(name.clone(), leave);
             continue;
         }
         let previous = leave_year.previous(settings.leave_year_start);
@@ -224,7 +227,9 @@ pub(crate) async fn plan_session(
         diagnostics.extend(identity::ambiguous_people(name, state, &declared));
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
-        let leave = balance::Leave::new(leave_year, previous_read.get(name).copied(), &carry[name]);
+        let leave = leaves.remove(name).unwrap_or_else(|| {
+            balance::Leave::new(leave_year, previous_read.get(name).copied(), &carry[name])
+        });
         let mut d = diff::diff_provider(
             name,
             vendor,
