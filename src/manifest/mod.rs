@@ -222,13 +222,13 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
 
 /// What discovery found under the configuration directory.
 #[derive(Debug, Default)]
-struct Found {
+pub(crate) struct Found {
     /// The manifests to read, in sorted order.
-    files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Symlinks refused, with why (never what they point at).
-    refused: Vec<(PathBuf, &'static str)>,
+    pub(crate) refused: Vec<(PathBuf, &'static str)>,
     /// Entries that could not be read (permissions, ...).
-    unreadable: Vec<String>,
+    pub(crate) unreadable: Vec<String>,
 }
 
 /// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
@@ -242,7 +242,7 @@ struct Found {
 /// make a loop or read a file twice). A link that leads out of the tree,
 /// that loops, or that points at nothing is refused by name, its target
 /// never opened, and the rest of the tree is still read.
-fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
+pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
     let root = dir.canonicalize()?;
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut found = Found::default();
@@ -309,7 +309,7 @@ fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
 
 /// The path shown in diagnostics: as reached from the working directory,
 /// without a leading `./`.
-fn display_path(dir: &Path, path: &Path) -> PathBuf {
+pub(crate) fn display_path(dir: &Path, path: &Path) -> PathBuf {
     if dir == Path::new(".") {
         path.strip_prefix(".").unwrap_or(path).to_path_buf()
     } else {
@@ -318,8 +318,9 @@ fn display_path(dir: &Path, path: &Path) -> PathBuf {
 }
 
 /// Parse one file's documents into located trees; a syntax error becomes a
-/// diagnostic and yields no document.
-fn parse(
+/// diagnostic and yields no document. `fmt` reads files with it too, so
+/// that both read YAML alike.
+pub(crate) fn parse(
     text: &str,
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
@@ -489,7 +490,7 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
 
 /// A file whose first document has a top-level `seed_version` key is a
 /// sandbox seed, not a manifest.
-fn is_seed(docs: &[Spanned<Node>]) -> bool {
+pub(crate) fn is_seed(docs: &[Spanned<Node>]) -> bool {
     docs.first().is_some_and(|d| match &d.value {
         Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
         _ => false,
