@@ -1096,7 +1096,7 @@ mod tests {
         assert_eq!(names.len(), n, "two codes share a name");
         assert_eq!(
             n,
-            Code::RequestNeedsRecreate as usize + 1,
+            Code::FmtUnsupported as usize + 1,
             "Code::ALL misses a code"
         );
     }

@@ -300,7 +300,7 @@ impl Out<'_> {
             } else {
                 normal_leading(&child.leading)
             };
-            if i > 0 && ctx.spaced() {
+            if i > 0 && ctx.spaced() && col.map == (ctx == Ctx::Root) {
                 self.blank();
             }
             let leading: Vec<Line> = if i == 0 && head.is_empty() {

@@ -593,7 +593,13 @@ impl Builder<'_> {
                 if next_ancestors.contains(&a) {
                     break;
                 }
-                if self.child_col(a) <= col {
+                // Indented at least as far as its children, and further
+                // than the key or dash that holds it (`key:` and a list
+                // under it at the same column are told apart).
+                let holder_col = self.tree.collections[a]
+                    .owner
+                    .map_or(0, |o| self.tree.children[o].col);
+                if self.child_col(a) <= col && holder_col < col {
                     return &mut self.tree.collections[a].tail;
                 }
             }
