@@ -26,12 +26,8 @@ struct Change {
 
 pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
     let dir = &args.config.dir;
-    let found = manifest::find_files(dir, &[]).with_context(|| {
-        format!(
-            "cannot read the configuration directory {}",
-            dir.display()
-        )
-    })?;
+    let found = manifest::find_files(dir, &[])
+        .with_context(|| format!("cannot read the configuration directory {}", dir.display()))?;
     let mut sources = Sources::default();
     let mut diags = Vec::new();
     for message in found.unreadable {
@@ -71,7 +67,10 @@ pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
             Ok(Err(_)) => {
                 diags.push(Diagnostic::error(
                     Code::Io,
-                    format!("{} is not valid UTF-8; fmt left it as it is", shown.display()),
+                    format!(
+                        "{} is not valid UTF-8; fmt left it as it is",
+                        shown.display()
+                    ),
                 ));
                 continue;
             }
@@ -130,7 +129,11 @@ pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
     stdout.flush()?;
     diag::sort(&mut diags);
     let mut stderr = anstream::stderr();
-    write!(stderr, "{}", diag::render_all(&diags, &sources, stderr_color()))?;
+    write!(
+        stderr,
+        "{}",
+        diag::render_all(&diags, &sources, stderr_color())
+    )?;
     let (errors, _) = diag::summary(&diags);
     let verb = if write { "reformatted" } else { "would change" };
     writeln!(
@@ -165,7 +168,10 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let permissions = std::fs::metadata(path)?.permissions();
     let mut attempt = 0u32;
     let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(".{name}.hrform-fmt-{}-{attempt}", std::process::id()));
+        let tmp = dir.join(format!(
+            ".{name}.hrform-fmt-{}-{attempt}",
+            std::process::id()
+        ));
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)

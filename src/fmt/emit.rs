@@ -246,7 +246,10 @@ impl Out<'_> {
             && let Some(order) = ctx.order()
         {
             children.sort_by_key(|&ch| {
-                let key = tree.children[ch].key.as_ref().and_then(|k| k.string.as_deref());
+                let key = tree.children[ch]
+                    .key
+                    .as_ref()
+                    .and_then(|k| k.string.as_deref());
                 key.and_then(|k| order.iter().position(|o| *o == k))
                     .unwrap_or(order.len())
             });
@@ -304,7 +307,10 @@ impl Out<'_> {
                 self.blank();
             }
             let leading: Vec<Line> = if i == 0 && head.is_empty() {
-                leading.into_iter().skip_while(|l| *l == Line::Blank).collect()
+                leading
+                    .into_iter()
+                    .skip_while(|l| *l == Line::Blank)
+                    .collect()
             } else {
                 leading
             };
@@ -375,8 +381,7 @@ impl Out<'_> {
         let mut parts = Vec::new();
         for ch in self.ordered(c, ctx) {
             let child = &tree.children[ch];
-            let (Some(key), Value::Scalar(Scalar { text, .. })) = (&child.key, &child.value)
-            else {
+            let (Some(key), Value::Scalar(Scalar { text, .. })) = (&child.key, &child.value) else {
                 return None;
             };
             if !child.leading.iter().all(|l| *l == Line::Blank) || child.trailing.is_some() {

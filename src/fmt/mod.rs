@@ -76,7 +76,9 @@ fn verify(tree: &tree::Tree, docs: &[Spanned<Node>], out: &str) -> Result<(), Re
             1,
             1,
             0,
-            format!("fmt's canonical form of this file {what}, so it was not written (a bug in hrform fmt)"),
+            format!(
+                "fmt's canonical form of this file {what}, so it was not written (a bug in hrform fmt)"
+            ),
         )
     };
     let mut scratch = Vec::new();

@@ -56,8 +56,24 @@ pub(super) fn plain_is_safe(s: &str) -> bool {
         let ok = c.is_alphanumeric()
             || matches!(
                 c,
-                ' ' | '_' | '-' | '.' | '/' | '@' | '+' | '(' | ')' | '\'' | '!' | '?' | '&' | '%'
-                    | '=' | '~' | '^' | '$' | ';'
+                ' ' | '_'
+                    | '-'
+                    | '.'
+                    | '/'
+                    | '@'
+                    | '+'
+                    | '('
+                    | ')'
+                    | '\''
+                    | '!'
+                    | '?'
+                    | '&'
+                    | '%'
+                    | '='
+                    | '~'
+                    | '^'
+                    | '$'
+                    | ';'
             )
             || (c == ':' && chars.get(i + 1).is_some_and(|n| *n != ' '));
         if !ok || c.is_control() {
@@ -109,8 +125,8 @@ mod tests {
         for s in [
             "yes", "No", "on", "OFF", "~", "null", "true", "1.10", "42", "-3", "0x1F", "1_000",
             "12:30", "inf", "NaN", ".inf", "", " lead", "trail ", "a: b", "a #b", "#c", "[x]",
-            "{x}", "a,b", "*ref", "&a", "!tag", "-x", "- x", "?x", "'q'", "\"q\"", "|", ">",
-            "@x", "`x`", "a\nb", "%x", "end:",
+            "{x}", "a,b", "*ref", "&a", "!tag", "-x", "- x", "?x", "'q'", "\"q\"", "|", ">", "@x",
+            "`x`", "a\nb", "%x", "end:",
         ] {
             assert!(!plain_is_safe(s), "{s:?} written plain");
         }

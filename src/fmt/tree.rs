@@ -198,7 +198,10 @@ pub(super) fn build(text: &str, docs: &[Spanned<Node>]) -> Result<Tree, Refusal>
     for doc in docs {
         b.index(doc);
     }
-    let documents: Vec<SNode> = root.children().filter(|n| n.kind() == K::DOCUMENT).collect();
+    let documents: Vec<SNode> = root
+        .children()
+        .filter(|n| n.kind() == K::DOCUMENT)
+        .collect();
     let mut with_content = documents
         .iter()
         .filter(|d| d.children().next().is_some() || has_token(d, K::DOC_START));
@@ -272,8 +275,10 @@ impl Builder<'_> {
         match &node.value {
             Node::Map(entries) => {
                 for (k, v) in entries {
-                    self.keys
-                        .insert((k.referenced.line() as usize, k.referenced.column() as usize), k.value.clone());
+                    self.keys.insert(
+                        (k.referenced.line() as usize, k.referenced.column() as usize),
+                        k.value.clone(),
+                    );
                     self.index(v);
                 }
             }
@@ -293,24 +298,27 @@ impl Builder<'_> {
     fn refusal(&self, node: &SNode, message: &str) -> Refusal {
         let (start, end) = offset(node.text_range());
         let (line, col) = self.lines.pos(start);
-        Refusal::at(line, col, end.saturating_sub(start).max(1), message.to_owned())
+        Refusal::at(
+            line,
+            col,
+            end.saturating_sub(start).max(1),
+            message.to_owned(),
+        )
     }
 
     /// The model of a value node (SCALAR, MAPPING or SEQUENCE).
-    fn value(
-        &mut self,
-        node: &SNode,
-        owner: Option<usize>,
-        block: bool,
-    ) -> Result<Value, Refusal> {
+    fn value(&mut self, node: &SNode, owner: Option<usize>, block: bool) -> Result<Value, Refusal> {
         match node.kind() {
-            K::SCALAR => self.scalar(node, false).map(|s| s.map_or(Value::Null, Value::Scalar)),
+            K::SCALAR => self
+                .scalar(node, false)
+                .map(|s| s.map_or(Value::Null, Value::Scalar)),
             K::MAPPING | K::SEQUENCE => {
                 let map = node.kind() == K::MAPPING;
                 let flow = has_token(node, if map { K::LEFT_BRACE } else { K::LEFT_BRACKET });
                 if flow {
                     let (start, end) = offset(node.text_range());
-                    self.opaque.push((start, end, "a flow collection (`{ }` or `[ ]`)"));
+                    self.opaque
+                        .push((start, end, "a flow collection (`{ }` or `[ ]`)"));
                 }
                 let id = self.tree.collections.len();
                 self.tree.collections.push(Collection {
@@ -321,7 +329,11 @@ impl Builder<'_> {
                     tail: Vec::new(),
                 });
                 let block = block && !flow;
-                let kind = if map { K::MAPPING_ENTRY } else { K::SEQUENCE_ENTRY };
+                let kind = if map {
+                    K::MAPPING_ENTRY
+                } else {
+                    K::SEQUENCE_ENTRY
+                };
                 for entry in node.children().filter(|c| c.kind() == kind) {
                     let child = if map {
                         self.entry(&entry, id, block)?
@@ -348,12 +360,15 @@ impl Builder<'_> {
         let (_, end) = offset(last.text_range());
         let raw = &self.lines.text[start..end];
         if raw.contains('\n') {
-            self.opaque.push((start, end, "a scalar written over several lines"));
+            self.opaque
+                .push((start, end, "a scalar written over several lines"));
         }
         let pos = self.lines.pos(start);
         if key {
             let Some(k) = self.keys.get(&pos) else {
-                return Err(self.refusal(node, "fmt cannot match this key to hrform's reading of it"));
+                return Err(
+                    self.refusal(node, "fmt cannot match this key to hrform's reading of it")
+                );
             };
             return Ok(Some(Scalar {
                 text: scalar::string(k),
@@ -366,19 +381,30 @@ impl Builder<'_> {
                 string: Some(s.clone()),
             })),
             Some(Node::Null) if raw.is_empty() => Ok(None),
-            Some(Node::Seq(_) | Node::Map(_)) => {
-                Err(self.refusal(node, "fmt cannot match this value to hrform's reading of it"))
-            }
+            Some(Node::Seq(_) | Node::Map(_)) => Err(self.refusal(
+                node,
+                "fmt cannot match this value to hrform's reading of it",
+            )),
             Some(_) if !raw.contains('\n') => Ok(Some(Scalar {
                 text: raw.to_owned(),
                 string: None,
             })),
             None if first.kind() == K::NULL && raw.is_empty() => Ok(None),
-            _ => Err(self.refusal(node, "fmt cannot match this value to hrform's reading of it")),
+            _ => Err(self.refusal(
+                node,
+                "fmt cannot match this value to hrform's reading of it",
+            )),
         }
     }
 
-    fn push_child(&mut self, parent: usize, block: bool, line: usize, col: usize, key: Option<Scalar>) -> usize {
+    fn push_child(
+        &mut self,
+        parent: usize,
+        block: bool,
+        line: usize,
+        col: usize,
+        key: Option<Scalar>,
+    ) -> usize {
         self.tree.children.push(Child {
             key,
             value: Value::Null,
@@ -409,7 +435,11 @@ impl Builder<'_> {
         let value_node = entry
             .children()
             .find(|c| c.kind() == K::VALUE)
-            .and_then(|v| v.children().find(|c| matches!(c.kind(), K::SCALAR | K::MAPPING | K::SEQUENCE)).map(|n| (v, n)));
+            .and_then(|v| {
+                v.children()
+                    .find(|c| matches!(c.kind(), K::SCALAR | K::MAPPING | K::SEQUENCE))
+                    .map(|n| (v, n))
+            });
         let (value, own_line) = match value_node {
             None => (Value::Null, Some(line)),
             Some((_, node)) => {
@@ -455,10 +485,9 @@ impl Builder<'_> {
     fn own_line(&self, value: &Value, node: &SNode, key_line: usize) -> Option<usize> {
         match value {
             Value::Collection(c) if !self.tree.collections[*c].flow => Some(key_line),
-            _ => Some(
-                content_tokens(node)
-                    .map_or(key_line, |(_, last)| self.lines.pos(offset(last.text_range()).0).0),
-            ),
+            _ => Some(content_tokens(node).map_or(key_line, |(_, last)| {
+                self.lines.pos(offset(last.text_range()).0).0
+            })),
         }
     }
 
@@ -488,7 +517,11 @@ impl Builder<'_> {
             .map(|(_, _, what)| *what)
     }
 
-    fn attach_comments(&mut self, root: &SNode, doc_start_line: Option<usize>) -> Result<(), Refusal> {
+    fn attach_comments(
+        &mut self,
+        root: &SNode,
+        doc_start_line: Option<usize>,
+    ) -> Result<(), Refusal> {
         // Comments by line.
         let mut by_line: HashMap<usize, (usize, SToken)> = HashMap::new();
         for token in root
@@ -503,7 +536,9 @@ impl Builder<'_> {
                     line,
                     col,
                     end - start,
-                    format!("fmt cannot keep a comment inside {what}; move it above or write the value on one line"),
+                    format!(
+                        "fmt cannot keep a comment inside {what}; move it above or write the value on one line"
+                    ),
                 ));
             }
             self.tree.comments.push(token.text().trim_end().to_owned());
@@ -536,7 +571,10 @@ impl Builder<'_> {
             }
             if let Some((col, token)) = by_line.get(&line) {
                 let comment = token.text().trim_end().to_owned();
-                let before = &text[..text.char_indices().nth(col - 1).map_or(text.len(), |(i, _)| i)];
+                let before = &text[..text
+                    .char_indices()
+                    .nth(col - 1)
+                    .map_or(text.len(), |(i, _)| i)];
                 if !before.trim().is_empty() {
                     // A trailing comment: the innermost child whose line it is.
                     let owner = block
