@@ -413,3 +413,55 @@ fn email_of<'t>(tree: &'t Tree, child: &Child) -> Option<&'t str> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Ctx;
+
+    /// The key orders name exactly the keys the manifest schema has, so a
+    /// key added to `raw.rs` cannot be forgotten here (it would sort last).
+    #[test]
+    fn key_orders_cover_the_schema() {
+        let schema = serde_json::to_value(crate::schema::manifest()).unwrap();
+        let props = |v: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = v["properties"]
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            keys.sort();
+            keys
+        };
+        let order = |ctx: Ctx| -> Vec<String> {
+            let mut keys: Vec<String> = ctx
+                .order()
+                .unwrap()
+                .iter()
+                .map(|k| (*k).to_owned())
+                .collect();
+            keys.sort();
+            keys
+        };
+        let defs = &schema["definitions"];
+        assert_eq!(order(Ctx::Root), props(&schema));
+        for (ctx, def) in [
+            (Ctx::Profile, "Profile"),
+            (Ctx::TimeOffEntry, "TimeOffEntry"),
+            (Ctx::User, "User"),
+            (Ctx::Request, "TimeOffRequest"),
+            (Ctx::PolicySettings, "PolicySettings"),
+            (Ctx::Settings, "Settings"),
+            (Ctx::Safety, "Safety"),
+        ] {
+            assert_eq!(order(ctx), props(&defs[def]), "{def}");
+        }
+        let mut provider: Vec<String> = defs["Provider"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(props)
+            .collect();
+        provider.sort();
+        provider.dedup();
+        assert_eq!(order(Ctx::Provider), provider);
+    }
+}

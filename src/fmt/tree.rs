@@ -375,7 +375,17 @@ impl Builder<'_> {
                 string: Some(k.clone()),
             }));
         }
-        match self.values.get(&pos) {
+        // A block scalar is placed by hrform's parser at its text, not at
+        // its `|` or `>`: the first value within the scalar.
+        let found = self.values.get(&pos).or_else(|| {
+            let end_pos = self.lines.pos(end);
+            self.values
+                .iter()
+                .filter(|(at, _)| **at >= pos && **at < end_pos)
+                .min_by_key(|(at, _)| **at)
+                .map(|(_, v)| v)
+        });
+        match found {
             Some(Node::Str(s)) => Ok(Some(Scalar {
                 text: scalar::string(s),
                 string: Some(s.clone()),
