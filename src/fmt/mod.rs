@@ -63,14 +63,14 @@ impl Refusal {
 
 /// The canonical form of `text`, whose documents hrform parsed as `docs`.
 pub(crate) fn format(text: &str, docs: &[Spanned<Node>]) -> Result<String, Refusal> {
-    let tree = tree::build(text, docs)?;
-    let out = emit::emit(&tree);
-    verify(&tree, docs, &out)?;
+    let trees = tree::build(text, docs)?;
+    let out: String = trees.iter().map(emit::emit).collect();
+    verify(&trees, docs, &out)?;
     Ok(out)
 }
 
 /// Refuse unless `out` means what `docs` meant and keeps every comment.
-fn verify(tree: &tree::Tree, docs: &[Spanned<Node>], out: &str) -> Result<(), Refusal> {
+fn verify(trees: &[tree::Tree], docs: &[Spanned<Node>], out: &str) -> Result<(), Refusal> {
     let internal = |what: &str| {
         Refusal::at(
             1,
@@ -90,8 +90,8 @@ fn verify(tree: &tree::Tree, docs: &[Spanned<Node>], out: &str) -> Result<(), Re
         return Err(internal("would mean something else"));
     }
     let reread = tree::build(out, &again).map_err(|_| internal("cannot be read back"))?;
-    let mut was = tree.comments.clone();
-    let mut now = reread.comments;
+    let mut was: Vec<&String> = trees.iter().flat_map(|t| &t.comments).collect();
+    let mut now: Vec<&String> = reread.iter().flat_map(|t| &t.comments).collect();
     was.sort();
     now.sort();
     if was != now {

@@ -159,18 +159,20 @@ fn content_tokens(node: &SNode) -> Option<(SToken, SToken)> {
 }
 
 struct Builder<'a> {
-    lines: Lines<'a>,
-    keys: HashMap<(usize, usize), String>,
-    values: HashMap<(usize, usize), Node>,
+    lines: &'a Lines<'a>,
+    keys: &'a HashMap<(usize, usize), String>,
+    values: &'a HashMap<(usize, usize), Node>,
+    /// The lines of the document being read.
+    range: std::ops::Range<usize>,
     tree: Tree,
     /// Byte ranges whose lines are content, not layout: flow collections
     /// and scalars spanning lines. A comment inside one cannot be kept.
     opaque: Vec<(usize, usize, &'static str)>,
 }
 
-/// Read `text` (one document, already parsed by hrform as `doc`) into the
-/// formatter's model.
-pub(super) fn build(text: &str, docs: &[Spanned<Node>]) -> Result<Tree, Refusal> {
+/// Read `text` (already parsed by hrform as `docs`) into the formatter's
+/// model: one tree per YAML document.
+pub(super) fn build(text: &str, docs: &[Spanned<Node>]) -> Result<Vec<Tree>, Refusal> {
     let lines = Lines::new(text);
     let parsed = yaml_edit::YamlFile::parse(text);
     if let Some(err) = parsed.positioned_errors().first() {
@@ -187,52 +189,120 @@ pub(super) fn build(text: &str, docs: &[Spanned<Node>]) -> Result<Tree, Refusal>
     }
     let file = parsed.tree();
     let root = file.syntax().clone();
-    let mut b = Builder {
-        lines,
-        keys: HashMap::new(),
-        values: HashMap::new(),
-        tree: Tree::default(),
-        opaque: Vec::new(),
-    };
-    b.refuse_constructs(&root)?;
+    refuse_constructs(&lines, &root)?;
+    let mut keys = HashMap::new();
+    let mut values = HashMap::new();
     for doc in docs {
-        b.index(doc);
+        index(doc, &mut keys, &mut values);
     }
     let documents: Vec<SNode> = root
         .children()
         .filter(|n| n.kind() == K::DOCUMENT)
+        .filter(|d| d.children().next().is_some() || has_token(d, K::DOC_START))
         .collect();
-    let mut with_content = documents
+    let doc_start = |d: &SNode| {
+        d.children_with_tokens()
+            .filter_map(|e| e.into_token())
+            .find(|t| t.kind() == K::DOC_START)
+            .map(|t| lines.pos(offset(t.text_range()).0).0)
+    };
+    // A document's lines run from its `---` (the first: from the top) to
+    // the next one's.
+    let mut starts: Vec<usize> = documents
         .iter()
-        .filter(|d| d.children().next().is_some() || has_token(d, K::DOC_START));
-    let doc = with_content.next();
-    if let Some(second) = with_content.next() {
-        let (line, col) = b.lines.pos(offset(second.text_range()).0);
+        .enumerate()
+        .map(|(i, d)| {
+            if i == 0 {
+                1
+            } else {
+                doc_start(d).unwrap_or_else(|| lines.pos(offset(d.text_range()).0).0)
+            }
+        })
+        .collect();
+    if starts.is_empty() {
+        starts.push(1);
+    }
+    let mut trees = Vec::new();
+    for (i, &from) in starts.iter().enumerate() {
+        let to = starts.get(i + 1).copied().unwrap_or(lines.count() + 1);
+        let mut b = Builder {
+            lines: &lines,
+            keys: &keys,
+            values: &values,
+            range: from..to,
+            tree: Tree::default(),
+            opaque: Vec::new(),
+        };
+        let mut doc_start_line = None;
+        if let Some(doc) = documents.get(i) {
+            doc_start_line = doc_start(doc);
+            b.tree.doc_start = doc_start_line.is_some();
+            if let Some(node) = doc.children().next() {
+                let value = b.value(&node, None, true)?;
+                b.tree.root = Some(value);
+            }
+        }
+        b.attach_comments(&root, doc_start_line)?;
+        trees.push(b.tree);
+    }
+    Ok(trees)
+}
+
+/// Refuse what fmt does not rewrite: anchors and aliases (reordering
+/// could put an alias before its anchor), tags, directives, explicit
+/// document ends, complex keys, merge keys and parse errors.
+fn refuse_constructs(lines: &Lines<'_>, root: &SNode) -> Result<(), Refusal> {
+    for e in root.descendants_with_tokens() {
+        let what = match e.kind() {
+            K::ANCHOR | K::AMPERSAND => "an anchor (`&name`)",
+            K::REFERENCE | K::ALIAS | K::ASTERISK => "an alias (`*name`)",
+            K::TAG | K::TAGGED_NODE | K::EXCLAMATION => "a tag (`!name`)",
+            K::DIRECTIVE | K::PERCENT => "a directive (`%YAML`)",
+            K::DOC_END => "a document end marker (`...`)",
+            K::QUESTION => "a complex key (`?`)",
+            K::MERGE_KEY => "a merge key (`<<`)",
+            K::ERROR => "text it cannot read",
+            _ => continue,
+        };
+        let (start, end) = offset(e.text_range());
+        let (line, col) = lines.pos(start);
         return Err(Refusal::at(
             line,
             col,
-            3,
-            "fmt rewrites files of one YAML document; this is the second (split the file in two)"
-                .to_owned(),
+            end.saturating_sub(start).max(1),
+            format!("fmt does not rewrite a file with {what}"),
         ));
     }
-    let mut doc_start_line = None;
-    if let Some(doc) = doc {
-        if let Some(t) = doc
-            .children_with_tokens()
-            .filter_map(|e| e.into_token())
-            .find(|t| t.kind() == K::DOC_START)
-        {
-            b.tree.doc_start = true;
-            doc_start_line = Some(b.lines.pos(offset(t.text_range()).0).0);
+    Ok(())
+}
+
+/// Remember where hrform's parse put every scalar and key.
+fn index(
+    node: &Spanned<Node>,
+    keys: &mut HashMap<(usize, usize), String>,
+    values: &mut HashMap<(usize, usize), Node>,
+) {
+    match &node.value {
+        Node::Map(entries) => {
+            for (k, v) in entries {
+                keys.insert(
+                    (k.referenced.line() as usize, k.referenced.column() as usize),
+                    k.value.clone(),
+                );
+                index(v, keys, values);
+            }
         }
-        if let Some(node) = doc.children().next() {
-            let value = b.value(&node, None, true)?;
-            b.tree.root = Some(value);
+        Node::Seq(items) => items.iter().for_each(|i| index(i, keys, values)),
+        scalar => {
+            values.insert(
+                (
+                    node.referenced.line() as usize,
+                    node.referenced.column() as usize,
+                ),
+                scalar.clone(),
+            );
         }
     }
-    b.attach_comments(&root, doc_start_line)?;
-    Ok(b.tree)
 }
 
 fn has_token(node: &SNode, kind: K) -> bool {
@@ -242,59 +312,6 @@ fn has_token(node: &SNode, kind: K) -> bool {
 }
 
 impl Builder<'_> {
-    /// Refuse what fmt does not rewrite: anchors and aliases (reordering
-    /// could put an alias before its anchor), tags, directives, explicit
-    /// document ends, complex keys, merge keys and parse errors.
-    fn refuse_constructs(&self, root: &SNode) -> Result<(), Refusal> {
-        for e in root.descendants_with_tokens() {
-            let what = match e.kind() {
-                K::ANCHOR | K::AMPERSAND => "an anchor (`&name`)",
-                K::REFERENCE | K::ALIAS | K::ASTERISK => "an alias (`*name`)",
-                K::TAG | K::TAGGED_NODE | K::EXCLAMATION => "a tag (`!name`)",
-                K::DIRECTIVE | K::PERCENT => "a directive (`%YAML`)",
-                K::DOC_END => "a document end marker (`...`)",
-                K::QUESTION => "a complex key (`?`)",
-                K::MERGE_KEY => "a merge key (`<<`)",
-                K::ERROR => "text it cannot read",
-                _ => continue,
-            };
-            let (start, end) = offset(e.text_range());
-            let (line, col) = self.lines.pos(start);
-            return Err(Refusal::at(
-                line,
-                col,
-                end.saturating_sub(start).max(1),
-                format!("fmt does not rewrite a file with {what}"),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Remember where hrform's parse put every scalar and key.
-    fn index(&mut self, node: &Spanned<Node>) {
-        match &node.value {
-            Node::Map(entries) => {
-                for (k, v) in entries {
-                    self.keys.insert(
-                        (k.referenced.line() as usize, k.referenced.column() as usize),
-                        k.value.clone(),
-                    );
-                    self.index(v);
-                }
-            }
-            Node::Seq(items) => items.iter().for_each(|i| self.index(i)),
-            scalar => {
-                self.values.insert(
-                    (
-                        node.referenced.line() as usize,
-                        node.referenced.column() as usize,
-                    ),
-                    scalar.clone(),
-                );
-            }
-        }
-    }
-
     fn refusal(&self, node: &SNode, message: &str) -> Refusal {
         let (start, end) = offset(node.text_range());
         let (line, col) = self.lines.pos(start);
@@ -541,6 +558,9 @@ impl Builder<'_> {
         {
             let (start, end) = offset(token.text_range());
             let (line, col) = self.lines.pos(start);
+            if !self.range.contains(&line) {
+                continue;
+            }
             if let Some(what) = self.in_opaque(start) {
                 return Err(Refusal::at(
                     line,
@@ -562,7 +582,7 @@ impl Builder<'_> {
             first_at.insert(self.tree.children[c].line, c);
         }
         let mut pending_blank = false;
-        for line in 1..=self.lines.count() {
+        for line in self.range.clone() {
             let text = self.lines.line(line);
             let start = self.lines.start(line);
             if self.in_opaque(start).is_some() && !by_line.contains_key(&line) {

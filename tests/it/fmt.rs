@@ -200,9 +200,9 @@ fn refusals_are_located_and_leave_the_file_alone() {
             "tag",
         ),
         (
-            "users:\n  - email: a@x.example\n---\nusers:\n  - email: b@x.example\n",
-            "team.yaml:3:1",
-            "one YAML document",
+            "users:\n  -   # whose?\n    email: a@x.example\n",
+            "team.yaml:2:7",
+            "which entry this comment belongs to",
         ),
     ];
     for (text, at, what) in cases {
