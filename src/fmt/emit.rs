@@ -328,7 +328,20 @@ impl Out<'_> {
         let trailing = child.trailing.as_ref();
         match &child.value {
             Value::Null => self.line(indent, &prefix, trailing),
-            Value::Scalar(s) => self.line(indent, &format!("{prefix} {}", s.text), trailing),
+            Value::Scalar(s) => match s.text.split_once('\n') {
+                None => self.line(indent, &format!("{prefix} {}", s.text), trailing),
+                Some((header, body)) => {
+                    // A literal block: its lines indented under the key.
+                    self.line(indent, &format!("{prefix} {header}"), trailing);
+                    for l in body.split('\n') {
+                        if l.is_empty() {
+                            self.text.push('\n');
+                        } else {
+                            self.line(indent + 2, l, None);
+                        }
+                    }
+                }
+            },
             Value::Collection(c) => {
                 let col = &self.tree.collections[*c];
                 if col.children.is_empty() {
@@ -384,6 +397,9 @@ impl Out<'_> {
             let (Some(key), Value::Scalar(Scalar { text, .. })) = (&child.key, &child.value) else {
                 return None;
             };
+            if text.contains('\n') {
+                return None;
+            }
             if !child.leading.iter().all(|l| *l == Line::Blank) || child.trailing.is_some() {
                 return None;
             }

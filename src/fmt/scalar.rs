@@ -16,6 +16,26 @@ pub(super) fn string(s: &str) -> String {
     }
 }
 
+/// The string `s` of several lines as a literal block scalar: `|` (one
+/// final newline) or `|-` (none), then its lines, unindented (the writer
+/// indents them). `None` when a literal block cannot hold it plainly: a
+/// first line starting with a space, trailing spaces, tabs or control
+/// characters, or several final newlines.
+pub(super) fn literal_block(s: &str) -> Option<String> {
+    let (body, header) = match s.strip_suffix('\n') {
+        Some(body) => (body, "|"),
+        None => (s, "|-"),
+    };
+    let usable = body.contains('\n')
+        && !body.ends_with('\n')
+        && !body.starts_with([' ', '\n'])
+        && !body.chars().any(|c| {
+            c != '\n' && (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
+        })
+        && body.lines().all(|l| !l.ends_with(' '));
+    usable.then(|| format!("{header}\n{body}"))
+}
+
 /// `s` double-quoted, with the escapes YAML defines for what cannot be
 /// written raw (control characters, line and paragraph separators, BOM).
 pub(super) fn quoted(s: &str) -> String {

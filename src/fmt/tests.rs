@@ -148,6 +148,15 @@ fn each_document_of_a_file_is_formatted_on_its_own() {
 }
 
 #[test]
+fn strings_of_several_lines_are_literal_blocks_when_they_can_be() {
+    let text = "time_off_requests:\n  - key: R-1\n    employee_note: |   # from the HRIS\n        first line\n\n        # not a comment\n    manager_note: \"no final newline\\nsecond\"\n";
+    assert_eq!(
+        ok(text),
+        "time_off_requests:\n  - key: R-1\n    employee_note: |   # from the HRIS\n      first line\n\n      # not a comment\n    manager_note: |-\n      no final newline\n      second\n"
+    );
+}
+
+#[test]
 fn refused_constructs_name_their_place() {
     let cases = [
         ("a: &x 1\nb: *x\n", (1, 4), "anchor"),

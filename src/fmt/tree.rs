@@ -377,8 +377,16 @@ impl Builder<'_> {
         let (_, end) = offset(last.text_range());
         let raw = &self.lines.text[start..end];
         if raw.contains('\n') {
+            // A block scalar's content starts on the line after its `|` or
+            // `>`, which may end with a comment of the entry's.
+            let from = if matches!(first.kind(), K::PIPE | K::GREATER) {
+                let header = self.lines.pos(start).0;
+                self.lines.starts.get(header).copied().unwrap_or(end)
+            } else {
+                start
+            };
             self.opaque
-                .push((start, end, "a scalar written over several lines"));
+                .push((from, end, "a scalar written over several lines"));
         }
         let pos = self.lines.pos(start);
         if key {
@@ -404,7 +412,7 @@ impl Builder<'_> {
         });
         match found {
             Some(Node::Str(s)) => Ok(Some(Scalar {
-                text: scalar::string(s),
+                text: scalar::literal_block(s).unwrap_or_else(|| scalar::string(s)),
                 string: Some(s.clone()),
             })),
             Some(Node::Null) if raw.is_empty() => Ok(None),
@@ -512,6 +520,13 @@ impl Builder<'_> {
     fn own_line(&self, value: &Value, node: &SNode, key_line: usize) -> Option<usize> {
         match value {
             Value::Collection(c) if !self.tree.collections[*c].flow => Some(key_line),
+            // A block scalar's comment goes on its `|` or `>` line.
+            Value::Scalar(_)
+                if content_tokens(node)
+                    .is_some_and(|(first, _)| matches!(first.kind(), K::PIPE | K::GREATER)) =>
+            {
+                Some(self.lines.pos(offset(node.text_range()).0).0)
+            }
             _ => Some(content_tokens(node).map_or(key_line, |(_, last)| {
                 self.lines.pos(offset(last.text_range()).0).0
             })),
@@ -537,11 +552,14 @@ impl Builder<'_> {
         self.tree.children[first].col
     }
 
+    /// Whether byte `at` is inside an opaque range (kept sorted and
+    /// outermost only by `attach_comments`), and what that range is.
     fn in_opaque(&self, at: usize) -> Option<&'static str> {
-        self.opaque
-            .iter()
-            .find(|(s, e, _)| *s <= at && at < *e)
-            .map(|(_, _, what)| *what)
+        let i = self.opaque.partition_point(|(s, _, _)| *s <= at);
+        i.checked_sub(1)
+            .map(|i| self.opaque[i])
+            .filter(|(_, e, _)| at < *e)
+            .map(|(_, _, what)| what)
     }
 
     fn attach_comments(
@@ -549,6 +567,16 @@ impl Builder<'_> {
         root: &SNode,
         doc_start_line: Option<usize>,
     ) -> Result<(), Refusal> {
+        // Ranges nest (a flow list in a flow mapping): keep the outermost.
+        self.opaque
+            .sort_by_key(|(s, e, _)| (*s, std::cmp::Reverse(*e)));
+        let mut outermost: Vec<(usize, usize, &'static str)> = Vec::new();
+        for r in self.opaque.drain(..) {
+            if outermost.last().is_none_or(|last| r.0 >= last.1) {
+                outermost.push(r);
+            }
+        }
+        self.opaque = outermost;
         // Comments by line.
         let mut by_line: HashMap<usize, (usize, SToken)> = HashMap::new();
         for token in root
@@ -581,6 +609,13 @@ impl Builder<'_> {
         for &c in block.iter().rev() {
             first_at.insert(self.tree.children[c].line, c);
         }
+        // The innermost (last in document order) child owning each line.
+        let mut owners: HashMap<usize, usize> = HashMap::new();
+        for &c in &block {
+            if let Some(l) = self.tree.children[c].own_line {
+                owners.insert(l, c);
+            }
+        }
         let mut pending_blank = false;
         for line in self.range.clone() {
             let text = self.lines.line(line);
@@ -607,11 +642,7 @@ impl Builder<'_> {
                     .map_or(text.len(), |(i, _)| i)];
                 if !before.trim().is_empty() {
                     // A trailing comment: the innermost child whose line it is.
-                    let owner = block
-                        .iter()
-                        .rev()
-                        .find(|&&c| self.tree.children[c].own_line == Some(line))
-                        .copied();
+                    let owner = owners.get(&line).copied();
                     let Some(owner) = owner else {
                         return Err(Refusal::at(
                             line,
@@ -646,15 +677,11 @@ impl Builder<'_> {
 
     /// Where an own-line comment at `line`, `col` goes.
     fn slot(&mut self, line: usize, col: usize, block: &[usize]) -> &mut Vec<Line> {
-        let next = block
-            .iter()
-            .find(|&&c| self.tree.children[c].line > line)
-            .copied();
-        let prev = block
-            .iter()
-            .rev()
-            .find(|&&c| self.tree.children[c].line < line)
-            .copied();
+        // `block` is in document order, so sorted by line.
+        let after = block.partition_point(|&c| self.tree.children[c].line <= line);
+        let before = block.partition_point(|&c| self.tree.children[c].line < line);
+        let next = block.get(after).copied();
+        let prev = before.checked_sub(1).map(|i| block[i]);
         let next_ancestors = next.map(|n| self.ancestors(n)).unwrap_or_default();
         if let Some(p) = prev {
             for a in self.ancestors(p) {

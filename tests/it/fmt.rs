@@ -130,6 +130,11 @@ fn check_lists_what_would_change_writes_nothing_and_exits_2() {
         out.stderr
     );
     assert_eq!(read(&t, "a.yaml"), MESSY);
+    // The help (and so the man page and completions) says so.
+    let help = t.run_with(&["fmt", "--help"]);
+    help.code(0);
+    assert!(help.stdout.contains("exit 2"), "{}", help.stdout);
+    assert!(help.stdout.contains("--diff"), "{}", help.stdout);
 }
 
 #[test]
