@@ -147,6 +147,13 @@ fn is_trivia(kind: K) -> bool {
     matches!(kind, K::WHITESPACE | K::NEWLINE | K::INDENT | K::COMMENT)
 }
 
+/// The first token of a node that is not a space or a comment.
+fn first_token(node: &SNode) -> Option<SToken> {
+    node.descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| !is_trivia(t.kind()))
+}
+
 /// The first and last tokens of a node that are not spaces or comments.
 fn content_tokens(node: &SNode) -> Option<(SToken, SToken)> {
     let mut tokens = node
@@ -187,8 +194,10 @@ pub(super) fn build(text: &str, docs: &[Spanned<Node>]) -> Result<Vec<Tree>, Ref
             ),
         ));
     }
-    let file = parsed.tree();
-    let root = file.syntax().clone();
+    // yaml-edit hands out a tree made for editing, where finding a
+    // token's offset walks its siblings; a read-only tree over the same
+    // green nodes caches offsets.
+    let root = SNode::new_root(parsed.tree().syntax().green().into_owned());
     refuse_constructs(&lines, &root)?;
     let mut keys = HashMap::new();
     let mut values = HashMap::new();
@@ -461,7 +470,7 @@ impl Builder<'_> {
         let Some(key_scalar) = key_node.children().find(|c| c.kind() == K::SCALAR) else {
             return Err(self.refusal(&key_node, "fmt rewrites only plain or quoted keys"));
         };
-        let Some((first, _)) = content_tokens(&key_node) else {
+        let Some(first) = first_token(&key_node) else {
             return Err(self.refusal(&key_node, "fmt cannot read this key"));
         };
         let (line, col) = self.lines.pos(offset(first.text_range()).0);
@@ -490,7 +499,7 @@ impl Builder<'_> {
     }
 
     fn item(&mut self, item: &SNode, parent: usize, block: bool) -> Result<usize, Refusal> {
-        let Some((first, _)) = content_tokens(item) else {
+        let Some(first) = first_token(item) else {
             return Err(self.refusal(item, "fmt cannot read this list item"));
         };
         let (line, col) = self.lines.pos(offset(first.text_range()).0);
