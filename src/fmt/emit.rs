@@ -327,7 +327,10 @@ impl Out<'_> {
         };
         let trailing = child.trailing.as_ref();
         match &child.value {
-            Value::Null => self.line(indent, &prefix, trailing),
+            Value::Null => {
+                self.line(indent, &prefix, trailing);
+                self.comments(indent + 2, &normal_tail(&child.under));
+            }
             Value::Scalar(s) => match s.text.split_once('\n') {
                 None => self.line(indent, &format!("{prefix} {}", s.text), trailing),
                 Some((header, body)) => {

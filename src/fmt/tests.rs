@@ -68,6 +68,15 @@ fn a_list_at_its_key_s_column_gives_comments_at_that_column_to_the_next_key() {
 }
 
 #[test]
+fn comments_indented_under_a_key_without_a_value_stay_under_it() {
+    let text = "users:\n    # every user commented out\n    # - email: a@x.example\nsettings:\n  timezone: UTC\n";
+    assert_eq!(
+        ok(text),
+        "users:\n  # every user commented out\n  # - email: a@x.example\n\nsettings:\n  timezone: UTC\n"
+    );
+}
+
+#[test]
 fn the_header_stays_first_when_keys_reorder() {
     let text = "# schema line\nsettings:\n  timezone: UTC\nproviders: {}\n";
     assert_eq!(

@@ -76,6 +76,9 @@ pub(super) struct Child {
     block: bool,
     pub(super) leading: Vec<Line>,
     pub(super) trailing: Option<Trailing>,
+    /// Comments indented under it when it has no value (`users:` with
+    /// every entry commented out).
+    pub(super) under: Vec<Line>,
 }
 
 #[derive(Debug, Clone)]
@@ -459,6 +462,7 @@ impl Builder<'_> {
             block,
             leading: Vec::new(),
             trailing: None,
+            under: Vec::new(),
         });
         self.tree.children.len() - 1
     }
@@ -693,6 +697,11 @@ impl Builder<'_> {
         let prev = before.checked_sub(1).map(|i| block[i]);
         let next_ancestors = next.map(|n| self.ancestors(n)).unwrap_or_default();
         if let Some(p) = prev {
+            // Indented under an entry or item without a value.
+            let pc = &self.tree.children[p];
+            if matches!(pc.value, Value::Null) && col > pc.col {
+                return &mut self.tree.children[p].under;
+            }
             for a in self.ancestors(p) {
                 if next_ancestors.contains(&a) {
                     break;
