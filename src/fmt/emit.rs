@@ -157,6 +157,9 @@ pub(super) fn emit(tree: &Tree) -> String {
     match &tree.root {
         None | Some(Value::Null) => {}
         Some(Value::Scalar(s)) => out.line(0, &s.text, None),
+        Some(Value::Collection(c)) if tree.collections[*c].children.is_empty() => {
+            out.line(0, if tree.collections[*c].map { "{}" } else { "[]" }, None);
+        }
         Some(Value::Collection(c)) => {
             let ctx = if tree.collections[*c].map {
                 Ctx::Root

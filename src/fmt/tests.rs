@@ -136,6 +136,12 @@ fn empty_and_comment_only_files() {
     );
     assert_eq!(ok("---\nusers: []\n"), "---\nusers: []\n");
     assert_eq!(ok("users:\n"), "users:\n");
+    assert_eq!(ok("{}\n"), "{}\n");
+    assert_eq!(ok("[ ]\n"), "[]\n");
+    assert_eq!(ok("just a string\n"), "just a string\n");
+    assert_eq!(ok("[b, a]\n"), "- b\n- a\n");
+    // A comment at the end of a line no entry owns is refused, not moved.
+    assert!(fmt("[b, a]   # two\n").is_err());
 }
 
 #[test]
