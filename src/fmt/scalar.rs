@@ -16,7 +16,7 @@ pub(super) fn string(s: &str) -> String {
     }
 }
 
-/// The string `s` of several lines as a literal block scalar: `|` (one
+/// A string with a newline as a literal block scalar: `|` (one
 /// final newline) or `|-` (none), then its lines, unindented (the writer
 /// indents them). `None` when a literal block cannot hold it plainly: a
 /// first line starting with a space, trailing spaces, tabs or control
@@ -26,7 +26,8 @@ pub(super) fn literal_block(s: &str) -> Option<String> {
         Some(body) => (body, "|"),
         None => (s, "|-"),
     };
-    let usable = body.contains('\n')
+    let usable = s.contains('\n')
+        && !body.is_empty()
         && !body.ends_with('\n')
         && !body.starts_with([' ', '\n'])
         && !body.chars().any(|c| {

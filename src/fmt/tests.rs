@@ -149,7 +149,7 @@ fn multi_line_scalars_become_one_line_with_the_same_value() {
     let text = "time_off_requests:\n  - key: R-1\n    employee_note: >\n      two\n      lines\n    manager_note: \"a\n      b\"\n";
     assert_eq!(
         ok(text),
-        "time_off_requests:\n  - key: R-1\n    employee_note: \"two lines\\n\"\n    manager_note: a b\n"
+        "time_off_requests:\n  - key: R-1\n    employee_note: |\n      two lines\n    manager_note: a b\n"
     );
 }
 
