@@ -12,7 +12,8 @@
 //!   block collection: the trailing comment of that entry or item;
 //! - on a line of its own: before the next entry or item, unless it is
 //!   indented into a collection that ends before that next entry, where it
-//!   closes that collection (a commented-out last key stays inside);
+//!   closes that collection (a commented-out last key stays inside), or
+//!   under an entry without a value, where it stays under that entry;
 //! - a blank line is kept only next to a comment (runs become one).
 
 use std::collections::HashMap;
