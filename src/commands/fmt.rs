@@ -102,6 +102,16 @@ pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
             Err(refusal) => diags.push(refusal.diagnostic(file)),
         }
     }
+    if files == 0 && diags.is_empty() {
+        // As every command: a wrong -C is an error, not a clean check.
+        diags.push(
+            Diagnostic::error(
+                Code::NoManifests,
+                format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
+            )
+            .help("run hrform in the directory that holds the manifests, or point -C at it"),
+        );
+    }
     let mut stdout = std::io::stdout().lock();
     let write = !args.check && !args.diff;
     for change in &changes {

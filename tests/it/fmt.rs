@@ -335,6 +335,18 @@ fn writes_atomically_keeping_permissions() {
     assert_eq!(names, vec!["team.yaml".to_owned()]);
 }
 
+/// A directory without manifests is an error, as for every command, so a
+/// wrong `-C` cannot pass `fmt --check`.
+#[test]
+fn no_manifests_is_an_error() {
+    let out = Test::new()
+        .file("notes.txt", "nothing here\n")
+        .args(&["fmt", "--check"])
+        .run();
+    out.code(1);
+    assert!(out.stderr.contains("error[no-manifests]"), "{}", out.stderr);
+}
+
 /// The acme example is kept in fmt form (CI runs this).
 #[test]
 fn acme_example_is_in_fmt_form() {
