@@ -235,3 +235,65 @@ proptest! {
         prop_assert_eq!(count(&once), count(&text));
     }
 }
+
+/// Strings YAML could misread, each written in one of three styles.
+fn tricky(i: usize, style: u8) -> String {
+    const VALUES: &[&str] = &[
+        "01-01",
+        "yes",
+        "12:30",
+        "1.10",
+        "null",
+        "~",
+        "true",
+        "2024-03-15",
+        "a: b",
+        "x # y",
+        "#z",
+        "O'Brien",
+        "",
+        "0x1F",
+        "1_000",
+        "-dash",
+        "[x]",
+        "tab\there",
+        "ünïcode",
+        "say \"hi\"",
+    ];
+    let v = VALUES[i % VALUES.len()];
+    match style % 3 {
+        0 => super::scalar::quoted(v),
+        1 if !v.contains('\t') => format!("'{}'", v.replace('\'', "''")),
+        _ => super::scalar::quoted(v),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Requests with tricky strings, at either indentation, with comments
+    /// above, after and between them at assorted columns: fmt never
+    /// refuses (so never changes a value: it refuses when the result reads
+    /// back differently), is idempotent and keeps every comment.
+    #[test]
+    fn tricky_strings_and_comments_anywhere(
+        requests in proptest::collection::vec((any::<usize>(), any::<u8>(), 0usize..4, any::<bool>()), 1..6),
+        wide in any::<bool>(),
+    ) {
+        let ind = if wide { "    " } else { "  " };
+        let mut text = String::from("time_off_requests:\n");
+        for (n, (value, style, comment_col, trailing)) in requests.iter().enumerate() {
+            text.push_str(&format!("{}# above request {n}\n", " ".repeat(*comment_col)));
+            let t = if *trailing { "  # trailing" } else { "" };
+            text.push_str(&format!(
+                "{ind}- employee_note: {}{t}\n{ind}  key: K-{n}\n{ind}  status: approved\n",
+                tricky(*value, *style)
+            ));
+        }
+        text.push_str("# the end\n");
+        let once = ok(&text);
+        prop_assert_eq!(ok(&once), once.clone());
+        let count = |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#') || l.contains("  # ")).count();
+        prop_assert_eq!(count(&once), count(&text));
+    }
+}
