@@ -360,7 +360,13 @@ impl Out<'_> {
                     self.collection(*c, indent + 2, ctx, false);
                 } else {
                     // A block collection in a list item starts on the dash's
-                    // line; the comments above its first line go above the dash.
+                    // line; the comments above its first line go above the
+                    // dash, and so does the item's own trailing comment (of
+                    // a flow collection that became a block): that line may
+                    // hold its first entry's.
+                    if let Some(t) = trailing {
+                        self.line(indent, &t.text, None);
+                    }
                     let mut inner = Out {
                         tree: self.tree,
                         text: String::new(),

@@ -119,6 +119,15 @@ fn time_off_entries_join_one_line_only_without_comments_and_when_they_fit() {
 }
 
 #[test]
+fn a_flow_item_that_becomes_a_block_keeps_its_comment_above_it() {
+    let text = "settings:\n  safety:\n    protected_users: [ceo@x.example]\nextra:\n  - {a: 1, b: 2}   # about the item\n";
+    assert_eq!(
+        ok(text),
+        "settings:\n  safety:\n    protected_users:\n      - ceo@x.example\n\nextra:\n  # about the item\n  - a: 1\n    b: 2\n"
+    );
+}
+
+#[test]
 fn blank_lines_only_next_to_comments_and_one_at_most() {
     let text = "settings:\n\n\n  unmanaged_users: report\n\n\n  # safety next\n\n\n  safety:\n\n    max_deactivations: 5\n\n\n# end\n\n\n";
     assert_eq!(
