@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::common::stderr_color;
-use crate::cli::FmtArgs;
+use crate::cli::{FmtArgs, GlobalArgs};
 use crate::diag::{self, Code, Diagnostic, Loc, Sources};
 use crate::exit::ExitStatus;
 use crate::manifest;
@@ -24,7 +24,7 @@ struct Change {
     after: String,
 }
 
-pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let dir = &args.config.dir;
     let found = manifest::find_files(dir, &[])
         .with_context(|| format!("cannot read the configuration directory {}", dir.display()))?;
@@ -146,17 +146,19 @@ pub(crate) fn run(args: &FmtArgs) -> Result<ExitStatus> {
     )?;
     let (errors, _) = diag::summary(&diags);
     let verb = if write { "reformatted" } else { "would change" };
-    writeln!(
-        stderr,
-        "fmt: {} of {} {verb}{}",
-        changes.len(),
-        diag::count(files, "file"),
-        if errors > 0 {
-            format!("; {} left as they are", diag::count(errors, "error"))
-        } else {
-            String::new()
-        }
-    )?;
+    if !global.quiet {
+        writeln!(
+            stderr,
+            "fmt: {} of {} {verb}{}",
+            changes.len(),
+            diag::count(files, "file"),
+            if errors > 0 {
+                format!("; {} left as they are", diag::count(errors, "error"))
+            } else {
+                String::new()
+            }
+        )?;
+    }
     Ok(if errors > 0 {
         ExitStatus::Error
     } else if args.check && !changes.is_empty() {

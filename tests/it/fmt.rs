@@ -130,6 +130,13 @@ fn check_lists_what_would_change_writes_nothing_and_exits_2() {
         out.stderr
     );
     assert_eq!(read(&t, "a.yaml"), MESSY);
+    // -q: only errors on stderr; the list is data and stays.
+    let quiet = t.run_with(&["fmt", "--check", "-q"]);
+    quiet.code(2);
+    assert_eq!(
+        (quiet.stdout.as_str(), quiet.stderr.as_str()),
+        ("a.yaml\n", "")
+    );
     // The help (and so the man page and completions) says so.
     let help = t.run_with(&["fmt", "--help"]);
     help.code(0);
