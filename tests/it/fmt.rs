@@ -445,6 +445,18 @@ fn idempotent_and_meaning_preserving_over_examples_and_corpus() {
             first.code,
             first.stderr
         );
+        // Only files that do not parse are left: fmt refuses none here.
+        assert!(
+            !first.stderr.contains("fmt-unsupported"),
+            "{name}: refused\n{}",
+            first.stderr
+        );
+        assert_eq!(
+            first.code == 1,
+            first.stderr.contains("error[yaml-syntax]"),
+            "{name}: {}",
+            first.stderr
+        );
         changed += first.stdout.lines().count();
         let second = t.run_with(&["fmt", "--check"]);
         assert_eq!(second.stdout, "", "{name}: fmt is not idempotent");
