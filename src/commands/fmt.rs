@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result};
 
 use super::common::stderr_color;
 use crate::cli::{FmtArgs, GlobalArgs};
-use crate::diag::{self, Code, Diagnostic, Loc, Sources};
+use crate::diag::{self, Code, Diagnostic, Sources};
 use crate::exit::ExitStatus;
 use crate::manifest;
 
@@ -34,24 +34,7 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         diags.push(Diagnostic::error(Code::Io, message));
     }
     for (link, why) in found.refused {
-        let shown = manifest::display_path(dir, &link);
-        let file = sources.add(shown.clone(), String::new());
-        diags.push(
-            Diagnostic::error(
-                Code::SymlinkOutsideTree,
-                format!("{} {why}", shown.display()),
-            )
-            .at(
-                Loc {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 0,
-                },
-                "symlink",
-            )
-            .help("hrform reads only files inside the configuration directory; replace the link with the file itself"),
-        );
+        diags.push(manifest::refused_link(dir, &link, why, &mut sources));
     }
     let mut changes = Vec::new();
     let mut files = 0usize;
@@ -104,13 +87,7 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     }
     if files == 0 && diags.is_empty() {
         // As every command: a wrong -C is an error, not a clean check.
-        diags.push(
-            Diagnostic::error(
-                Code::NoManifests,
-                format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
-            )
-            .help("run hrform in the directory that holds the manifests, or point -C at it"),
-        );
+        diags.push(manifest::no_manifests(dir));
     }
     let mut stdout = std::io::stdout().lock();
     let write = !args.check && !args.diff;

@@ -84,27 +84,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         };
     }
     for (link, why) in found.refused {
-        let shown = display_path(dir, &link);
-        let file = sources.add(shown.clone(), String::new());
-        diagnostics.push(
-            Diagnostic::error(
-                Code::SymlinkOutsideTree,
-                format!("{} {why}", shown.display()),
-            )
-            .at(
-                Loc {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 0,
-                },
-                "symlink",
-            )
-            .help(
-                "hrform reads only files inside the configuration directory; \
-                     replace the link with the file itself",
-            ),
-        );
+        diagnostics.push(refused_link(dir, &link, why, &mut sources));
     }
     for path in found.files {
         let bytes = match std::fs::read(&path) {
@@ -191,13 +171,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         );
     }
     if manifests.is_empty() && diagnostics.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::NoManifests,
-                format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
-            )
-            .help("run hrform in the directory that holds the manifests, or point -C at it"),
-        );
+        diagnostics.push(no_manifests(dir));
     }
     let config = validate::validate(docs, incomplete, &mut diagnostics);
     for loc in secrets
@@ -218,6 +192,44 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         sources,
         manifests,
     }
+}
+
+/// The error for a symlink discovery refused (`why`), named as shown
+/// from `dir`; the link is registered in `sources` with no text.
+pub(crate) fn refused_link(
+    dir: &Path,
+    link: &Path,
+    why: &str,
+    sources: &mut Sources,
+) -> Diagnostic {
+    let shown = display_path(dir, link);
+    let file = sources.add(shown.clone(), String::new());
+    Diagnostic::error(
+        Code::SymlinkOutsideTree,
+        format!("{} {why}", shown.display()),
+    )
+    .at(
+        Loc {
+            file,
+            line: 1,
+            col: 1,
+            len: 0,
+        },
+        "symlink",
+    )
+    .help(
+        "hrform reads only files inside the configuration directory; \
+             replace the link with the file itself",
+    )
+}
+
+/// The error for a configuration directory without a manifest.
+pub(crate) fn no_manifests(dir: &Path) -> Diagnostic {
+    Diagnostic::error(
+        Code::NoManifests,
+        format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
+    )
+    .help("run hrform in the directory that holds the manifests, or point -C at it")
 }
 
 /// What discovery found under the configuration directory.
