@@ -154,7 +154,7 @@ fn empty_and_comment_only_files() {
 }
 
 #[test]
-fn multi_line_scalars_become_one_line_with_the_same_value() {
+fn folded_and_wrapped_strings_keep_exactly_their_value() {
     let text = "time_off_requests:\n  - key: R-1\n    employee_note: >\n      two\n      lines\n    manager_note: \"a\n      b\"\n";
     assert_eq!(
         ok(text),
