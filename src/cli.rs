@@ -193,9 +193,12 @@ pub(crate) struct ExportArgs {
 pub(crate) struct FmtArgs {
     #[command(flatten)]
     pub config: ConfigDir,
-    /// Only check; exit 1 when a file is not canonical.
+    /// Write nothing; list the files that would change and exit 2 if any would.
     #[arg(long)]
     pub check: bool,
+    /// Write nothing; print what would change as a unified diff.
+    #[arg(long)]
+    pub diff: bool,
 }
 
 #[derive(Debug, Args)]

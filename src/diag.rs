@@ -137,6 +137,10 @@ pub enum Code {
     /// A request field the API cannot change differs; it must be denied and
     /// recreated (`recreate_requests`) (warning).
     RequestNeedsRecreate,
+    /// A construct `hrform fmt` cannot rewrite without losing something (a
+    /// comment inside a flow collection, an anchor, a tag, ...): the file
+    /// is left as it is.
+    FmtUnsupported,
 }
 
 impl Code {
@@ -198,6 +202,7 @@ impl Code {
         Code::AccruingPolicy,
         Code::UnreadableBalance,
         Code::RequestNeedsRecreate,
+        Code::FmtUnsupported,
     ];
 
     /// The stable kebab-case name.
@@ -259,6 +264,7 @@ impl Code {
             Code::AccruingPolicy => "accruing-policy",
             Code::UnreadableBalance => "unreadable-balance",
             Code::RequestNeedsRecreate => "request-needs-recreate",
+            Code::FmtUnsupported => "fmt-unsupported",
         }
     }
     /// What the code means, in one sentence (SARIF rule descriptions, the README).
@@ -361,6 +367,9 @@ impl Code {
             }
             Code::RequestNeedsRecreate => {
                 "A request field the API cannot change differs; it must be denied and recreated (`recreate_requests`) (warning)."
+            }
+            Code::FmtUnsupported => {
+                "A construct `hrform fmt` cannot rewrite without losing something (a comment inside a flow collection, an anchor, a tag, ...): the file is left as it is."
             }
         }
     }
@@ -1087,7 +1096,7 @@ mod tests {
         assert_eq!(names.len(), n, "two codes share a name");
         assert_eq!(
             n,
-            Code::RequestNeedsRecreate as usize + 1,
+            Code::FmtUnsupported as usize + 1,
             "Code::ALL misses a code"
         );
     }

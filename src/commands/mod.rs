@@ -4,6 +4,7 @@
 
 mod apply;
 mod common;
+mod fmt;
 mod plan;
 mod sandbox;
 mod validate;
@@ -22,7 +23,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args, &cli.global),
         Command::Export(_) => not_yet("export", 0),
-        Command::Fmt(_) => not_yet("fmt", 0),
+        Command::Fmt(args) => fmt::run(args, &cli.global),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Schema(args) => {
             // Not println!: it panics when stdout is a closed pipe.

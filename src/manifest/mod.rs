@@ -84,27 +84,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         };
     }
     for (link, why) in found.refused {
-        let shown = display_path(dir, &link);
-        let file = sources.add(shown.clone(), String::new());
-        diagnostics.push(
-            Diagnostic::error(
-                Code::SymlinkOutsideTree,
-                format!("{} {why}", shown.display()),
-            )
-            .at(
-                Loc {
-                    file,
-                    line: 1,
-                    col: 1,
-                    len: 0,
-                },
-                "symlink",
-            )
-            .help(
-                "hrform reads only files inside the configuration directory; \
-                     replace the link with the file itself",
-            ),
-        );
+        diagnostics.push(refused_link(dir, &link, why, &mut sources));
     }
     for path in found.files {
         let bytes = match std::fs::read(&path) {
@@ -191,13 +171,7 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
         );
     }
     if manifests.is_empty() && diagnostics.is_empty() {
-        diagnostics.push(
-            Diagnostic::error(
-                Code::NoManifests,
-                format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
-            )
-            .help("run hrform in the directory that holds the manifests, or point -C at it"),
-        );
+        diagnostics.push(no_manifests(dir));
     }
     let config = validate::validate(docs, incomplete, &mut diagnostics);
     for loc in secrets
@@ -220,15 +194,53 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     }
 }
 
+/// The error for a symlink discovery refused (`why`), named as shown
+/// from `dir`; the link is registered in `sources` with no text.
+pub(crate) fn refused_link(
+    dir: &Path,
+    link: &Path,
+    why: &str,
+    sources: &mut Sources,
+) -> Diagnostic {
+    let shown = display_path(dir, link);
+    let file = sources.add(shown.clone(), String::new());
+    Diagnostic::error(
+        Code::SymlinkOutsideTree,
+        format!("{} {why}", shown.display()),
+    )
+    .at(
+        Loc {
+            file,
+            line: 1,
+            col: 1,
+            len: 0,
+        },
+        "symlink",
+    )
+    .help(
+        "hrform reads only files inside the configuration directory; \
+             replace the link with the file itself",
+    )
+}
+
+/// The error for a configuration directory without a manifest.
+pub(crate) fn no_manifests(dir: &Path) -> Diagnostic {
+    Diagnostic::error(
+        Code::NoManifests,
+        format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
+    )
+    .help("run hrform in the directory that holds the manifests, or point -C at it")
+}
+
 /// What discovery found under the configuration directory.
 #[derive(Debug, Default)]
-struct Found {
+pub(crate) struct Found {
     /// The manifests to read, in sorted order.
-    files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
     /// Symlinks refused, with why (never what they point at).
-    refused: Vec<(PathBuf, &'static str)>,
+    pub(crate) refused: Vec<(PathBuf, &'static str)>,
     /// Entries that could not be read (permissions, ...).
-    unreadable: Vec<String>,
+    pub(crate) unreadable: Vec<String>,
 }
 
 /// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
@@ -242,7 +254,7 @@ struct Found {
 /// make a loop or read a file twice). A link that leads out of the tree,
 /// that loops, or that points at nothing is refused by name, its target
 /// never opened, and the rest of the tree is still read.
-fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
+pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
     let root = dir.canonicalize()?;
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut found = Found::default();
@@ -309,7 +321,7 @@ fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
 
 /// The path shown in diagnostics: as reached from the working directory,
 /// without a leading `./`.
-fn display_path(dir: &Path, path: &Path) -> PathBuf {
+pub(crate) fn display_path(dir: &Path, path: &Path) -> PathBuf {
     if dir == Path::new(".") {
         path.strip_prefix(".").unwrap_or(path).to_path_buf()
     } else {
@@ -318,8 +330,9 @@ fn display_path(dir: &Path, path: &Path) -> PathBuf {
 }
 
 /// Parse one file's documents into located trees; a syntax error becomes a
-/// diagnostic and yields no document.
-fn parse(
+/// diagnostic and yields no document. `fmt` reads files with it too, so
+/// that both read YAML alike.
+pub(crate) fn parse(
     text: &str,
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
@@ -489,7 +502,7 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
 
 /// A file whose first document has a top-level `seed_version` key is a
 /// sandbox seed, not a manifest.
-fn is_seed(docs: &[Spanned<Node>]) -> bool {
+pub(crate) fn is_seed(docs: &[Spanned<Node>]) -> bool {
     docs.first().is_some_and(|d| match &d.value {
         Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
         _ => false,

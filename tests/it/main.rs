@@ -9,6 +9,7 @@ mod allowances;
 mod apply;
 mod common;
 mod diagnostics;
+mod fmt;
 mod hostile;
 mod plan;
 mod readme;
