@@ -100,7 +100,8 @@ impl Client {
         let mut type_ids: Vec<&str> = policies
             .iter()
             .filter(|p| {
-                scope.policies.iter().any(|(name, ty)| {
+                scope.all_policies
+                    || scope.policies.iter().any(|(name, ty)| {
                     &p.name == name
                         && ty
                             .as_ref()
