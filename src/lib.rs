@@ -15,6 +15,7 @@ mod commands;
 pub mod diag;
 mod escape;
 mod exit;
+mod export;
 mod http;
 mod lock;
 pub mod manifest;

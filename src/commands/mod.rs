@@ -4,6 +4,7 @@
 
 mod apply;
 mod common;
+mod export;
 mod plan;
 mod sandbox;
 mod validate;
@@ -21,7 +22,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args, &cli.global),
-        Command::Export(_) => not_yet("export", 0),
+        Command::Export(args) => export::run(args),
         Command::Fmt(_) => not_yet("fmt", 0),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Schema(args) => {

@@ -1,0 +1,1 @@
+//! The conversion on hand-made live states.
