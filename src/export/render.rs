@@ -58,6 +58,7 @@ impl Rendered {
 pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
     let mut out = String::new();
     let mut items = Vec::new();
+    let mut lines = Lines::default();
     let _ = writeln!(
         out,
         "# yaml-language-server: $schema={}",
@@ -88,9 +89,9 @@ pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
             if i > 0 {
                 out.push('\n');
             }
-            let first = line_count(&out) + 1;
+            let first = lines.count(&out) + 1;
             render_user(&mut out, user, header.provider);
-            items.push((first, line_count(&out), Item::User(i)));
+            items.push((first, lines.count(&out), Item::User(i)));
         }
     }
     if !export.requests.is_empty() {
@@ -99,16 +100,28 @@ pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
             if i > 0 {
                 out.push('\n');
             }
-            let first = line_count(&out) + 1;
+            let first = lines.count(&out) + 1;
             render_request(&mut out, request, header.provider);
-            items.push((first, line_count(&out), Item::Request(i)));
+            items.push((first, lines.count(&out), Item::Request(i)));
         }
     }
     Rendered { text: out, items }
 }
 
-fn line_count(s: &str) -> u32 {
-    u32::try_from(s.matches('\n').count()).unwrap_or(u32::MAX)
+/// Lines of a growing text, counted from where the last count stopped.
+#[derive(Default)]
+struct Lines {
+    seen: usize,
+    lines: u32,
+}
+
+impl Lines {
+    fn count(&mut self, text: &str) -> u32 {
+        let new = text[self.seen..].matches('\n').count();
+        self.lines += u32::try_from(new).unwrap_or(u32::MAX);
+        self.seen = text.len();
+        self.lines
+    }
 }
 
 fn render_user(out: &mut String, user: &User, provider: &str) {
