@@ -57,29 +57,37 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     }
 
-    // Where the file goes, and where it sits in the tree for validation.
-    let file_name = format!("{}.export.yaml", file_stem(&provider.name));
+    // Where the files go, and where they sit in the tree for validation:
+    // a file under the configuration directory is checked where it will
+    // be; one outside it (or on stdout), as if it were in it.
+    let stem = file_stem(&provider.name);
     let to_stdout = args.out.as_deref() == Some(Path::new("-"));
     let out_dir = args
         .out
         .clone()
         .filter(|_| !to_stdout)
         .unwrap_or_else(|| dir.clone());
-    let target = out_dir.join(&file_name);
-    if !to_stdout && !args.force && std::fs::symlink_metadata(&target).is_ok() {
+    let tree_dir = match (to_stdout, inside(&out_dir, dir)) {
+        (false, Some(rel)) => dir.join(rel),
+        _ => dir.clone(),
+    };
+    let exists = |names: &[String]| -> Option<PathBuf> {
+        names
+            .iter()
+            .map(|n| out_dir.join(n))
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+    };
+    if !to_stdout
+        && !args.force
+        && let Some(path) = exists(&file_names(&stem, 1))
+    {
         writeln!(
             stderr,
             "error: {} exists; nothing was exported (--force replaces it)",
-            target.display()
+            path.display()
         )?;
         return Ok(ExitStatus::Error);
     }
-    // A file under the configuration directory is checked where it will
-    // be; one outside it (or on stdout), as if it were in it.
-    let in_tree = match (to_stdout, inside(&out_dir, dir)) {
-        (false, Some(rel)) => dir.join(rel).join(&file_name),
-        _ => dir.join(&file_name),
-    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -153,27 +161,39 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     // refuse are left out (and counted), the rest checked again.
     let skip: Vec<PathBuf> = args.sandbox.iter().cloned().collect();
     let mut invalid: BTreeMap<String, usize> = BTreeMap::new();
-    let mut rendered = render::render(&exported, &header);
+    let mut orphaned = 0;
     let mut round = 0;
-    loop {
-        let check =
-            crate::manifest::load_with(dir, &skip, &[(in_tree.clone(), rendered.text.clone())]);
+    let (parts, names) = loop {
+        let parts = render::render(&exported, &header, render::MAX_NODES);
+        let names = file_names(&stem, parts.len());
+        let extra: Vec<(PathBuf, String)> = names
+            .iter()
+            .zip(&parts)
+            .map(|(n, p)| (tree_dir.join(n), p.text.clone()))
+            .collect();
+        let check = crate::manifest::load_with(dir, &skip, &extra);
         if !check.has_errors() {
-            break;
+            break (parts, names);
         }
-        let file = check
+        // Which part each checked file is.
+        let part_of: BTreeMap<crate::diag::FileId, usize> = check
             .manifests
             .iter()
-            .find(|(p, _)| dir.join(p) == in_tree || *p == in_tree)
-            .map(|(_, id)| *id);
+            .filter_map(|(p, id)| {
+                let full = dir.join(p);
+                extra
+                    .iter()
+                    .position(|(e, _)| *e == full || e == p)
+                    .map(|k| (*id, k))
+            })
+            .collect();
         let mut drop: BTreeSet<render::Item> = BTreeSet::new();
         let mut unplaced = false;
         for d in check.diagnostics.iter().filter(|d| d.is_error()) {
             let item = d
                 .primary
                 .as_ref()
-                .filter(|l| Some(l.loc.file) == file)
-                .and_then(|l| rendered.item_at(l.loc.line));
+                .and_then(|l| parts[*part_of.get(&l.loc.file)?].item_at(l.loc.line));
             match item {
                 Some(item) => {
                     drop.insert(item);
@@ -209,31 +229,45 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
                 }
             }
         }
-        // A request of a person left out goes too.
+        // The requests of a person left out go too.
         let kept: HashSet<String> = exported
             .users
             .iter()
             .map(|u| u.email.to_lowercase())
             .collect();
         let before = exported.requests.len();
-        exported.requests.retain(|r| {
-            kept.contains(&r.user.to_lowercase())
-                || declared_people.contains(&r.user.to_lowercase())
-        });
-        *invalid
-            .entry("requests of a person left out".into())
-            .or_default() += before - exported.requests.len();
-        rendered = render::render(&exported, &header);
-    }
+        exported
+            .requests
+            .retain(|r| kept.contains(&r.user.to_lowercase()));
+        orphaned += before - exported.requests.len();
+    };
 
+    let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
     if to_stdout {
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(rendered.text.as_bytes())?;
+        for (k, part) in parts.iter().enumerate() {
+            if k > 0 {
+                stdout.write_all(b"---\n")?;
+            }
+            stdout.write_all(part.text.as_bytes())?;
+        }
         stdout.flush()?;
     } else {
+        if !args.force
+            && let Some(path) = exists(&names)
+        {
+            writeln!(
+                stderr,
+                "error: {} exists; nothing was exported (--force replaces it)",
+                path.display()
+            )?;
+            return Ok(ExitStatus::Error);
+        }
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
-        write_file(&target, &rendered.text, args.force)?;
+        for (path, part) in targets.iter().zip(&parts) {
+            write_file(path, &part.text, args.force)?;
+        }
     }
 
     let s = &exported.skipped;
@@ -252,7 +286,14 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         if to_stdout {
             String::new()
         } else {
-            format!(" to {}", target.display())
+            format!(
+                " to {}",
+                targets
+                    .iter()
+                    .map(|t| t.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     )?;
     if s.declared > 0 {
@@ -261,10 +302,24 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     for (why, n) in &s.reasons {
         writeln!(stderr, "left out: {n} {why}")?;
     }
-    for (code, n) in invalid.iter().filter(|(_, n)| **n > 0) {
+    for (code, n) in &invalid {
         writeln!(stderr, "left out: {n} that failed validation ({code})")?;
     }
+    if orphaned > 0 {
+        writeln!(stderr, "left out: {orphaned} requests of people left out")?;
+    }
     Ok(ExitStatus::Success)
+}
+
+/// The files of an export in `parts` parts: `<stem>.export.yaml`, then
+/// `<stem>.export-2.yaml`, ...
+fn file_names(stem: &str, parts: usize) -> Vec<String> {
+    (1..=parts.max(1))
+        .map(|k| match k {
+            1 => format!("{stem}.export.yaml"),
+            k => format!("{stem}.export-{k}.yaml"),
+        })
+        .collect()
 }
 
 /// The provider's name as a file name: letters, digits, `-` and `_` kept,

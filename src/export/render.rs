@@ -1,4 +1,5 @@
-//! The YAML text of an export, in the canonical shape of `examples/acme`:
+//! The YAML text of an export (one file, or parts of at most
+//! [`MAX_NODES`] nodes each), in the canonical shape of `examples/acme`:
 //! a `# yaml-language-server` line, a header comment, block-style users
 //! separated by blank lines with their `time_off` entries in flow style,
 //! keys in the order of the manifest schema (`manifest::raw`).
@@ -54,8 +55,68 @@ impl Rendered {
     }
 }
 
-/// The manifest text of `export`.
-pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
+/// The most YAML nodes (scalars, mappings, sequences) one file gets: the
+/// manifest loader's parser refuses a file of more than 250,000, so a
+/// large export is cut into parts well under that.
+pub(crate) const MAX_NODES: usize = 150_000;
+
+/// The nodes an item adds: a mapping, a key and a value per field, and a
+/// sequence with a mapping and its fields per entry.
+fn user_nodes(u: &User) -> usize {
+    1 + 2 * (2 + usize::from(u.status.is_some()))
+        + u.time_off
+            .iter()
+            .map(|e| {
+                3 + 2
+                    * (usize::from(e.policy_type.is_some())
+                        + 2 * usize::from(e.allowance.is_some()))
+            })
+            .sum::<usize>()
+        + if u.time_off.is_empty() { 0 } else { 2 }
+}
+
+fn request_nodes(r: &Request) -> usize {
+    1 + 2
+        * (10
+            + usize::from(r.employee_note.is_some())
+            + usize::from(r.manager_note.is_some())
+            + usize::from(r.adjust_for_dst.is_some())
+            + usize::from(r.time_clock_id.is_some()))
+}
+
+/// The manifest text of `export`: one part, or several of at most
+/// `max_nodes` nodes each (users first, then requests, in order).
+pub(crate) fn render(export: &Export, header: &Header<'_>, max_nodes: usize) -> Vec<Rendered> {
+    let mut parts: Vec<Vec<Item>> = vec![Vec::new()];
+    let mut nodes = 0;
+    let all = (0..export.users.len())
+        .map(|i| (Item::User(i), user_nodes(&export.users[i])))
+        .chain(
+            (0..export.requests.len())
+                .map(|i| (Item::Request(i), request_nodes(&export.requests[i]))),
+        );
+    for (item, n) in all {
+        if nodes + n > max_nodes && !parts.last().is_some_and(Vec::is_empty) {
+            parts.push(Vec::new());
+            nodes = 0;
+        }
+        nodes += n;
+        parts.last_mut().expect("a part").push(item);
+    }
+    let count = parts.len();
+    parts
+        .iter()
+        .enumerate()
+        .map(|(k, items)| render_part(export, header, items, (k + 1, count)))
+        .collect()
+}
+
+fn render_part(
+    export: &Export,
+    header: &Header<'_>,
+    part: &[Item],
+    (k, count): (usize, usize),
+) -> Rendered {
     let mut out = String::new();
     let mut items = Vec::new();
     let mut lines = Lines::default();
@@ -71,6 +132,9 @@ pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
         header.kind,
         header.today
     );
+    if count > 1 {
+        let _ = writeln!(out, "# Part {k} of {count}.");
+    }
     let _ = writeln!(
         out,
         "# Allowances are for the leave year {} to {}: the balance with the leave",
@@ -80,28 +144,42 @@ pub(crate) fn render(export: &Export, header: &Header<'_>) -> Rendered {
     if let Some((since, until)) = header.window {
         let _ = writeln!(out, "# Time-off requests overlapping {since} to {until}.");
     }
-    if export.users.is_empty() && export.requests.is_empty() {
+    let users: Vec<usize> = part
+        .iter()
+        .filter_map(|i| match i {
+            Item::User(i) => Some(*i),
+            Item::Request(_) => None,
+        })
+        .collect();
+    let requests: Vec<usize> = part
+        .iter()
+        .filter_map(|i| match i {
+            Item::Request(i) => Some(*i),
+            Item::User(_) => None,
+        })
+        .collect();
+    if users.is_empty() && requests.is_empty() {
         out.push_str("\nusers: []\n");
     }
-    if !export.users.is_empty() {
+    if !users.is_empty() {
         out.push_str("\nusers:\n");
-        for (i, user) in export.users.iter().enumerate() {
-            if i > 0 {
+        for (n, &i) in users.iter().enumerate() {
+            if n > 0 {
                 out.push('\n');
             }
             let first = lines.count(&out) + 1;
-            render_user(&mut out, user, header.provider);
+            render_user(&mut out, &export.users[i], header.provider);
             items.push((first, lines.count(&out), Item::User(i)));
         }
     }
-    if !export.requests.is_empty() {
+    if !requests.is_empty() {
         out.push_str("\ntime_off_requests:\n");
-        for (i, request) in export.requests.iter().enumerate() {
-            if i > 0 {
+        for (n, &i) in requests.iter().enumerate() {
+            if n > 0 {
                 out.push('\n');
             }
             let first = lines.count(&out) + 1;
-            render_request(&mut out, request, header.provider);
+            render_request(&mut out, &export.requests[i], header.provider);
             items.push((first, lines.count(&out), Item::Request(i)));
         }
     }
@@ -315,6 +393,57 @@ mod tests {
             assert_eq!(read["v"], serde_json::json!(s), "{doc:?}");
             assert_eq!(read["w"], serde_json::json!([s]), "{doc:?}");
         }
+    }
+
+    /// A large export is cut into parts under the node budget; every part
+    /// opens with the schema line and every item is in exactly one part.
+    #[test]
+    fn large_exports_are_cut_into_parts() {
+        let user = |i: usize| User {
+            email: format!("p{i}@example.com"),
+            name: None,
+            status: Some(crate::model::Status::Active),
+            status_note: None,
+            time_off: vec![Entry {
+                policy: "Vacation".into(),
+                policy_type: None,
+                allowance: Some((
+                    crate::amount::Amount::from_i64(25),
+                    crate::model::Unit::Days,
+                )),
+                note: None,
+            }],
+        };
+        let export = Export {
+            users: (0..30).map(user).collect(),
+            ..Export::default()
+        };
+        let header = Header {
+            schema: "manifest.schema.json",
+            provider: "office",
+            kind: "clockify",
+            today: jiff::civil::date(2026, 6, 15),
+            leave_year: (
+                jiff::civil::date(2026, 1, 1),
+                jiff::civil::date(2026, 12, 31),
+            ),
+            window: None,
+        };
+        let one = render(&export, &header, MAX_NODES);
+        assert_eq!(one.len(), 1);
+        let parts = render(&export, &header, 5 * user_nodes(&export.users[0]));
+        assert_eq!(parts.len(), 6);
+        let mut seen = Vec::new();
+        for part in &parts {
+            assert!(
+                part.text
+                    .starts_with("# yaml-language-server: $schema=manifest.schema.json\n")
+            );
+            let doc: serde_json::Value = serde_saphyr::from_str(&part.text).unwrap();
+            assert_eq!(doc["users"].as_array().unwrap().len(), 5);
+            seen.extend(part.items.iter().map(|(_, _, i)| *i));
+        }
+        assert_eq!(seen, (0..30).map(Item::User).collect::<Vec<_>>());
     }
 
     /// A name cannot leave its comment.

@@ -214,8 +214,19 @@ fn generated_world_round_trips() {
         "{}",
         outs[0].stderr
     );
+    // One Connecteam email is not an address: validation refuses it, so
+    // the export leaves that person out and says why.
     assert!(
-        outs[1].stderr.contains(&format!("Exported {n} people")),
+        outs[1]
+            .stderr
+            .contains(&format!("Exported {} people", n - 1)),
+        "{}",
+        outs[1].stderr
+    );
+    assert!(
+        outs[1]
+            .stderr
+            .contains("left out: 1 that failed validation (invalid-email)"),
         "{}",
         outs[1].stderr
     );
@@ -287,6 +298,48 @@ fn hostile_notes_round_trip_exactly() {
             .lines()
             .any(|l| l.starts_with("users: []") || l.starts_with("- evil"))
     );
+}
+
+/// `--since` and `--until` choose the requests' window (the leave year's
+/// usage is still read for the allowances); the plan after it still has
+/// nothing to do, and a window that ends before it starts is a usage error.
+#[test]
+fn window_chooses_the_requests() {
+    let t = Test::new().sandbox(&export_world::seed(24));
+    let providers = export_world::providers(&t.sandbox_url());
+    let t = t.file("providers.yaml", &providers);
+    let out = t.run_with(&[
+        "export",
+        "--provider",
+        "field",
+        "--since",
+        "2026-08-01",
+        "--until",
+        "2027-01-31",
+    ]);
+    out.code(0);
+    let text = std::fs::read_to_string(t.path().join("field.export.yaml")).unwrap();
+    let starts: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("    start_date: "))
+        .collect();
+    assert!(!starts.is_empty());
+    assert!(starts.iter().all(|d| *d >= "2026-08-01"), "{starts:?}");
+    assert!(text.contains("# Time-off requests overlapping 2026-08-01 to 2027-01-31."));
+    let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+    plan.code(0);
+    let bad = t.run_with(&[
+        "export",
+        "--provider",
+        "field",
+        "--out",
+        "-",
+        "--since",
+        "2026-08-01",
+        "--until",
+        "2026-01-31",
+    ]);
+    bad.code(64);
 }
 
 mod property {

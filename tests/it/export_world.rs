@@ -202,6 +202,10 @@ pub fn clockify_email(i: usize) -> String {
 }
 
 pub fn connecteam_email(i: usize) -> String {
+    if i == 17 {
+        // Not an address validation accepts: the export leaves it out.
+        return "no.domain@localhost".into();
+    }
     match i % 10 {
         4 => format!("ops#{i}&co@example.com"),
         _ => format!("f{i}@example.com"),
