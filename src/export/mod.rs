@@ -121,8 +121,9 @@ struct Candidate {
     id: String,
     person: String,
     policy_type_id: String,
-    /// The request, with `user` and `policy_type` still to fill in.
-    request: Request,
+    /// The request, with `user` and `policy_type` still to fill in; or why
+    /// it cannot be declared as it is.
+    request: Result<Request, &'static str>,
 }
 
 /// The one reader of a `LiveRequest`'s fields: the manifest request that
@@ -131,7 +132,17 @@ struct Candidate {
 /// Dates, times and the time zone must be in the form validation gives
 /// back (`YYYY-MM-DD`, `HH:MM:SS`, the time zone database's spelling),
 /// so that plan compares equal.
-fn manifest_request(r: &LiveRequest) -> Result<Candidate, &'static str> {
+fn manifest_request(r: &LiveRequest) -> Candidate {
+    Candidate {
+        id: r.id.clone(),
+        person: r.person.clone(),
+        policy_type_id: r.policy_type_id.clone(),
+        request: declared(r),
+    }
+}
+
+/// [`manifest_request`]'s request: the same reader, in two parts.
+fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
     let date = |s: &str| {
         s.parse::<Date>()
             .ok()
@@ -193,24 +204,19 @@ fn manifest_request(r: &LiveRequest) -> Result<Candidate, &'static str> {
     {
         return Err("a request whose marker or id is not a valid request key");
     }
-    Ok(Candidate {
-        id: r.id.clone(),
-        person: r.person.clone(),
-        policy_type_id: r.policy_type_id.clone(),
-        request: Request {
-            key,
-            user: String::new(),
-            policy_type: String::new(),
-            start_date,
-            end_date,
-            times,
-            timezone: r.timezone.clone(),
-            status,
-            employee_note: r.employee_note.clone(),
-            manager_note,
-            adjust_for_dst: r.adjust_for_dst,
-            time_clock_id: r.time_clock_id,
-        },
+    Ok(Request {
+        key,
+        user: String::new(),
+        policy_type: String::new(),
+        start_date,
+        end_date,
+        times,
+        timezone: r.timezone.clone(),
+        status,
+        employee_note: r.employee_note.clone(),
+        manager_note,
+        adjust_for_dst: r.adjust_for_dst,
+        time_clock_id: r.time_clock_id,
     })
 }
 
@@ -386,25 +392,23 @@ fn requests(
             Some((h.person.as_str(), policy.policy_type.as_ref()?.id.as_str()))
         })
         .collect();
-    let mut by_key: BTreeMap<String, Vec<(Candidate, &LivePerson)>> = BTreeMap::new();
-    for r in &live.requests {
-        let c = match manifest_request(r) {
-            Ok(c) => c,
-            Err(why) => {
-                if people.contains_key(r.person.as_str()) {
-                    skipped.add(why);
-                }
-                continue;
-            }
-        };
+    let mut by_key: BTreeMap<String, Vec<(Candidate, Request)>> = BTreeMap::new();
+    for c in live.requests.iter().map(manifest_request) {
         let Some(person) = people.get(c.person.as_str()).copied() else {
             continue;
         };
+        let mut request = match &c.request {
+            Ok(r) => r.clone(),
+            Err(why) => {
+                skipped.add(why);
+                continue;
+            }
+        };
         let (first, last) = cx.window;
-        if c.request.end_date < first || c.request.start_date > last {
+        if request.end_date < first || request.start_date > last {
             continue;
         }
-        if cx.declared_keys.contains(&c.request.key) {
+        if cx.declared_keys.contains(&request.key) {
             skipped.add("requests whose key the tree already declares");
             continue;
         }
@@ -420,32 +424,30 @@ fn requests(
             skipped.add("requests of a person on no policy of the request's type");
             continue;
         }
-        let mut c = c;
-        c.request.user.clone_from(&person.email);
-        c.request.policy_type = type_name.to_owned();
+        request.user.clone_from(&person.email);
+        request.policy_type = type_name.to_owned();
         by_key
-            .entry(c.request.key.clone())
+            .entry(request.key.clone())
             .or_default()
-            .push((c, person));
+            .push((c, request));
     }
     let mut out = Vec::new();
     for (_, mut copies) in by_key {
         // Several live requests with one marker: plan keeps one (a live
-        // one before a denied one, the person's own, the earliest id) and
-        // denies the others; the export declares the one it keeps.
+        // one before a denied one, the earliest id) and denies the others;
+        // the export declares the one it keeps.
         if copies.len() > 1 {
-            skipped.add("copies of a request marked twice (the next plan denies them)");
-            copies.sort_by(|(a, _), (b, _)| {
-                (a.request.status == RequestStatus::Denied)
-                    .cmp(&(b.request.status == RequestStatus::Denied))
+            copies.sort_by(|(a, ra), (b, rb)| {
+                (ra.status == RequestStatus::Denied)
+                    .cmp(&(rb.status == RequestStatus::Denied))
                     .then_with(|| earliest(&a.id, &b.id))
             });
-            for _ in 2..copies.len() {
+            for _ in 1..copies.len() {
                 skipped.add("copies of a request marked twice (the next plan denies them)");
             }
         }
-        let (c, _) = copies.swap_remove(0);
-        out.push(c.request);
+        let (_, request) = copies.swap_remove(0);
+        out.push(request);
     }
     out.sort_by(|a, b| {
         (a.user.to_lowercase(), a.start_date, &a.key).cmp(&(

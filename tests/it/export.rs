@@ -349,7 +349,11 @@ mod property {
 
     /// One small generated Connecteam world: people with a status, a
     /// balance, and requests with notes drawn from hostile characters.
-    fn world(people: &[(bool, u8, Vec<(u8, bool, String)>)]) -> String {
+    /// A person: archived, balance in half days, requests (day, approved,
+    /// note).
+    type Person = (bool, u8, Vec<(u8, bool, String)>);
+
+    fn world(people: &[Person]) -> String {
         let json = |s: &str| serde_json::to_string(s).unwrap();
         let mut s = String::from(
             "seed_version: 1\nconnecteam:\n  api_key: sandbox-connecteam-key\n  key_owner: p0@example.com\n  users:\n",

@@ -9,8 +9,11 @@
 
 use std::fmt::Write as _;
 
+/// A Connecteam policy: name, unit, accrual type.
+type Policy = (&'static str, &'static str, &'static str);
+
 /// Hostile text for names and notes, by index.
-pub const HOSTILE: &[&str] = &[
+pub(crate) const HOSTILE: &[&str] = &[
     "O'Brien said: \"yes\" # not a comment",
     "Zoë Ångström-Łukasiewicz 日本語",
     "line one\nusers: []\n- evil: true",
@@ -26,7 +29,7 @@ pub const HOSTILE: &[&str] = &[
 ];
 
 /// A seed of `n` Clockify and `n` Connecteam people (`n` ≥ 20).
-pub fn seed(n: usize) -> String {
+pub(crate) fn seed(n: usize) -> String {
     let mut s = String::from(
         "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: 64a687e29ae1f428e7ebe303\n  key_owner: c0@example.com\n  users:\n",
     );
@@ -102,7 +105,7 @@ pub fn seed(n: usize) -> String {
     }
     s.push_str("  policy_types:\n");
     // (type, [(policy, unit, accrual)])
-    let types: [(&str, &[(&str, &str, &str)]); 4] = [
+    let types: [(&str, &[Policy]); 4] = [
         (
             "Vacation",
             &[("Standard", "days", "fixed"), ("Senior", "days", "fixed")],
@@ -187,13 +190,13 @@ pub fn seed(n: usize) -> String {
 }
 
 /// The providers of the generated world, at the sandbox `base`.
-pub fn providers(base: &str) -> String {
+pub(crate) fn providers(base: &str) -> String {
     format!(
         "# yaml-language-server: $schema=manifest.schema.json\nproviders:\n  office:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {base}/api\n    requests_per_second: 50\n  field:\n    type: connecteam\n    base_url: {base}\n    requests_per_minute: 200\n"
     )
 }
 
-pub fn clockify_email(i: usize) -> String {
+pub(crate) fn clockify_email(i: usize) -> String {
     match i % 10 {
         4 => format!("o'brien+hr{i}@Example.com"),
         8 => format!("Mixed.Case{i}@Example.COM"),
@@ -201,7 +204,7 @@ pub fn clockify_email(i: usize) -> String {
     }
 }
 
-pub fn connecteam_email(i: usize) -> String {
+pub(crate) fn connecteam_email(i: usize) -> String {
     if i == 17 {
         // Not an address validation accepts: the export leaves it out.
         return "no.domain@localhost".into();
@@ -215,10 +218,10 @@ pub fn connecteam_email(i: usize) -> String {
 /// Clockify policy `k` (in the seed's order) holds person `i`.
 fn on_clockify_policy(i: usize, k: usize) -> bool {
     match k {
-        0 | 1 => i % 13 != 7 || i % 2 == 0,
+        0 | 1 => i % 13 != 7 || i.is_multiple_of(2),
         2 => i % 8 == 1,
-        3 => i % 5 == 0,
-        4 => i % 3 == 0,
+        3 => i.is_multiple_of(5),
+        4 => i.is_multiple_of(3),
         _ => i == 5,
     }
 }
@@ -226,7 +229,7 @@ fn on_clockify_policy(i: usize, k: usize) -> bool {
 /// Connecteam type `t`'s policy `p` holds person `i`: one policy per type.
 fn on_connecteam_policy(i: usize, t: usize, p: usize) -> bool {
     match t {
-        0 => p == usize::from(i % 6 == 0),
+        0 => p == usize::from(i.is_multiple_of(6)),
         1 => true,
         2 => i % 9 == 4 || i % 4 == 1,
         _ => i % 10 == 3,
