@@ -132,6 +132,24 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         .map(|u| u.email.key().to_owned())
         .collect();
     let declared_keys: HashSet<String> = config.requests.iter().map(|r| r.key.clone()).collect();
+    let declared_requests: HashSet<export::Match> = config
+        .requests
+        .iter()
+        .filter(|r| r.provider == provider.name)
+        .map(|r| {
+            let times = match r.span {
+                crate::manifest::checked::DaySpan::AllDay => None,
+                crate::manifest::checked::DaySpan::Partial { start, end } => Some((start, end)),
+            };
+            (
+                r.user.key().to_owned(),
+                r.policy_type.clone(),
+                r.start_date,
+                r.end_date,
+                times,
+            )
+        })
+        .collect();
     let carry_over: BTreeSet<String> = config
         .policies
         .iter()
@@ -144,6 +162,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         window,
         declared_people: &declared_people,
         declared_keys: &declared_keys,
+        declared_requests: &declared_requests,
         carry_over: &carry_over,
     };
     let mut exported = export::export(&live, &cx);

@@ -40,6 +40,9 @@ pub(crate) struct Context<'a> {
     pub declared_people: &'a HashSet<String>,
     /// Request keys the tree already declares.
     pub declared_keys: &'a HashSet<String>,
+    /// What the tree's requests of this provider match an unmarked live
+    /// request by (plan adopts it for them): none is exported again.
+    pub declared_requests: &'a HashSet<Match>,
     /// Policies of this provider declared `carry_over` in the tree.
     pub carry_over: &'a BTreeSet<String>,
 }
@@ -98,6 +101,11 @@ pub(crate) struct Request {
     pub adjust_for_dst: Option<bool>,
     pub time_clock_id: Option<i64>,
 }
+
+/// What plan matches an unmarked live request to a declared one by: the
+/// person (lower-cased email), the policy type's name, the dates and the
+/// times of a partial day.
+pub(crate) type Match = (String, String, Date, Date, Option<(Time, Time)>);
 
 /// What was left out, and why (for stderr).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -426,6 +434,19 @@ fn requests(
         }
         request.user.clone_from(&person.email);
         request.policy_type = type_name.to_owned();
+        let matched = (
+            person.email.to_lowercase(),
+            request.policy_type.clone(),
+            request.start_date,
+            request.end_date,
+            request.times,
+        );
+        if request.key.starts_with(crate::model::ID_KEY_PREFIX)
+            && cx.declared_requests.contains(&matched)
+        {
+            skipped.add("requests a request of the tree adopts");
+            continue;
+        }
         by_key
             .entry(request.key.clone())
             .or_default()

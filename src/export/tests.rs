@@ -65,6 +65,7 @@ fn request(id: &str, person: &str, note: Option<&str>) -> LiveRequest {
 fn run(live: &LiveState, declared: &[&str]) -> Export {
     let declared_people: HashSet<String> = declared.iter().map(|s| (*s).to_owned()).collect();
     let keys = HashSet::new();
+    let matches = HashSet::new();
     let carry = BTreeSet::new();
     let year = LeaveYear::containing(jiff::civil::date(2026, 6, 15), (1, 1));
     export(
@@ -75,6 +76,7 @@ fn run(live: &LiveState, declared: &[&str]) -> Export {
             window: (year.start, year.end),
             declared_people: &declared_people,
             declared_keys: &keys,
+            declared_requests: &matches,
             carry_over: &carry,
         },
     )

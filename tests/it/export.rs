@@ -342,6 +342,64 @@ fn window_chooses_the_requests() {
     bad.code(64);
 }
 
+/// A live request without a marker that a request of the tree adopts (by
+/// person, type and dates) is not exported again under `connecteam:ID`:
+/// the plan still adopts it for the tree's key and creates nothing.
+#[test]
+fn requests_the_tree_adopts_are_not_exported_again() {
+    let seed = "seed_version: 1
+connecteam:
+  api_key: sandbox-connecteam-key
+  key_owner: owner@example.com
+  users:
+    - { email: owner@example.com, first_name: O, last_name: W, role: owner }
+    - { email: kim@example.com, first_name: Kim, last_name: Field }
+  policy_types:
+    - name: Vacation
+      policies:
+        - name: Vacation
+          unit: days
+          assignments:
+            - { user: kim@example.com, balance: 20 }
+  requests:
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-09-01, end_date: 2026-09-03 }
+    - { user: kim@example.com, policy_type: Vacation, start_date: 2026-10-05, end_date: 2026-10-05, status: pending }
+";
+    let t = Test::new().sandbox(seed);
+    let providers = format!(
+        "providers:\n  field:\n    type: connecteam\n    base_url: {}\n    requests_per_minute: 200\n",
+        t.sandbox_url()
+    );
+    let t = t.file("providers.yaml", &providers).file(
+        "requests.yaml",
+        "time_off_requests:\n  - { key: BHR-1, user: kim@example.com, policy_type: Vacation, start_date: 2026-09-01, end_date: 2026-09-03, timezone: UTC }\n",
+    );
+    let out = t.run_with(&["export", "--provider", "field"]);
+    out.code(0);
+    assert!(
+        out.stderr
+            .contains("left out: 1 requests a request of the tree adopts"),
+        "{}",
+        out.stderr
+    );
+    let text = std::fs::read_to_string(t.path().join("field.export.yaml")).unwrap();
+    assert_eq!(text.matches("  - key: ").count(), 1, "{text}");
+    assert!(text.contains("    start_date: 2026-10-05\n"), "{text}");
+    let plan = t.run_with(&["plan"]);
+    plan.code(0);
+    assert!(
+        plan.stdout.contains("BHR-1 (adopt an unmarked request)"),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout
+            .contains("Plan: 1 person changes, 1 change, 1 API call (PUT 1)"),
+        "{}",
+        plan.stdout
+    );
+}
+
 mod property {
     use proptest::prelude::*;
 
