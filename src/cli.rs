@@ -178,12 +178,25 @@ pub(crate) struct ApplyArgs {
 pub(crate) struct ExportArgs {
     #[command(flatten)]
     pub config: ConfigDir,
-    /// The provider to export.
+    /// The provider to export, by its name in the manifests (`providers:`).
     #[arg(long, value_name = "NAME")]
     pub provider: String,
-    /// Where to write the manifests.
+    /// The directory to write `<provider>.export.yaml` into (default: the
+    /// configuration directory, `-C`); `-` writes the manifest to stdout.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Export the time-off requests overlapping this date and later
+    /// (`YYYY-MM-DD`; default: the first day of the current leave year).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<jiff::civil::Date>,
+    /// Export the time-off requests overlapping this date and earlier
+    /// (`YYYY-MM-DD`; default: the last day of the current leave year).
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<jiff::civil::Date>,
+    /// Replace the output file if it exists (without it, an existing file
+    /// is an error and nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,

@@ -15,6 +15,7 @@ mod commands;
 pub mod diag;
 mod escape;
 mod exit;
+mod export;
 mod fmt;
 mod http;
 mod lock;

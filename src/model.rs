@@ -340,6 +340,22 @@ pub(crate) fn marker_key(note: &str) -> Option<&str> {
     (!key.is_empty()).then_some(key)
 }
 
+/// What `hrform export` prefixes a live request's id with to make the key
+/// of a request that carries no `[hrform:KEY]` marker: plan matches a
+/// declared request with such a key to the live request of that id, with
+/// no marker written (see [`id_key_target`]).
+pub(crate) const ID_KEY_PREFIX: &str = "connecteam:";
+
+/// The key `hrform export` gives the unmarked live request `id`.
+pub(crate) fn id_key(id: &str) -> String {
+    format!("{ID_KEY_PREFIX}{id}")
+}
+
+/// The live request id a key made by [`id_key`] names, if it is one.
+pub(crate) fn id_key_target(key: &str) -> Option<&str> {
+    key.strip_prefix(ID_KEY_PREFIX).filter(|id| !id.is_empty())
+}
+
 /// What hrform needs to read from one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ReadScope {
@@ -349,6 +365,9 @@ pub(crate) struct ReadScope {
     pub policies: Vec<(String, Option<String>)>,
     /// Read every person (for `unmanaged_users: report | deactivate`).
     pub all_people: bool,
+    /// Read the assignments and balances of every policy that is not
+    /// archived, not only of `policies` (`hrform export`).
+    pub all_policies: bool,
     /// Read the time-off requests overlapping these dates (inclusive).
     pub requests: Option<(jiff::civil::Date, jiff::civil::Date)>,
     /// Connecteam: policy types whose assignments must be read for the

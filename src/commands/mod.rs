@@ -4,6 +4,7 @@
 
 mod apply;
 mod common;
+mod export;
 mod fmt;
 mod plan;
 mod sandbox;
@@ -22,7 +23,7 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args, &cli.global),
-        Command::Export(_) => not_yet("export", 0),
+        Command::Export(args) => export::run(args),
         Command::Fmt(args) => fmt::run(args, &cli.global),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Schema(args) => {
@@ -73,12 +74,4 @@ fn write_man_page(command: Option<&str>, out: &mut dyn std::io::Write) -> Result
     };
     clap_mangen::Man::new(page).render(out)?;
     Ok(())
-}
-
-/// A command of the design that a later issue fills in: say so plainly.
-fn not_yet(command: &str, issue: u32) -> Result<ExitStatus> {
-    if issue == 0 {
-        anyhow::bail!("`hrform {command}` is not implemented yet")
-    }
-    anyhow::bail!("`hrform {command}` is not implemented yet (issue {issue})")
 }

@@ -49,6 +49,13 @@ impl Loaded {
 /// Load every manifest under `dir` (skipping hidden entries, seed files and
 /// the paths in `skip`), and check them.
 pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
+    load_with(dir, skip, &[])
+}
+
+/// [`load`], with `extra` files (path under `dir`, text) read as if they
+/// were in the tree, in place of a file of the same path: what the tree
+/// would be once they are written (`hrform export` checks its output so).
+pub fn load_with(dir: &Path, skip: &[PathBuf], extra: &[(PathBuf, String)]) -> Loaded {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
     let found = match find_files(dir, skip) {
@@ -86,17 +93,25 @@ pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
     for (link, why) in found.refused {
         diagnostics.push(refused_link(dir, &link, why, &mut sources));
     }
-    for path in found.files {
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(err) => {
-                diagnostics.push(Diagnostic::error(
-                    Code::Io,
-                    format!("cannot read {}: {err}", path.display()),
-                ));
-                continue;
-            }
-        };
+    let mut files = found.files;
+    for (path, _) in extra {
+        if !files.contains(path) {
+            files.push(path.clone());
+        }
+    }
+    for path in files {
+        let given = extra.iter().find(|(p, _)| *p == path);
+        let bytes =
+            match given.map_or_else(|| std::fs::read(&path), |(_, t)| Ok(t.clone().into_bytes())) {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    diagnostics.push(Diagnostic::error(
+                        Code::Io,
+                        format!("cannot read {}: {err}", path.display()),
+                    ));
+                    continue;
+                }
+            };
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {

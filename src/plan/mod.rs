@@ -418,6 +418,7 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
         requests: window,
         request_types,
         policies,
+        all_policies: false,
         all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
             || config.settings.safety.max_deactivation_percent.is_some(),
     }

@@ -5,8 +5,12 @@
 //! warnings (overlaps, double deduction). Pure: no I/O.
 //!
 //! Matching: by the `[hrform:KEY]` marker at the end of the manager note;
-//! failing that, a request without a marker with the same person, policy
-//! type, dates, all-day flag and times is adopted.
+//! failing that, a key `connecteam:ID` (what `hrform export` gives a live
+//! request without a marker, `model::id_key`) names the unmarked live
+//! request of that id, which is compared like a marked one and never gets a
+//! marker (so an export plans to no change); failing that, a request
+//! without a marker with the same person, policy type, dates, all-day flag
+//! and times is adopted (the update adds the marker).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -14,7 +18,7 @@ use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, DaySpan, Settings};
 use crate::model::{
     Change, ChangeKind, LivePerson, LiveRequest, LiveState, RequestFields, RequestStatus,
-    marker_key, request_marker,
+    id_key_target, marker_key, request_marker,
 };
 
 /// What the requests of one provider come to.
@@ -68,6 +72,11 @@ pub(crate) fn diff_requests(
         .min()
         .zip(requests.iter().map(|r| r.end_date).max());
     let mut taken: HashSet<&str> = HashSet::new();
+    // Live requests a declared key names by id: never adopted by another.
+    let claimed: HashSet<&str> = requests
+        .iter()
+        .filter_map(|r| id_key_target(&r.key))
+        .collect();
     let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
         out.changes.push(Change::new(provider, person, kind));
     };
@@ -182,14 +191,28 @@ pub(crate) fn diff_requests(
             holders = kept;
         }
         let desired = desired(request, person, type_id, type_name);
-        match holders.first() {
+        // A key `hrform export` made from a live request's id names that
+        // request, which carries no marker and gets none.
+        let by_id = if holders.is_empty() {
+            id_key_target(&request.key).and_then(|id| {
+                live.requests
+                    .iter()
+                    .find(|r| r.id == id && !taken.contains(r.id.as_str()) && unmarked(r))
+            })
+        } else {
+            None
+        };
+        match holders.first().copied().or(by_id) {
             Some(live_request) => {
                 taken.insert(live_request.id.as_str());
                 let mut desired = desired;
                 // Without a declared manager note, the live one (marker and
-                // all) stays as it is.
+                // all) stays as it is; a request named by its id keeps the
+                // declared note as it is, with no marker.
                 if request.manager_note.is_none() {
                     desired.manager_note.clone_from(&live_request.manager_note);
+                } else if by_id.is_some() {
+                    desired.manager_note.clone_from(&request.manager_note);
                 }
                 let immutable = immutable_differences(live_request, &desired, request);
                 if !immutable.is_empty() {
@@ -250,7 +273,8 @@ pub(crate) fn diff_requests(
             None => {
                 let unmarked = live.requests.iter().find(|r| {
                     !taken.contains(r.id.as_str())
-                        && r.manager_note.as_deref().and_then(marker_key).is_none()
+                        && !claimed.contains(r.id.as_str())
+                        && unmarked(r)
                         && r.person == person.id
                         && r.policy_type_id == desired.policy_type_id
                         && r.start_date == desired.start_date
@@ -333,6 +357,11 @@ pub(crate) fn diff_requests(
     overlaps(&mut out, requests);
     double_deduction(&mut out, requests, users, live, &types);
     out
+}
+
+/// Whether a live request carries no `[hrform:KEY]` marker.
+fn unmarked(r: &LiveRequest) -> bool {
+    r.manager_note.as_deref().and_then(marker_key).is_none()
 }
 
 /// The request as declared, in the model's terms.

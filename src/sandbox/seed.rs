@@ -17,6 +17,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
+/// The most YAML nodes a seed may have (the parser's default is 250,000).
+const SEED_MAX_NODES: usize = 20_000_000;
+
 /// A seed fixture: the emulated Clockify workspace and Connecteam account.
 ///
 /// Either vendor may be left out; its endpoints then refuse every API key.
@@ -659,7 +662,15 @@ impl Seed {
     }
 
     fn parse(yaml: &str, origin: &str) -> Result<Seed, SeedError> {
-        let seed: Seed = serde_saphyr::from_str(yaml).map_err(|err| {
+        // A seed is a fixture written by whoever runs the sandbox, not
+        // untrusted input: a world of tens of thousands of people (the
+        // export benchmark's) is more YAML nodes than the parser's default
+        // budget of 250,000.
+        let mut budget = serde_saphyr::Budget::default();
+        budget.max_nodes = SEED_MAX_NODES;
+        let mut options = serde_saphyr::Options::default();
+        options.budget = Some(budget);
+        let seed: Seed = serde_saphyr::from_str_with_options(yaml, options).map_err(|err| {
             let (line, column) = err
                 .location()
                 .map_or((0, 0), |loc| (loc.line(), loc.column()));

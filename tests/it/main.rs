@@ -9,6 +9,8 @@ mod allowances;
 mod apply;
 mod common;
 mod diagnostics;
+mod export;
+mod export_world;
 mod fmt;
 mod hostile;
 mod plan;

@@ -99,7 +99,7 @@ impl Client {
         let referenced: HashSet<&str> = scope.policies.iter().map(|(n, _)| n.as_str()).collect();
         let reads = live_policies
             .iter()
-            .filter(|p| referenced.contains(p.name.as_str()))
+            .filter(|p| referenced.contains(p.name.as_str()) || (scope.all_policies && !p.archived))
             .map(|p| async move {
                 let path = balances_path(&self.ws(), &p.id);
                 let rows = self.balances(&path).await?;

@@ -100,12 +100,13 @@ impl Client {
         let mut type_ids: Vec<&str> = policies
             .iter()
             .filter(|p| {
-                scope.policies.iter().any(|(name, ty)| {
-                    &p.name == name
-                        && ty
-                            .as_ref()
-                            .is_none_or(|t| p.policy_type.as_ref().is_some_and(|pt| &pt.name == t))
-                })
+                scope.all_policies
+                    || scope.policies.iter().any(|(name, ty)| {
+                        &p.name == name
+                            && ty.as_ref().is_none_or(|t| {
+                                p.policy_type.as_ref().is_some_and(|pt| &pt.name == t)
+                            })
+                    })
             })
             .filter_map(|p| p.policy_type.as_ref().map(|t| t.id.as_str()))
             .collect();

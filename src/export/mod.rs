@@ -1,0 +1,476 @@
+//! `hrform export`'s pure half: one provider's live state (as `model` has
+//! it) turned into the manifest documents that declare it, such that they
+//! validate and `plan` finds nothing to change. No I/O, no wire types: the
+//! reads are the vendors' own (`providers::*::read`, with a scope that
+//! reads everyone) and the command glue (`commands::export`) writes files.
+//!
+//! What it owns: which people, policies and requests are exported and why
+//! one is left out (`Skipped`), the allowance each holding implies (usage
+//! added back, as `plan::balance` counts it), the stable key of a request
+//! without an hrform marker (`model::id_key`), and the canonical order.
+//! `render` owns the YAML text.
+//!
+//! May import: `model`, `manifest::checked`, `plan::balance` (the one
+//! usage count), `amount`. Every read of a `LiveRequest`'s fields is in
+//! [`manifest_request`].
+
+pub(crate) mod render;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use jiff::civil::{Date, Time};
+
+use crate::amount::Amount;
+use crate::manifest::checked::{LeaveYear, RequestStatus, Status, Unit};
+use crate::model::{
+    LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus, Vendor, id_key, marker_key,
+    request_marker,
+};
+use crate::plan::balance;
+
+/// What the conversion needs beyond the live state.
+#[derive(Debug, Clone)]
+pub(crate) struct Context<'a> {
+    pub vendor: Vendor,
+    /// The leave year usage is counted in (allowances).
+    pub leave_year: LeaveYear,
+    /// Requests overlapping these dates (inclusive) are exported.
+    pub window: (Date, Date),
+    /// Lower-cased emails the tree already declares in this provider.
+    pub declared_people: &'a HashSet<String>,
+    /// Request keys the tree already declares.
+    pub declared_keys: &'a HashSet<String>,
+    /// What the tree's requests of this provider match an unmarked live
+    /// request by (plan adopts it for them): none is exported again.
+    pub declared_requests: &'a HashSet<Match>,
+    /// Policies of this provider declared `carry_over` in the tree.
+    pub carry_over: &'a BTreeSet<String>,
+}
+
+/// The manifests' content for one provider.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Export {
+    /// In email order (lower-cased).
+    pub users: Vec<User>,
+    /// In (user, start date, key) order.
+    pub requests: Vec<Request>,
+    pub skipped: Skipped,
+}
+
+/// One person to declare.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct User {
+    pub email: String,
+    /// For a comment beside the email.
+    pub name: Option<String>,
+    /// `None`: invited, not joined (left unmanaged).
+    pub status: Option<Status>,
+    /// Why `status` is left out, when it is.
+    pub status_note: Option<&'static str>,
+    /// In policy (then policy type) order.
+    pub time_off: Vec<Entry>,
+}
+
+/// One policy a person is on.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Entry {
+    pub policy: String,
+    /// Connecteam, when another type has a policy of this name.
+    pub policy_type: Option<String>,
+    /// The allowance, with the policy's unit; `None`: assigned only.
+    pub allowance: Option<(Amount, Unit)>,
+    /// Why no allowance is exported, when there is none.
+    pub note: Option<&'static str>,
+}
+
+/// One time-off request to declare.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Request {
+    pub key: String,
+    /// The person's email.
+    pub user: String,
+    pub policy_type: String,
+    pub start_date: Date,
+    pub end_date: Date,
+    /// `None`: all day.
+    pub times: Option<(Time, Time)>,
+    pub timezone: String,
+    pub status: RequestStatus,
+    pub employee_note: Option<String>,
+    pub manager_note: Option<String>,
+    pub adjust_for_dst: Option<bool>,
+    pub time_clock_id: Option<i64>,
+}
+
+/// What plan matches an unmarked live request to a declared one by: the
+/// person (lower-cased email), the policy type's name, the dates and the
+/// times of a partial day.
+pub(crate) type Match = (String, String, Date, Date, Option<(Time, Time)>);
+
+/// What was left out, and why (for stderr).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Skipped {
+    /// People the tree already declares in this provider.
+    pub declared: usize,
+    /// Everything else: reason -> how many.
+    pub reasons: BTreeMap<&'static str, usize>,
+}
+
+impl Skipped {
+    fn add(&mut self, why: &'static str) {
+        *self.reasons.entry(why).or_default() += 1;
+    }
+}
+
+/// A live request read into a manifest request, with what the export still
+/// needs to place it: whose it is and of which policy type (by id).
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    id: String,
+    person: String,
+    policy_type_id: String,
+    /// The request, with `user` and `policy_type` still to fill in; or why
+    /// it cannot be declared as it is.
+    request: Result<Request, &'static str>,
+}
+
+/// The one reader of a `LiveRequest`'s fields: the manifest request that
+/// declares it exactly as it is, or why there is none. The key is the
+/// request's own `[hrform:KEY]` marker, or `connecteam:ID` without one.
+/// Times must be whole seconds and the time zone in the time zone
+/// database's spelling (what validation gives back), so that plan
+/// compares equal.
+fn manifest_request(r: &LiveRequest) -> Candidate {
+    Candidate {
+        id: r.id.clone(),
+        person: r.person.clone(),
+        policy_type_id: r.policy_type_id.clone(),
+        request: declared(r),
+    }
+}
+
+/// [`manifest_request`]'s request: the same reader, in two parts.
+fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
+    // The model's times may hold fractions of a second; a manifest's not.
+    let time = |t: Option<Time>| {
+        t.filter(|t| t.subsec_nanosecond() == 0)
+            .ok_or("a partial-day request without times in HH:MM:SS form")
+    };
+    let (start_date, end_date) = (r.start_date, r.end_date);
+    let times = if r.all_day {
+        None
+    } else {
+        Some((time(r.start_time)?, time(r.end_time)?))
+    };
+    let zone_ok = jiff::tz::db()
+        .get(&r.timezone)
+        .ok()
+        .is_some_and(|z| z.iana_name() == Some(r.timezone.as_str()));
+    if !zone_ok {
+        return Err("a request in a time zone the time zone database does not spell so");
+    }
+    let status = r.status;
+    let (key, manager_note) = match r.manager_note.as_deref() {
+        Some(note) => match marker_key(note) {
+            Some(key) => {
+                // The note as declared is the live one without the marker;
+                // when that does not give the live note back exactly (plan
+                // appends the marker to the trimmed note), it is left out,
+                // and plan keeps the live one as it is.
+                let marker = request_marker(key);
+                let bare = note.trim_end().strip_suffix(&marker).unwrap_or(note).trim();
+                let bare = (!bare.is_empty()).then(|| bare.to_owned());
+                let rebuilt = match &bare {
+                    Some(b) => format!("{b} {marker}"),
+                    None => marker,
+                };
+                (key.to_owned(), bare.filter(|_| rebuilt == note))
+            }
+            None => (id_key(&r.id), Some(note.to_owned())),
+        },
+        None => (id_key(&r.id), None),
+    };
+    if !key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
+    {
+        return Err("a request whose marker or id is not a valid request key");
+    }
+    Ok(Request {
+        key,
+        user: String::new(),
+        policy_type: String::new(),
+        start_date,
+        end_date,
+        times,
+        timezone: r.timezone.clone(),
+        status,
+        employee_note: r.employee_note.clone(),
+        manager_note,
+        adjust_for_dst: r.adjust_for_dst,
+        time_clock_id: r.time_clock_id,
+    })
+}
+
+/// The most an amount may be in a manifest.
+const MAX_AMOUNT: i64 = 10_000;
+
+/// The live state of one provider as manifest content.
+pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
+    let mut out = Export::default();
+    let mut by_email: HashMap<String, usize> = HashMap::new();
+    for p in &live.people {
+        *by_email.entry(p.email.to_lowercase()).or_default() += 1;
+    }
+    let policies: HashMap<&str, &LivePolicy> =
+        live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut held: HashMap<&str, Vec<&crate::model::Holding>> = HashMap::new();
+    for h in &live.holdings {
+        held.entry(h.person.as_str()).or_default().push(h);
+    }
+    let no_carry = BTreeSet::new();
+    let leave = balance::Leave::new(cx.leave_year, None, &no_carry);
+
+    let mut people: Vec<&LivePerson> = Vec::new();
+    for p in &live.people {
+        let email = p.email.to_lowercase();
+        if cx.declared_people.contains(&email) {
+            out.skipped.declared += 1;
+            continue;
+        }
+        if by_email[&email] > 1 {
+            out.skipped
+                .add("people sharing one email with another account");
+            continue;
+        }
+        people.push(p);
+    }
+    people.sort_by_key(|p| p.email.to_lowercase());
+    let exported: HashMap<&str, &LivePerson> = people.iter().map(|p| (p.id.as_str(), *p)).collect();
+
+    for person in &people {
+        let (status, status_note) = match person.status {
+            LiveStatus::Active => (Some(Status::Active), None),
+            LiveStatus::Inactive => (Some(Status::Inactive), None),
+            LiveStatus::Pending => (None, Some("invited, not joined: status not managed")),
+            LiveStatus::Declined => (None, Some("declined the invitation: status not managed")),
+        };
+        let mut time_off = Vec::new();
+        for h in held.get(person.id.as_str()).into_iter().flatten() {
+            let Some(policy) = policies.get(h.policy.as_str()).copied() else {
+                continue;
+            };
+            if policy.archived {
+                continue;
+            }
+            let Some(policy_type) = policy_type_needed(policy, live) else {
+                out.skipped
+                    .add("holdings of a policy whose name another policy shares");
+                continue;
+            };
+            let (allowance, note) = allowance(cx, live, person, policy, h, &leave);
+            time_off.push(Entry {
+                policy: policy.name.clone(),
+                policy_type,
+                allowance: allowance.map(|a| (a, policy.unit)),
+                note,
+            });
+        }
+        time_off.sort_by(|a, b| (&a.policy, &a.policy_type).cmp(&(&b.policy, &b.policy_type)));
+        out.users.push(User {
+            email: person.email.clone(),
+            name: person.name.clone(),
+            status,
+            status_note,
+            time_off,
+        });
+    }
+
+    out.requests = requests(live, cx, &exported, &mut out.skipped);
+    out
+}
+
+/// `Some(None)`: the policy's name is unique among the usable policies;
+/// `Some(Some(type))`: unique within its type, so `policy_type` names it;
+/// `None`: no manifest entry can name it (two of one name in one type, or
+/// on Clockify).
+fn policy_type_needed(policy: &LivePolicy, live: &LiveState) -> Option<Option<String>> {
+    let same: Vec<&LivePolicy> = live
+        .policies
+        .iter()
+        .filter(|p| !p.archived && p.name == policy.name)
+        .collect();
+    if same.len() == 1 {
+        return Some(None);
+    }
+    let ty = policy.policy_type.as_ref()?;
+    let in_type = same
+        .iter()
+        .filter(|p| p.policy_type.as_ref().is_some_and(|t| t.name == ty.name))
+        .count();
+    (in_type == 1).then(|| Some(ty.name.clone()))
+}
+
+/// The allowance a holding implies (remaining + usage), as plan computes
+/// it, or why none is exported.
+fn allowance(
+    cx: &Context<'_>,
+    live: &LiveState,
+    person: &LivePerson,
+    policy: &LivePolicy,
+    h: &crate::model::Holding,
+    leave: &balance::Leave<'_>,
+) -> (Option<Amount>, Option<&'static str>) {
+    if policy.accrues.is_some() {
+        return (None, Some("the system accrues it: no allowance"));
+    }
+    if cx.carry_over.contains(&policy.name) {
+        return (None, Some("carry_over: allowance not exported"));
+    }
+    if h.unreadable.is_some() {
+        return (None, Some("the balance row cannot be read: no allowance"));
+    }
+    let Some(remaining) = h.balance else {
+        return (None, None);
+    };
+    let used = match cx.vendor {
+        Vendor::Clockify => h.used.unwrap_or(Amount::ZERO),
+        Vendor::Connecteam => balance::connecteam_usage(live, &person.id, policy, leave).used,
+    };
+    let Some(allowance) = remaining.checked_add(used) else {
+        return (None, Some("an allowance out of range: not exported"));
+    };
+    // What a manifest can hold: 0 to 10000, read back to the same amount.
+    let readable = allowance
+        .to_string()
+        .parse::<f64>()
+        .ok()
+        .and_then(Amount::exact_from_f64)
+        == Some(allowance);
+    if allowance.is_sign_negative() && !allowance.is_zero()
+        || allowance > Amount::from_i64(MAX_AMOUNT)
+        || !readable
+    {
+        return (None, Some("an allowance out of range: not exported"));
+    }
+    (Some(allowance), None)
+}
+
+/// The requests of the exported people overlapping the window.
+fn requests(
+    live: &LiveState,
+    cx: &Context<'_>,
+    people: &HashMap<&str, &LivePerson>,
+    skipped: &mut Skipped,
+) -> Vec<Request> {
+    // Policy type id -> name; a name two types share cannot be declared
+    // (plan takes the first type of that name).
+    let mut types: BTreeMap<&str, &str> = BTreeMap::new();
+    for p in &live.policies {
+        if let Some(t) = &p.policy_type {
+            types.insert(t.id.as_str(), t.name.as_str());
+        }
+    }
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    for name in types.values() {
+        *names.entry(name).or_default() += 1;
+    }
+    // (person, type id) pairs with a holding: a request needs one.
+    let on_type: HashSet<(&str, &str)> = live
+        .holdings
+        .iter()
+        .filter_map(|h| {
+            let policy = live.policies.iter().find(|p| p.id == h.policy)?;
+            Some((h.person.as_str(), policy.policy_type.as_ref()?.id.as_str()))
+        })
+        .collect();
+    let mut by_key: BTreeMap<String, Vec<(Candidate, Request)>> = BTreeMap::new();
+    for c in live.requests.iter().map(manifest_request) {
+        let Some(person) = people.get(c.person.as_str()).copied() else {
+            continue;
+        };
+        let mut request = match &c.request {
+            Ok(r) => r.clone(),
+            Err(why) => {
+                skipped.add(why);
+                continue;
+            }
+        };
+        let (first, last) = cx.window;
+        if request.end_date < first || request.start_date > last {
+            continue;
+        }
+        if cx.declared_keys.contains(&request.key) {
+            skipped.add("requests whose key the tree already declares");
+            continue;
+        }
+        let Some(type_name) = types.get(c.policy_type_id.as_str()).copied() else {
+            skipped.add("requests of a policy type with no policy");
+            continue;
+        };
+        if names[type_name] > 1 {
+            skipped.add("requests of a policy type whose name another type shares");
+            continue;
+        }
+        if !on_type.contains(&(c.person.as_str(), c.policy_type_id.as_str())) {
+            skipped.add("requests of a person on no policy of the request's type");
+            continue;
+        }
+        request.user.clone_from(&person.email);
+        request.policy_type = type_name.to_owned();
+        let matched = (
+            person.email.to_lowercase(),
+            request.policy_type.clone(),
+            request.start_date,
+            request.end_date,
+            request.times,
+        );
+        if request.key.starts_with(crate::model::ID_KEY_PREFIX)
+            && cx.declared_requests.contains(&matched)
+        {
+            skipped.add("requests a request of the tree adopts");
+            continue;
+        }
+        by_key
+            .entry(request.key.clone())
+            .or_default()
+            .push((c, request));
+    }
+    let mut out = Vec::new();
+    for (_, mut copies) in by_key {
+        // Several live requests with one marker: plan keeps one (a live
+        // one before a denied one, the earliest id) and denies the others;
+        // the export declares the one it keeps.
+        if copies.len() > 1 {
+            copies.sort_by(|(a, ra), (b, rb)| {
+                (ra.status == RequestStatus::Denied)
+                    .cmp(&(rb.status == RequestStatus::Denied))
+                    .then_with(|| earliest(&a.id, &b.id))
+            });
+            for _ in 1..copies.len() {
+                skipped.add("copies of a request marked twice (the next plan denies them)");
+            }
+        }
+        let (_, request) = copies.swap_remove(0);
+        out.push(request);
+    }
+    out.sort_by(|a, b| {
+        (a.user.to_lowercase(), a.start_date, &a.key).cmp(&(
+            b.user.to_lowercase(),
+            b.start_date,
+            &b.key,
+        ))
+    });
+    out
+}
+
+/// Request ids in creation order: numerically when both are numbers.
+fn earliest(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests;
