@@ -261,14 +261,30 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         orphaned += before - exported.requests.len();
     };
 
+    // What export writes is in `fmt` form: the tree has one canonical form.
+    // fmt checks that its output means what it read, so what was validated
+    // above is what is written.
+    let mut texts = Vec::with_capacity(parts.len());
+    for (part, name) in parts.iter().zip(&names) {
+        match crate::fmt::canonical(&part.text) {
+            Ok(text) => texts.push(text),
+            Err(why) => {
+                writeln!(
+                    stderr,
+                    "warning: {name} is written as rendered, not in fmt form: {why}"
+                )?;
+                texts.push(part.text.clone());
+            }
+        }
+    }
     let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
     if to_stdout {
         let mut stdout = std::io::stdout().lock();
-        for (k, part) in parts.iter().enumerate() {
+        for (k, text) in texts.iter().enumerate() {
             if k > 0 {
                 stdout.write_all(b"---\n")?;
             }
-            stdout.write_all(part.text.as_bytes())?;
+            stdout.write_all(text.as_bytes())?;
         }
         stdout.flush()?;
     } else {
@@ -284,8 +300,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         }
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
-        for (path, part) in targets.iter().zip(&parts) {
-            write_file(path, &part.text, args.force)?;
+        for (path, text) in targets.iter().zip(&texts) {
+            write_file(path, text, args.force)?;
         }
     }
 

@@ -18,7 +18,8 @@ fn gets(t: &Test, from: usize, clockify: bool) -> usize {
 
 /// Export each provider, then check: the tree validates and plan shows `No
 /// changes.` (exit 0 with `--detailed-exitcode`) without a warning about
-/// a request, and each export read no more than the plan after it.
+/// a request, `fmt` would leave the exports as they are, and each export
+/// read no more than the plan after it.
 fn round_trip(t: &Test, providers: &[(&str, bool)]) -> Vec<Output> {
     let mut exports = Vec::new();
     let mut calls = Vec::new();
@@ -51,6 +52,16 @@ fn round_trip(t: &Test, providers: &[(&str, bool)]) -> Vec<Output> {
             .count(),
         0
     );
+    // What export writes is already in `fmt` form (the test's own files
+    // may not be).
+    let fmt = t.run_with(&["fmt", "--check"]);
+    assert!(
+        !fmt.stdout.contains(".export"),
+        "export wrote what fmt would change:\n{}{}",
+        fmt.stdout,
+        t.run_with(&["fmt", "--diff"]).stdout
+    );
+    assert!(!fmt.stderr.contains("error"), "{}", fmt.stderr);
     for (name, clockify, export_calls) in calls {
         let plan_calls = gets(t, from, clockify);
         assert!(
@@ -235,7 +246,7 @@ fn generated_world_round_trips() {
         "{ policy: Standard, policy_type: Time Off, allowance: 2, unit: days }",
         "{ policy: Accrued }  # the system accrues it: no allowance",
         "    key: BHR-0\n",
-        "  - key: \"connecteam:",
+        "  - key: connecteam:",
         "    all_day: false\n    start_time: \"09:00:00\"\n    end_time: \"13:30:00\"\n",
         "    status: pending\n",
         "    status: denied\n",
