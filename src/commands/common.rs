@@ -19,8 +19,19 @@ pub(crate) fn load_manifests(
     sandbox: Option<&std::path::PathBuf>,
     nothing: &str,
 ) -> Result<Option<crate::manifest::Loaded>> {
+    load_manifests_except(dir, sandbox, &[], nothing)
+}
+
+/// [`load_manifests`], leaving out `except` too (files about to be
+/// replaced: `export --force`'s own earlier output).
+pub(crate) fn load_manifests_except(
+    dir: &std::path::Path,
+    sandbox: Option<&std::path::PathBuf>,
+    except: &[std::path::PathBuf],
+    nothing: &str,
+) -> Result<Option<crate::manifest::Loaded>> {
     use std::io::Write as _;
-    let skip: Vec<_> = sandbox.into_iter().cloned().collect();
+    let skip: Vec<_> = sandbox.into_iter().chain(except).cloned().collect();
     let loaded = crate::manifest::load(dir, &skip);
     let mut stderr = anstream::stderr();
     write!(

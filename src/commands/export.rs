@@ -21,8 +21,27 @@ const VALIDATION_ROUNDS: usize = 3;
 
 pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     let dir = &args.config.dir;
-    let Some(loaded) =
-        super::common::load_manifests(dir, args.sandbox.as_ref(), "nothing was exported")?
+    let stem = file_stem(&args.provider);
+    let to_stdout = args.out.as_deref() == Some(Path::new("-"));
+    let out_dir = args
+        .out
+        .clone()
+        .filter(|_| !to_stdout)
+        .unwrap_or_else(|| dir.clone());
+    // `--force` replaces export's own earlier output of this provider (the
+    // file and its parts): it declares no one the new export must skip,
+    // and the parts a smaller export no longer needs are removed after.
+    let earlier = if args.force && !to_stdout {
+        earlier_parts(&out_dir, &stem)
+    } else {
+        Vec::new()
+    };
+    let Some(loaded) = super::common::load_manifests_except(
+        dir,
+        args.sandbox.as_ref(),
+        &earlier,
+        "nothing was exported",
+    )?
     else {
         return Ok(ExitStatus::Error);
     };
@@ -60,13 +79,6 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     // Where the files go, and where they sit in the tree for validation:
     // a file under the configuration directory is checked where it will
     // be; one outside it (or on stdout), as if it were in it.
-    let stem = file_stem(&provider.name);
-    let to_stdout = args.out.as_deref() == Some(Path::new("-"));
-    let out_dir = args
-        .out
-        .clone()
-        .filter(|_| !to_stdout)
-        .unwrap_or_else(|| dir.clone());
     let tree_dir = match (to_stdout, inside(&out_dir, dir)) {
         (false, Some(rel)) => dir.join(rel),
         _ => dir.clone(),
@@ -178,7 +190,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
 
     // The tree with the export in it must validate: items the checks
     // refuse are left out (and counted), the rest checked again.
-    let skip: Vec<PathBuf> = args.sandbox.iter().cloned().collect();
+    let skip: Vec<PathBuf> = args.sandbox.iter().chain(&earlier).cloned().collect();
     let mut invalid: BTreeMap<String, usize> = BTreeMap::new();
     let mut orphaned = 0;
     let mut round = 0;
@@ -303,6 +315,16 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         for (path, text) in targets.iter().zip(&texts) {
             write_file(path, text, args.force)?;
         }
+        // Parts of an earlier, larger export that this one did not write.
+        for path in earlier.iter().filter(|p| !targets.contains(p)) {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            writeln!(
+                stderr,
+                "Removed {} (an earlier export's part)",
+                path.display()
+            )?;
+        }
     }
 
     let s = &exported.skipped;
@@ -348,6 +370,30 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
 
 /// The files of an export in `parts` parts: `<stem>.export.yaml`, then
 /// `<stem>.export-2.yaml`, ...
+/// The files of `dir` an earlier export of `stem` wrote:
+/// `<stem>.export.yaml` and `<stem>.export-N.yaml`, as `out_dir.join(name)`
+/// (the paths the new export writes), in name order.
+fn earlier_parts(dir: &Path, stem: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let first = format!("{stem}.export.yaml");
+    let part = format!("{stem}.export-");
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            *name == first
+                || name
+                    .strip_prefix(&part)
+                    .and_then(|rest| rest.strip_suffix(".yaml"))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .map(|name| dir.join(name))
+        .collect();
+    out.sort();
+    out
+}
+
 fn file_names(stem: &str, parts: usize) -> Vec<String> {
     (1..=parts.max(1))
         .map(|k| match k {

@@ -211,6 +211,47 @@ fn export_never_overwrites_and_can_print() {
     assert!(wrong.stderr.contains("field"), "{}", wrong.stderr);
 }
 
+/// `--force` replaces export's own earlier output: its people are not
+/// taken as declared elsewhere (the new file holds them all again, never
+/// an emptier one), and a part an earlier, larger export wrote and this
+/// one does not is removed, so no one is declared twice or lost.
+#[test]
+fn export_force_replaces_its_own_earlier_output() {
+    let t = acme(false);
+    t.run_with(&["export", "--provider", "field"]).code(0);
+    let first = std::fs::read_to_string(t.path().join("field.export.yaml")).unwrap();
+    assert!(first.contains("  - email: diego.alvarez@acme.example"));
+    // As if an earlier export had needed two parts.
+    let part = first.split("users:\n").nth(1).unwrap().to_owned();
+    let t = t.file("field.export-2.yaml", &format!("users:\n{part}"));
+    let again = t.run_with(&["export", "--provider", "field", "--force"]);
+    again.code(0);
+    assert!(
+        !again.stderr.contains("already declared"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("field.export-2.yaml"),
+        "{}",
+        again.stderr
+    );
+    assert!(!t.path().join("field.export-2.yaml").exists());
+    let second = std::fs::read_to_string(t.path().join("field.export.yaml")).unwrap();
+    assert_eq!(first, second);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+    // A file of another name stays, and its people are skipped.
+    let t = t.file("crew.yaml", &format!("users:\n{part}"));
+    let third = t.run_with(&["export", "--provider", "field", "--force"]);
+    third.code(0);
+    assert!(t.path().join("crew.yaml").exists());
+    assert!(
+        third.stderr.contains("people already declared, skipped"),
+        "{}",
+        third.stderr
+    );
+}
+
 /// The generated world of 2,000 people (1,000 a vendor), every kind of
 /// data in it, round-trips on both vendors.
 #[test]
