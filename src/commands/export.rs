@@ -273,22 +273,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         orphaned += before - exported.requests.len();
     };
 
-    // What export writes is in `fmt` form: the tree has one canonical form.
-    // fmt checks that its output means what it read, so what was validated
-    // above is what is written.
-    let mut texts = Vec::with_capacity(parts.len());
-    for (part, name) in parts.iter().zip(&names) {
-        match crate::fmt::canonical(&part.text) {
-            Ok(text) => texts.push(text),
-            Err(why) => {
-                writeln!(
-                    stderr,
-                    "warning: {name} is written as rendered, not in fmt form: {why}"
-                )?;
-                texts.push(part.text.clone());
-            }
-        }
-    }
+    let texts: Vec<String> = parts.iter().map(|p| p.text.clone()).collect();
     let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
     if to_stdout {
         let mut stdout = std::io::stdout().lock();

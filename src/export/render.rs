@@ -4,17 +4,22 @@
 //! separated by blank lines with their `time_off` entries in flow style,
 //! keys in the order of the manifest schema (`manifest::raw`).
 //!
-//! Every value comes from an HR system and is untrusted: a string is
-//! written plain only when it is made of characters that cannot start or
-//! end a YAML structure and cannot be read as another type; everything else
-//! is double-quoted with YAML escapes for every control, line-breaking,
-//! bidirectional and non-printable character, so no value can add a key,
-//! a document or a comment. A person's name goes in a comment with such
+//! Every value comes from an HR system and is untrusted: strings are
+//! written by `hrform fmt`'s rule (`fmt::scalar`: plain only when no YAML
+//! reader could take it for anything else, a note of several lines as a
+//! literal block when one can hold it, else double-quoted with YAML escapes
+//! for every control, line-breaking, bidirectional and non-printable
+//! character), so no value can add a key, a document or a comment, and the
+//! export is in `fmt` form. A person's name goes in a comment with such
 //! characters shown escaped, so it cannot leave its line.
 
 use std::fmt::Write as _;
 
 use super::{Entry, Export, Request, User};
+// One quoting rule for the tree: `hrform fmt`'s (plain only where no YAML
+// reader could take the string for anything else; escapes for controls,
+// line breaks, bidirectional and non-characters).
+use crate::fmt::scalar::{literal_block, needs_escape, string as scalar};
 use crate::manifest::checked::RequestStatus;
 
 /// What the header says about the export.
@@ -267,10 +272,10 @@ fn render_request(out: &mut String, r: &Request, provider: &str) {
     };
     let _ = write!(out, "\n    status: {status}");
     if let Some(n) = &r.employee_note {
-        let _ = write!(out, "\n    employee_note: {}", scalar(n));
+        let _ = write!(out, "\n    employee_note: {}", note(n, 4));
     }
     if let Some(n) = &r.manager_note {
-        let _ = write!(out, "\n    manager_note: {}", scalar(n));
+        let _ = write!(out, "\n    manager_note: {}", note(n, 4));
     }
     if let Some(a) = r.adjust_for_dst {
         let _ = write!(out, "\n    adjust_for_dst: {a}");
@@ -281,58 +286,25 @@ fn render_request(out: &mut String, r: &Request, provider: &str) {
     out.push('\n');
 }
 
-/// Words YAML (1.1 or 1.2) reads as something other than a string.
-const RESERVED: &[&str] = &[
-    "y", "n", "yes", "no", "true", "false", "on", "off", "null", "nan", "inf",
-];
-
-/// `s` as a YAML scalar that reads back as exactly `s`, a string: plain
-/// when it is an ASCII letter followed by letters, digits, spaces and
-/// `._@+-/` (not ending in a space, not a reserved word), which cannot
-/// start or end any YAML structure in block or flow context; otherwise
-/// double-quoted.
-pub(crate) fn scalar(s: &str) -> String {
-    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || " ._@+-/".contains(c))
-        && !s.ends_with(' ')
-        && !s.contains(" #")
-        && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
-    if plain { s.to_owned() } else { quoted(s) }
-}
-
-/// Whether `c` is written as an escape in a double-quoted scalar: controls
-/// (C0, DEL, C1), line and paragraph separators, the byte order mark, the
-/// bidirectional overrides and isolates, and non-characters.
-fn escaped(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// `s` double-quoted, with YAML escapes.
-pub(crate) fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if escaped(c) => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
+/// A note's value after `key: ` at `indent` spaces: a literal block (its
+/// lines under the key) when the string has several lines and a block can
+/// hold it, else [`scalar`]'s one line: `hrform fmt`'s own choice.
+fn note(s: &str, indent: usize) -> String {
+    match literal_block(s) {
+        Some(block) => {
+            let mut lines = block.split('\n');
+            let mut out = lines.next().unwrap_or_default().to_owned();
+            for l in lines {
+                out.push('\n');
+                if !l.is_empty() {
+                    out.push_str(&" ".repeat(indent + 2));
+                    out.push_str(l);
+                }
             }
-            c => out.push(c),
+            out
         }
+        None => scalar(s),
     }
-    out.push('"');
-    out
 }
 
 /// `s` for a comment: one line, every control or line-breaking character
@@ -340,7 +312,7 @@ pub(crate) fn quoted(s: &str) -> String {
 fn comment(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if escaped(c) {
+        if needs_escape(c) {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         } else {
             out.push(c);
@@ -392,6 +364,16 @@ mod tests {
                 serde_saphyr::from_str(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
             assert_eq!(read["v"], serde_json::json!(s), "{doc:?}");
             assert_eq!(read["w"], serde_json::json!([s]), "{doc:?}");
+            // A note as a request's key writes it (a literal block when it can).
+            let doc = format!("r:\n  - k: 1\n    v: {}\n", note(s, 4));
+            let read: serde_json::Value =
+                serde_saphyr::from_str(&doc).unwrap_or_else(|e| panic!("{doc:?}: {e}"));
+            assert_eq!(read["r"][0]["v"], serde_json::json!(s), "{doc:?}");
+            // Controls, bidirectional overrides and separators never raw.
+            assert!(
+                !doc.chars().any(|c| c != '\n' && needs_escape(c)),
+                "{doc:?}"
+            );
         }
     }
 

@@ -15,7 +15,7 @@
 //! writes them.
 
 mod emit;
-mod scalar;
+pub(crate) mod scalar;
 mod tree;
 
 use serde_saphyr::Spanned;
@@ -67,19 +67,6 @@ pub(crate) fn format(text: &str, docs: &[Spanned<Node>]) -> Result<String, Refus
     let out: String = trees.iter().map(emit::emit).collect();
     verify(&trees, docs, &out)?;
     Ok(out)
-}
-
-/// The canonical form of a manifest's text hrform wrote itself (`export`):
-/// parsed as every command parses, then [`format`]ted. `Err` says why it
-/// could not be (a syntax error, or a refusal), for the caller to report.
-pub(crate) fn canonical(text: &str) -> Result<String, String> {
-    let mut diags = Vec::new();
-    let Some(docs) = crate::manifest::parse(text, diag::FileId(0), &mut diags) else {
-        return Err(diags
-            .first()
-            .map_or_else(|| "it does not parse".to_owned(), |d| d.message.clone()));
-    };
-    format(text, &docs).map_err(|r| r.to_string())
 }
 
 /// Refuse unless `out` means what `docs` meant and keeps every comment.

@@ -8,7 +8,7 @@
 //! so a mistake here is a refusal, never a changed value.
 
 /// The canonical text of the string `s`: plain or double-quoted.
-pub(super) fn string(s: &str) -> String {
+pub(crate) fn string(s: &str) -> String {
     if plain_is_safe(s) {
         s.to_owned()
     } else {
@@ -21,7 +21,7 @@ pub(super) fn string(s: &str) -> String {
 /// indents them). `None` when a literal block cannot hold it plainly: a
 /// first line starting with a space, trailing spaces, tabs or control
 /// characters, or several final newlines.
-pub(super) fn literal_block(s: &str) -> Option<String> {
+pub(crate) fn literal_block(s: &str) -> Option<String> {
     let (body, header) = match s.strip_suffix('\n') {
         Some(body) => (body, "|"),
         None => (s, "|-"),
@@ -30,16 +30,28 @@ pub(super) fn literal_block(s: &str) -> Option<String> {
         && !body.is_empty()
         && !body.ends_with('\n')
         && !body.starts_with([' ', '\n'])
-        && !body.chars().any(|c| {
-            c != '\n' && (c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}'))
-        })
+        && !body.chars().any(|c| c != '\n' && needs_escape(c))
         && body.lines().all(|l| !l.ends_with(' '));
     usable.then(|| format!("{header}\n{body}"))
 }
 
-/// `s` double-quoted, with the escapes YAML defines for what cannot be
-/// written raw (control characters, line and paragraph separators, BOM).
-pub(super) fn quoted(s: &str) -> String {
+/// Whether `c` is written as an escape in a double-quoted scalar (and so
+/// never raw in a plain or literal one): controls (C0, DEL, C1), line and
+/// paragraph separators, the byte order mark, the bidirectional overrides
+/// and isolates (which could make a PR diff read other than the file
+/// means), and non-characters.
+pub(crate) fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `s` double-quoted, with YAML escapes for what [`needs_escape`].
+pub(crate) fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -49,7 +61,7 @@ pub(super) fn quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if needs_escape(c) => {
                 out.push_str(&format!("\\u{:04X}", u32::from(c)));
             }
             c => out.push(c),
@@ -175,6 +187,10 @@ mod tests {
     #[test]
     fn quoting_escapes_what_cannot_be_raw() {
         assert_eq!(quoted("a\"b\\c\nd\u{1b}"), r#""a\"b\\c\nd\u001B""#);
+        // Bidirectional overrides and isolates too: a diff of the file
+        // reads as the file means (no "Trojan Source" reordering).
+        assert_eq!(string("a\u{202e}b\u{2066}"), r#""a\u202Eb\u2066""#);
+        assert_eq!(literal_block("x\n\u{202e}y"), None);
         assert_eq!(string("12:30"), "\"12:30\"");
         assert_eq!(string("days"), "days");
     }

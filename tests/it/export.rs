@@ -350,6 +350,12 @@ fn hostile_notes_round_trip_exactly() {
             .lines()
             .any(|l| l.starts_with("users: []") || l.starts_with("- evil"))
     );
+    // Bidirectional overrides and terminal escapes are written as YAML
+    // escapes, never raw: a PR diff of the file reads as it means.
+    assert!(
+        !text.contains(['\u{202e}', '\u{1b}']),
+        "a raw bidi or escape character in the export"
+    );
 }
 
 /// `--since` and `--until` choose the requests' window (the leave year's
@@ -516,6 +522,7 @@ mod property {
                 Just('{'),
                 Just('é'),
                 Just('日'),
+                Just('\u{202e}'),
                 Just('\\'),
                 Just('\t'),
                 Just('1'),
@@ -550,6 +557,9 @@ mod property {
             prop_assert_eq!(v.code, 0, "{}", v.stderr);
             let plan = t.run_with(&["plan", "--detailed-exitcode"]);
             prop_assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+            // In fmt form as written (the test's providers.yaml aside).
+            let fmt = t.run_with(&["fmt", "--check"]);
+            prop_assert!(!fmt.stdout.contains(".export"), "{}", t.run_with(&["fmt", "--diff"]).stdout);
         }
     }
 }
