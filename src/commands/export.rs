@@ -89,16 +89,21 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             .map(|n| out_dir.join(n))
             .find(|p| std::fs::symlink_metadata(p).is_ok())
     };
-    if !to_stdout
-        && !args.force
-        && let Some(path) = exists(&file_names(&stem, 1))
-    {
+    // Checked before reading (the first file) and again once the number of
+    // parts is known.
+    let refuse = |stderr: &mut anstream::AutoStream<std::io::Stderr>, path: PathBuf| {
         writeln!(
             stderr,
             "error: {} exists; nothing was exported (--force replaces it)",
             path.display()
-        )?;
-        return Ok(ExitStatus::Error);
+        )
+        .map(|()| ExitStatus::Error)
+    };
+    if !to_stdout
+        && !args.force
+        && let Some(path) = exists(&file_names(&stem, 1))
+    {
+        return Ok(refuse(&mut stderr, path)?);
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -288,12 +293,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         if !args.force
             && let Some(path) = exists(&names)
         {
-            writeln!(
-                stderr,
-                "error: {} exists; nothing was exported (--force replaces it)",
-                path.display()
-            )?;
-            return Ok(ExitStatus::Error);
+            return Ok(refuse(&mut stderr, path)?);
         }
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
