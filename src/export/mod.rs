@@ -11,7 +11,8 @@
 //! `render` owns the YAML text.
 //!
 //! May import: `model`, `manifest::checked`, `plan::balance` (the one
-//! usage count), `amount`. Every read of a `LiveRequest`'s fields is in
+//! usage count), `amount`, and (`render`) `fmt::scalar` (the one quoting
+//! rule of the tree). Every read of a `LiveRequest`'s fields is in
 //! [`manifest_request`].
 
 pub(crate) mod render;
