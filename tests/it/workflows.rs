@@ -506,3 +506,66 @@ fn invalid_manifests_replace_the_plan_with_no_plan() {
     );
     assert!(!body.contains("Vacation"));
 }
+
+/// The layout check of the pull-request workflow (GitHub step, GitLab
+/// job line) as written in the YAML, run with bash and the real hrform on
+/// PATH: a tree in `fmt` form passes; a mis-formatted one fails with exit
+/// 2, naming the file and showing the diff, and is left as it was.
+#[test]
+fn the_layout_check_fails_on_manifests_not_in_fmt_form() {
+    let read = |p: &str| std::fs::read_to_string(repo_root().join(p)).unwrap();
+    let github: Value =
+        serde_saphyr::from_str(&read("examples/github-actions/workflows/hrform-plan.yml")).unwrap();
+    let step = github["jobs"]["plan"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["run"].as_str().is_some_and(|r| r.contains("hrform fmt")))
+        .expect("a step runs hrform fmt");
+    let gitlab: Value = serde_saphyr::from_str(&read("examples/gitlab-ci/.gitlab-ci.yml")).unwrap();
+    let line = gitlab["hrform-validate"]["script"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l.as_str().is_some_and(|l| l.contains("hrform fmt")))
+        .expect("the validate job runs hrform fmt");
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_hrform"), bin.path().join("hrform")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let messy = "users:\n  - {status: active, email: ada@example.com}\n";
+    for command in [step["run"].as_str().unwrap(), line.as_str().unwrap()] {
+        let tidy = Test::new().file(
+            "users.yaml",
+            "users:\n  - email: ada@example.com\n    status: active\n",
+        );
+        let run = |t: &Test| {
+            let out = t
+                .program("bash")
+                .args(["-c", command])
+                .env("PATH", &path)
+                .env("HRFORM_DIR", t.path())
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            )
+        };
+        assert_eq!(run(&tidy).0, Some(0), "{command}");
+        let t = Test::new().file("users.yaml", messy);
+        let (code, stdout) = run(&t);
+        assert_eq!(code, Some(2), "{command}: {stdout}");
+        assert!(
+            stdout.contains("users.yaml") && stdout.contains("+    status: active"),
+            "{command}: {stdout}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(t.path().join("users.yaml")).unwrap(),
+            messy
+        );
+    }
+}
