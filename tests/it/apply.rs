@@ -1,6 +1,6 @@
 //! `hrform apply` end to end: the real binary against the sandbox over HTTP.
 
-use crate::common::{CLOCKIFY_KEY, CONNECTEAM_KEY, Test};
+use crate::common::{CLOCKIFY_KEY, CONNECTEAM_KEY, Output, Test};
 
 const SEED: &str = include_str!("../fixtures/plan/seed.yaml");
 
@@ -276,7 +276,7 @@ fn plan_from_other_manifests_is_refused() {
 }
 
 /// At the highest verbosity, and with every crate's trace logs, the API
-/// keys appear in no output, plan file or journal.
+/// keys appear in no output, plan file, journal or export.
 #[test]
 fn keys_appear_nowhere() {
     let t = world(CHANGES);
@@ -288,6 +288,14 @@ fn keys_appear_nowhere() {
     assert!(apply.stderr.contains("PUT"), "no trace: {}", apply.stderr);
     let saved = std::fs::read_to_string(t.path().join("plan.json")).unwrap();
     let journal = std::fs::read_to_string(t.path().join("j.jsonl")).unwrap();
+    let exports: Vec<Output> = ["clockify", "field"]
+        .into_iter()
+        .map(|p| {
+            let out = t.run_with(&["export", "--provider", p, "--out", "-", "-vvv"]);
+            out.code(0);
+            out
+        })
+        .collect();
     for text in [
         &plan.stdout,
         &plan.stderr,
@@ -295,7 +303,10 @@ fn keys_appear_nowhere() {
         &apply.stderr,
         &saved,
         &journal,
-    ] {
+    ]
+    .into_iter()
+    .chain(exports.iter().flat_map(|o| [&o.stdout, &o.stderr]))
+    {
         assert!(!text.contains(CLOCKIFY_KEY), "Clockify key leaked");
         assert!(!text.contains(CONNECTEAM_KEY), "Connecteam key leaked");
     }
