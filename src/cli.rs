@@ -193,8 +193,10 @@ pub(crate) struct ExportArgs {
     /// (`YYYY-MM-DD`; default: the last day of the current leave year).
     #[arg(long, value_name = "DATE")]
     pub until: Option<jiff::civil::Date>,
-    /// Replace the output file if it exists (without it, an existing file
-    /// is an error and nothing is written).
+    /// Replace export's own earlier output of this provider (the file and
+    /// its `-N` parts, which are then not read as declaring anyone; parts no
+    /// longer needed are removed). Without it, an existing file is an error
+    /// and nothing is written.
     #[arg(long)]
     pub force: bool,
     /// Start the sandbox in-process from this seed and point every provider at it.
