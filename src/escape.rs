@@ -18,16 +18,39 @@ fn is_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Whether `c` must not stand raw in YAML that hrform writes (`fmt`,
+/// `export`): what [`is_control`] keeps from a terminal, and what a YAML
+/// 1.1 reader takes for a line break (U+2028, U+2029) or YAML forbids
+/// raw (the byte order mark inside a document, non-characters).
+pub(crate) fn needs_yaml_escape(c: char) -> bool {
+    is_control(c)
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
+}
+
 /// `s` with every control character (newlines and tabs included) written as
 /// `\u{..}`, for one line of terminal text. Borrowed when there is nothing
 /// to escape.
 pub(crate) fn text(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_control) {
+    escaped(s, is_control)
+}
+
+/// `s` for a YAML comment hrform writes: [`text`]'s escapes, for every
+/// [`needs_yaml_escape`] character, so it cannot leave its line.
+pub(crate) fn yaml_comment(s: &str) -> Cow<'_, str> {
+    escaped(s, needs_yaml_escape)
+}
+
+/// `s` with each character `unsafe_char` picks written as `\u{..}`.
+fn escaped(s: &str, unsafe_char: fn(char) -> bool) -> Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if is_control(c) {
+        if unsafe_char(c) {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
         } else {
             out.push(c);

@@ -278,15 +278,14 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         orphaned += before - exported.requests.len();
     };
 
-    let texts: Vec<String> = parts.iter().map(|p| p.text.clone()).collect();
     let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
     if to_stdout {
         let mut stdout = std::io::stdout().lock();
-        for (k, text) in texts.iter().enumerate() {
+        for (k, part) in parts.iter().enumerate() {
             if k > 0 {
                 stdout.write_all(b"---\n")?;
             }
-            stdout.write_all(text.as_bytes())?;
+            stdout.write_all(part.text.as_bytes())?;
         }
         stdout.flush()?;
     } else {
@@ -297,8 +296,8 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         }
         std::fs::create_dir_all(&out_dir)
             .with_context(|| format!("cannot create {}", out_dir.display()))?;
-        for (path, text) in targets.iter().zip(&texts) {
-            write_file(path, text, args.force)?;
+        for (path, part) in targets.iter().zip(&parts) {
+            write_file(path, &part.text, args.force)?;
         }
         // Parts of an earlier, larger export that this one did not write.
         for path in earlier.iter().filter(|p| !targets.contains(p)) {

@@ -19,8 +19,8 @@ use super::{Entry, Export, Request, User};
 // One quoting rule for the tree: `hrform fmt`'s (plain only where no YAML
 // reader could take the string for anything else; escapes for controls,
 // line breaks, bidirectional and non-characters).
-use crate::fmt::scalar::{literal_block, needs_escape, string as scalar};
-use crate::manifest::checked::RequestStatus;
+use crate::fmt::scalar::{literal_block, string as scalar};
+use crate::model::time_words;
 
 /// What the header says about the export.
 #[derive(Debug, Clone)]
@@ -258,19 +258,14 @@ fn render_request(out: &mut String, r: &Request, provider: &str) {
         Some((start, end)) => {
             let _ = write!(
                 out,
-                "\n    all_day: false\n    start_time: \"{}\"\n    end_time: \"{}\"",
-                start.strftime("%H:%M:%S"),
-                end.strftime("%H:%M:%S")
+                "\n    all_day: false\n    start_time: {}\n    end_time: {}",
+                scalar(&time_words(start)),
+                scalar(&time_words(end))
             );
         }
     }
     let _ = write!(out, "\n    timezone: {}", scalar(&r.timezone));
-    let status = match r.status {
-        RequestStatus::Approved => "approved",
-        RequestStatus::Pending => "pending",
-        RequestStatus::Denied => "denied",
-    };
-    let _ = write!(out, "\n    status: {status}");
+    let _ = write!(out, "\n    status: {}", r.status);
     if let Some(n) = &r.employee_note {
         let _ = write!(out, "\n    employee_note: {}", note(n, 4));
     }
@@ -310,15 +305,7 @@ fn note(s: &str, indent: usize) -> String {
 /// `s` for a comment: one line, every control or line-breaking character
 /// shown as `\u{..}`.
 fn comment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if needs_escape(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::escape::yaml_comment(s).into_owned()
 }
 
 #[cfg(test)]
@@ -371,7 +358,8 @@ mod tests {
             assert_eq!(read["r"][0]["v"], serde_json::json!(s), "{doc:?}");
             // Controls, bidirectional overrides and separators never raw.
             assert!(
-                !doc.chars().any(|c| c != '\n' && needs_escape(c)),
+                !doc.chars()
+                    .any(|c| c != '\n' && crate::escape::needs_yaml_escape(c)),
                 "{doc:?}"
             );
         }

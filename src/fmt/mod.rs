@@ -10,7 +10,8 @@
 //! cannot rewrite without loss is refused the same way, before writing.
 //!
 //! May import: `manifest` (its parser and located tree, so fmt reads YAML
-//! as every other command does) and `diag` (codes and locations). It knows
+//! as every other command does), `diag` (codes and locations) and
+//! `escape` (which characters never stand raw). It knows
 //! nothing of files and directories: `commands::fmt` finds, reads and
 //! writes them.
 

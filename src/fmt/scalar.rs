@@ -7,6 +7,8 @@
 //! formatting and compared with what it meant before (see `super::verify`),
 //! so a mistake here is a refusal, never a changed value.
 
+use crate::escape::needs_yaml_escape;
+
 /// The canonical text of the string `s`: plain or double-quoted.
 pub(crate) fn string(s: &str) -> String {
     if plain_is_safe(s) {
@@ -30,27 +32,15 @@ pub(crate) fn literal_block(s: &str) -> Option<String> {
         && !body.is_empty()
         && !body.ends_with('\n')
         && !body.starts_with([' ', '\n'])
-        && !body.chars().any(|c| c != '\n' && needs_escape(c))
+        && !body.chars().any(|c| c != '\n' && needs_yaml_escape(c))
         && body.lines().all(|l| !l.ends_with(' '));
     usable.then(|| format!("{header}\n{body}"))
 }
 
-/// Whether `c` is written as an escape in a double-quoted scalar (and so
-/// never raw in a plain or literal one): controls (C0, DEL, C1), line and
-/// paragraph separators, the byte order mark, the bidirectional overrides
-/// and isolates (which could make a PR diff read other than the file
-/// means), and non-characters.
-pub(crate) fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// `s` double-quoted, with YAML escapes for what [`needs_escape`].
+/// `s` double-quoted, with YAML escapes for every character
+/// `escape::needs_yaml_escape` picks (controls, separators, BOM,
+/// bidirectional overrides and isolates, non-characters): never raw in a
+/// plain or literal scalar either.
 pub(crate) fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -61,7 +51,7 @@ pub(crate) fn quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if needs_escape(c) => {
+            c if needs_yaml_escape(c) => {
                 out.push_str(&format!("\\u{:04X}", u32::from(c)));
             }
             c => out.push(c),
