@@ -228,6 +228,19 @@ impl Output {
         );
         self
     }
+
+    /// Assert that stderr holds every one of `needles`, showing it when not.
+    #[track_caller]
+    pub fn stderr_has(&self, needles: &[&str]) -> &Self {
+        for needle in needles {
+            assert!(
+                self.stderr.contains(needle),
+                "no {needle:?} in stderr:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
 }
 
 /// The repository root, for fixtures and committed files.

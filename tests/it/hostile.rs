@@ -266,13 +266,9 @@ fn clockify_repeated_page_is_no_progress() {
         |_| last_page(serde_json::json!({"count": 0, "balances": []})),
     );
     let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("page 2 repeats page 1") && out.stderr.contains("/users"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["page 2 repeats page 1", "/users"]);
     assert!(server.hits() < 10, "{} requests", server.hits());
 }
 
@@ -286,13 +282,9 @@ fn connecteam_ignored_offset_is_no_progress() {
     let page = serde_json::json!({"data": {"users": users}}).to_string();
     let server = connecteam(move |_| Answer::Json(200, Vec::new(), page.clone()));
     let t = connecteam_test(&server, "  - { email: u1@example.com, status: active }\n");
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("page 2 repeats page 1") && out.stderr.contains("offset=500"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["page 2 repeats page 1", "offset=500"]);
     assert!(server.hits() < 10, "{} requests", server.hits());
 }
 
@@ -322,14 +314,9 @@ fn clockify_huge_balance_count_is_refused_without_fan_out() {
         &server,
         "  - { email: ada@example.com, status: active, time_off: [{ policy: Vacation }] }\n",
     );
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("count of 1000000000000000 rows")
-            && out.stderr.contains("page cap of 1000"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["count of 1000000000000000 rows", "page cap of 1000"]);
     assert!(server.hits() < 10, "{} requests", server.hits());
 }
 
@@ -343,13 +330,9 @@ fn endless_body_stops_at_the_cap() {
         |_| last_page(serde_json::json!({"count": 0, "balances": []})),
     );
     let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("/users") && out.stderr.contains("longer than the 64 MiB"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["/users", "longer than the 64 MiB"]);
 }
 
 /// A host that accepts connections and never answers costs one call's
@@ -396,14 +379,8 @@ fn two_clockify_policies_of_one_name_are_ambiguous_not_a_panic() {
         "  - { email: ada@example.com, status: active, time_off: [{ policy: Vacation }] }\n",
     );
     let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("error[ambiguous-policy]")
-            && out.stderr.contains("p1, p2")
-            && out.stderr.contains("users.yaml:2:"),
-        "{}",
-        out.stderr
-    );
+    out.code(1)
+        .stderr_has(&["error[ambiguous-policy]", "p1, p2", "users.yaml:2:"]);
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
 }
 
@@ -426,15 +403,11 @@ fn two_live_accounts_with_one_email_are_ambiguous() {
         &server,
         "  - { email: ada@example.com, status: inactive }\n",
     );
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("error[ambiguous-identity]")
-            && out.stderr.contains("u1 (Ada@example.com, inactive)")
-            && out.stderr.contains("u2 (ada@example.com, active)"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"]).code(1).stderr_has(&[
+        "error[ambiguous-identity]",
+        "u1 (Ada@example.com, inactive)",
+        "u2 (ada@example.com, active)",
+    ]);
 }
 
 /// An archived Connecteam twin of an active account (one email, two ids)
@@ -451,15 +424,11 @@ fn archived_connecteam_twin_is_ambiguous() {
         &server,
         "  - { email: lee@example.com, status: inactive }\n",
     );
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("error[ambiguous-identity]")
-            && out.stderr.contains("7 (lee@example.com")
-            && out.stderr.contains("8 (LEE@example.com"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"]).code(1).stderr_has(&[
+        "error[ambiguous-identity]",
+        "7 (lee@example.com",
+        "8 (LEE@example.com",
+    ]);
 }
 
 /// One id listed twice with different data is an error naming the id.
@@ -476,14 +445,9 @@ fn one_id_listed_twice_with_different_data_is_an_error() {
         |_| last_page(serde_json::json!({"count": 0, "balances": []})),
     );
     let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
-    let out = t.run_with(&["plan"]);
-    out.code(1);
-    assert!(
-        out.stderr.contains("error[ambiguous-identity]")
-            && out.stderr.contains("lists user id u1 twice"),
-        "{}",
-        out.stderr
-    );
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["error[ambiguous-identity]", "lists user id u1 twice"]);
 }
 
 // ---------------------------------------------------------------------------
