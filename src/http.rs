@@ -382,7 +382,6 @@ impl Inner {
             // A write may have gone through on an attempt that timed out.
             unclear: method != Method::Get && attempts > 0,
         };
-        let mut attempt = 0;
         loop {
             self.wait_turn().await;
             let deadline = *deadline
@@ -418,7 +417,6 @@ impl Inner {
                 request = request.json(body);
             }
             let sent = request.send().await;
-            attempt += 1;
             // (error, whether it may have been applied, server's wait hint)
             let (error, unclear, server_wait) = match sent {
                 Err(e) => {
@@ -428,7 +426,7 @@ impl Inner {
                     };
                     // A certificate or handshake failure, or a refused
                     // connection tried twice, is not going to heal.
-                    if is_tls_failure(&e) || (is_refused(&e) && attempt >= REFUSED_ATTEMPTS) {
+                    if is_tls_failure(&e) || (is_refused(&e) && attempts >= REFUSED_ATTEMPTS) {
                         return Err(Failure {
                             error,
                             unclear: false,
@@ -633,13 +631,7 @@ fn without_url(e: &reqwest::Error) -> String {
     } else {
         "connection failed"
     };
-    let mut source = std::error::Error::source(e);
-    let mut detail = None;
-    while let Some(s) = source {
-        detail = Some(s.to_string());
-        source = s.source();
-    }
-    match detail {
+    match causes(e).last().map(|s| s.to_string()) {
         Some(d) => format!("{kind}: {d}"),
         None => kind.to_owned(),
     }

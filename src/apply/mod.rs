@@ -204,7 +204,7 @@ fn same_precondition(a: &Change, b: &Change) -> bool {
                 request: r2,
                 ..
             },
-        ) => k1 == k2 && r1.id == r2.id && r1 == r2,
+        ) => k1 == k2 && r1 == r2,
         (ChangeKind::CreateRequest { key: k1, .. }, ChangeKind::CreateRequest { key: k2, .. }) => {
             k1 == k2
         }

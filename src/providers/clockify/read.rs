@@ -63,7 +63,7 @@ impl Client {
         let mut assigned: HashMap<String, (Vec<String>, bool)> = HashMap::new();
         for value in policies {
             let p: PolicyDto =
-                serde_json::from_value(value.clone()).map_err(|e| ProviderError::Decode {
+                serde::Deserialize::deserialize(&value).map_err(|e| ProviderError::Decode {
                     call: describe("GET", &policies_path, &policies_query),
                     message: e.to_string(),
                 })?;

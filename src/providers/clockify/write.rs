@@ -6,7 +6,7 @@
 //! send/recheck helpers, `Sink`, `Outcome`), `crate::http::Writer`,
 //! `crate::model`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use futures_util::StreamExt as _;
@@ -135,14 +135,12 @@ impl<'c> Writer<'c> {
                 let calls = self.client.build_calls(&safe, live, modes[0]);
                 let safe_ref = &safe;
                 let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
-                    .map(|call| async move { self.patch(call, safe_ref, sink).await })
+                    .map(|call| async move { self.patch(call, policy, safe_ref, sink).await })
                     .buffer_unordered(providers::CONCURRENCY)
                     .collect()
                     .await;
-                written.extend(
-                    safe.into_iter()
-                        .filter(|c| applied.iter().flatten().any(|id| *id == c.id)),
-                );
+                let applied: HashSet<usize> = applied.into_iter().flatten().collect();
+                written.extend(safe.into_iter().filter(|c| applied.contains(&c.id)));
             }
             if waiting.is_empty() {
                 break;
@@ -197,20 +195,16 @@ impl<'c> Writer<'c> {
     /// on; the ids of the changes that took effect. It is never sent again
     /// blind: after an unclear failure the policy's balances are read, and
     /// only the people still at their old value get it again.
-    async fn patch(&self, call: Call, changes: &[Change], sink: Sink<'_>) -> Vec<usize> {
+    async fn patch(
+        &self,
+        call: Call,
+        policy: &str,
+        changes: &[Change],
+        sink: Sink<'_>,
+    ) -> Vec<usize> {
         let idempotent = !self.modes().contains(&Mode::Add);
         providers::send_checked(&self.http, call, idempotent, sink, |call| async move {
-            // The policy from the changes, not the (encoded) path.
-            let policy = call
-                .changes
-                .iter()
-                .find_map(|id| changes.iter().find(|c| c.id == *id))
-                .and_then(|c| match &c.kind {
-                    ChangeKind::Balance { policy, .. } => Some(policy.id.clone()),
-                    _ => None,
-                })
-                .unwrap_or_default();
-            let now = self.read_balances(&policy).await?;
+            let now = self.read_balances(policy).await?;
             let mut resend = Vec::new();
             let mut done = Vec::new();
             let mut odd = Vec::new();
@@ -290,6 +284,9 @@ impl<'c> Writer<'c> {
             return Probed::Stopped;
         };
         let mut sent = Err(None);
+        // The balances as read back after an unclear answer that took
+        // effect: they are the read-back below, not read again.
+        let mut seen = None;
         for _ in 0..providers::RESENDS {
             match self
                 .http
@@ -324,6 +321,7 @@ impl<'c> Writer<'c> {
                                 sent = Err(Some(f.error.to_string()));
                                 continue; // did not take effect: send again
                             }
+                            seen = Some(now);
                             sent = Ok(());
                             break;
                         }
@@ -358,7 +356,11 @@ impl<'c> Writer<'c> {
             });
             return Probed::Stopped;
         }
-        let observed = match self.read_balances(&policy.id).await {
+        let read = match seen {
+            Some(now) => Ok(now),
+            None => self.read_balances(&policy.id).await,
+        };
+        let observed = match read {
             Ok(now) => now.get(&change.person.id).copied(),
             Err(e) => {
                 let why = format!("the first balance write could not be read back: {e}");

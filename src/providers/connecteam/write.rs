@@ -55,10 +55,11 @@ impl<'c> Writer<'c> {
             applied.push(self.create_requests(creates, sink).await);
         }
         // Assignments are verified by reading the balances of their types.
+        let applied: HashSet<usize> = applied.into_iter().flatten().collect();
         let assigned: Vec<&Change> = changes
             .iter()
             .filter(|c| matches!(c.kind, ChangeKind::Assign { .. }))
-            .filter(|c| applied.iter().flatten().any(|id| *id == c.id))
+            .filter(|c| applied.contains(&c.id))
             .collect();
         if !assigned.is_empty() {
             self.verify_assignments(&assigned, sink).await;
