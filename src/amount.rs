@@ -36,6 +36,9 @@ impl Amount {
     /// Decimal places an amount holds.
     pub const PLACES: u32 = 6;
 
+    /// The largest `allowance` or `balance` a manifest may declare.
+    pub const MAX_DECLARED: i32 = 10_000;
+
     /// The amount a parser's `f64` stands for: its shortest round-trip
     /// text, read as a decimal, at [`Amount::PLACES`]. `None` for NaN,
     /// infinities, and numbers a decimal cannot hold (beyond about 7.9e28).

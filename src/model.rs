@@ -244,7 +244,7 @@ impl RequestFields {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.words().is_empty()
+        *self == Self::default()
     }
 
     /// Each differing field, by name in alphabetical order.
@@ -329,6 +329,15 @@ impl fmt::Display for RequestStatus {
 /// The marker hrform puts at the end of a request's manager note.
 pub(crate) fn request_marker(key: &str) -> String {
     format!("[hrform:{key}]")
+}
+
+/// A manager note ending with the marker of `key` (the note trimmed; the
+/// marker alone when there is none).
+pub(crate) fn with_marker(note: Option<&str>, key: &str) -> String {
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n} {}", request_marker(key)),
+        None => request_marker(key),
+    }
 }
 
 /// The key of the trailing `[hrform:KEY]` marker of a manager note.

@@ -203,3 +203,8 @@ fn sandbox_endpoints(
     }
     Ok(endpoints)
 }
+
+/// `; did you mean …?` for a name the command line gave, or nothing.
+pub(crate) fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    crate::diag::did_you_mean(name, candidates).map_or_else(String::new, |h| format!("; {h}"))
+}

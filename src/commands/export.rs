@@ -11,7 +11,6 @@ use anyhow::{Context as _, Result};
 use crate::cli::ExportArgs;
 use crate::exit::ExitStatus;
 use crate::export::{self, render};
-use crate::manifest::checked::ProviderKind;
 use crate::model::{ReadScope, Vendor};
 use crate::providers::{Endpoint, ProviderClient};
 
@@ -53,15 +52,11 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             "error: --provider {}: no provider of that name is declared under {}{}",
             crate::escape::text(&args.provider),
             dir.display(),
-            crate::diag::did_you_mean(&args.provider, config.providers.keys().map(String::as_str))
-                .map_or_else(String::new, |h| format!("; {h}"))
+            super::common::hint(&args.provider, config.providers.keys().map(String::as_str))
         )?;
         return Ok(ExitStatus::Usage);
     };
-    let vendor = match provider.kind {
-        ProviderKind::Clockify { .. } => Vendor::Clockify,
-        ProviderKind::Connecteam { .. } => Vendor::Connecteam,
-    };
+    let vendor = provider.kind.vendor();
     let year = crate::plan::leave_year(&config.settings);
     let window = (
         args.since.unwrap_or(year.start),
@@ -120,7 +115,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         requests: requests_window,
         ..ReadScope::default()
     };
-    let (live, calls) = runtime.block_on(async {
+    let live = runtime.block_on(async {
         let (sandbox, endpoint) = match &args.sandbox {
             Some(seed) => {
                 let (sandbox, mut endpoints) = super::common::start_sandbox(seed, config).await?;
@@ -134,13 +129,12 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         };
         let client = ProviderClient::new(provider, &config.policies, endpoint)?;
         let live = client.read(&scope).await;
-        let calls = client.requests();
         if let Some(sandbox) = sandbox {
             sandbox.stop().await;
         }
-        anyhow::Ok((live?, calls))
+        anyhow::Ok(live?)
     })?;
-    tracing::info!(calls, "read provider `{}`", provider.name);
+    tracing::info!(calls = live.read_calls, "read provider `{}`", provider.name);
 
     let declared_people: HashSet<String> = config
         .users
@@ -167,12 +161,9 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             )
         })
         .collect();
-    let carry_over: BTreeSet<String> = config
-        .policies
-        .iter()
-        .filter(|((p, _), s)| *p == provider.name && s.carry_over)
-        .map(|((_, policy), _)| policy.clone())
-        .collect();
+    let carry_over = crate::plan::carry_over(config)
+        .remove(&provider.name)
+        .unwrap_or_default();
     let cx = export::Context {
         vendor,
         leave_year: year,
@@ -323,7 +314,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         },
         crate::diag::count(exported.requests.len(), "request"),
         crate::escape::text(&provider.name),
-        live.read_calls.max(calls),
+        live.read_calls,
         if to_stdout {
             String::new()
         } else {
@@ -352,8 +343,6 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// The files of an export in `parts` parts: `<stem>.export.yaml`, then
-/// `<stem>.export-2.yaml`, ...
 /// The files of `dir` an earlier export of `stem` wrote:
 /// `<stem>.export.yaml` and `<stem>.export-N.yaml`, as `out_dir.join(name)`
 /// (the paths the new export writes), in name order.
@@ -378,6 +367,8 @@ fn earlier_parts(dir: &Path, stem: &str) -> Vec<PathBuf> {
     out
 }
 
+/// The files of an export in `parts` parts: `<stem>.export.yaml`, then
+/// `<stem>.export-2.yaml`, ...
 fn file_names(stem: &str, parts: usize) -> Vec<String> {
     (1..=parts.max(1))
         .map(|k| match k {

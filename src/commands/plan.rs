@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 
-use super::common::{DocStream, emit_diagnostics};
+use super::common::{DocStream, emit_diagnostics, hint};
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::diag;
 use crate::exit::ExitStatus;
@@ -153,10 +153,6 @@ fn check_target(config: &Config, target: &plan::Target) -> Result<()> {
         ),
     }
     Ok(())
-}
-
-fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
-    diag::did_you_mean(name, candidates).map_or_else(String::new, |h| format!("; {h}"))
 }
 
 /// Save the JSON plan; it holds no key (the plan model has none).

@@ -25,7 +25,7 @@ use crate::amount::Amount;
 use crate::manifest::checked::{LeaveYear, RequestStatus, Status, Unit};
 use crate::model::{
     LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus, Vendor, id_key, marker_key,
-    request_marker,
+    request_marker, with_marker,
 };
 use crate::plan::balance;
 
@@ -163,7 +163,8 @@ fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
     } else {
         Some((time(r.start_time)?, time(r.end_time)?))
     };
-    let zone_ok = jiff::tz::db()
+    // The database validation reads zones from, so both spell them alike.
+    let zone_ok = crate::manifest::tz_db()
         .get(&r.timezone)
         .ok()
         .is_some_and(|z| z.iana_name() == Some(r.timezone.as_str()));
@@ -181,20 +182,14 @@ fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
                 let marker = request_marker(key);
                 let bare = note.trim_end().strip_suffix(&marker).unwrap_or(note).trim();
                 let bare = (!bare.is_empty()).then(|| bare.to_owned());
-                let rebuilt = match &bare {
-                    Some(b) => format!("{b} {marker}"),
-                    None => marker,
-                };
+                let rebuilt = with_marker(bare.as_deref(), key);
                 (key.to_owned(), bare.filter(|_| rebuilt == note))
             }
             None => (id_key(&r.id), Some(note.to_owned())),
         },
         None => (id_key(&r.id), None),
     };
-    if !key
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c))
-    {
+    if !key.chars().all(crate::manifest::is_request_key_char) {
         return Err("a request whose marker or id is not a valid request key");
     }
     Ok(Request {
@@ -213,9 +208,6 @@ fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
     })
 }
 
-/// The most an amount may be in a manifest.
-const MAX_AMOUNT: i64 = 10_000;
-
 /// The live state of one provider as manifest content.
 pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     let mut out = Export::default();
@@ -229,8 +221,7 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     for h in &live.holdings {
         held.entry(h.person.as_str()).or_default().push(h);
     }
-    let no_carry = BTreeSet::new();
-    let leave = balance::Leave::new(cx.leave_year, None, &no_carry);
+    let leave = balance::Leave::new(cx.leave_year, None, cx.carry_over);
 
     let mut people: Vec<&LivePerson> = Vec::new();
     for p in &live.people {
@@ -349,7 +340,7 @@ fn allowance(
         .and_then(Amount::exact_from_f64)
         == Some(allowance);
     if allowance.is_sign_negative() && !allowance.is_zero()
-        || allowance > Amount::from_i64(MAX_AMOUNT)
+        || allowance > Amount::from_i64(Amount::MAX_DECLARED.into())
         || !readable
     {
         return (None, Some("an allowance out of range: not exported"));

@@ -59,6 +59,14 @@ impl ProviderKind {
             ProviderKind::Connecteam { .. } => "connecteam",
         }
     }
+
+    /// The vendor this provider is.
+    pub(crate) fn vendor(&self) -> crate::model::Vendor {
+        match self {
+            ProviderKind::Clockify { .. } => crate::model::Vendor::Clockify,
+            ProviderKind::Connecteam { .. } => crate::model::Vendor::Connecteam,
+        }
+    }
 }
 
 /// An email address as written, compared case-insensitively: equality,

@@ -14,6 +14,8 @@ pub mod node;
 pub mod raw;
 mod validate;
 
+pub(crate) use validate::{is_request_key_char, tz_db};
+
 use std::path::{Path, PathBuf};
 
 use serde_saphyr::Spanned;

@@ -245,13 +245,11 @@ pub(crate) fn entry_change(
                 return Ok(None);
             }
             let reason = match from {
-                Some(now) if want > now && !used.is_zero() && !used.is_sign_negative() => {
-                    BalanceReason::Refund {
-                        restores: (want - now).min(used),
-                        requests: (vendor == Vendor::Connecteam).then_some(usage.requests),
-                        allowed: entry.allow_refund,
-                    }
-                }
+                Some(now) if want > now && used > Amount::ZERO => BalanceReason::Refund {
+                    restores: (want - now).min(used),
+                    requests: (vendor == Vendor::Connecteam).then_some(usage.requests),
+                    allowed: entry.allow_refund,
+                },
                 Some(_) => BalanceReason::Remaining,
                 None => BalanceReason::Initial,
             };

@@ -216,7 +216,6 @@ pub(crate) fn diff_provider(
                     },
                 );
             }
-            let holding = if assigned { holding } else { None };
             match balance::entry_change(vendor, entry, policy, person, holding, live, leave) {
                 Ok(Some(kind)) => push(&mut out, person, kind),
                 Ok(None) => {}

@@ -27,7 +27,6 @@ use crate::manifest::Config;
 use crate::manifest::checked::{self, ProviderKind, UnmanagedUsersSetting};
 use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
 use crate::providers::{Endpoint, ProviderClient, ProviderError};
-use diff::Vendor;
 pub(crate) use safety::SafetyCheck;
 pub(crate) use session::Session;
 
@@ -151,6 +150,9 @@ pub(crate) async fn plan_session(
     let mut previous_read: BTreeMap<String, checked::LeaveYear> = BTreeMap::new();
     let mut reads = tokio::task::JoinSet::new();
     let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
+    // "Today" is read once: the leave year read and the one diffed agree
+    // even when the run crosses midnight.
+    let leave_year = leave_year(settings);
     for (name, provider) in &config.providers {
         let endpoint = match endpoints.get(name) {
             Some(e) => e.clone(),
@@ -158,7 +160,7 @@ pub(crate) async fn plan_session(
         };
         let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
         clients.insert(name.clone(), Arc::clone(&client));
-        let scope = read_scope(config, name);
+        let scope = read_scope(config, name, leave_year);
         let name = name.clone();
         reads.spawn(async move { (name, client.read(&scope).await) });
     }
@@ -168,7 +170,6 @@ pub(crate) async fn plan_session(
         live.insert(name, state?);
     }
     let carry = carry_over(config);
-    let leave_year = leave_year(settings);
     // Allowances whose live balance may still be last leave year's, and
     // `carry_over` policies, need the previous leave year's usage: read it
     // for those people only, and only when there are any.
@@ -204,10 +205,7 @@ pub(crate) async fn plan_session(
     let mut unmanaged = Vec::new();
     for (name, provider) in &config.providers {
         let state = &live[name];
-        let vendor = match provider.kind {
-            ProviderKind::Clockify { .. } => Vendor::Clockify,
-            ProviderKind::Connecteam { .. } => Vendor::Connecteam,
-        };
+        let vendor = provider.kind.vendor();
         let users: Vec<_> = config
             .users
             .iter()
@@ -351,7 +349,7 @@ pub(crate) async fn plan_session(
 /// What to read from one provider: its declared people and referenced
 /// policies, and everyone when unmanaged people matter or a percentage
 /// safety rule needs the number of active people.
-fn read_scope(config: &Config, provider: &str) -> ReadScope {
+fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> ReadScope {
     let users: Vec<_> = config
         .users
         .iter()
@@ -402,7 +400,6 @@ fn read_scope(config: &Config, provider: &str) -> ReadScope {
             .iter()
             .any(|u| u.time_off.iter().any(|t| t.amount.is_some()))
     {
-        let year = leave_year(&config.settings);
         window = Some(match window {
             Some((first, last)) => (first.min(year.start), last.max(year.end)),
             None => (year.start, year.end),
@@ -432,7 +429,7 @@ pub(crate) fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
 }
 
 /// Provider name → its policies declared `carry_over`.
-fn carry_over(config: &Config) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+pub(crate) fn carry_over(config: &Config) -> BTreeMap<String, std::collections::BTreeSet<String>> {
     let mut out: BTreeMap<String, std::collections::BTreeSet<String>> = config
         .providers
         .keys()
@@ -461,9 +458,6 @@ pub(crate) fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String
 /// The design's order within a provider: activate, assign, set balances,
 /// (requests), deactivate; then by person and policy.
 fn order(changes: &mut [Change]) {
-    fn rank(kind: &ChangeKind) -> crate::model::Phase {
-        kind.phase()
-    }
     fn policy(kind: &ChangeKind) -> &str {
         match kind {
             ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => &policy.name,
@@ -474,8 +468,9 @@ fn order(changes: &mut [Change]) {
         }
     }
     changes.sort_by(|a, b| {
-        rank(&a.kind)
-            .cmp(&rank(&b.kind))
+        a.kind
+            .phase()
+            .cmp(&b.kind.phase())
             .then_with(|| {
                 a.person
                     .email

@@ -18,7 +18,7 @@ use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, DaySpan, Settings};
 use crate::model::{
     Change, ChangeKind, LivePerson, LiveRequest, LiveState, RequestFields, RequestStatus,
-    id_key_target, marker_key, request_marker,
+    id_key_target, marker_key, with_marker,
 };
 
 /// What the requests of one provider come to.
@@ -392,14 +392,6 @@ fn desired(
         adjust_for_dst: Some(r.adjust_for_dst),
         time_clock_id: r.time_clock_id,
         duration: None,
-    }
-}
-
-/// A manager note ending with the marker of `key`.
-fn with_marker(note: Option<&str>, key: &str) -> String {
-    match note.map(str::trim).filter(|n| !n.is_empty()) {
-        Some(n) => format!("{n} {}", request_marker(key)),
-        None => request_marker(key),
     }
 }
 

@@ -22,6 +22,9 @@ mod requests;
 mod settings;
 mod users;
 
+// What the rest of hrform checks as validation does (`hrform export`).
+pub(crate) use requests::{is_request_key_char, tz_db};
+
 use clock::*;
 
 /// Default Clockify API base URL.

@@ -310,7 +310,7 @@ impl Validator<'_> {
 }
 
 /// What a request key may hold: ASCII letters and digits, `-_.:/`.
-pub(super) fn is_request_key_char(c: char) -> bool {
+pub(crate) fn is_request_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_.:/".contains(c)
 }
 
@@ -346,7 +346,7 @@ pub(super) fn plausible_year_fix(date: Date, today: Date) -> Option<Date> {
 }
 
 /// The bundled time-zone database, opened once.
-pub(super) fn tz_db() -> &'static jiff::tz::TimeZoneDatabase {
+pub(crate) fn tz_db() -> &'static jiff::tz::TimeZoneDatabase {
     static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
     DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled)
 }

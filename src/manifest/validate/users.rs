@@ -67,11 +67,15 @@ impl Validator<'_> {
                     .at(b.loc, "too precise")
                     .help("amounts are kept to 6 decimal places; write it with fewer"),
                 );
-            } else if b.value > 10_000.0 {
+            } else if b.value > f64::from(Amount::MAX_DECLARED) {
                 self.push(
                     Diagnostic::error(
                         Code::InvalidBalance,
-                        format!("{what} {} is over 10000", number(b.value)),
+                        format!(
+                            "{what} {} is over {}",
+                            number(b.value),
+                            Amount::MAX_DECLARED
+                        ),
                     )
                     .at(b.loc, "too large")
                     .help("Clockify and Connecteam take balances up to 10000"),
