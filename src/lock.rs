@@ -61,9 +61,7 @@ impl ApplyLock {
             path: path.clone(),
             why: e.to_string(),
         };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
+        crate::private_file::state_dir(dir).map_err(io)?;
         let me = Holder {
             pid: std::process::id(),
             host: host(),

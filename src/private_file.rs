@@ -61,3 +61,15 @@ pub(crate) fn refuse_linked_dir(dir: &Path) -> io::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// hrform's state directory of the configuration directory `config`
+/// (`.hrform`, for the apply lock and the default journal), created when
+/// missing. A pull request controls the configuration directory, so a
+/// committed `.hrform` that is a link is refused before anything is
+/// created or written through it.
+pub(crate) fn state_dir(config: &Path) -> io::Result<std::path::PathBuf> {
+    let dir = config.join(".hrform");
+    refuse_linked_dir(&dir)?;
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

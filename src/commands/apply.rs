@@ -179,17 +179,14 @@ async fn apply_with(
     let journal_path = match &args.journal {
         Some(path) => path.clone(),
         None => {
-            // `.hrform` is under the configuration directory, which a pull
-            // request controls: it must be a directory, not a link.
-            let dir = args.config.dir.join(".hrform");
-            let path = dir.join("journal.jsonl");
-            crate::private_file::refuse_linked_dir(&dir).with_context(|| {
+            // In `.hrform`, which the lock has already checked is no link.
+            let dir = crate::private_file::state_dir(&args.config.dir).with_context(|| {
                 format!(
-                    "cannot open the journal {}; nothing was written",
-                    path.display()
+                    "cannot open the journal under {}; nothing was written",
+                    args.config.dir.join(".hrform").display()
                 )
             })?;
-            path
+            dir.join("journal.jsonl")
         }
     };
     // Opened, and its first line written, before the first API write: a
