@@ -77,6 +77,21 @@ pub(crate) fn diff_requests(
         .iter()
         .filter_map(|r| id_key_target(&r.key))
         .collect();
+    // Indexes built once (a plan may hold thousands of requests).
+    let on_type = OnType::of(users, live);
+    let mut by_id: HashMap<&str, &LiveRequest> = HashMap::new();
+    // Unmarked live requests by person, type and first day, in read order.
+    let mut unmarked_at: HashMap<(&str, &str, jiff::civil::Date), Vec<&LiveRequest>> =
+        HashMap::new();
+    for r in &live.requests {
+        by_id.entry(r.id.as_str()).or_insert(r);
+        if unmarked(r) {
+            unmarked_at
+                .entry((r.person.as_str(), r.policy_type_id.as_str(), r.start_date))
+                .or_default()
+                .push(r);
+        }
+    }
     let push = |out: &mut RequestDiff, person: &LivePerson, kind: ChangeKind| {
         out.changes.push(Change::new(provider, person, kind));
     };
@@ -123,7 +138,7 @@ pub(crate) fn diff_requests(
             );
             continue;
         };
-        if !on_type(person, type_id, users, live) {
+        if !on_type.holds(person, type_id) {
             out.diagnostics.push(
                 Diagnostic::error(
                     Code::RequestNotAssigned,
@@ -194,11 +209,9 @@ pub(crate) fn diff_requests(
         // A key `hrform export` made from a live request's id names that
         // request, which carries no marker and gets none.
         let by_id = if holders.is_empty() {
-            id_key_target(&request.key).and_then(|id| {
-                live.requests
-                    .iter()
-                    .find(|r| r.id == id && !taken.contains(r.id.as_str()) && unmarked(r))
-            })
+            id_key_target(&request.key)
+                .and_then(|id| by_id.get(id).copied())
+                .filter(|r| !taken.contains(r.id.as_str()) && unmarked(r))
         } else {
             None
         };
@@ -271,19 +284,25 @@ pub(crate) fn diff_requests(
                 }
             }
             None => {
-                let unmarked = live.requests.iter().find(|r| {
-                    !taken.contains(r.id.as_str())
-                        && !claimed.contains(r.id.as_str())
-                        && unmarked(r)
-                        && r.person == person.id
-                        && r.policy_type_id == desired.policy_type_id
-                        && r.start_date == desired.start_date
-                        && r.end_date == desired.end_date
-                        && r.all_day == desired.all_day
-                        && (r.all_day
-                            || (r.start_time == desired.start_time
-                                && r.end_time == desired.end_time))
-                });
+                let at = (
+                    person.id.as_str(),
+                    desired.policy_type_id.as_str(),
+                    desired.start_date,
+                );
+                let unmarked = unmarked_at
+                    .get(&at)
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .find(|r| {
+                        !taken.contains(r.id.as_str())
+                            && !claimed.contains(r.id.as_str())
+                            && r.end_date == desired.end_date
+                            && r.all_day == desired.all_day
+                            && (r.all_day
+                                || (r.start_time == desired.start_time
+                                    && r.end_time == desired.end_time))
+                    });
                 match unmarked {
                     Some(found) => {
                         taken.insert(found.id.as_str());
@@ -414,27 +433,58 @@ fn immutable_differences(
     out
 }
 
-/// Whether `person` is (or is declared to be) on a policy of `type_id`.
-fn on_type(person: &LivePerson, type_id: &str, users: &[&checked::User], live: &LiveState) -> bool {
-    let of_type = |policy_id: &str| {
-        live.policies
+/// Who is on a policy of which type: holding one live, or declared onto
+/// one in the manifests (by the policy's name).
+struct OnType<'a> {
+    /// Live person id -> policy type ids held.
+    held: HashMap<&'a str, HashSet<&'a str>>,
+    /// Email key -> policy type ids declared.
+    declared: HashMap<&'a str, HashSet<&'a str>>,
+}
+
+impl<'a> OnType<'a> {
+    fn of(users: &[&'a checked::User], live: &'a LiveState) -> Self {
+        let type_of: HashMap<&str, &str> = live
+            .policies
             .iter()
-            .any(|p| p.id == policy_id && p.policy_type.as_ref().is_some_and(|t| t.id == type_id))
-    };
-    let holds = live
-        .holdings
-        .iter()
-        .any(|h| h.person == person.id && of_type(&h.policy));
-    let declared = users
-        .iter()
-        .filter(|u| u.email.key() == person.email.to_lowercase())
-        .flat_map(|u| u.time_off.iter())
-        .any(|t| {
-            live.policies.iter().any(|p| {
-                p.name == t.policy && p.policy_type.as_ref().is_some_and(|pt| pt.id == type_id)
-            })
-        });
-    holds || declared
+            .filter_map(|p| Some((p.id.as_str(), p.policy_type.as_ref()?.id.as_str())))
+            .collect();
+        let mut types_named: HashMap<&str, Vec<&str>> = HashMap::new();
+        for p in &live.policies {
+            if let Some(t) = &p.policy_type {
+                types_named
+                    .entry(p.name.as_str())
+                    .or_default()
+                    .push(t.id.as_str());
+            }
+        }
+        let mut held: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for h in &live.holdings {
+            if let Some(t) = type_of.get(h.policy.as_str()) {
+                held.entry(h.person.as_str()).or_default().insert(t);
+            }
+        }
+        let mut declared: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for u in users {
+            for t in &u.time_off {
+                for type_id in types_named.get(t.policy.as_str()).into_iter().flatten() {
+                    declared.entry(u.email.key()).or_default().insert(type_id);
+                }
+            }
+        }
+        Self { held, declared }
+    }
+
+    /// Whether `person` is (or is declared to be) on a policy of `type_id`.
+    fn holds(&self, person: &LivePerson, type_id: &str) -> bool {
+        self.held
+            .get(person.id.as_str())
+            .is_some_and(|t| t.contains(type_id))
+            || self
+                .declared
+                .get(person.email.to_lowercase().as_str())
+                .is_some_and(|t| t.contains(type_id))
+    }
 }
 
 /// Declared requests of one person that overlap (denied ones aside).
