@@ -625,6 +625,18 @@ impl Phase {
 }
 
 impl ChangeKind {
+    /// Whether this change deactivates a person (the design's most
+    /// harmful change: safety counts it, the comment lists it first).
+    pub(crate) fn is_deactivation(&self) -> bool {
+        matches!(
+            self,
+            ChangeKind::Status {
+                to: Status::Inactive,
+                ..
+            }
+        )
+    }
+
     /// The phase this change is made in: the one place the order is written.
     pub(crate) fn phase(&self) -> Phase {
         match self {

@@ -72,7 +72,7 @@ pub(crate) fn marker(plan: &Plan) -> String {
 /// Whether a change would hurt someone if it were wrong, and why.
 fn harm(change: &Change) -> Option<&'static str> {
     match &change.kind {
-        ChangeKind::Status { to, .. } if to.as_str() == "inactive" => Some("deactivation"),
+        kind if kind.is_deactivation() => Some("deactivation"),
         ChangeKind::Balance {
             from: Some(f), to, ..
         } if to < f => Some("balance decrease"),

@@ -139,7 +139,7 @@ fn describe(change: &Change) -> Line {
             what: "status".into(),
             from: from.to_string(),
             to: to.to_string(),
-            style: if to.as_str() == "inactive" {
+            style: if change.kind.is_deactivation() {
                 REMOVE
             } else {
                 ADD

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::amount::Amount;
 use crate::manifest::checked::Safety;
-use crate::model::{BalanceReason, Change, ChangeKind, LiveState, LiveStatus, Status};
+use crate::model::{BalanceReason, Change, ChangeKind, LiveState, LiveStatus};
 
 /// One safety rule and how the plan measures against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -40,15 +40,7 @@ pub(crate) fn evaluate(
     let mut checks = Vec::new();
     let deactivations: Vec<&Change> = changes
         .iter()
-        .filter(|c| {
-            matches!(
-                c.kind,
-                ChangeKind::Status {
-                    to: Status::Inactive,
-                    ..
-                }
-            )
-        })
+        .filter(|c| c.kind.is_deactivation())
         .collect();
     if let Some(limit) = safety.max_deactivations {
         let actual = deactivations.len();
