@@ -237,7 +237,8 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
         }
         people.push(p);
     }
-    people.sort_by_key(|p| p.email.to_lowercase());
+    people.sort_by_cached_key(|p| p.email.to_lowercase());
+    let names = PolicyNames::of(live);
     let exported: HashMap<&str, &LivePerson> = people.iter().map(|p| (p.id.as_str(), *p)).collect();
 
     for person in &people {
@@ -255,7 +256,7 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
             if policy.archived {
                 continue;
             }
-            let Some(policy_type) = policy_type_needed(policy, live) else {
+            let Some(policy_type) = names.policy_type_needed(policy) else {
                 out.skipped
                     .add("holdings of a policy whose name another policy shares");
                 continue;
@@ -282,25 +283,45 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     out
 }
 
-/// `Some(None)`: the policy's name is unique among the usable policies;
-/// `Some(Some(type))`: unique within its type, so `policy_type` names it;
-/// `None`: no manifest entry can name it (two of one name in one type, or
-/// on Clockify).
-fn policy_type_needed(policy: &LivePolicy, live: &LiveState) -> Option<Option<String>> {
-    let same: Vec<&LivePolicy> = live
-        .policies
-        .iter()
-        .filter(|p| !p.archived && p.name == policy.name)
-        .collect();
-    if same.len() == 1 {
-        return Some(None);
+/// How many usable (not archived) policies bear each name, and each name
+/// within each policy type (by the type's name): counted once.
+struct PolicyNames<'a> {
+    by_name: HashMap<&'a str, usize>,
+    by_name_in_type: HashMap<(&'a str, &'a str), usize>,
+}
+
+impl<'a> PolicyNames<'a> {
+    fn of(live: &'a LiveState) -> Self {
+        let mut by_name: HashMap<&str, usize> = HashMap::new();
+        let mut by_name_in_type: HashMap<(&str, &str), usize> = HashMap::new();
+        for p in live.policies.iter().filter(|p| !p.archived) {
+            *by_name.entry(p.name.as_str()).or_default() += 1;
+            if let Some(t) = &p.policy_type {
+                *by_name_in_type
+                    .entry((p.name.as_str(), t.name.as_str()))
+                    .or_default() += 1;
+            }
+        }
+        Self {
+            by_name,
+            by_name_in_type,
+        }
     }
-    let ty = policy.policy_type.as_ref()?;
-    let in_type = same
-        .iter()
-        .filter(|p| p.policy_type.as_ref().is_some_and(|t| t.name == ty.name))
-        .count();
-    (in_type == 1).then(|| Some(ty.name.clone()))
+
+    /// `Some(None)`: the policy's name is unique among the usable policies;
+    /// `Some(Some(type))`: unique within its type, so `policy_type` names
+    /// it; `None`: no manifest entry can name it (two of one name in one
+    /// type, or on Clockify).
+    fn policy_type_needed(&self, policy: &LivePolicy) -> Option<Option<String>> {
+        if self.by_name.get(policy.name.as_str()) == Some(&1) {
+            return Some(None);
+        }
+        let ty = policy.policy_type.as_ref()?;
+        let in_type = self
+            .by_name_in_type
+            .get(&(policy.name.as_str(), ty.name.as_str()));
+        (in_type == Some(&1)).then(|| Some(ty.name.clone()))
+    }
 }
 
 /// The allowance a holding implies (remaining + usage), as plan computes
@@ -368,13 +389,15 @@ fn requests(
         *names.entry(name).or_default() += 1;
     }
     // (person, type id) pairs with a holding: a request needs one.
+    let type_of: HashMap<&str, &str> = live
+        .policies
+        .iter()
+        .filter_map(|p| Some((p.id.as_str(), p.policy_type.as_ref()?.id.as_str())))
+        .collect();
     let on_type: HashSet<(&str, &str)> = live
         .holdings
         .iter()
-        .filter_map(|h| {
-            let policy = live.policies.iter().find(|p| p.id == h.policy)?;
-            Some((h.person.as_str(), policy.policy_type.as_ref()?.id.as_str()))
-        })
+        .filter_map(|h| Some((h.person.as_str(), *type_of.get(h.policy.as_str())?)))
         .collect();
     let mut by_key: BTreeMap<String, Vec<(Candidate, Request)>> = BTreeMap::new();
     for c in live.requests.iter().map(manifest_request) {
@@ -446,13 +469,7 @@ fn requests(
         let (_, request) = copies.swap_remove(0);
         out.push(request);
     }
-    out.sort_by(|a, b| {
-        (a.user.to_lowercase(), a.start_date, &a.key).cmp(&(
-            b.user.to_lowercase(),
-            b.start_date,
-            &b.key,
-        ))
-    });
+    out.sort_by_cached_key(|r| (r.user.to_lowercase(), r.start_date, r.key.clone()));
     out
 }
 
