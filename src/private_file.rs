@@ -1,5 +1,6 @@
 //! Files hrform writes (the journal, a saved plan): created `0600`, and
-//! never written through a symlink.
+//! never written through a symlink; and manifests it replaces (`fmt`,
+//! `export --force`), atomically.
 //!
 //! The last path component is opened with `O_NOFOLLOW`, so a symlink put
 //! there (say, a committed `.hrform/journal.jsonl` pointing at a file of
@@ -9,7 +10,7 @@
 //! permissions ends up `0600` as well.
 
 use std::fs::{File, OpenOptions, Permissions};
-use std::io;
+use std::io::{self, Write as _};
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::Path;
 
@@ -72,4 +73,43 @@ pub(crate) fn state_dir(config: &Path) -> io::Result<std::path::PathBuf> {
     refuse_linked_dir(&dir)?;
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
+}
+
+/// Replace the file `path` with `text` (`fmt`, `export --force`): written
+/// to a new hidden file beside it (created exclusively, with the
+/// original's permissions), synced, and renamed over it, so a reader sees
+/// the old file or the new, never half, and a failed write leaves the old.
+/// Callers never pass a symlink (the rename would replace the link).
+pub(crate) fn replace_atomically(path: &Path, text: &str) -> io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut attempt = 0u32;
+    let (tmp, mut file) = loop {
+        let tmp = dir.join(format!(".{name}.hrform-{}-{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(file) => break (tmp, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let result = (|| {
+        file.write_all(text.as_bytes())?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -416,21 +416,24 @@ fn schema_path(dir: &Path) -> String {
     "manifest.schema.json".into()
 }
 
-/// Write `text` to `path`: a new file, or (with `force`) in place of one;
-/// never through a symlink.
+/// Write `text` to `path`: a new file, or (with `force`) atomically in
+/// place of one; never through a symlink.
 fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).custom_flags(libc::O_NOFOLLOW);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
+    let context = || format!("cannot write {}", path.display());
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            anyhow::bail!("cannot write {}: it is a symlink", path.display())
+        }
+        Ok(_) if force => crate::private_file::replace_atomically(path, text).with_context(context),
+        _ => {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+                .with_context(context)?;
+            file.write_all(text.as_bytes()).with_context(context)
+        }
     }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }

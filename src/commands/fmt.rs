@@ -6,7 +6,7 @@
 //! the same directory, renamed over the original). Opens no socket.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
@@ -109,7 +109,7 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
             writeln!(stdout, "{}", change.shown.display())?;
         }
         if write {
-            write_atomically(&change.path, &change.after)
+            crate::private_file::replace_atomically(&change.path, &change.after)
                 .with_context(|| format!("cannot write {}", change.shown.display()))?;
         }
     }
@@ -143,44 +143,4 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     } else {
         ExitStatus::Success
     })
-}
-
-/// Replace `path` with `text`: written to a new hidden file beside it
-/// (created exclusively, with the original's permissions), synced, and
-/// renamed over it, so a reader sees the old file or the new, never half.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let permissions = std::fs::metadata(path)?.permissions();
-    let mut attempt = 0u32;
-    let (tmp, mut file) = loop {
-        let tmp = dir.join(format!(
-            ".{name}.hrform-fmt-{}-{attempt}",
-            std::process::id()
-        ));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(file) => break (tmp, file),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    };
-    let result = (|| {
-        file.write_all(text.as_bytes())?;
-        file.set_permissions(permissions)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

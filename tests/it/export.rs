@@ -250,6 +250,26 @@ fn export_force_replaces_its_own_earlier_output() {
         "{}",
         third.stderr
     );
+    // `--force` never writes through (or replaces) a link committed in
+    // the output's place.
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("authorized_keys");
+    std::fs::write(&victim, "ssh-ed25519 AAAA admin\n").unwrap();
+    std::fs::remove_file(t.path().join("field.export.yaml")).unwrap();
+    std::os::unix::fs::symlink(&victim, t.path().join("field.export.yaml")).unwrap();
+    let linked = t.run_with(&["export", "--provider", "field", "--force"]);
+    linked.code(1);
+    assert!(linked.stderr.contains("symlink"), "{}", linked.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&victim).unwrap(),
+        "ssh-ed25519 AAAA admin\n"
+    );
+    assert!(
+        std::fs::symlink_metadata(t.path().join("field.export.yaml"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 /// The generated world of 2,000 people (1,000 a vendor), every kind of
