@@ -121,6 +121,10 @@ pub enum Code {
     /// Two live accounts share one email (differing in case, say), or one
     /// id is listed twice with different data: which one is meant?
     AmbiguousIdentity,
+    /// A live address looks like a declared one (Unicode case or
+    /// compatibility folding, invisible characters, confusable letters)
+    /// without being the same mailbox.
+    ConfusableIdentity,
     /// A `protected_users` entry names nobody in any provider (warning).
     ProtectedUserNotFound,
     /// Declared requests of one person overlap (warning).
@@ -195,6 +199,7 @@ impl Code {
         Code::RequestNotAssigned,
         Code::DuplicateRequestMarker,
         Code::AmbiguousIdentity,
+        Code::ConfusableIdentity,
         Code::ProtectedUserNotFound,
         Code::OverlappingRequests,
         Code::DoubleDeduction,
@@ -257,6 +262,7 @@ impl Code {
             Code::RequestNotAssigned => "request-not-assigned",
             Code::DuplicateRequestMarker => "duplicate-request-marker",
             Code::AmbiguousIdentity => "ambiguous-identity",
+            Code::ConfusableIdentity => "confusable-identity",
             Code::ProtectedUserNotFound => "protected-user-not-found",
             Code::OverlappingRequests => "overlapping-requests",
             Code::DoubleDeduction => "double-deduction",
@@ -348,6 +354,9 @@ impl Code {
             }
             Code::AmbiguousIdentity => {
                 "Two live accounts share one email (differing in case, say), or one id is listed twice with different data: which one is meant?"
+            }
+            Code::ConfusableIdentity => {
+                "A live account's email looks like a declared one (a Kelvin sign for a `K`, a Cyrillic `а`, a zero-width character) but is another mailbox: a possible spoof."
             }
             Code::ProtectedUserNotFound => {
                 "A `protected_users` entry names nobody in any provider (warning)."

@@ -11,19 +11,27 @@
 
 use std::borrow::Cow;
 
-/// Whether `c` must not reach a terminal raw: C0 and C1 controls, DEL, and
-/// the Unicode bidirectional overrides and isolates (which reorder what a
-/// reviewer sees).
+/// Whether `c` must not reach a terminal raw: C0 and C1 controls, DEL, the
+/// Unicode bidirectional overrides and isolates (which reorder what a
+/// reviewer sees), and every default-ignorable code point (zero-width
+/// characters, the soft hyphen, marks: what a reviewer does not see at all).
 fn is_control(c: char) -> bool {
+    is_yaml_control(c) || crate::mailbox::is_default_ignorable(c)
+}
+
+/// [`is_control`] as it was before invisible characters joined it: what
+/// YAML that hrform writes escapes (an invisible character in a value is
+/// kept as written there, so `fmt` does not rewrite it).
+fn is_yaml_control(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether `c` must not stand raw in YAML that hrform writes (`fmt`,
-/// `export`): what [`is_control`] keeps from a terminal, and what a YAML
+/// `export`): what [`is_yaml_control`] keeps from a terminal, and what a YAML
 /// 1.1 reader takes for a line break (U+2028, U+2029) or YAML forbids
 /// raw (the byte order mark inside a document, non-characters).
 pub(crate) fn needs_yaml_escape(c: char) -> bool {
-    is_control(c)
+    is_yaml_control(c)
         || matches!(
             c,
             '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
@@ -94,15 +102,17 @@ pub(crate) fn markdown(s: &str) -> String {
 }
 
 /// What Markdown and raw HTML share: `&`, `<`, `>` as entities; a mention
-/// broken (`@` at the start of a word gets a zero-width joiner; an email's
-/// `@`, after a letter or digit, stays); autolinks broken (the `:` of
+/// broken (an `@` gets a zero-width joiner unless it follows an ASCII
+/// letter or digit, as an email's does); autolinks broken (the `:` of
 /// `scheme://`, the `.` of `www.`). Whether `c` was written.
 fn defuse(c: char, next: Option<&char>, out: &mut String) -> bool {
     match c {
         '&' => out.push_str("&amp;"),
         '<' => out.push_str("&lt;"),
         '>' => out.push_str("&gt;"),
-        '@' if !out.chars().next_back().is_some_and(char::is_alphanumeric) => {
+        // GitHub starts a mention at an `@` after anything but an ASCII
+        // letter or digit (a non-ASCII letter included): defuse all those.
+        '@' if !out.chars().next_back().is_some_and(|p| p.is_ascii_alphanumeric()) => {
             out.push_str("@\u{200d}");
         }
         ':' if next == Some(&'/') => out.push_str("&#58;"),
@@ -159,6 +169,19 @@ mod tests {
         assert!(!m.contains(" `c`"));
         assert!(m.contains("\\|"));
         assert!(m.contains("ada@example.com"));
+    }
+
+    /// Every `@` GitHub could read as a mention is defused, whatever comes
+    /// before it; only one after an ASCII letter or digit stays.
+    #[test]
+    fn markdown_defuses_every_mention_start() {
+        for before in ["", " ", "é", "ß", "ж", "中", "_", ".", "(", "-", "\u{e9}", "1\u{301}"] {
+            let m = markdown(&format!("{before}@team"));
+            assert!(m.contains("@\u{200d}team"), "{before:?}: {m}");
+        }
+        for before in ["a", "Z", "7"] {
+            assert_eq!(markdown(&format!("{before}@team")), format!("{before}@team"));
+        }
     }
 
     #[test]

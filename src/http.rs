@@ -205,7 +205,9 @@ impl Rate {
                 } else {
                     1.0
                 };
-                Quota::with_period(Duration::from_secs_f64(1.0 / rps))
+                Duration::try_from_secs_f64(1.0 / rps)
+                    .ok()
+                    .and_then(Quota::with_period)
                     .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
                     .allow_burst(NonZeroU32::MIN)
             }
@@ -290,6 +292,11 @@ impl Reader {
                 scale: backoff_scale(&endpoint.base_url),
             }),
         })
+    }
+
+    /// `d` shortened by the backoff scale ([`BACKOFF_SCALE_ENV`]).
+    pub(crate) fn scaled(&self, d: Duration) -> Duration {
+        self.inner.scaled(d)
     }
 
     /// How many requests were sent, retries included.
@@ -445,7 +452,7 @@ impl Inner {
                     let status = response.status();
                     let headers = response.headers().clone();
                     self.note_window(&headers);
-                    match read_body(response, MAX_BODY_BYTES).await {
+                    match read_body(response, MAX_BODY_BYTES, self.key.expose_secret()).await {
                         Err(BodyError::TooLong) => {
                             return Err(Failure {
                                 error: ProviderError::Bound {
@@ -545,21 +552,43 @@ impl Inner {
     }
 
     /// Connecteam says how much of its minute is left: when nothing is,
-    /// hold every request until the window resets.
+    /// hold every request until the window resets (at most
+    /// [`MAX_SERVER_WAIT`] from now).
     fn note_window(&self, headers: &HeaderMap) {
-        let number = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        if number("x-ratelimit-minute-remaining") == Some(0)
-            && let Some(reset) = number("x-ratelimit-minute-reset")
-        {
-            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
-            *self.not_before.lock().expect("not_before lock") = Some(at);
+        if let Some(wait) = window_wait(headers) {
+            *self.not_before.lock().expect("not_before lock") = Some(SystemTime::now() + wait);
         }
     }
+}
+
+/// A whole number of seconds in a header value: digits only (no sign, no
+/// fraction, no exponent), anything past `u64::MAX` saturating; `None`
+/// for anything else. Never panics, whatever the bytes.
+fn header_seconds(headers: &HeaderMap, name: &str) -> Option<u64> {
+    let v = headers.get(name)?.to_str().ok()?.trim();
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(v.parse::<u64>().unwrap_or(u64::MAX))
+}
+
+/// The wait until the Unix time `reset` (seconds), in [0, [`MAX_SERVER_WAIT`]]:
+/// integer arithmetic that saturates, so no reset can overflow a clock.
+fn until_unix(reset: u64) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    Duration::from_secs(reset.saturating_sub(now).min(MAX_SERVER_WAIT.as_secs()))
+}
+
+/// Connecteam's window: the wait until `x-ratelimit-minute-reset` when
+/// `x-ratelimit-minute-remaining` is 0 (clamped like every server wait).
+fn window_wait(headers: &HeaderMap) -> Option<Duration> {
+    if header_seconds(headers, "x-ratelimit-minute-remaining") != Some(0) {
+        return None;
+    }
+    header_seconds(headers, "x-ratelimit-minute-reset").map(until_unix)
 }
 
 /// Why a body could not be read.
@@ -569,8 +598,13 @@ enum BodyError {
     Read(reqwest::Error),
 }
 
-/// The whole body, read chunk by chunk up to `cap` bytes.
-async fn read_body(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8>, BodyError> {
+/// The whole body, read chunk by chunk up to `cap` bytes, with every
+/// occurrence of `key` masked (see [`mask_key`]).
+async fn read_body(
+    mut response: reqwest::Response,
+    cap: usize,
+    key: &str,
+) -> Result<Vec<u8>, BodyError> {
     if response.content_length().is_some_and(|n| n > cap as u64) {
         return Err(BodyError::TooLong);
     }
@@ -581,26 +615,57 @@ async fn read_body(mut response: reqwest::Response, cap: usize) -> Result<Vec<u8
         }
         body.extend_from_slice(&chunk);
     }
+    mask_key(&mut body, key);
     Ok(body)
 }
 
-/// `Retry-After` (seconds or an HTTP date) or Connecteam's minute reset.
-fn server_hint(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(v) = text("retry-after") {
-        if let Ok(secs) = v.trim().parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-        if let Ok(at) = httpdate::parse_http_date(v.trim()) {
-            return Some(at.duration_since(SystemTime::now()).unwrap_or_default());
+/// The shortest API key masked in answers: a shorter one would mask
+/// ordinary text (no vendor issues keys this short).
+const MIN_MASKED_KEY: usize = 8;
+
+/// Every occurrence of the API key in a server's answer replaced by
+/// `********`, before anything reads it: an error message that quotes the
+/// key, or a name or note holding it, then reaches no output, journal or
+/// plan file, whatever prints it. (Only the key as sent is found; a
+/// JSON-escaped spelling of it is not.)
+fn mask_key(body: &mut Vec<u8>, key: &str) {
+    let key = key.as_bytes();
+    if key.len() < MIN_MASKED_KEY || !body.windows(key.len()).any(|w| w == key) {
+        return;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(key) {
+            out.extend_from_slice(b"********");
+            i += key.len();
+        } else {
+            out.push(body[i]);
+            i += 1;
         }
     }
-    let reset = text("x-ratelimit-minute-reset")?
-        .trim()
-        .parse::<u64>()
-        .ok()?;
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(reset);
-    Some(at.duration_since(SystemTime::now()).unwrap_or_default())
+    *body = out;
+}
+
+/// `Retry-After` (seconds or an HTTP date) or Connecteam's minute reset,
+/// clamped to [`MAX_SERVER_WAIT`]: a number too large, negative, fractional
+/// or not a number is no hint (or the longest wait, when too large).
+fn server_hint(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(secs) = header_seconds(headers, "retry-after") {
+        return Some(Duration::from_secs(secs.min(MAX_SERVER_WAIT.as_secs())));
+    }
+    if let Some(at) = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+    {
+        return Some(
+            at.duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .min(MAX_SERVER_WAIT),
+        );
+    }
+    header_seconds(headers, "x-ratelimit-minute-reset").map(until_unix)
 }
 
 /// `GET /path?a=1&b=2`: how calls are named in messages and logs.
@@ -714,4 +779,81 @@ fn excerpt(body: &[u8]) -> String {
         cut.push('…');
     }
     cut
+}
+
+#[cfg(test)]
+mod no_panic_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Header values a hostile server may send for a wait: huge, negative,
+    /// fractional, exponents, dates, garbage.
+    fn wait_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<i128>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|f| f.to_string()),
+            Just("18446744073709551616".to_owned()),
+            Just("9223372036854775808".to_owned()),
+            Just("99999999999999999999999999999999999999999".to_owned()),
+            Just("1e400".to_owned()),
+            Just("Fri, 31 Dec 9999 23:59:59 GMT".to_owned()),
+            "[ -~]{0,40}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// No value of `Retry-After`, `x-ratelimit-minute-reset` or
+        /// `-remaining` panics, and every wait they yield is within
+        /// `MAX_SERVER_WAIT`.
+        #[test]
+        fn rate_limit_headers_never_panic_and_stay_bounded(
+            retry in proptest::option::of(wait_value()),
+            reset in proptest::option::of(wait_value()),
+            remaining in proptest::option::of(prop_oneof![Just("0".to_owned()), wait_value()]),
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, v) in [
+                ("retry-after", retry),
+                ("x-ratelimit-minute-reset", reset),
+                ("x-ratelimit-minute-remaining", remaining),
+            ] {
+                if let Some(v) = v.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                    headers.insert(name, v);
+                }
+            }
+            for wait in [server_hint(&headers), window_wait(&headers)].into_iter().flatten() {
+                prop_assert!(wait <= MAX_SERVER_WAIT, "{wait:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_key_is_masked_in_answers() {
+        let mut body = br#"{"message":"key sk-live-123456 is invalid; sk-live-123456"}"#.to_vec();
+        mask_key(&mut body, "sk-live-123456");
+        assert_eq!(body, br#"{"message":"key ******** is invalid; ********"}"#);
+        let mut body = b"a b c".to_vec();
+        mask_key(&mut body, "a");
+        assert_eq!(body, b"a b c", "keys under 8 bytes are not masked");
+    }
+
+    #[test]
+    fn waits_past_any_clock_are_the_longest_wait() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", HeaderValue::from_static("18446744073709551616"));
+        assert_eq!(server_hint(&headers), Some(MAX_SERVER_WAIT));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-minute-remaining", HeaderValue::from_static("0"));
+        headers.insert("x-ratelimit-minute-reset", HeaderValue::from_static("9223372036854775808"));
+        assert_eq!(window_wait(&headers), Some(MAX_SERVER_WAIT));
+        assert_eq!(server_hint(&headers), Some(MAX_SERVER_WAIT));
+        for garbage in ["-1", "1.5", "1e9", "soon", ""] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", HeaderValue::from_str(garbage).unwrap());
+            assert_eq!(server_hint(&headers), None, "{garbage:?}");
+        }
+    }
 }

@@ -19,6 +19,7 @@ mod export;
 mod fmt;
 mod http;
 mod lock;
+mod mailbox;
 pub mod manifest;
 mod model;
 mod plan;

@@ -78,7 +78,7 @@ pub(crate) enum Role {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct LivePerson {
     pub id: PersonId,
-    /// As the provider stores it (compare lower-cased).
+    /// As the provider stores it (compare by [`crate::mailbox::key`]).
     pub email: String,
     pub name: Option<String>,
     pub status: LiveStatus,
@@ -368,7 +368,8 @@ pub(crate) fn id_key_target(key: &str) -> Option<&str> {
 /// What hrform needs to read from one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct ReadScope {
-    /// Lower-cased emails of the people the manifests declare.
+    /// The identity keys ([`crate::mailbox::key`]) of the people the
+    /// manifests declare.
     pub emails: Vec<String>,
     /// Policy names the manifests reference (with the policy type, when given).
     pub policies: Vec<(String, Option<String>)>,
@@ -382,6 +383,38 @@ pub(crate) struct ReadScope {
     /// Connecteam: policy types whose assignments must be read for the
     /// people of `emails` only (named by requests, not by `time_off`).
     pub request_types: Vec<String>,
+}
+
+impl ReadScope {
+    /// Which people a read keeps, built once per read.
+    pub(crate) fn people_filter(&self) -> PeopleFilter<'_> {
+        PeopleFilter {
+            all: self.all_people,
+            keys: self.emails.iter().map(String::as_str).collect(),
+            alike: self
+                .emails
+                .iter()
+                .map(|e| crate::mailbox::lookalike(e))
+                .collect(),
+        }
+    }
+}
+
+/// Which live people a read keeps: everyone with `all_people`; otherwise
+/// the declared mailboxes, and every address that looks like one of them
+/// (read so that a spoof is an error, not unseen).
+pub(crate) struct PeopleFilter<'a> {
+    all: bool,
+    keys: std::collections::HashSet<&'a str>,
+    alike: std::collections::HashSet<String>,
+}
+
+impl PeopleFilter<'_> {
+    pub(crate) fn keeps(&self, email: &str) -> bool {
+        self.all
+            || self.keys.contains(crate::mailbox::key(email).as_str())
+            || self.alike.contains(&crate::mailbox::lookalike(email))
+    }
 }
 
 /// The live state of one provider, as far as the scope asked.

@@ -260,12 +260,12 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         let kept: HashSet<String> = exported
             .users
             .iter()
-            .map(|u| u.email.to_lowercase())
+            .map(|u| crate::mailbox::key(&u.email))
             .collect();
         let before = exported.requests.len();
         exported
             .requests
-            .retain(|r| kept.contains(&r.user.to_lowercase()));
+            .retain(|r| kept.contains(&crate::mailbox::key(&r.user)));
         orphaned += before - exported.requests.len();
     };
 

@@ -213,7 +213,7 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     let mut out = Export::default();
     let mut by_email: HashMap<String, usize> = HashMap::new();
     for p in &live.people {
-        *by_email.entry(p.email.to_lowercase()).or_default() += 1;
+        *by_email.entry(crate::mailbox::key(&p.email)).or_default() += 1;
     }
     let policies: HashMap<&str, &LivePolicy> =
         live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -225,7 +225,7 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
 
     let mut people: Vec<&LivePerson> = Vec::new();
     for p in &live.people {
-        let email = p.email.to_lowercase();
+        let email = crate::mailbox::key(&p.email);
         if cx.declared_people.contains(&email) {
             out.skipped.declared += 1;
             continue;
@@ -237,7 +237,7 @@ pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
         }
         people.push(p);
     }
-    people.sort_by_cached_key(|p| p.email.to_lowercase());
+    people.sort_by_cached_key(|p| crate::mailbox::key(&p.email));
     let names = PolicyNames::of(live);
     let exported: HashMap<&str, &LivePerson> = people.iter().map(|p| (p.id.as_str(), *p)).collect();
 
@@ -434,7 +434,7 @@ fn requests(
         request.user.clone_from(&person.email);
         request.policy_type = type_name.to_owned();
         let matched = (
-            person.email.to_lowercase(),
+            crate::mailbox::key(&person.email),
             request.policy_type.clone(),
             request.start_date,
             request.end_date,
@@ -469,7 +469,7 @@ fn requests(
         let (_, request) = copies.swap_remove(0);
         out.push(request);
     }
-    out.sort_by_cached_key(|r| (r.user.to_lowercase(), r.start_date, r.key.clone()));
+    out.sort_by_cached_key(|r| (crate::mailbox::key(&r.user), r.start_date, r.key.clone()));
     out
 }
 

@@ -259,7 +259,7 @@ impl Out<'_> {
         }
         if !col.map && ctx == Ctx::Users {
             children.sort_by_cached_key(|&ch| {
-                let email = email_of(tree, &tree.children[ch]).map(str::to_lowercase);
+                let email = email_of(tree, &tree.children[ch]).map(crate::mailbox::key);
                 (email.is_none(), email)
             });
         }

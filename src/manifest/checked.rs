@@ -82,7 +82,7 @@ pub struct Email {
 impl Email {
     pub fn new(written: &str) -> Self {
         Self {
-            key: written.to_lowercase(),
+            key: crate::mailbox::key(written),
             written: written.to_owned(),
         }
     }

@@ -172,7 +172,7 @@ pub fn load_with(dir: &Path, skip: &[PathBuf], extra: &[(PathBuf, String)]) -> L
             continue;
         }
         for doc in &parsed {
-            yaml_1_1_forms(doc, sources.text(file), file, &mut diagnostics);
+            yaml_1_1_forms(doc, None, sources.text(file), file, &mut diagnostics);
         }
         manifests.push((path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), file));
         let mut cx = decode::Cx {
@@ -401,6 +401,7 @@ pub(crate) fn parse(
 /// and `!!binary` values. Each is an error at the value.
 fn yaml_1_1_forms(
     node: &Spanned<Node>,
+    key: Option<&str>,
     text: &str,
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
@@ -443,15 +444,35 @@ fn yaml_1_1_forms(
                     .help("write the number in decimal digits, without underscores"),
                 );
             }
+            // A number too small for a float reads as 0: refuse it rather
+            // than act on a 0 nobody wrote.
+            let mantissa = digits.split(['e', 'E']).next().unwrap_or("");
+            if matches!(node.value, Node::Float(f) if f == 0.0)
+                && mantissa.bytes().any(|b| (b'1'..=b'9').contains(&b))
+            {
+                let code = if matches!(key, Some("allowance" | "balance")) {
+                    Code::InvalidBalance
+                } else {
+                    Code::InvalidValue
+                };
+                diags.push(
+                    Diagnostic::error(
+                        code,
+                        format!("`{}` is too small to tell from 0", source.trim()),
+                    )
+                    .at(loc, "underflows to 0")
+                    .help("amounts are kept to 6 decimal places; write 0 or a number of at most 6 places"),
+                );
+            }
         }
         Node::Seq(items) => {
             for item in items {
-                yaml_1_1_forms(item, text, file, diags);
+                yaml_1_1_forms(item, None, text, file, diags);
             }
         }
         Node::Map(entries) => {
-            for (_, value) in entries {
-                yaml_1_1_forms(value, text, file, diags);
+            for (k, value) in entries {
+                yaml_1_1_forms(value, Some(&k.value), text, file, diags);
             }
         }
         Node::Null | Node::Bool(_) | Node::Str(_) => {}

@@ -270,7 +270,7 @@ pub(crate) fn needs_previous_year(
     let people: HashMap<String, &LivePerson> = live
         .people
         .iter()
-        .map(|p| (p.email.to_lowercase(), p))
+        .map(|p| (crate::mailbox::key(&p.email), p))
         .collect();
     let holdings: HashMap<(&str, &str), &Holding> = live
         .holdings

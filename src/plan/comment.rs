@@ -167,7 +167,7 @@ fn full(plan: &Plan) -> String {
         let mut last: Option<(&str, String)> = None;
         for c in &changes {
             let (what, from, to) = render::change_words(c);
-            let key = (c.provider.as_str(), c.person.email.to_lowercase());
+            let key = (c.provider.as_str(), crate::mailbox::key(&c.person.email));
             // The person and provider once per group: compact, and still a table.
             let (person, provider) = if last.as_ref() == Some(&key) {
                 (String::new(), String::new())

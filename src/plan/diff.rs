@@ -61,7 +61,7 @@ pub(crate) fn diff_provider(
     let by_email: HashMap<String, &LivePerson> = live
         .people
         .iter()
-        .map(|p| (p.email.to_lowercase(), p))
+        .map(|p| (crate::mailbox::key(&p.email), p))
         .collect();
     let policies_by_id: HashMap<&str, &LivePolicy> =
         live.policies.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -229,12 +229,12 @@ pub(crate) fn diff_provider(
         .iter()
         .filter(|p| !managed.contains(p.id.as_str()))
         .collect();
-    unmanaged.sort_by_key(|p| p.email.to_lowercase());
+    unmanaged.sort_by_key(|p| crate::mailbox::key(&p.email));
     for person in unmanaged {
         out.unmanaged.push(person.clone());
         let protected = protected
             .iter()
-            .any(|e| e.key() == person.email.to_lowercase());
+            .any(|e| e.key() == crate::mailbox::key(&person.email));
         let archivable = vendor == Vendor::Clockify || person.role == Role::User;
         if deactivate_unmanaged
             && person.status == LiveStatus::Active

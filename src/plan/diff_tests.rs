@@ -304,7 +304,7 @@ proptest! {
         let d = run(&w, &w.live);
         for c in &d.changes {
             let person = w.live.people.iter().find(|p| p.id == c.person.id).unwrap();
-            let user = w.users.iter().find(|u| u.email.key() == person.email.to_lowercase());
+            let user = w.users.iter().find(|u| u.email.key() == crate::mailbox::key(&person.email));
             prop_assert!(user.is_some(), "change to undeclared {}", person.email);
             let user = user.unwrap();
             match &c.kind {

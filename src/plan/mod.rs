@@ -253,7 +253,7 @@ pub(crate) async fn plan_session(
             let spared: Vec<String> = d
                 .unmanaged
                 .iter()
-                .filter(|p| named.contains(p.email.to_lowercase().as_str()))
+                .filter(|p| named.contains(crate::mailbox::key(&p.email).as_str()))
                 .map(|p| p.id.clone())
                 .collect();
             d.unmanaged.retain(|p| !spared.contains(&p.id));
@@ -285,7 +285,7 @@ pub(crate) async fn plan_session(
             state
                 .people
                 .iter()
-                .any(|p| p.email.to_lowercase() == email.key())
+                .any(|p| crate::mailbox::key(&p.email) == email.key())
         });
         if !somewhere {
             diagnostics.push(
@@ -474,8 +474,8 @@ fn order(changes: &mut [Change]) {
             .then_with(|| {
                 a.person
                     .email
-                    .to_lowercase()
-                    .cmp(&b.person.email.to_lowercase())
+                    .to_ascii_lowercase()
+                    .cmp(&b.person.email.to_ascii_lowercase())
             })
             .then_with(|| policy(&a.kind).cmp(policy(&b.kind)))
     });
@@ -501,7 +501,7 @@ impl std::str::FromStr for Target {
         } else if let Some(p) = s.strip_prefix("policy=") {
             (Target::Policy(p.to_owned()), p)
         } else {
-            (Target::Email(s.to_lowercase()), s)
+            (Target::Email(crate::mailbox::key(s)), s)
         };
         if name.is_empty() {
             return Err("a selector is an email, provider=NAME or policy=NAME".to_owned());
@@ -534,7 +534,7 @@ impl Target {
                 | ChangeKind::DenyRequest { request, .. } => &request.policy_type == p,
                 ChangeKind::Status { .. } => false,
             },
-            Target::Email(e) => change.person.email.to_lowercase() == *e,
+            Target::Email(e) => crate::mailbox::key(&change.person.email) == *e,
         }
     }
 }

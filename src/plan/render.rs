@@ -288,9 +288,9 @@ fn value_words(v: &Option<String>) -> String {
 pub(crate) fn by_provider_and_person(plan: &Plan) -> Vec<&Change> {
     let mut sorted: Vec<&Change> = plan.changes.iter().collect();
     sorted.sort_by(|a, b| {
-        (a.provider.as_str(), a.person.email.to_lowercase(), a.id).cmp(&(
+        (a.provider.as_str(), crate::mailbox::key(&a.person.email), a.id).cmp(&(
             b.provider.as_str(),
-            b.person.email.to_lowercase(),
+            crate::mailbox::key(&b.person.email),
             b.id,
         ))
     });

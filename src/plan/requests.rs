@@ -50,7 +50,7 @@ pub(crate) fn diff_requests(
     let by_email: HashMap<String, &LivePerson> = live
         .people
         .iter()
-        .map(|p| (p.email.to_lowercase(), p))
+        .map(|p| (crate::mailbox::key(&p.email), p))
         .collect();
     // Policy types: id -> name, from the policies.
     let mut types: BTreeMap<String, String> = BTreeMap::new();
@@ -482,7 +482,7 @@ impl<'a> OnType<'a> {
             .is_some_and(|t| t.contains(type_id))
             || self
                 .declared
-                .get(person.email.to_lowercase().as_str())
+                .get(crate::mailbox::key(&person.email).as_str())
                 .is_some_and(|t| t.contains(type_id))
     }
 }

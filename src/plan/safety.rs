@@ -198,7 +198,7 @@ pub(crate) fn evaluate(
             safety
                 .protected_users
                 .iter()
-                .any(|p| p.key() == c.person.email.to_lowercase())
+                .any(|p| p.key() == crate::mailbox::key(&c.person.email))
         })
         .collect();
     if !protected.is_empty() {

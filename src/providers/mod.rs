@@ -438,19 +438,43 @@ pub(crate) const CONCURRENCY: usize = 8;
 /// 100,000 assignments of one type or requests of one slice).
 pub(crate) const MAX_PAGES: usize = 1_000;
 
-/// The loop control of one paged list: the page cap, and no-progress
-/// detection (a page whose body repeats an earlier page's, as from a
-/// server that ignores `page` or `offset`).
+/// The most items one list may hold: 200,000 people of one provider (far
+/// above any organisation that keeps time off in these systems), and as many
+/// policies, balance rows or requests. Reading stops at the first page past
+/// it, so a hostile server costs a bounded amount of memory.
+pub(crate) const MAX_LIST_ITEMS: usize = 200_000;
+
+/// The longest one list may take to read, all its pages and their retries
+/// included (shortened by [`crate::http::BACKOFF_SCALE_ENV`] against a
+/// loopback host, for tests); checked before each page, so a list ends at
+/// most one call's deadline after it.
+pub(crate) const LIST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(20 * 60);
+
+/// The loop control of one paged list: the page cap, the item bound, the
+/// list's deadline, and no-progress detection (a page whose body repeats an
+/// earlier page's, as from a server that ignores `page` or `offset`).
 pub(crate) struct PageGuard {
     pages: usize,
+    items: usize,
     seen: HashMap<u64, usize>,
+    started: tokio::time::Instant,
+    deadline: std::time::Duration,
 }
 
 impl PageGuard {
-    pub(crate) fn new() -> Self {
+    /// A guard for a list read through `http` (whose backoff scale shortens
+    /// the deadline).
+    pub(crate) fn new(http: &crate::http::Reader) -> Self {
+        Self::with_deadline(http.scaled(LIST_DEADLINE))
+    }
+
+    fn with_deadline(deadline: std::time::Duration) -> Self {
         Self {
             pages: 0,
+            items: 0,
             seen: HashMap::new(),
+            started: tokio::time::Instant::now(),
+            deadline,
         }
     }
 
@@ -464,14 +488,39 @@ impl PageGuard {
                 ),
             });
         }
+        if self.started.elapsed() >= self.deadline {
+            return Err(ProviderError::Bound {
+                call: call.to_owned(),
+                message: format!(
+                    "the list did not end within its deadline of {:.1}s ({} pages read; hrform's bound per list)",
+                    self.deadline.as_secs_f64(),
+                    self.pages
+                ),
+            });
+        }
         Ok(())
     }
 
-    /// Count a page read by `call` with `body`: an error when the same body
-    /// came back before (the list makes no progress).
-    pub(crate) fn page(&mut self, call: &str, body: &[u8]) -> Result<(), ProviderError> {
+    /// Count a page of `items` items read by `call` with `body`: an error
+    /// when the same body came back before (the list makes no progress),
+    /// or when the list now holds more than [`MAX_LIST_ITEMS`].
+    pub(crate) fn page(
+        &mut self,
+        call: &str,
+        body: &[u8],
+        items: usize,
+    ) -> Result<(), ProviderError> {
         use std::hash::{Hash as _, Hasher as _};
         self.pages += 1;
+        self.items = self.items.saturating_add(items);
+        if self.items > MAX_LIST_ITEMS {
+            return Err(ProviderError::Bound {
+                call: call.to_owned(),
+                message: format!(
+                    "the list holds more than {MAX_LIST_ITEMS} items (hrform's bound per list: people per provider, policies, balances or requests)"
+                ),
+            });
+        }
         let mut h = std::collections::hash_map::DefaultHasher::new();
         body.hash(&mut h);
         if let Some(first) = self.seen.insert(h.finish(), self.pages) {
@@ -490,6 +539,81 @@ impl PageGuard {
 #[cfg(test)]
 #[path = "calls_tests.rs"]
 mod calls_tests;
+
+/// No body a server sends makes a vendor's decoders panic: arbitrary bytes,
+/// and JSON in the vendors' shapes holding extreme numbers and strings.
+#[cfg(test)]
+mod no_panic_tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            Just(Value::from(f64::MAX)),
+            Just(Value::from(-f64::MAX)),
+            Just(Value::from(7.9e28)),
+            Just(Value::from(5e-324)),
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            number(),
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            "\\PC{0,12}".prop_map(Value::from),
+            prop_oneof![
+                Just("2026-02-30"), Just("2026-01-01"), Just("25:61"), Just("10:00:00"),
+                Just("APPROVED"), Just("DAYS"), Just("HOURS"), Just("1e400"), Just("-0"),
+                Just("99999999999999999999999999999999"),
+            ]
+            .prop_map(Value::from),
+        ]
+    }
+
+    /// Objects using the vendors' field names, nested.
+    fn shaped() -> impl Strategy<Value = Value> {
+        let keys = prop_oneof![
+            Just("data"), Just("users"), Just("policyTypes"), Just("policies"), Just("requests"),
+            Just("balances"), Just("count"), Just("balance"), Just("total"), Just("used"),
+            Just("userId"), Just("id"), Just("name"), Just("email"), Just("detail"), Just("message"),
+            Just("startDate"), Just("endDate"), Just("startTime"), Just("endTime"), Just("status"),
+            Just("isAllDay"), Just("policyTypeId"), Just("timezone"), Just("duration"), Just("amount"),
+            Just("unit"), Just("timeUnit"), Just("userType"), Just("isArchived"), Just("memberships"),
+        ];
+        leaf().prop_recursive(5, 64, 8, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(keys.clone(), inner, 0..8)
+                    .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+            ]
+        })
+    }
+
+    fn decode(body: &[u8]) {
+        super::clockify::decode_everything(body);
+        super::connecteam::decode_everything(body);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic_a_decoder(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            decode(&body);
+        }
+
+        #[test]
+        fn vendor_shaped_json_never_panics_a_decoder(v in shaped()) {
+            decode(v.to_string().as_bytes());
+            decode(json!({"data": v.clone()}).to_string().as_bytes());
+            decode(json!([v]).to_string().as_bytes());
+        }
+    }
+}
 
 /// Plan cannot write: the only constructors of anything that writes need
 /// apply's token. These are compile-time checks (a constructor without the
@@ -539,11 +663,11 @@ mod page_guard_tests {
     /// naming the call and the cap.
     #[test]
     fn page_cap_ends_a_list_that_never_ends() {
-        let mut guard = PageGuard::new();
+        let mut guard = PageGuard::with_deadline(LIST_DEADLINE);
         for n in 0..MAX_PAGES {
             guard.before_page("GET /x").expect("under the cap");
             guard
-                .page("GET /x", format!("[{n}]").as_bytes())
+                .page("GET /x", format!("[{n}]").as_bytes(), 1)
                 .expect("new page");
         }
         let err = guard.before_page("GET /x?page=1001").unwrap_err();
@@ -556,10 +680,23 @@ mod page_guard_tests {
     /// A page whose body repeats an earlier one is no progress.
     #[test]
     fn repeated_page_is_no_progress() {
-        let mut guard = PageGuard::new();
-        guard.page("GET /x?page=1", b"[1]").unwrap();
-        guard.page("GET /x?page=2", b"[2]").unwrap();
-        let err = guard.page("GET /x?page=3", b"[1]").unwrap_err();
+        let mut guard = PageGuard::with_deadline(LIST_DEADLINE);
+        guard.page("GET /x?page=1", b"[1]", 1).unwrap();
+        guard.page("GET /x?page=2", b"[2]", 1).unwrap();
+        let err = guard.page("GET /x?page=3", b"[1]", 1).unwrap_err();
         assert!(err.to_string().contains("page 3 repeats page 1"), "{err}");
+    }
+
+    /// A list stops at the first page past the item bound, and a list
+    /// past its deadline asks for no further page.
+    #[test]
+    fn item_bound_and_deadline_end_a_list() {
+        let mut guard = PageGuard::with_deadline(LIST_DEADLINE);
+        guard.page("GET /x?page=1", b"[1]", MAX_LIST_ITEMS).unwrap();
+        let err = guard.page("GET /x?page=2", b"[2]", 1).unwrap_err();
+        assert!(err.to_string().contains("more than 200000 items"), "{err}");
+        let guard = PageGuard::with_deadline(std::time::Duration::ZERO);
+        let err = guard.before_page("GET /x?page=1").unwrap_err();
+        assert!(err.to_string().contains("within its deadline"), "{err}");
     }
 }

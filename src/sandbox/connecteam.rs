@@ -1113,11 +1113,11 @@ fn request_json(c: &ConnecteamWorld, r: &TRequest) -> Value {
 }
 
 /// The update response: documented without policyTypeId, employeeNote and
-/// duration, and with `timeClockId` null when unlinked.
+/// duration; `timeClockId` only when the request has one (as the GET and
+/// POST answers).
 fn update_json(c: &ConnecteamWorld, r: &TRequest) -> Value {
     let mut v = json!({
         "id": r.id,
-        "timeClockId": r.time_clock_id,
         "userId": r.user_id,
         "isAllDay": r.all_day,
         "startDate": r.start_date.to_string(),
@@ -1128,8 +1128,13 @@ fn update_json(c: &ConnecteamWorld, r: &TRequest) -> Value {
         "status": status_name(r.status),
         "managerNote": r.manager_note,
     });
-    if let (true, Some(obj)) = (c.quirks.echo_dst_flag, v.as_object_mut()) {
-        obj.insert("isAdjustForDayLightSaving".to_owned(), json!(r.adjust_dst));
+    if let Some(obj) = v.as_object_mut() {
+        if let Some(id) = r.time_clock_id {
+            obj.insert("timeClockId".to_owned(), json!(id));
+        }
+        if c.quirks.echo_dst_flag {
+            obj.insert("isAdjustForDayLightSaving".to_owned(), json!(r.adjust_dst));
+        }
     }
     v
 }

@@ -778,3 +778,309 @@ fn journal_and_plan_files_are_private() {
     assert!(out.stderr.contains("symlink"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
 }
+
+// ---------------------------------------------------------------------------
+// Issue 19: identity that cannot be spoofed, no panic on any answer, and
+// the smaller holes.
+
+use crate::hostile::{
+    Answer, Hostile, WS, ck_policy, ck_user, clockify, clockify_test, connecteam,
+    connecteam_test, ct_user, last_page, ok,
+};
+
+/// One Clockify person `live` (inactive) in a sandbox, and manifests
+/// declaring `kim@example.com` active.
+fn spoof_world(live: &str) -> Test {
+    let seed = format!(
+        "seed_version: 1\nclockify:\n  api_key: sandbox-clockify-key\n  workspace_id: {WS}\n  key_owner: owner@example.com\n  users:\n    - {{ email: owner@example.com }}\n    - {{ email: {}, status: inactive }}\n",
+        serde_json::to_string(live).unwrap()
+    );
+    let t = Test::new().sandbox(&seed);
+    let providers = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: {WS}\n    base_url: {}/api\n    requests_per_second: 50\n",
+        t.sandbox_url()
+    );
+    t.file("providers.yaml", &providers).file(
+        "users.yaml",
+        "users:\n  - { email: kim@example.com, status: active }\n",
+    )
+}
+
+/// A live account whose email only looks like the declared
+/// `kim@example.com` (Kelvin sign, Cyrillic letters, full-width letters, a
+/// zero-width joiner, a soft hyphen, a right-to-left override, a dotless
+/// i) is not that person: plan is a located `confusable-identity` error
+/// naming both addresses escaped, and apply makes no call.
+#[test]
+fn lookalike_live_email_is_a_confusable_identity_error_before_any_write() {
+    for (live, shown) in [
+        ("\u{212a}im@example.com", "\\u{212a}im@example.com"),
+        ("k\u{0456}m@\u{0435}xample.com", "k\\u{456}m@\\u{435}xample.com"),
+        ("\u{ff4b}im@example.com", "\\u{ff4b}im@example.com"),
+        ("k\u{200d}im@example.com", "k\\u{200d}im@example.com"),
+        ("ki\u{00ad}m@example.com", "ki\\u{ad}m@example.com"),
+        ("\u{202e}kim@example.com", "\\u{202e}kim@example.com"),
+        ("k\u{0131}m@example.com", "k\\u{131}m@example.com"),
+    ] {
+        let t = spoof_world(live);
+        let out = t.run_with(&["plan"]);
+        out.code(1).stderr_has(&[
+            "error[confusable-identity]",
+            shown,
+            "`kim@example.com`",
+            "users.yaml:2:",
+        ]);
+        for c in ['\u{200d}', '\u{ad}', '\u{202e}'] {
+            assert!(!out.stderr.contains(c), "{c:?} shown raw:\n{}", out.stderr);
+        }
+        let out = t.run_with(&["apply", "--yes"]);
+        out.code(1).stderr_has(&["error[confusable-identity]"]);
+        assert_eq!(writes(&t), 0, "{live:?}: apply wrote");
+    }
+    // ASCII case is the one folding: `KIM@EXAMPLE.COM` is kim.
+    let t = spoof_world("KIM@EXAMPLE.COM");
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(!out.stderr.contains("confusable"), "{}", out.stderr);
+}
+
+/// A `Retry-After` and `x-ratelimit-minute-reset` of 2^64 and 2^63 on a
+/// throttled read do not panic plan: the wait is clamped and the read
+/// retried.
+#[test]
+fn huge_rate_limit_headers_during_plan_do_not_panic() {
+    let hits = std::sync::atomic::AtomicUsize::new(0);
+    let server = clockify(
+        move |_| {
+            if hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0 {
+                Answer::Json(
+                    429,
+                    vec![
+                        ("retry-after", "18446744073709551616".into()),
+                        ("x-ratelimit-minute-remaining", "0".into()),
+                        ("x-ratelimit-minute-reset", "9223372036854775808".into()),
+                    ],
+                    r#"{"message":"slow down"}"#.into(),
+                )
+            } else {
+                last_page(serde_json::json!([ck_user("u1", "ada@example.com", "ACTIVE")]))
+            }
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n")
+        .env("HRFORM_BACKOFF_SCALE", "0.001");
+    let out = t.run_with(&["plan"]);
+    out.code(0);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+/// The answer to a write that took effect carries rate-limit headers past
+/// any clock: apply does not panic, and the journal records the write.
+#[test]
+fn huge_rate_limit_headers_after_a_write_keep_it_in_the_journal() {
+    let server = Hostile::start(|r| {
+        let ws = format!("/api/v1/workspaces/{WS}");
+        let huge = vec![
+            ("retry-after", "18446744073709551616".to_owned()),
+            ("x-ratelimit-minute-remaining", "0".to_owned()),
+            ("x-ratelimit-minute-reset", "18446744073709551615".to_owned()),
+        ];
+        match (r.method.as_str(), r.path.as_str()) {
+            ("GET", "/api/v1/user") => ok(serde_json::json!({"id": "owner"})),
+            ("GET", p) if p == format!("{ws}/users") => {
+                last_page(serde_json::json!([ck_user("u1", "ada@example.com", "INACTIVE")]))
+            }
+            ("GET", p) if p == format!("{ws}/time-off/policies") => {
+                last_page(serde_json::json!([ck_policy("p1", "Vacation")]))
+            }
+            ("PUT", p) if p == format!("{ws}/users/u1") => Answer::Json(
+                200,
+                huge,
+                ck_user("u1", "ada@example.com", "ACTIVE").to_string(),
+            ),
+            _ => Answer::Json(404, Vec::new(), r#"{"message":"no such path"}"#.into()),
+        }
+    });
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n")
+        .env("HRFORM_BACKOFF_SCALE", "0.001");
+    let out = t.run_with(&["apply", "--yes"]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    out.code(0);
+    let journal = std::fs::read_to_string(t.path().join(".hrform/journal.jsonl")).unwrap();
+    let applied: Vec<serde_json::Value> = journal
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|l: &serde_json::Value| l["method"] == "PUT")
+        .collect();
+    assert_eq!(applied.len(), 1, "{journal}");
+    assert_eq!(applied[0]["outcome"], "applied", "{journal}");
+}
+
+/// A server error message quoting the API key is shown with the key
+/// masked, on the terminal and in every format.
+#[test]
+fn api_error_quoting_the_key_is_printed_masked() {
+    let server = clockify(
+        |_| {
+            Answer::Json(
+                403,
+                Vec::new(),
+                format!(r#"{{"message":"key {KEY} may not read users"}}"#),
+            )
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n")
+        .env("CLOCKIFY_API_KEY", KEY);
+    for format in ["text", "json", "github"] {
+        let out = t.run_with(&["plan", "--format", format]);
+        assert_ne!(out.code, 0);
+        never_shown(&out, KEY);
+        assert!(
+            out.stderr.contains("key ******** may not read users")
+                || out.stdout.contains("key ******** may not read users"),
+            "{format}: {}{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+}
+
+/// An amount too small for a float (`1e-400`) is refused like one with
+/// too many places, not read as 0.
+#[test]
+fn underflowing_amount_is_an_invalid_balance() {
+    let t = Test::new().file(
+        "hrform.yaml",
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\npolicies:\n  clockify:\n    Vacation: { has_expiration: false }\nusers:\n  - email: ada@example.com\n    time_off:\n      - { policy: Vacation, balance: 1e-400, unit: days }\n      - { policy: Vacation, allowance: 1e-7, unit: days }\n",
+    );
+    t.run_with(&["validate"]).code(1).stderr_has(&[
+        "error[invalid-balance]",
+        "`1e-400` is too small to tell from 0",
+        "hrform.yaml:11:",
+        "hrform.yaml:12:",
+    ]);
+}
+
+/// An `@` after a non-ASCII letter (`é@team`), or any character but an
+/// ASCII letter or digit, mentions nobody in the PR comment.
+#[test]
+fn at_sign_after_a_non_ascii_letter_mentions_nobody() {
+    let seed = include_str!("../fixtures/plan/seed.yaml").replace(
+        "    - { email: zed@example.com, name: Zed Stray }\n",
+        "    - { email: zed@example.com, name: Zed Stray }\n    - { email: \"jos\u{e9}@acme-hr@example.com\", name: \"\u{c9}@team \u{5f20}@org/admins _@x\" }\n",
+    );
+    let t = Test::new().sandbox(&seed);
+    let manifest = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\nusers:\n  - {{ email: ada@example.com, status: active }}\nsettings:\n  unmanaged_users: report\n",
+        t.sandbox_url()
+    );
+    let t = t.file("hrform.yaml", &manifest);
+    let out = t.run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    assert!(out.stdout.contains("jos\u{e9}@\u{200d}acme"), "{}", out.stdout);
+    for raw in ["\u{e9}@acme", "@acme-hr@example"] {
+        assert!(!out.stdout.contains(raw), "{raw:?} reached the comment:\n{}", out.stdout);
+    }
+}
+
+/// One list that never ends, a page at a time, stops at the list's
+/// deadline (shortened by the backoff scale), not after 1,000 pages.
+#[test]
+fn endless_slow_list_stops_at_the_list_deadline() {
+    let server = connecteam(|r| {
+        let offset: i64 = r.param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
+        std::thread::sleep(Duration::from_millis(40));
+        let users: Vec<_> = (0..500)
+            .map(|i| ct_user(offset + i + 1, &format!("u{}@example.com", offset + i), false))
+            .collect();
+        ok(serde_json::json!({"data": {"users": users}}))
+    });
+    let t = connecteam_test(&server, "  - { email: u1@example.com, status: active }\n")
+        .env("HRFORM_BACKOFF_SCALE", "0.001");
+    let out = t.run_with(&["plan"]);
+    out.code(1)
+        .stderr_has(&["the list did not end within its deadline of 1.2s"]);
+    assert!(server.hits() < 200, "{} requests", server.hits());
+}
+
+/// A users list past 200,000 people stops at the bound with a clear
+/// error, reading no page after it.
+#[test]
+fn people_past_the_bound_stop_the_read() {
+    let server = clockify(
+        |r| {
+            let page: usize = r.param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+            let size: usize = r.param("page-size").and_then(|p| p.parse().ok()).unwrap_or(50);
+            let mut body = String::with_capacity(size * 160);
+            body.push('[');
+            for i in 0..size {
+                if i > 0 {
+                    body.push(',');
+                }
+                let n = (page - 1) * size + i;
+                body.push_str(&format!(
+                    r#"{{"id":"u{n}","email":"p{n}@example.com","name":"P","memberships":[{{"targetId":"{WS}","membershipType":"WORKSPACE","membershipStatus":"ACTIVE"}}]}}"#
+                ));
+            }
+            body.push(']');
+            Answer::Json(200, vec![("last-page", "false".into())], body)
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: p1@example.com, status: active }\n");
+    let out = t.run_with(&["plan"]);
+    out.code(1)
+        .stderr_has(&["more than 200000 items (hrform's bound per list"]);
+    assert!(server.hits() < 50, "{} requests", server.hits());
+}
+
+/// Clockify refusing the users page size with 400 "Page size cannot be
+/// larger than N" is asked again, once, at N: plan succeeds.
+#[test]
+fn clockify_page_size_refusal_is_retried_at_the_size_it_names() {
+    let sizes = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&sizes);
+    let server = clockify(
+        move |r| {
+            let size = r.param("page-size").unwrap_or_default();
+            seen.lock().unwrap().push(size.clone());
+            if size != "50" {
+                return Answer::Json(
+                    400,
+                    Vec::new(),
+                    r#"{"message":"Page size cannot be larger than 50","code":501}"#.into(),
+                );
+            }
+            last_page(serde_json::json!([ck_user("u1", "ada@example.com", "ACTIVE")]))
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
+    t.run_with(&["plan"]).code(0);
+    let sizes = sizes.lock().unwrap().clone();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert_eq!(sizes[1], "50");
+
+    // Named again at the smaller size: not retried a second time.
+    let server = clockify(
+        |_| {
+            Answer::Json(
+                400,
+                Vec::new(),
+                r#"{"message":"Page size cannot be larger than 1"}"#.into(),
+            )
+        },
+        |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
+        |_| last_page(serde_json::json!({"count": 0, "balances": []})),
+    );
+    let t = clockify_test(&server, "  - { email: ada@example.com, status: active }\n");
+    t.run_with(&["plan"])
+        .code(1)
+        .stderr_has(&["Page size cannot be larger than 1"]);
+}

@@ -40,11 +40,10 @@ impl Client {
             }),
         )?;
 
-        let wanted: HashSet<&str> = scope.emails.iter().map(String::as_str).collect();
+        let wanted = scope.people_filter();
         let mut people = Vec::new();
         for u in users {
-            let email = u.email.to_lowercase();
-            if !scope.all_people && !wanted.contains(email.as_str()) {
+            if !wanted.keeps(&u.email) {
                 continue;
             }
             let status = self.membership_status(&u, &users_path)?;
@@ -180,7 +179,9 @@ impl Client {
     }
 
     /// Every page of a list: `page` from 1 at `page-size` `size`, until
-    /// `Last-Page: true`, or a short page when the header is missing.
+    /// `Last-Page: true`, or a short page when the header is missing. A
+    /// first page refused with 400 "Page size cannot be larger than N"
+    /// (a workspace whose limit is lower) is asked again, once, at N.
     pub(super) async fn pages<T>(
         &self,
         path: &str,
@@ -189,14 +190,36 @@ impl Client {
         decode: impl Fn(&Reply) -> Result<Vec<T>, String>,
     ) -> Result<Vec<T>, ProviderError> {
         let mut all = Vec::new();
-        let mut guard = PageGuard::new();
-        for page in 1.. {
+        let mut guard = PageGuard::new(&self.http);
+        let mut size = size;
+        let mut resized = false;
+        let mut page = 0usize;
+        loop {
+            page += 1;
             let mut q = query.to_vec();
             q.push(("page", page.to_string()));
             q.push(("page-size", size.to_string()));
             let call = describe("GET", path, &q);
             guard.before_page(&call)?;
-            let reply = self.http.get(path, &q).await?;
+            let reply = match self.http.get(path, &q).await {
+                Ok(reply) => reply,
+                Err(ProviderError::Status {
+                    status: 400,
+                    message,
+                    ..
+                }) if page == 1
+                    && !resized
+                    && let Some(largest) =
+                        largest_page_size(&message).filter(|n| (1..size).contains(n)) =>
+                {
+                    tracing::debug!(%call, largest, "page size refused; asking again at the largest named");
+                    size = largest;
+                    resized = true;
+                    page = 0;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let items = decode(&reply).map_err(|message| ProviderError::Decode {
                 call: call.clone(),
                 message,
@@ -205,7 +228,7 @@ impl Client {
             if n == 0 {
                 break;
             }
-            guard.page(&call, &reply.body)?;
+            guard.page(&call, &reply.body, n)?;
             all.extend(items);
             let last = match reply.header("last-page") {
                 Some(v) => v.eq_ignore_ascii_case("true"),
@@ -239,10 +262,10 @@ impl Client {
             };
             Ok::<_, ProviderError>((dto, last, call, reply.body))
         };
-        let mut guard = PageGuard::new();
+        let mut guard = PageGuard::new(&self.http);
         let (first, mut last, call, body) = page(1).await?;
         if !first.balances.is_empty() {
-            guard.page(&call, &body)?;
+            guard.page(&call, &body, first.balances.len())?;
         }
         last = last || first.balances.is_empty();
         let mut next = 2;
@@ -268,7 +291,7 @@ impl Client {
                         last = true;
                         continue;
                     }
-                    guard.page(&call, &body)?;
+                    guard.page(&call, &body, dto.balances.len())?;
                     all.extend(dto.balances);
                     last = l;
                 }
@@ -284,7 +307,7 @@ impl Client {
             let (dto, l, call, body) = page(next).await?;
             let n = dto.balances.len();
             if n > 0 {
-                guard.page(&call, &body)?;
+                guard.page(&call, &body, n)?;
             }
             all.extend(dto.balances);
             last = l || n == 0;
@@ -294,6 +317,35 @@ impl Client {
     }
 }
 
+/// The N of Clockify's "Page size cannot be larger than N": digits only,
+/// `None` past `usize::MAX` or when the phrase is not there.
+fn largest_page_size(message: &str) -> Option<usize> {
+    const PHRASE: &str = "page size cannot be larger than";
+    let lower = message.to_ascii_lowercase();
+    let rest = lower[lower.find(PHRASE)? + PHRASE.len()..].trim_start();
+    let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
+    digits.parse().ok()
+}
+
 fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
     serde_json::from_slice(&reply.body).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::largest_page_size;
+
+    #[test]
+    fn largest_page_size_is_read_with_checked_arithmetic() {
+        for (message, want) in [
+            ("Page size cannot be larger than 1000", Some(1000)),
+            ("page size cannot be larger than  50.", Some(50)),
+            ("Page size cannot be larger than 99999999999999999999999", None),
+            ("Page size cannot be larger than -5", None),
+            ("Page size cannot be larger than", None),
+            ("Page size must be positive", None),
+        ] {
+            assert_eq!(largest_page_size(message), want, "{message}");
+        }
+    }
 }

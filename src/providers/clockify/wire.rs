@@ -171,3 +171,23 @@ pub(super) fn policy_path(ws: &str, policy: &str) -> String {
 pub(super) fn balances_path(ws: &str, policy: &str) -> String {
     format!("{ws}/time-off/balance/policy/{}", seg(policy))
 }
+
+/// Every decoder of this wire run on `body`, results dropped: for the
+/// property test that no answer panics (`providers::no_panic_tests`).
+#[cfg(test)]
+pub(in crate::providers) fn decode_everything(body: &[u8]) {
+    let _ = error_message(body);
+    let _ = serde_json::from_slice::<MeDto>(body);
+    let _ = serde_json::from_slice::<Vec<UserDto>>(body);
+    let _ = serde_json::from_slice::<Vec<PolicyDto>>(body);
+    if let Ok(b) = serde_json::from_slice::<BalancesDto>(body) {
+        for row in &b.balances {
+            let _ = row.row();
+        }
+    }
+    if let Ok(rows) = serde_json::from_slice::<Vec<BalanceDto>>(body) {
+        for row in &rows {
+            let _ = row.row();
+        }
+    }
+}

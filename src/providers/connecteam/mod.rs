@@ -18,6 +18,8 @@
 mod calls;
 mod read;
 mod wire;
+#[cfg(test)]
+pub(super) use wire::decode_everything;
 mod write;
 
 use std::collections::BTreeMap;

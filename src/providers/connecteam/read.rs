@@ -28,14 +28,14 @@ impl Client {
             self.pages::<UsersData, _>(USERS, &users_query, USERS_PAGE, |d| d.users),
         )?;
 
-        let wanted: HashSet<&str> = scope.emails.iter().map(String::as_str).collect();
+        let wanted = scope.people_filter();
         let mut people = Vec::new();
         for u in users {
             // hrform matches people by email; one without cannot be managed.
             let Some(email) = u.email.filter(|e| !e.trim().is_empty()) else {
                 continue;
             };
-            if !scope.all_people && !wanted.contains(email.to_lowercase().as_str()) {
+            if !wanted.keeps(&email) {
                 continue;
             }
             let role = match u.user_type.as_str() {
@@ -292,7 +292,7 @@ impl Client {
         items: impl Fn(D) -> Vec<T>,
     ) -> Result<Vec<T>, ProviderError> {
         let mut all = Vec::new();
-        let mut guard = PageGuard::new();
+        let mut guard = PageGuard::new(&self.http);
         loop {
             let mut q = query.to_vec();
             q.push(("limit", size.to_string()));
@@ -310,7 +310,7 @@ impl Client {
             if n == 0 {
                 break;
             }
-            guard.page(&call, &reply.body)?;
+            guard.page(&call, &reply.body, n)?;
             all.extend(page);
             if n < size {
                 break;

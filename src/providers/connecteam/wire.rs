@@ -305,3 +305,21 @@ pub(super) fn type_balances_path(policy_type: &str) -> String {
 pub(super) fn balance_path(policy_type: &str, user: &str) -> String {
     format!("{}/{}", type_balances_path(policy_type), seg(user))
 }
+
+/// Every decoder of this wire run on `body`, results dropped: for the
+/// property test that no answer panics (`providers::no_panic_tests`).
+#[cfg(test)]
+pub(in crate::providers) fn decode_everything(body: &[u8]) {
+    let _ = error_message(body);
+    let _ = throttled_ok(body);
+    let _ = serde_json::from_slice::<Envelope<UsersData>>(body);
+    let types = serde_json::from_slice::<Envelope<PolicyTypesData>>(body)
+        .map(|e| e.data.policy_types)
+        .unwrap_or_default();
+    let _ = serde_json::from_slice::<Envelope<BalancesData>>(body);
+    if let Ok(e) = serde_json::from_slice::<Envelope<RequestsData>>(body) {
+        for r in e.data.requests {
+            let _ = live_request(r, &types);
+        }
+    }
+}
