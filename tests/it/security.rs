@@ -1084,3 +1084,46 @@ fn clockify_page_size_refusal_is_retried_at_the_size_it_names() {
         .code(1)
         .stderr_has(&["Page size cannot be larger than 1"]);
 }
+
+/// The sandbox answers `PUT /time-off/v1/requests/{id}` of a request with
+/// no time clock without `timeClockId`, as its GET does.
+#[test]
+fn sandbox_request_update_without_time_clock_omits_time_clock_id() {
+    let seed = format!(
+        "{}\n  requests:\n    - {{ user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-06, all_day: true, timezone: Europe/Dublin, status: approved }}\n",
+        include_str!("../fixtures/plan/seed.yaml").trim_end()
+    );
+    let t = Test::new().sandbox(&seed);
+    let base = t.sandbox_url();
+    let key = crate::common::CONNECTEAM_KEY;
+    let (listed, updated) = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let client = reqwest::Client::new();
+        let listed: serde_json::Value = client
+            .get(format!(
+                "{base}/time-off/v1/requests?startDate=2026-01-01&endDate=2026-12-31"
+            ))
+            .header("X-API-KEY", key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = listed["data"]["requests"][0]["id"].as_str().unwrap().to_owned();
+        let updated: serde_json::Value = client
+            .put(format!("{base}/time-off/v1/requests/{id}"))
+            .header("X-API-KEY", key)
+            .json(&serde_json::json!({"managerNote": "checked"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        (listed, updated)
+    });
+    let request = &listed["data"]["requests"][0];
+    assert!(request.get("timeClockId").is_none(), "{listed}");
+    assert_eq!(updated["data"]["managerNote"], "checked", "{updated}");
+    assert!(updated["data"].get("timeClockId").is_none(), "{updated}");
+}
