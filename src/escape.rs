@@ -112,7 +112,11 @@ fn defuse(c: char, next: Option<&char>, out: &mut String) -> bool {
         '>' => out.push_str("&gt;"),
         // GitHub starts a mention at an `@` after anything but an ASCII
         // letter or digit (a non-ASCII letter included): defuse all those.
-        '@' if !out.chars().next_back().is_some_and(|p| p.is_ascii_alphanumeric()) => {
+        '@' if !out
+            .chars()
+            .next_back()
+            .is_some_and(|p| p.is_ascii_alphanumeric()) =>
+        {
             out.push_str("@\u{200d}");
         }
         ':' if next == Some(&'/') => out.push_str("&#58;"),
@@ -175,12 +179,17 @@ mod tests {
     /// before it; only one after an ASCII letter or digit stays.
     #[test]
     fn markdown_defuses_every_mention_start() {
-        for before in ["", " ", "é", "ß", "ж", "中", "_", ".", "(", "-", "\u{e9}", "1\u{301}"] {
+        for before in [
+            "", " ", "é", "ß", "ж", "中", "_", ".", "(", "-", "\u{e9}", "1\u{301}",
+        ] {
             let m = markdown(&format!("{before}@team"));
             assert!(m.contains("@\u{200d}team"), "{before:?}: {m}");
         }
         for before in ["a", "Z", "7"] {
-            assert_eq!(markdown(&format!("{before}@team")), format!("{before}@team"));
+            assert_eq!(
+                markdown(&format!("{before}@team")),
+                format!("{before}@team")
+            );
         }
     }
 

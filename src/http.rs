@@ -843,11 +843,20 @@ mod no_panic_tests {
     #[test]
     fn waits_past_any_clock_are_the_longest_wait() {
         let mut headers = HeaderMap::new();
-        headers.insert("retry-after", HeaderValue::from_static("18446744073709551616"));
+        headers.insert(
+            "retry-after",
+            HeaderValue::from_static("18446744073709551616"),
+        );
         assert_eq!(server_hint(&headers), Some(MAX_SERVER_WAIT));
         let mut headers = HeaderMap::new();
-        headers.insert("x-ratelimit-minute-remaining", HeaderValue::from_static("0"));
-        headers.insert("x-ratelimit-minute-reset", HeaderValue::from_static("9223372036854775808"));
+        headers.insert(
+            "x-ratelimit-minute-remaining",
+            HeaderValue::from_static("0"),
+        );
+        headers.insert(
+            "x-ratelimit-minute-reset",
+            HeaderValue::from_static("9223372036854775808"),
+        );
         assert_eq!(window_wait(&headers), Some(MAX_SERVER_WAIT));
         assert_eq!(server_hint(&headers), Some(MAX_SERVER_WAIT));
         for garbage in ["-1", "1.5", "1e9", "soon", ""] {

@@ -118,20 +118,50 @@ mod tests {
         ("\u{212a}im@example.com", "kim@example.com", false, true),
         ("k\u{0456}m@example.com", "kim@example.com", false, true),
         ("\u{0430}da@example.com", "ada@example.com", false, true),
-        ("ad\u{0430}@\u{0435}xample.c\u{043e}m", "ada@example.com", false, true),
+        (
+            "ad\u{0430}@\u{0435}xample.c\u{043e}m",
+            "ada@example.com",
+            false,
+            true,
+        ),
         ("\u{ff4b}im@example.com", "kim@example.com", false, true),
         ("k\u{200d}im@example.com", "kim@example.com", false, true),
         ("ki\u{00ad}m@example.com", "kim@example.com", false, true),
         ("\u{202e}kim@example.com", "kim@example.com", false, true),
-        ("\u{2060}kim@example.com\u{feff}", "kim@example.com", false, true),
+        (
+            "\u{2060}kim@example.com\u{feff}",
+            "kim@example.com",
+            false,
+            true,
+        ),
         ("\u{fb01}n@example.com", "fin@example.com", false, true),
         ("k\u{0131}m@example.com", "kim@example.com", false, true),
-        ("stra\u{00df}e@example.com", "strasse@example.com", false, false),
-        ("STRA\u{00df}E@example.com", "stra\u{00df}e@example.com", true, true),
+        (
+            "stra\u{00df}e@example.com",
+            "strasse@example.com",
+            false,
+            false,
+        ),
+        (
+            "STRA\u{00df}E@example.com",
+            "stra\u{00df}e@example.com",
+            true,
+            true,
+        ),
         // NFC: a precomposed é and e + combining acute are one mailbox.
-        ("jos\u{00e9}@example.com", "jose\u{0301}@example.com", true, true),
+        (
+            "jos\u{00e9}@example.com",
+            "jose\u{0301}@example.com",
+            true,
+            true,
+        ),
         // Non-ASCII case is not folded: É is not é.
-        ("jos\u{00c9}@example.com", "jos\u{00e9}@example.com", false, true),
+        (
+            "jos\u{00c9}@example.com",
+            "jos\u{00e9}@example.com",
+            false,
+            true,
+        ),
         ("kim@example.com", "kin@example.com", false, false),
         ("rn@example.com", "m@example.com", false, true),
     ];
@@ -156,12 +186,17 @@ mod tests {
 
     #[test]
     fn invisible_characters_are_shown_escaped() {
-        for c in ['\u{200b}', '\u{200d}', '\u{00ad}', '\u{202e}', '\u{2066}', '\u{feff}', '\u{200e}'] {
+        for c in [
+            '\u{200b}', '\u{200d}', '\u{00ad}', '\u{202e}', '\u{2066}', '\u{feff}', '\u{200e}',
+        ] {
             let email = format!("k{c}im@example.com");
             let escaped = format!("k\\u{{{:x}}}im@example.com", c as u32);
             assert_eq!(crate::escape::text(&email), escaped);
             assert_eq!(revealed(&email), escaped);
         }
-        assert_eq!(revealed("\u{212a}im@example.com"), "\\u{212a}im@example.com");
+        assert_eq!(
+            revealed("\u{212a}im@example.com"),
+            "\\u{212a}im@example.com"
+        );
     }
 }

@@ -45,7 +45,10 @@ pub(crate) fn ambiguous_people(
     out.extend(confusable_people(provider, live, declared));
     let mut by_email: BTreeMap<String, Vec<&LivePerson>> = BTreeMap::new();
     for p in by_id.values().filter_map(|l| l.first()) {
-        by_email.entry(crate::mailbox::key(&p.email)).or_default().push(p);
+        by_email
+            .entry(crate::mailbox::key(&p.email))
+            .or_default()
+            .push(p);
     }
     let mut reported = std::collections::HashSet::new();
     for (email, loc) in declared {

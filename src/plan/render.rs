@@ -288,11 +288,16 @@ fn value_words(v: &Option<String>) -> String {
 pub(crate) fn by_provider_and_person(plan: &Plan) -> Vec<&Change> {
     let mut sorted: Vec<&Change> = plan.changes.iter().collect();
     sorted.sort_by(|a, b| {
-        (a.provider.as_str(), crate::mailbox::key(&a.person.email), a.id).cmp(&(
-            b.provider.as_str(),
-            crate::mailbox::key(&b.person.email),
-            b.id,
-        ))
+        (
+            a.provider.as_str(),
+            crate::mailbox::key(&a.person.email),
+            a.id,
+        )
+            .cmp(&(
+                b.provider.as_str(),
+                crate::mailbox::key(&b.person.email),
+                b.id,
+            ))
     });
     sorted
 }

@@ -551,7 +551,8 @@ mod no_panic_tests {
         prop_oneof![
             any::<i64>().prop_map(Value::from),
             any::<u64>().prop_map(Value::from),
-            any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
             Just(Value::from(f64::MAX)),
             Just(Value::from(-f64::MAX)),
             Just(Value::from(7.9e28)),
@@ -566,8 +567,15 @@ mod no_panic_tests {
             any::<bool>().prop_map(Value::from),
             "\\PC{0,12}".prop_map(Value::from),
             prop_oneof![
-                Just("2026-02-30"), Just("2026-01-01"), Just("25:61"), Just("10:00:00"),
-                Just("APPROVED"), Just("DAYS"), Just("HOURS"), Just("1e400"), Just("-0"),
+                Just("2026-02-30"),
+                Just("2026-01-01"),
+                Just("25:61"),
+                Just("10:00:00"),
+                Just("APPROVED"),
+                Just("DAYS"),
+                Just("HOURS"),
+                Just("1e400"),
+                Just("-0"),
                 Just("99999999999999999999999999999999"),
             ]
             .prop_map(Value::from),
@@ -577,18 +585,44 @@ mod no_panic_tests {
     /// Objects using the vendors' field names, nested.
     fn shaped() -> impl Strategy<Value = Value> {
         let keys = prop_oneof![
-            Just("data"), Just("users"), Just("policyTypes"), Just("policies"), Just("requests"),
-            Just("balances"), Just("count"), Just("balance"), Just("total"), Just("used"),
-            Just("userId"), Just("id"), Just("name"), Just("email"), Just("detail"), Just("message"),
-            Just("startDate"), Just("endDate"), Just("startTime"), Just("endTime"), Just("status"),
-            Just("isAllDay"), Just("policyTypeId"), Just("timezone"), Just("duration"), Just("amount"),
-            Just("unit"), Just("timeUnit"), Just("userType"), Just("isArchived"), Just("memberships"),
+            Just("data"),
+            Just("users"),
+            Just("policyTypes"),
+            Just("policies"),
+            Just("requests"),
+            Just("balances"),
+            Just("count"),
+            Just("balance"),
+            Just("total"),
+            Just("used"),
+            Just("userId"),
+            Just("id"),
+            Just("name"),
+            Just("email"),
+            Just("detail"),
+            Just("message"),
+            Just("startDate"),
+            Just("endDate"),
+            Just("startTime"),
+            Just("endTime"),
+            Just("status"),
+            Just("isAllDay"),
+            Just("policyTypeId"),
+            Just("timezone"),
+            Just("duration"),
+            Just("amount"),
+            Just("unit"),
+            Just("timeUnit"),
+            Just("userType"),
+            Just("isArchived"),
+            Just("memberships"),
         ];
         leaf().prop_recursive(5, 64, 8, move |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(keys.clone(), inner, 0..8)
-                    .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+                prop::collection::btree_map(keys.clone(), inner, 0..8).prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
             ]
         })
     }

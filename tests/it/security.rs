@@ -784,8 +784,8 @@ fn journal_and_plan_files_are_private() {
 // the smaller holes.
 
 use crate::hostile::{
-    Answer, Hostile, WS, ck_policy, ck_user, clockify, clockify_test, connecteam,
-    connecteam_test, ct_user, last_page, ok,
+    Answer, Hostile, WS, ck_policy, ck_user, clockify, clockify_test, connecteam, connecteam_test,
+    ct_user, last_page, ok,
 };
 
 /// One Clockify person `live` (inactive) in a sandbox, and manifests
@@ -815,7 +815,10 @@ fn spoof_world(live: &str) -> Test {
 fn lookalike_live_email_is_a_confusable_identity_error_before_any_write() {
     for (live, shown) in [
         ("\u{212a}im@example.com", "\\u{212a}im@example.com"),
-        ("k\u{0456}m@\u{0435}xample.com", "k\\u{456}m@\\u{435}xample.com"),
+        (
+            "k\u{0456}m@\u{0435}xample.com",
+            "k\\u{456}m@\\u{435}xample.com",
+        ),
         ("\u{ff4b}im@example.com", "\\u{ff4b}im@example.com"),
         ("k\u{200d}im@example.com", "k\\u{200d}im@example.com"),
         ("ki\u{00ad}m@example.com", "ki\\u{ad}m@example.com"),
@@ -863,7 +866,11 @@ fn huge_rate_limit_headers_during_plan_do_not_panic() {
                     r#"{"message":"slow down"}"#.into(),
                 )
             } else {
-                last_page(serde_json::json!([ck_user("u1", "ada@example.com", "ACTIVE")]))
+                last_page(serde_json::json!([ck_user(
+                    "u1",
+                    "ada@example.com",
+                    "ACTIVE"
+                )]))
             }
         },
         |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
@@ -885,13 +892,18 @@ fn huge_rate_limit_headers_after_a_write_keep_it_in_the_journal() {
         let huge = vec![
             ("retry-after", "18446744073709551616".to_owned()),
             ("x-ratelimit-minute-remaining", "0".to_owned()),
-            ("x-ratelimit-minute-reset", "18446744073709551615".to_owned()),
+            (
+                "x-ratelimit-minute-reset",
+                "18446744073709551615".to_owned(),
+            ),
         ];
         match (r.method.as_str(), r.path.as_str()) {
             ("GET", "/api/v1/user") => ok(serde_json::json!({"id": "owner"})),
-            ("GET", p) if p == format!("{ws}/users") => {
-                last_page(serde_json::json!([ck_user("u1", "ada@example.com", "INACTIVE")]))
-            }
+            ("GET", p) if p == format!("{ws}/users") => last_page(serde_json::json!([ck_user(
+                "u1",
+                "ada@example.com",
+                "INACTIVE"
+            )])),
             ("GET", p) if p == format!("{ws}/time-off/policies") => {
                 last_page(serde_json::json!([ck_policy("p1", "Vacation")]))
             }
@@ -981,9 +993,17 @@ fn at_sign_after_a_non_ascii_letter_mentions_nobody() {
     let t = t.file("hrform.yaml", &manifest);
     let out = t.run_with(&["plan", "--output", "markdown"]);
     out.code(0);
-    assert!(out.stdout.contains("jos\u{e9}@\u{200d}acme"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("jos\u{e9}@\u{200d}acme"),
+        "{}",
+        out.stdout
+    );
     for raw in ["\u{e9}@acme", "@acme-hr@example"] {
-        assert!(!out.stdout.contains(raw), "{raw:?} reached the comment:\n{}", out.stdout);
+        assert!(
+            !out.stdout.contains(raw),
+            "{raw:?} reached the comment:\n{}",
+            out.stdout
+        );
     }
 }
 
@@ -995,7 +1015,13 @@ fn endless_slow_list_stops_at_the_list_deadline() {
         let offset: i64 = r.param("offset").and_then(|o| o.parse().ok()).unwrap_or(0);
         std::thread::sleep(Duration::from_millis(40));
         let users: Vec<_> = (0..500)
-            .map(|i| ct_user(offset + i + 1, &format!("u{}@example.com", offset + i), false))
+            .map(|i| {
+                ct_user(
+                    offset + i + 1,
+                    &format!("u{}@example.com", offset + i),
+                    false,
+                )
+            })
             .collect();
         ok(serde_json::json!({"data": {"users": users}}))
     });
@@ -1014,7 +1040,10 @@ fn people_past_the_bound_stop_the_read() {
     let server = clockify(
         |r| {
             let page: usize = r.param("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-            let size: usize = r.param("page-size").and_then(|p| p.parse().ok()).unwrap_or(50);
+            let size: usize = r
+                .param("page-size")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(50);
             let mut body = String::with_capacity(size * 160);
             body.push('[');
             for i in 0..size {
@@ -1056,7 +1085,11 @@ fn clockify_page_size_refusal_is_retried_at_the_size_it_names() {
                     r#"{"message":"Page size cannot be larger than 50","code":501}"#.into(),
                 );
             }
-            last_page(serde_json::json!([ck_user("u1", "ada@example.com", "ACTIVE")]))
+            last_page(serde_json::json!([ck_user(
+                "u1",
+                "ada@example.com",
+                "ACTIVE"
+            )]))
         },
         |_| last_page(serde_json::json!([ck_policy("p1", "Vacation")])),
         |_| last_page(serde_json::json!({"count": 0, "balances": []})),
@@ -1109,7 +1142,10 @@ fn sandbox_request_update_without_time_clock_omits_time_clock_id() {
             .json()
             .await
             .unwrap();
-        let id = listed["data"]["requests"][0]["id"].as_str().unwrap().to_owned();
+        let id = listed["data"]["requests"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let updated: serde_json::Value = client
             .put(format!("{base}/time-off/v1/requests/{id}"))
             .header("X-API-KEY", key)

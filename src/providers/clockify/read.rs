@@ -30,10 +30,20 @@ impl Client {
         ];
         let policies_path = policies_path(&self.ws());
         let policies_query = [("status", "ALL".to_owned())];
+        // Each page's users are reduced as they are read (the memberships
+        // to the one status that matters), so a long list holds no more
+        // than it needs.
         let (me, users, policies) = tokio::try_join!(
             self.get_json::<MeDto>(ME, &[]),
-            self.pages::<UserDto>(&users_path, &users_query, USERS_PAGE, |r| {
-                decode_array(r)
+            self.pages(&users_path, &users_query, USERS_PAGE, |r| {
+                decode_array::<UserDto>(r).map(|page| {
+                    page.into_iter()
+                        .map(|u| {
+                            let status = self.membership_status(&u, &users_path);
+                            (u.id, u.email, u.name, status)
+                        })
+                        .collect::<Vec<_>>()
+                })
             }),
             self.pages::<Value>(&policies_path, &policies_query, PAGE, |r| {
                 decode_array(r)
@@ -42,17 +52,16 @@ impl Client {
 
         let wanted = scope.people_filter();
         let mut people = Vec::new();
-        for u in users {
-            if !wanted.keeps(&u.email) {
+        for (id, email, name, status) in users {
+            if !wanted.keeps(&email) {
                 continue;
             }
-            let status = self.membership_status(&u, &users_path)?;
             people.push(LivePerson {
-                key_owner: u.id == me.id,
-                id: u.id,
-                email: u.email,
-                name: u.name,
-                status,
+                key_owner: id == me.id,
+                id,
+                email,
+                name,
+                status: status?,
                 role: Role::User,
             });
         }
@@ -340,7 +349,10 @@ mod tests {
         for (message, want) in [
             ("Page size cannot be larger than 1000", Some(1000)),
             ("page size cannot be larger than  50.", Some(50)),
-            ("Page size cannot be larger than 99999999999999999999999", None),
+            (
+                "Page size cannot be larger than 99999999999999999999999",
+                None,
+            ),
             ("Page size cannot be larger than -5", None),
             ("Page size cannot be larger than", None),
             ("Page size must be positive", None),
