@@ -836,9 +836,12 @@ fn lookalike_live_email_is_a_confusable_identity_error_before_any_write() {
         for c in ['\u{200d}', '\u{ad}', '\u{202e}'] {
             assert!(!out.stderr.contains(c), "{c:?} shown raw:\n{}", out.stderr);
         }
-        let out = t.run_with(&["apply", "--yes"]);
-        out.code(1).stderr_has(&["error[confusable-identity]"]);
-        assert_eq!(writes(&t), 0, "{live:?}: apply wrote");
+        // apply plans the same way: once is enough to show it writes nothing.
+        if live.starts_with('\u{212a}') {
+            let out = t.run_with(&["apply", "--yes"]);
+            out.code(1).stderr_has(&["error[confusable-identity]"]);
+            assert_eq!(writes(&t), 0, "{live:?}: apply wrote");
+        }
     }
     // ASCII case is the one folding: `KIM@EXAMPLE.COM` is kim.
     let t = spoof_world("KIM@EXAMPLE.COM");
