@@ -8,6 +8,7 @@
 //! diagnostics instead of stopping at the first. This module is the only
 //! entry point: [`load`].
 
+mod bounds;
 pub mod checked;
 mod decode;
 pub mod node;
@@ -354,6 +355,30 @@ pub(crate) fn parse(
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Spanned<Node>>> {
+    // Linear-time bounds first: the parser's scanner is not linear in
+    // every shape (see `bounds`).
+    if let Err(refusal) = bounds::check(text) {
+        let d = Diagnostic::error(
+            Code::YamlSyntax,
+            format!("refused: {}", refusal.message),
+        )
+        .help(format!(
+            "hrform reads manifests of at most {} bytes, nested at most {} deep (flow collections, block levels); split or flatten the file",
+            bounds::MAX_BYTES,
+            bounds::MAX_DEPTH
+        ))
+        .at(
+            Loc {
+                file,
+                line: u32::try_from(refusal.line).unwrap_or(u32::MAX),
+                col: u32::try_from(refusal.col).unwrap_or(u32::MAX),
+                len: 1,
+            },
+            "here",
+        );
+        diags.push(d);
+        return None;
+    }
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // YAML 1.2 booleans only: `no` and `on` stay strings, so a mistake shows.

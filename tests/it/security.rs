@@ -778,3 +778,146 @@ fn journal_and_plan_files_are_private() {
     assert!(out.stderr.contains("symlink"), "{}", out.stderr);
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep\n");
 }
+
+/// Issue 19, item 3: a lock committed as a symlink (to `/dev/zero`, which
+/// would be read forever, or to a file outside the tree, which would be
+/// echoed) is never followed nor read: apply refuses naming the file,
+/// exit 1, before any API write; the target is untouched and unread.
+#[test]
+fn planted_lock_symlinks_are_refused_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENTS\n").unwrap();
+    for target in [std::path::Path::new("/dev/zero"), secret.as_path()] {
+        let t = activation_world(1);
+        std::fs::create_dir(t.path().join(".hrform")).unwrap();
+        std::os::unix::fs::symlink(target, t.path().join(".hrform/apply.lock")).unwrap();
+        let out = t.run_with(&["apply", "--yes"]);
+        out.code(1);
+        assert!(
+            out.stderr.contains("apply.lock is not a regular file (a symlink)")
+                && out.stderr.contains("never follows or reads it"),
+            "{}",
+            out.stderr
+        );
+        never_shown(&out, "TOP-SECRET-CONTENTS");
+        assert_eq!(writes(&t), 0);
+        assert!(
+            std::fs::symlink_metadata(t.path().join(".hrform/apply.lock"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link is left as it is"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "TOP-SECRET-CONTENTS\n"
+    );
+}
+
+/// Issue 19, item 3: a committed lock file that no process holds, naming a
+/// holder far in the future (with newlines in its fields), blocks nothing:
+/// apply runs and writes.
+#[test]
+fn planted_lock_file_naming_a_future_holder_blocks_nothing() {
+    let t = activation_world(1).file(
+        ".hrform/apply.lock",
+        r#"{"pid": 1, "host": "ci\n::error::pwned", "since": "2999-01-01T00:00:00Z", "hrform": "9.9.9"}"#,
+    );
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    assert_eq!(writes(&t), 1);
+    never_shown(&out, "pwned");
+}
+
+/// Issue 19, item 3: two applies at once: the second is refused while the
+/// first holds the lock (the first waits on a server that has not answered
+/// yet), and its message shows the holder the file names, escaped (a
+/// newline and a workflow command in the host field stay on one line).
+#[test]
+fn second_concurrent_apply_is_refused_showing_the_holder_escaped() {
+    // A server that accepts and never answers while `gate` is closed.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gate = Arc::new(Mutex::new(Vec::new()));
+    {
+        let gate = Arc::clone(&gate);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                gate.lock().unwrap().push(stream);
+            }
+        });
+    }
+    let t = Test::new()
+        .file("hrform.yaml", &clockify_at(&format!("http://127.0.0.1:{port}/api")))
+        .env("CLOCKIFY_API_KEY", KEY);
+    let mut first = t
+        .command_with(&["apply", "--yes", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = t.path().join(".hrform/apply.lock");
+    let start = Instant::now();
+    while gate.lock().unwrap().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(30), "first apply never called");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let record = std::fs::read_to_string(&lock).unwrap();
+    assert!(record.contains(&format!("\"pid\":{}", first.id())), "{record}");
+    // What the file says is information only: make it hostile.
+    std::fs::write(
+        &lock,
+        r#"{"pid": 77, "host": "ci\n::error::pwned\u001b[2J", "since": "now", "hrform": "x"}"#,
+    )
+    .unwrap();
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    out.code(1);
+    assert!(
+        out.stderr.contains("another apply holds the lock")
+            && out
+                .stderr
+                .contains("pid 77 on ci\\u{a}::error::pwned\\u{1b}[2J since now"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    assert!(
+        !out.stderr.lines().any(|l| l.trim_start().starts_with("::")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 19, item 5: manifests built to make the YAML parser slow (deep
+/// flow or block nesting, `? ` and `- ` chains, more than the size limit)
+/// are refused with a located error by validate and fmt alike; long
+/// scalars, unclosed quotes, many keys and aliases end in bounded errors
+/// or are read (the parser's own budget).
+#[test]
+fn pathological_manifests_are_refused_with_a_located_error() {
+    let deep_block: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("flow-map", "a: ".to_owned() + &"{a: ".repeat(200_000), "bad.yaml:1:132"),
+        ("flow-seq", "[".repeat(500_000), "bad.yaml:1:33"),
+        ("block", deep_block, "bad.yaml:33:33"),
+        ("keys", "? ".repeat(100_000), "bad.yaml:1:1"),
+        ("dashes", "- ".repeat(100_000), "bad.yaml:1:1"),
+        ("huge", format!("users: []\n# {}\n", "x".repeat(5 * 1024 * 1024)), "bad.yaml:1:1"),
+    ];
+    for (name, text, at) in &cases {
+        let t = Test::new().file("bad.yaml", text);
+        for cmd in ["validate", "fmt"] {
+            let out = t.run_with(&[cmd, "--color", "never"]);
+            out.code(1);
+            assert!(
+                out.stderr.contains("refused:") && out.stderr.contains(at),
+                "{name} {cmd}: {}",
+                &out.stderr[..out.stderr.len().min(2000)]
+            );
+        }
+    }
+}
