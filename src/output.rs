@@ -14,7 +14,8 @@
 //!   sequence (`ESC [ digits ; m`), which anstream strips below when the
 //!   output is not a terminal;
 //! - a `:` that would start a workflow command (`::` first on a line,
-//!   leading whitespace and colours skipped) is written `\u{3a}`;
+//!   leading whitespace and colours skipped, with `::` again after it, as
+//!   the runner parses `::name args::data`) is written `\u{3a}`;
 //! - the second `#` of `##[` is written `\u{23}`.
 //!
 //! hrform's own workflow commands (`--format github`: annotations and
@@ -68,9 +69,7 @@ impl<W: Write> Out<W> {
     pub(crate) fn annotation(&mut self, text: &str) -> io::Result<()> {
         self.flush_line(false)?;
         for line in text.split_inclusive('\n') {
-            let (body, end) = line
-                .strip_suffix('\n')
-                .map_or((line, ""), |b| (b, "\n"));
+            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
             let safe = sanitize(body, Written::default(), true).0;
             self.inner.write_all(safe.as_bytes())?;
             self.inner.write_all(end.as_bytes())?;
@@ -81,14 +80,19 @@ impl<W: Write> Out<W> {
     /// Write what is buffered of the current line; `partial` when the
     /// line goes on (a flush before its end), which keeps back what the
     /// rest of the line may make a command of: a trailing run of `#`
-    /// (and colours), or all of a line with nothing but whitespace,
-    /// colours and `:` so far.
+    /// (and colours), or all of a line that may yet start a command
+    /// (nothing but whitespace, colours and `:` so far, or `::` and no
+    /// `::` after it yet).
     fn flush_line(&mut self, partial: bool) -> io::Result<()> {
         if self.line.is_empty() {
             return Ok(());
         }
         let text = String::from_utf8_lossy(&self.line).into_owned();
-        let keep = if partial { kept_back(&text, self.written) } else { 0 };
+        let keep = if partial {
+            kept_back(&text, self.written)
+        } else {
+            0
+        };
         let (now, later) = text.split_at(text.len() - keep);
         let (safe, written) = sanitize(now, self.written, false);
         self.written = written;
@@ -105,13 +109,16 @@ fn kept_back(text: &str, before: Written) -> usize {
         Piece::Char(c) => Some(*c),
         Piece::Sgr(_) => None,
     };
-    if !before.started
-        && pieces
-            .iter()
-            .filter_map(visible)
-            .all(|c| c == ':' || (c.is_whitespace() && !is_control(c)))
-    {
-        return text.len();
+    if !before.started {
+        // Undecided until the line shows whether `::` comes again.
+        let shown: String = pieces.iter().filter_map(visible).collect();
+        let start = shown.trim_start_matches(|c: char| c.is_whitespace() && !is_control(c));
+        if start.is_empty()
+            || start == ":"
+            || (start.starts_with("::") && !start[2..].contains("::"))
+        {
+            return text.len();
+        }
     }
     let mut keep = 0;
     let mut bytes = 0;
@@ -175,8 +182,7 @@ impl<W: Write> Drop for Out<W> {
 /// Whether `c` is shown escaped: what [`crate::escape::text`] escapes,
 /// but the tab.
 fn is_control(c: char) -> bool {
-    c != '\t'
-        && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    c != '\t' && (c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
 }
 
 /// One piece of a line: a character, or one of hrform's colours.
@@ -202,6 +208,16 @@ fn sgr_len(s: &str) -> Option<usize> {
 /// `::`. Also what of the line is now written.
 fn sanitize(line: &str, before: Written, command: bool) -> (String, Written) {
     let pieces = pieces(line);
+    // The runner reads `::name …::data` as a command: a line starting with
+    // `::` that has `::` again (annotate-snippets' `::: file:1:2` has not).
+    let visible: Vec<char> = pieces
+        .iter()
+        .filter_map(|p| match p {
+            Piece::Char(c) => Some(*c),
+            Piece::Sgr(_) => None,
+        })
+        .collect();
+    let mut seen = 0usize;
     let next_char = |from: usize| {
         pieces[from..].iter().find_map(|p| match p {
             Piece::Char(c) => Some(*c),
@@ -219,7 +235,14 @@ fn sanitize(line: &str, before: Written, command: bool) -> (String, Written) {
             Piece::Char(c) => c,
         };
         let next = next_char(k + 1);
-        let starts_command = !command && !written.started && c == ':' && next == Some(':');
+        let starts_command = !command
+            && !written.started
+            && c == ':'
+            && next == Some(':')
+            && visible
+                .get(seen + 2..)
+                .is_some_and(|rest| rest.windows(2).any(|w| w == [':', ':']));
+        seen += 1;
         let legacy = c == '#' && written.last[1] == Some('#') && next == Some('[');
         if is_control(c) || starts_command || legacy {
             out.push_str(&format!("\\u{{{:x}}}", c as u32));
@@ -272,13 +295,21 @@ mod tests {
         let cases = [
             ("plain text: ok\n", "plain text: ok\n"),
             ("::error::pwned\n", "\\u{3a}:error::pwned\n"),
-            ("  \t::set-output name=x::y\n", "  \t\\u{3a}:set-output name=x::y\n"),
-            ("\u{1b}[1m::warning::x\u{1b}[0m\n", "\u{1b}[1m\\u{3a}:warning::x\u{1b}[0m\n"),
+            (
+                "  \t::set-output name=x::y\n",
+                "  \t\\u{3a}:set-output name=x::y\n",
+            ),
+            (
+                "\u{1b}[1m::warning::x\u{1b}[0m\n",
+                "\u{1b}[1m\\u{3a}:warning::x\u{1b}[0m\n",
+            ),
             ("a ##[error]b\n", "a #\\u{23}[error]b\n"),
             ("#\u{1b}[0m#[x\n", "#\u{1b}[0m\\u{23}[x\n"),
             ("x\u{1b}]0;t\u{7}\n", "x\\u{1b}]0;t\\u{7}\n"),
             ("c1\u{9b}2J\r\n", "c1\\u{9b}2J\\u{d}\n"),
             ("a: b::c\n", "a: b::c\n"),
+            ("  ::: file.yaml:1:2\n", "  ::: file.yaml:1:2\n"),
+            (":::x::\n", "\\u{3a}::x::\n"),
             ("tab\there\n", "tab\there\n"),
         ];
         for (input, want) in cases {
@@ -290,11 +321,12 @@ mod tests {
         out.flush().unwrap();
         write!(out, "#[x\n:").unwrap();
         out.flush().unwrap();
-        writeln!(out, ":y").unwrap();
+        writeln!(out, ":y::z").unwrap();
         let got = String::from_utf8(std::mem::take(&mut out.inner)).unwrap();
-        assert_eq!(got, "#\\u{23}[x\n\\u{3a}:y\n");
+        assert_eq!(got, "#\\u{23}[x\n\\u{3a}:y::z\n");
         let mut out = Out::new(Vec::new());
-        out.annotation("::error file=a%0Ab::m ##[x]\u{1b}[2J\n").unwrap();
+        out.annotation("::error file=a%0Ab::m ##[x]\u{1b}[2J\n")
+            .unwrap();
         let got = String::from_utf8(std::mem::take(&mut out.inner)).unwrap();
         assert_eq!(got, "::error file=a%0Ab::m #\\u{23}[x]\\u{1b}[2J\n");
     }
@@ -305,7 +337,10 @@ mod tests {
         let safe = json(&serde_json::to_string_pretty(&value).unwrap());
         assert!(!safe.contains("##["), "{safe}");
         assert!(!safe.contains('\u{9b}'), "{safe}");
-        assert_eq!(serde_json::from_str::<serde_json::Value>(&safe).unwrap(), value);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&safe).unwrap(),
+            value
+        );
     }
 
     proptest::proptest! {
@@ -345,7 +380,11 @@ mod tests {
                     }
                     s
                 };
-                proptest::prop_assert!(!visible.trim_start().starts_with("::"), "{line:?}");
+                let start = visible.trim_start();
+                proptest::prop_assert!(
+                    !(start.starts_with("::") && start[2..].contains("::")),
+                    "{line:?}"
+                );
                 proptest::prop_assert!(!visible.contains("##["), "{line:?}");
             }
         }

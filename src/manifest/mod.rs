@@ -500,6 +500,10 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let chars: Vec<char> = line.chars().collect();
+        // Linear in the line: the first `{` is found once, and the value's
+        // end is looked for only after a secret-like key, from which the
+        // scan goes on.
+        let first_brace = chars.iter().position(|&c| c == '{');
         let mut i = 0;
         while i < chars.len() {
             if chars[i] != ':' || chars.get(i + 1).is_some_and(|c| !c.is_whitespace()) {
@@ -512,7 +516,11 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
                 k -= 1;
             }
             let key: String = chars[k..i].iter().collect();
-            let in_flow = chars[..k].contains(&'{');
+            if !decode::looks_like_secret(&key) {
+                i += 1;
+                continue;
+            }
+            let in_flow = first_brace.is_some_and(|b| b < k);
             let start = i
                 + 1
                 + chars[i + 1..]
@@ -526,7 +534,7 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
             } else {
                 chars.len()
             };
-            if !decode::looks_like_secret(&key) || end <= start {
+            if end <= start {
                 i += 1;
                 continue;
             }
