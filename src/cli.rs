@@ -172,6 +172,9 @@ pub(crate) struct ApplyArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// How to print diagnostics (the manifests' errors and warnings).
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Auto)]
+    pub format: DiagnosticFormat,
 }
 
 #[derive(Debug, Args)]
@@ -214,6 +217,9 @@ pub(crate) struct FmtArgs {
     /// Write nothing; print what would change as a unified diff.
     #[arg(long)]
     pub diff: bool,
+    /// How to print diagnostics (the manifests' errors and warnings).
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Auto)]
+    pub format: DiagnosticFormat,
 }
 
 #[derive(Debug, Args)]

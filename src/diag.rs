@@ -889,12 +889,6 @@ pub fn stop_commands_token() -> String {
         .collect()
 }
 
-/// `text` between `::stop-commands::TOKEN` and `::TOKEN::`, so that the
-/// runner reads no workflow command from it.
-pub fn github_verbatim(text: &str, token: &str) -> String {
-    format!("::stop-commands::{token}\n{text}::{token}::\n")
-}
-
 /// One location of the JSON report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ReportLocation {

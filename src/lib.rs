@@ -22,6 +22,7 @@ mod lock;
 mod mailbox;
 pub mod manifest;
 mod model;
+mod output;
 mod plan;
 mod private_file;
 mod providers;
@@ -61,7 +62,7 @@ pub fn main() -> ExitCode {
         // quietly, as ripgrep does; there is nobody left to tell.
         Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
         Err(err) => {
-            let mut stderr = anstream::stderr();
+            let mut stderr = output::stderr();
             // The chain may quote what an API answered: no control
             // character of it reaches the terminal raw.
             let message = format!("{err:#}");
@@ -102,7 +103,7 @@ fn init_output(cli: &Cli) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("hrform={level}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(output::stderr)
         .with_ansi(matches!(
             anstream::ColorChoice::global(),
             anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi

@@ -22,6 +22,7 @@ pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         &args.config.dir,
         args.sandbox.as_ref(),
         "nothing was read or written",
+        args.format,
     )?
     else {
         return Ok(ExitStatus::Error);
@@ -65,26 +66,18 @@ async fn apply_with(
     saved: Option<&crate::plan::Plan>,
     endpoints: BTreeMap<String, crate::providers::Endpoint>,
 ) -> Result<ExitStatus> {
-    let mut stderr = anstream::stderr();
-    let color = super::common::stderr_color();
+    let mut stderr = crate::output::stderr();
     // Held from the plan to the last read-back: two applies of one
     // configuration at once would both plan from the same state.
-    let lock = match crate::lock::ApplyLock::acquire(&args.config.dir) {
+    let _lock = match crate::lock::ApplyLock::acquire(&args.config.dir) {
         Ok(lock) => lock,
         Err(e) => {
             writeln!(stderr, "error: {e}; nothing was written")?;
             return Ok(ExitStatus::Error);
         }
     };
-    if let Some(old) = &lock.replaced {
-        writeln!(
-            stderr,
-            "note: took over the stale lock {} of pid {} on {} since {}",
-            lock.path().display(),
-            old.pid,
-            old.host,
-            old.since
-        )?;
+    if let Some(warning) = crate::lock::tracked_state_warning(&args.config.dir) {
+        writeln!(stderr, "{warning}")?;
     }
     let prepared =
         match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
@@ -94,25 +87,25 @@ async fn apply_with(
                 return Ok(ExitStatus::Stale);
             }
             Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
-                write!(
-                    stderr,
-                    "{}",
-                    diag::render_all(&diags, &loaded.sources, color)
-                )?;
-                writeln!(
-                    stderr,
-                    "error: the manifests do not match the live systems; nothing was written"
+                super::common::emit_diagnostics(
+                    args.format,
+                    &diags,
+                    &loaded.sources,
+                    Some("error: the manifests do not match the live systems; nothing was written"),
+                    super::common::DocStream::Stderr,
                 )?;
                 return Ok(ExitStatus::Error);
             }
             Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
         };
-    write!(
-        stderr,
-        "{}",
-        diag::render_all(&prepared.warnings, &loaded.sources, color)
+    super::common::emit_diagnostics(
+        args.format,
+        &prepared.warnings,
+        &loaded.sources,
+        None,
+        super::common::DocStream::Stderr,
     )?;
-    let mut stdout = anstream::stdout();
+    let mut stdout = crate::output::stdout();
     write!(
         stdout,
         "{}",
@@ -302,7 +295,7 @@ fn read_plan(path: &Path) -> Result<crate::plan::Plan> {
 
 /// Ask on the terminal; only `yes` goes ahead.
 fn confirm(changes: usize) -> Result<bool> {
-    let mut stderr = std::io::stderr();
+    let mut stderr = crate::output::stderr();
     write!(
         stderr,
         "\nApply {}? Only `yes` is accepted: ",
@@ -364,7 +357,8 @@ impl Progress {
                 } else {
                     done.to_string()
                 };
-                eprintln!(
+                let _ = writeln!(
+                    crate::output::stderr(),
                     "[{of}] {} {} {} {word}",
                     esc(&e.call.provider),
                     e.call.method,

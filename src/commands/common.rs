@@ -12,14 +12,15 @@ use crate::manifest::{self, Config};
 use crate::providers::Endpoint;
 
 /// Load the manifests under `dir` (skipping a `--sandbox` seed) and print
-/// their diagnostics to stderr. `None` when they have errors: the message
-/// says so and that `nothing` was done.
+/// their diagnostics to stderr in `format`. `None` when they have errors:
+/// the message says so and that `nothing` was done.
 pub(crate) fn load_manifests(
     dir: &std::path::Path,
     sandbox: Option<&std::path::PathBuf>,
     nothing: &str,
+    format: crate::cli::DiagnosticFormat,
 ) -> Result<Option<crate::manifest::Loaded>> {
-    load_manifests_except(dir, sandbox, &[], nothing)
+    load_manifests_except(dir, sandbox, &[], nothing, format)
 }
 
 /// [`load_manifests`], leaving out `except` too (files about to be
@@ -29,23 +30,25 @@ pub(crate) fn load_manifests_except(
     sandbox: Option<&std::path::PathBuf>,
     except: &[std::path::PathBuf],
     nothing: &str,
+    format: crate::cli::DiagnosticFormat,
 ) -> Result<Option<crate::manifest::Loaded>> {
-    use std::io::Write as _;
     let skip: Vec<_> = sandbox.into_iter().chain(except).cloned().collect();
     let loaded = crate::manifest::load(dir, &skip);
-    let mut stderr = anstream::stderr();
-    write!(
-        stderr,
-        "{}",
-        crate::diag::render_all(&loaded.diagnostics, &loaded.sources, stderr_color())
-    )?;
-    if loaded.config.is_none() {
+    let summary = loaded.config.is_none().then(|| {
         let (errors, _) = crate::diag::summary(&loaded.diagnostics);
-        writeln!(
-            stderr,
+        format!(
             "error: the manifests have {}; {nothing}",
             crate::diag::count(errors, "error")
-        )?;
+        )
+    });
+    emit_diagnostics(
+        format,
+        &loaded.diagnostics,
+        &loaded.sources,
+        summary.as_deref(),
+        DocStream::Stderr,
+    )?;
+    if loaded.config.is_none() {
         return Ok(None);
     }
     Ok(Some(loaded))
@@ -131,7 +134,7 @@ pub(crate) fn emit_diagnostics(
 ) -> Result<()> {
     use crate::cli::DiagnosticFormat as F;
     use crate::diag;
-    let mut stderr = anstream::stderr();
+    let mut stderr = crate::output::stderr();
     let summary_line = summary.map(|s| format!("{s}\n")).unwrap_or_default();
     let document = match format.resolve() {
         F::Auto | F::Text => {
@@ -144,10 +147,14 @@ pub(crate) fn emit_diagnostics(
         }
         F::Github => {
             let report = format!("{}{summary_line}", diag::render_all(diags, sources, false));
-            write!(stderr, "{}", diag::github_annotations(diags, sources))?;
+            // hrform's own workflow commands: the one path that may start
+            // a line with `::` (see `output`).
+            stderr.annotation(&diag::github_annotations(diags, sources))?;
             if !report.is_empty() {
                 let token = diag::stop_commands_token();
-                write!(stderr, "{}", diag::github_verbatim(&report, &token))?;
+                stderr.annotation(&format!("::stop-commands::{token}\n"))?;
+                write!(stderr, "{report}")?;
+                stderr.annotation(&format!("::{token}::\n"))?;
             }
             return Ok(());
         }
@@ -158,9 +165,10 @@ pub(crate) fn emit_diagnostics(
             s
         }
     };
+    let document = crate::output::json(&document);
     match doc {
         DocStream::Stdout => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::output::stdout();
             write!(stdout, "{document}")?;
             stdout.flush()?;
             write!(stderr, "{summary_line}")?;

@@ -40,12 +40,13 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         args.sandbox.as_ref(),
         &earlier,
         "nothing was exported",
+        crate::cli::DiagnosticFormat::Text,
     )?
     else {
         return Ok(ExitStatus::Error);
     };
     let config = loaded.config.as_ref().expect("loaded without errors");
-    let mut stderr = anstream::stderr();
+    let mut stderr = crate::output::stderr();
     let Some(provider) = config.providers.get(&args.provider) else {
         writeln!(
             stderr,
@@ -86,7 +87,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
     };
     // Checked before reading (the first file) and again once the number of
     // parts is known.
-    let refuse = |stderr: &mut anstream::AutoStream<std::io::Stderr>, path: PathBuf| {
+    let refuse = |stderr: &mut crate::output::Out<anstream::Stderr>, path: PathBuf| {
         writeln!(
             stderr,
             "error: {} exists; nothing was exported (--force replaces it)",
@@ -271,7 +272,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
 
     let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
     if to_stdout {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = crate::output::stdout();
         for (k, part) in parts.iter().enumerate() {
             if k > 0 {
                 stdout.write_all(b"---\n")?;

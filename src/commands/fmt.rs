@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
 
-use super::common::stderr_color;
 use crate::cli::{FmtArgs, GlobalArgs};
 use crate::diag::{self, Code, Diagnostic, Sources};
 use crate::exit::ExitStatus;
@@ -89,7 +88,7 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         // As every command: a wrong -C is an error, not a clean check.
         diags.push(manifest::no_manifests(dir));
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     let write = !args.check && !args.diff;
     for change in &changes {
         if args.diff {
@@ -115,12 +114,14 @@ pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     }
     stdout.flush()?;
     diag::sort(&mut diags);
-    let mut stderr = anstream::stderr();
-    write!(
-        stderr,
-        "{}",
-        diag::render_all(&diags, &sources, stderr_color())
+    super::common::emit_diagnostics(
+        args.format,
+        &diags,
+        &sources,
+        None,
+        super::common::DocStream::Stderr,
     )?;
+    let mut stderr = crate::output::stderr();
     let (errors, _) = diag::summary(&diags);
     let verb = if write { "reformatted" } else { "would change" };
     if !global.quiet {

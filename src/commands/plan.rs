@@ -108,14 +108,14 @@ pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
     if let Some(path) = &args.out {
         write_plan_file(path, &plan)?;
     }
-    let mut stdout = anstream::stdout();
+    let mut stdout = crate::output::stdout();
     match args.output {
         OutputFormat::Text => write!(
             stdout,
             "{}",
             render::text(&plan, super::common::stdout_color())
         )?,
-        OutputFormat::Json => write!(stdout, "{}", render::json(&plan))?,
+        OutputFormat::Json => write!(stdout, "{}", crate::output::json(&render::json(&plan)))?,
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
     stdout.flush()?;

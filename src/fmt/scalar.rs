@@ -33,7 +33,10 @@ pub(crate) fn literal_block(s: &str) -> Option<String> {
         && !body.ends_with('\n')
         && !body.starts_with([' ', '\n'])
         && !body.chars().any(|c| c != '\n' && needs_yaml_escape(c))
-        && body.lines().all(|l| !l.ends_with(' '));
+        && body.lines().all(|l| !l.ends_with(' '))
+        // Nothing a CI log reads as a workflow command (see `output`).
+        && !body.contains("##[")
+        && body.lines().all(|l| !l.trim_start().starts_with("::"));
     usable.then(|| format!("{header}\n{body}"))
 }
 
@@ -44,8 +47,12 @@ pub(crate) fn literal_block(s: &str) -> Option<String> {
 pub(crate) fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    let mut prev = None;
+    while let Some(c) = chars.next() {
         match c {
+            // `##[` is a workflow command to a CI log (see `output`).
+            '#' if prev == Some('#') && chars.peek() == Some(&'[') => out.push_str("\\x23"),
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
@@ -56,6 +63,7 @@ pub(crate) fn quoted(s: &str) -> String {
             }
             c => out.push(c),
         }
+        prev = Some(c);
     }
     out.push('"');
     out
@@ -177,6 +185,7 @@ mod tests {
     #[test]
     fn quoting_escapes_what_cannot_be_raw() {
         assert_eq!(quoted("a\"b\\c\nd\u{1b}"), r#""a\"b\\c\nd\u001B""#);
+        assert_eq!(quoted("x ##[error]"), r#""x #\x23[error]""#);
         // Bidirectional overrides and isolates too: a diff of the file
         // reads as the file means (no "Trojan Source" reordering).
         assert_eq!(string("a\u{202e}b\u{2066}"), r#""a\u202Eb\u2066""#);

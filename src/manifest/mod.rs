@@ -8,6 +8,7 @@
 //! diagnostics instead of stopping at the first. This module is the only
 //! entry point: [`load`].
 
+mod bounds;
 pub mod checked;
 mod decode;
 pub mod node;
@@ -354,6 +355,30 @@ pub(crate) fn parse(
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Vec<Spanned<Node>>> {
+    // Linear-time bounds first: the parser's scanner is not linear in
+    // every shape (see `bounds`).
+    if let Err(refusal) = bounds::check(text) {
+        let d = Diagnostic::error(
+            Code::YamlSyntax,
+            format!("refused: {}", refusal.message),
+        )
+        .help(format!(
+            "hrform reads manifests of at most {} bytes, nested at most {} deep (flow collections, block levels); split or flatten the file",
+            bounds::MAX_BYTES,
+            bounds::MAX_DEPTH
+        ))
+        .at(
+            Loc {
+                file,
+                line: u32::try_from(refusal.line).unwrap_or(u32::MAX),
+                col: u32::try_from(refusal.col).unwrap_or(u32::MAX),
+                len: 1,
+            },
+            "here",
+        );
+        diags.push(d);
+        return None;
+    }
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // YAML 1.2 booleans only: `no` and `on` stay strings, so a mistake shows.
@@ -496,6 +521,10 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let chars: Vec<char> = line.chars().collect();
+        // Linear in the line: the first `{` is found once, and the value's
+        // end is looked for only after a secret-like key, from which the
+        // scan goes on.
+        let first_brace = chars.iter().position(|&c| c == '{');
         let mut i = 0;
         while i < chars.len() {
             if chars[i] != ':' || chars.get(i + 1).is_some_and(|c| !c.is_whitespace()) {
@@ -508,7 +537,11 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
                 k -= 1;
             }
             let key: String = chars[k..i].iter().collect();
-            let in_flow = chars[..k].contains(&'{');
+            if !decode::looks_like_secret(&key) {
+                i += 1;
+                continue;
+            }
+            let in_flow = first_brace.is_some_and(|b| b < k);
             let start = i
                 + 1
                 + chars[i + 1..]
@@ -522,7 +555,7 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
             } else {
                 chars.len()
             };
-            if !decode::looks_like_secret(&key) || end <= start {
+            if end <= start {
                 i += 1;
                 continue;
             }

@@ -1166,3 +1166,316 @@ fn sandbox_request_update_without_time_clock_omits_time_clock_id() {
     assert_eq!(updated["data"]["managerNote"], "checked", "{updated}");
     assert!(updated["data"].get("timeClockId").is_none(), "{updated}");
 }
+
+/// Issue 19, item 3: a lock committed as a symlink (to `/dev/zero`, which
+/// would be read forever, or to a file outside the tree, which would be
+/// echoed) is never followed nor read: apply refuses naming the file,
+/// exit 1, before any API write; the target is untouched and unread.
+#[test]
+fn planted_lock_symlinks_are_refused_not_followed() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET-CONTENTS\n").unwrap();
+    for target in [std::path::Path::new("/dev/zero"), secret.as_path()] {
+        let t = activation_world(1);
+        std::fs::create_dir(t.path().join(".hrform")).unwrap();
+        std::os::unix::fs::symlink(target, t.path().join(".hrform/apply.lock")).unwrap();
+        let out = t.run_with(&["apply", "--yes"]);
+        out.code(1);
+        assert!(
+            out.stderr
+                .contains("apply.lock is not a regular file (a symlink)")
+                && out.stderr.contains("never follows or reads it"),
+            "{}",
+            out.stderr
+        );
+        never_shown(&out, "TOP-SECRET-CONTENTS");
+        assert_eq!(writes(&t), 0);
+        assert!(
+            std::fs::symlink_metadata(t.path().join(".hrform/apply.lock"))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "the link is left as it is"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        "TOP-SECRET-CONTENTS\n"
+    );
+}
+
+/// Issue 19, item 3: a committed lock file that no process holds, naming a
+/// holder far in the future (with newlines in its fields), blocks nothing:
+/// apply runs and writes.
+#[test]
+fn planted_lock_file_naming_a_future_holder_blocks_nothing() {
+    let t = activation_world(1).file(
+        ".hrform/apply.lock",
+        r#"{"pid": 1, "host": "ci\n::error::pwned", "since": "2999-01-01T00:00:00Z", "hrform": "9.9.9"}"#,
+    );
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    assert_eq!(writes(&t), 1);
+    never_shown(&out, "pwned");
+}
+
+/// Issue 19, item 3: two applies at once: the second is refused while the
+/// first holds the lock (the first waits on a server that has not answered
+/// yet), and its message shows the holder the file names, escaped (a
+/// newline and a workflow command in the host field stay on one line).
+#[test]
+fn second_concurrent_apply_is_refused_showing_the_holder_escaped() {
+    // A server that accepts and never answers while `gate` is closed.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gate = Arc::new(Mutex::new(Vec::new()));
+    {
+        let gate = Arc::clone(&gate);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                gate.lock().unwrap().push(stream);
+            }
+        });
+    }
+    let t = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at(&format!("http://127.0.0.1:{port}/api")),
+        )
+        .env("CLOCKIFY_API_KEY", KEY);
+    let mut first = t
+        .command_with(&["apply", "--yes", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = t.path().join(".hrform/apply.lock");
+    let start = Instant::now();
+    while gate.lock().unwrap().is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "first apply never called"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let record = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        record.contains(&format!("\"pid\":{}", first.id())),
+        "{record}"
+    );
+    // What the file says is information only: make it hostile.
+    std::fs::write(
+        &lock,
+        r#"{"pid": 77, "host": "ci\n::error::pwned\u001b[2J", "since": "now", "hrform": "x"}"#,
+    )
+    .unwrap();
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    out.code(1);
+    assert!(
+        out.stderr.contains("another apply holds the lock")
+            && out
+                .stderr
+                .contains("pid 77 on ci\\u{a}::error::pwned\\u{1b}[2J since now"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.stderr);
+    assert!(
+        !out.stderr.lines().any(|l| l.trim_start().starts_with("::")),
+        "{}",
+        out.stderr
+    );
+}
+
+/// Issue 19, item 5: manifests built to make the YAML parser slow (deep
+/// flow or block nesting, `? ` and `- ` chains, more than the size limit)
+/// are refused with a located error by validate and fmt alike; long
+/// scalars, unclosed quotes, many keys and aliases end in bounded errors
+/// or are read (the parser's own budget).
+#[test]
+fn pathological_manifests_are_refused_with_a_located_error() {
+    let deep_block: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "flow-map",
+            "a: ".to_owned() + &"{a: ".repeat(200_000),
+            "bad.yaml:1:132",
+        ),
+        ("flow-seq", "[".repeat(500_000), "bad.yaml:1:33"),
+        ("block", deep_block, "bad.yaml:33:33"),
+        ("keys", "? ".repeat(100_000), "bad.yaml:1:1"),
+        ("dashes", "- ".repeat(100_000), "bad.yaml:1:1"),
+        (
+            "huge",
+            format!("users: []\n# {}\n", "x".repeat(5 * 1024 * 1024)),
+            "bad.yaml:1:1",
+        ),
+    ];
+    for (name, text, at) in &cases {
+        let t = Test::new().file("bad.yaml", text);
+        for cmd in ["validate", "fmt"] {
+            let out = t.run_with(&[cmd, "--color", "never"]);
+            out.code(1);
+            assert!(
+                out.stderr.contains("refused:") && out.stderr.contains(at),
+                "{name} {cmd}: {}",
+                &out.stderr[..out.stderr.len().min(2000)]
+            );
+        }
+    }
+}
+
+/// What a hostile party writes to steer a CI log: a newline then a
+/// workflow command, the legacy form, a terminal escape, a C1 control.
+const LOG_INJECTION: &str = "x\n::error::pwned ##[error]legacy \u{1b}[2J\u{1b}]0;t\u{7} \u{9b}31m";
+
+/// Assert that no line of a run could command the runner or the terminal:
+/// none starts with `::` (after whitespace) and has `::` again, as the
+/// runner reads a command, but hrform's own annotations
+/// (`own`: `--format github`), none holds `##[`, and no control character
+/// but newline and tab is left.
+#[track_caller]
+fn log_safe(what: &str, out: &crate::common::Output, own: bool) {
+    for (stream, text) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+        for line in text.lines() {
+            let start = line.trim_start();
+            let ours = own
+                && (start.starts_with("::error file=")
+                    || start.starts_with("::error title=")
+                    || start.starts_with("::warning file=")
+                    || start.starts_with("::warning title=")
+                    || start.starts_with("::stop-commands::")
+                    || (start.len() == 36
+                        && start.ends_with("::")
+                        && start[2..34].bytes().all(|b| b.is_ascii_hexdigit())));
+            assert!(
+                ours || !(start.starts_with("::") && start[2..].contains("::")),
+                "{what}: {stream} line starts a workflow command: {line:?}"
+            );
+            assert!(
+                !line.contains("##["),
+                "{what}: {stream} legacy command: {line:?}"
+            );
+            assert!(
+                !line.chars().any(|c| c != '\t' && c.is_control()),
+                "{what}: {stream} raw control character: {line:?}"
+            );
+        }
+    }
+}
+
+/// Issue 19, item 4: a file name, HR data and an API error message built to
+/// inject workflow commands or terminal escapes reach no CI log raw, from
+/// any command (validate, plan, apply, fmt, export) in text and in the
+/// github format.
+#[test]
+fn nothing_reaches_a_ci_log_raw_from_any_command() {
+    // A file name with the payload, holding a syntax error.
+    let name = format!("{LOG_INJECTION}.yaml");
+    let t = Test::new()
+        .file(&name, "settings:\n  bogus: [1\n")
+        .env("GITHUB_ACTIONS", "false");
+    for args in [
+        &["validate"][..],
+        &["validate", "--format", "github"],
+        &["validate", "--format", "json"],
+        &["plan"],
+        &["plan", "--format", "github"],
+        &["apply", "--yes"],
+        &["apply", "--yes", "--format", "github"],
+        &["fmt", "--check"],
+        &["fmt", "--check", "--format", "github"],
+        &["export", "--provider", "x", "--out", "-"],
+    ] {
+        let out = t.run_with(args);
+        assert_ne!(out.code, 0, "{args:?}");
+        log_safe(
+            &format!("file name, {args:?}"),
+            &out,
+            args.contains(&"github"),
+        );
+    }
+
+    // HR data: a person's email and name with the payload, reported as
+    // unmanaged by plan and apply, and exported.
+    // YAML allows no raw C1 control: the seed writes it escaped.
+    let yaml = |s: String| {
+        serde_json::to_string(&s)
+            .unwrap()
+            .replace('\u{9b}', "\\u009b")
+    };
+    let seed = include_str!("../fixtures/plan/seed.yaml").replace(
+        "    - { email: zed@example.com, name: Zed Stray }\n",
+        &format!(
+            "    - {{ email: zed@example.com, name: Zed Stray }}\n    - {{ email: {}, name: {} }}\n",
+            yaml(format!("{LOG_INJECTION}@example.com")),
+            yaml(format!("::set-output name=x::{LOG_INJECTION}"))
+        ),
+    );
+    let t = Test::new().sandbox(&seed).env("GITHUB_ACTIONS", "false");
+    let manifest = format!(
+        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\nusers:\n  - {{ email: ada@example.com, status: active }}\nsettings:\n  unmanaged_users: report\n",
+        t.sandbox_url()
+    );
+    let t = t.file("hrform.yaml", &manifest);
+    for args in [
+        &["plan"][..],
+        &["plan", "--output", "json"],
+        &["plan", "--output", "markdown"],
+        &["apply", "--yes"],
+        &["export", "--provider", "clockify", "--out", "-"],
+        &["fmt", "--check"],
+    ] {
+        let out = t.run_with(args);
+        log_safe(&format!("HR data, {args:?}"), &out, false);
+    }
+
+    // An API error message with the payload, for every call.
+    let message = serde_json::to_string(&serde_json::json!({ "message": LOG_INJECTION })).unwrap();
+    let server = Loopback::start(move |_| response("400 Bad Request", &[], &message));
+    let t = Test::new()
+        .file(
+            "hrform.yaml",
+            &clockify_at(&format!("http://127.0.0.1:{}/api", server.port)),
+        )
+        .env("CLOCKIFY_API_KEY", KEY)
+        .env("GITHUB_ACTIONS", "false");
+    for args in [
+        &["plan"][..],
+        &["apply", "--yes"],
+        &["export", "--provider", "clockify", "--out", "-"],
+    ] {
+        let out = t.run_with(args);
+        assert_ne!(out.code, 0, "{args:?}");
+        assert!(out.stderr.contains("pwned"), "{args:?}: {}", out.stderr);
+        log_safe(&format!("API error, {args:?}"), &out, false);
+    }
+}
+
+/// Issue 19, item 3: apply warns when `.hrform/` is tracked by git (a
+/// committed lock or journal is a pull request's to plant), and still runs.
+#[test]
+fn tracked_state_directory_is_warned_about() {
+    let t = activation_world(1).file(".hrform/apply.lock", "planted");
+    let git = |args: &[&str]| {
+        t.program("git")
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !git(&["init", "-q"]) {
+        return; // no git here: nothing to check (and no failure, by design)
+    }
+    assert!(git(&["add", ".hrform/apply.lock"]));
+    let out = t.run_with(&["apply", "--yes", "-q"]);
+    out.code(0);
+    assert!(
+        out.stderr.contains(".hrform is tracked by git")
+            && out.stderr.contains("add `.hrform/` to .gitignore"),
+        "{}",
+        out.stderr
+    );
+}
