@@ -6,13 +6,14 @@
 # it for the host and checks the sums with `sha256sum -c`.
 #
 # Usage: scripts/package.sh TARGET [DIST_DIR]
-#   HRFORM_BINARY=path  package this binary instead of building one
+#   HRFORM_BINARY=path           package this binary instead of building one
+#   HRFORM_PACKAGE_VERSION=x.y.z the version in the names (default Cargo.toml's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target="${1:?usage: scripts/package.sh TARGET [DIST_DIR]}"
 dist="${2:-dist}"
-version="$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)"
+version="${HRFORM_PACKAGE_VERSION:-$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -1)}"
 [ -n "$version" ] || { echo "package: no version in Cargo.toml" >&2; exit 1; }
 name="hrform-$version-$target"
 
