@@ -160,6 +160,11 @@ pub(crate) struct ApplyArgs {
     pub config: ConfigDir,
     /// A plan saved with `plan --out`.
     pub planfile: Option<PathBuf>,
+    /// Apply PLANFILE only if its SHA-256 is this (64 hex digits, optionally
+    /// after `sha256:`: the `plan_sha256` of the reviewed comment's marker);
+    /// otherwise exit 6 and touch nothing.
+    #[arg(long, value_name = "HEX", requires = "planfile")]
+    pub plan_sha256: Option<crate::plan::digest::PlanDigest>,
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,

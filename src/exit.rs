@@ -17,6 +17,8 @@ pub enum ExitStatus {
     Stale,
     /// 5: a partial apply: some changes failed.
     Partial,
+    /// 6: `apply --plan-sha256`: the plan file is not the plan reviewed.
+    DigestMismatch,
     /// 64: a usage error on the command line.
     Usage,
 }
@@ -31,6 +33,7 @@ impl ExitStatus {
             Self::Blocked => 3,
             Self::Stale => 4,
             Self::Partial => 5,
+            Self::DigestMismatch => 6,
             Self::Usage => 64,
         }
     }

@@ -18,6 +18,30 @@ use crate::plan::{PlanError, render};
 use crate::providers::{Executed, Outcome};
 
 pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+    // The plan file's bytes are read once: the digest checked is of the
+    // very bytes parsed, and it is checked before anything else is read,
+    // locked or written.
+    let saved_bytes = match &args.planfile {
+        Some(path) => Some(std::fs::read(path).with_context(|| {
+            format!(
+                "cannot read the plan file {}",
+                esc(&path.display().to_string())
+            )
+        })?),
+        None => None,
+    };
+    if let (Some(expected), Some(bytes), Some(path)) =
+        (&args.plan_sha256, &saved_bytes, &args.planfile)
+    {
+        let actual = crate::plan::digest::PlanDigest::of(bytes);
+        if actual != *expected {
+            eprintln!(
+                "error: {} is not the reviewed plan: its digest is {actual}, the reviewed plan's is {expected}; nothing was read or written",
+                esc(&path.display().to_string())
+            );
+            return Ok(ExitStatus::DigestMismatch);
+        }
+    }
     let Some(loaded) = super::common::load_manifests(
         &args.config.dir,
         args.sandbox.as_ref(),
@@ -28,9 +52,9 @@ pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Error);
     };
     let config = loaded.config.as_ref().expect("loaded without errors");
-    let saved = match &args.planfile {
-        Some(path) => Some(read_plan(path)?),
-        None => None,
+    let saved = match (&args.planfile, &saved_bytes) {
+        (Some(path), Some(bytes)) => Some(read_plan(path, bytes)?),
+        _ => None,
     };
     if saved.is_none() && !args.yes && !std::io::stdin().is_terminal() {
         anyhow::bail!(
@@ -274,10 +298,8 @@ fn describe(change: &crate::model::Change) -> String {
     }
 }
 
-fn read_plan(path: &Path) -> Result<crate::plan::Plan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the plan file {}", path.display()))?;
-    let plan: crate::plan::Plan = serde_json::from_str(&text).with_context(|| {
+fn read_plan(path: &Path, bytes: &[u8]) -> Result<crate::plan::Plan> {
+    let plan: crate::plan::Plan = serde_json::from_slice(bytes).with_context(|| {
         format!(
             "{} is not an hrform plan (expected the JSON of `hrform plan --out`)",
             path.display()

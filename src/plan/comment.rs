@@ -14,9 +14,8 @@
 
 use std::fmt::Write as _;
 
-use sha2::{Digest as _, Sha256};
-
 use super::Plan;
+use super::digest::PlanDigest;
 use super::render;
 use crate::model::{Change, ChangeKind};
 
@@ -40,16 +39,6 @@ fn md(text: &str) -> String {
     crate::escape::markdown(&text.replace(['\n', '\r'], " "))
 }
 
-/// Lowercase hex SHA-256 of `bytes`.
-fn sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        let _ = write!(hex, "{byte:02x}");
-    }
-    format!("sha256:{hex}")
-}
-
 /// The hidden first line. Its JSON never holds `<` or `>` (escaped as
 /// `\u003c`/`\u003e`), so no value can end the HTML comment.
 pub(crate) fn marker(plan: &Plan) -> String {
@@ -58,7 +47,7 @@ pub(crate) fn marker(plan: &Plan) -> String {
         "format_version": MARKER_VERSION,
         "providers": providers,
         "targets": plan.targets,
-        "plan_sha256": sha256(render::json(plan).as_bytes()),
+        "plan_sha256": PlanDigest::of(render::json(plan).as_bytes()).to_string(),
         "manifests_hash": plan.manifests_hash,
         "hrform_version": plan.hrform_version,
     });

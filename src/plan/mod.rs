@@ -9,6 +9,7 @@
 pub(crate) mod balance;
 pub(crate) mod comment;
 pub(crate) mod diff;
+pub(crate) mod digest;
 pub(crate) mod identity;
 pub(crate) mod render;
 pub(crate) mod requests;

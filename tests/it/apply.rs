@@ -275,6 +275,80 @@ fn plan_from_other_manifests_is_refused() {
     assert!(writes(&t).is_empty());
 }
 
+/// The `plan_sha256` of the comment's marker on `plan --output markdown`.
+fn marker_digest(markdown: &str) -> String {
+    let marker = markdown.lines().next().unwrap();
+    let json = marker
+        .strip_prefix("<!-- hrform ")
+        .and_then(|m| m.strip_suffix(" -->"))
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(json).unwrap();
+    value["plan_sha256"].as_str().unwrap().to_owned()
+}
+
+/// `apply --plan-sha256` with the digest the reviewed comment's marker
+/// shows applies the plan (the digest is of `plan --out`'s exact bytes,
+/// given with or without `sha256:`, in either case).
+#[test]
+fn plan_sha256_of_the_reviewed_comment_applies() {
+    let t = world(CHANGES);
+    let plan = t.run_with(&["plan", "--output", "markdown", "--out", "plan.json"]);
+    plan.code(0);
+    let digest = marker_digest(&plan.stdout);
+    let upper = format!(
+        "sha256:{}",
+        digest.strip_prefix("sha256:").unwrap().to_uppercase()
+    );
+    let out = t.run_with(&["apply", "plan.json", "--plan-sha256", &upper, "-q"]);
+    out.code(0);
+    assert!(!writes(&t).is_empty());
+}
+
+/// A plan file one byte off the reviewed one (still a valid plan) is
+/// refused with exit 6: no read of the HR systems, no write, no lock file.
+#[test]
+fn plan_sha256_mismatch_exits_6_and_touches_nothing() {
+    let t = world(CHANGES);
+    let plan = t.run_with(&["plan", "--output", "markdown", "--out", "plan.json"]);
+    plan.code(0);
+    let digest = marker_digest(&plan.stdout);
+    let path = t.path().join("plan.json");
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.push(b'\n');
+    std::fs::write(&path, bytes).unwrap();
+    let _ = std::fs::remove_dir_all(t.path().join(".hrform"));
+    let before = t.sandbox_log().len();
+    let out = t.run_with(&["apply", "plan.json", "--plan-sha256", &digest, "--yes"]);
+    out.code(6);
+    assert!(
+        out.stderr.contains("is not the reviewed plan") && out.stderr.contains(&digest),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(t.sandbox_log().len(), before, "the HR systems were called");
+    assert!(writes(&t).is_empty());
+    assert!(
+        !t.path().join(".hrform").exists(),
+        "a lock or journal was made"
+    );
+}
+
+/// A malformed digest, or one without a plan file, is a usage error.
+#[test]
+fn plan_sha256_malformed_is_a_usage_error() {
+    let t = world(CHANGES);
+    t.run_with(&["plan", "--out", "plan.json"]).code(0);
+    let short = "ab".repeat(31);
+    let signed = format!("+{}", "a".repeat(63));
+    for bad in [short.as_str(), signed.as_str(), "sha1:00"] {
+        t.run_with(&["apply", "plan.json", "--plan-sha256", bad])
+            .code(64);
+    }
+    t.run_with(&["apply", "--plan-sha256", &"a".repeat(64), "--yes"])
+        .code(64);
+    assert!(writes(&t).is_empty());
+}
+
 /// At the highest verbosity, and with every crate's trace logs, the API
 /// keys appear in no output, plan file, journal or export.
 #[test]

@@ -15,6 +15,7 @@ mod fmt;
 mod hostile;
 mod plan;
 mod readme;
+mod release;
 mod requests;
 mod sandbox;
 mod schema;

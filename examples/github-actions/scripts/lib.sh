@@ -13,13 +13,15 @@ HRFORM_MARKER='<!-- hrform '
 # default GITHUB_TOKEN that is github-actions[bot]; with another token, set it.
 HRFORM_COMMENT_AUTHOR="${HRFORM_COMMENT_AUTHOR:-github-actions[bot]}"
 
-: "${GH_REPO:?GH_REPO (owner/name) must be set}"
+# GH_REPO is checked by the functions that call the API: the jobs holding
+# HR keys call none of them (they have no token that could write).
 
 # find_comment NUMBER: the id of the first comment on issue or pull request
 # NUMBER that starts with the hrform marker AND is written by the token's
 # user; nothing when there is none. A comment someone else wrote that
 # carries the marker (a copy, a forgery) is never picked.
 find_comment() {
+  : "${GH_REPO:?GH_REPO (owner/name) must be set}"
   gh api --paginate "repos/$GH_REPO/issues/$1/comments?per_page=100" |
     jq -rs --arg author "$HRFORM_COMMENT_AUTHOR" --arg marker "$HRFORM_MARKER" '
       add // [] | map(select(.user.login == $author and (.body | startswith($marker))))
@@ -68,6 +70,13 @@ set_status() {
   rm -f "$body" "$payload"
 }
 
+# marker_digest FILE: the plan_sha256 of the hrform marker on FILE's first
+# line (sha256:<64 hex>); nothing when the line is no marker or has none.
+marker_digest() {
+  head -n 1 "$1" | sed -n 's/^<!-- hrform \(.*\) -->$/\1/p' |
+    jq -r 'try .plan_sha256 catch empty | strings | select(test("^sha256:[0-9a-f]{64}$"))' 2>/dev/null || true
+}
+
 # exit_meaning CODE: what an hrform exit code means, in words.
 exit_meaning() {
   case "$1" in
@@ -77,6 +86,7 @@ exit_meaning() {
     3) echo "blocked by a safety rule" ;;
     4) echo "the reviewed plan is stale" ;;
     5) echo "partial apply: some changes failed" ;;
+    6) echo "the plan file is not the reviewed plan (SHA-256 differs)" ;;
     64) echo "usage error" ;;
     *) echo "unexpected exit code" ;;
   esac

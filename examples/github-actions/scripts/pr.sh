@@ -1,49 +1,41 @@
 #!/usr/bin/env bash
-# Pull-request job: validate (annotations on the diff), then, for pull
-# requests from this repository only, plan, save plan.json for the merge
-# job, write the plan to the job summary and create or edit the one hrform
-# comment of the pull request.
+# Plan job of a pull request (HR keys present, read-only token, no API
+# calls to GitHub): validate the pull request's manifests (annotations on
+# the diff), plan, and write plan.json and comment.md into OUT_DIR for the
+# comment job and the merge job. Runs from the BASE branch's checkout; the
+# pull request's tree (HRFORM_DIR) is read as data by hrform and nothing in
+# it is run.
 #
-# Env: GH_REPO, PR_NUMBER, PR_HEAD_REPO (owner/name the head branch lives
-# in), HRFORM_DIR (manifests, default .), PLAN_OUT (default plan.json),
+# Env: PR_TREE (the checkout of the pull request's head), HRFORM_DIR (the
+# manifests, relative to PR_TREE; default .), OUT_DIR (default .),
 # GITHUB_STEP_SUMMARY (optional), the providers' API key variables.
 source "$(dirname "$0")/lib.sh"
 
-: "${PR_NUMBER:?PR_NUMBER must be set}"
+: "${PR_TREE:?PR_TREE (the checkout of the pull request) must be set}"
 HRFORM_DIR="${HRFORM_DIR:-.}"
-PLAN_OUT="${PLAN_OUT:-plan.json}"
+OUT_DIR="$(mkdir -p "${OUT_DIR:-.}" && cd "${OUT_DIR:-.}" && pwd)"
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
+md="$OUT_DIR/comment.md"
+# hrform runs in the pull request's tree so that the annotations name its
+# files as the diff does. Only hrform and coreutils found on PATH run here;
+# PATH never holds a relative directory on GitHub's runners.
+cd "$PR_TREE"
 
 set +e
 "$HRFORM" validate -C "$HRFORM_DIR" --format github
-valid=$?
-set -e
-
-if [ "${PR_HEAD_REPO:-$GH_REPO}" != "$GH_REPO" ]; then
-  # A fork's code never runs with the repository's secrets; its plan is
-  # made after a maintainer pushes the branch here.
-  echo "hrform: pull request from the fork $PR_HEAD_REPO: validated only, no plan" >&2
-  echo "hrform: pull request from a fork: validated only; no plan is made with this repository's keys." >>"$summary"
-  exit "$valid"
-fi
-
-md="$(mktemp)"
-rc=$valid
+rc=$?
 if [ "$rc" -eq 0 ]; then
-  set +e
-  "$HRFORM" plan -C "$HRFORM_DIR" --format github --output markdown --out "$PLAN_OUT" >"$md"
+  "$HRFORM" plan -C "$HRFORM_DIR" --format github --output markdown --out "$OUT_DIR/plan.json" >"$md"
   rc=$?
-  set -e
 fi
+set -e
 # No plan: the comment must not go on showing an earlier push's plan.
 if [ "$rc" -ne 0 ]; then
+  rm -f "$OUT_DIR/plan.json"
   {
     printf '%s{"format_version":1,"failed":true} -->\n' "$HRFORM_MARKER"
     printf '**Status:** no plan: `hrform validate` or `hrform plan` exited %s (%s); see the job log.\n' "$rc" "$(exit_meaning "$rc")"
   } >"$md"
 fi
 cat "$md" >>"$summary"
-id="$(upsert_comment "$PR_NUMBER" "$md")"
-echo "hrform: comment $id on #$PR_NUMBER" >&2
-rm -f "$md"
 exit "$rc"
