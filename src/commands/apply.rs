@@ -35,10 +35,12 @@ pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     {
         let actual = crate::plan::digest::PlanDigest::of(bytes);
         if actual != *expected {
-            eprintln!(
+            // Through the one escaping writer, like every other line.
+            writeln!(
+                crate::output::stderr(),
                 "error: {} is not the reviewed plan: its digest is {actual}, the reviewed plan's is {expected}; nothing was read or written",
                 esc(&path.display().to_string())
-            );
+            )?;
             return Ok(ExitStatus::DigestMismatch);
         }
     }

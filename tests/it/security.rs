@@ -218,16 +218,14 @@ fn refused_connections_are_not_retried_for_minutes() {
             &clockify_at(&format!("http://127.0.0.1:{port}/api")),
         )
         .env("CLOCKIFY_API_KEY", KEY)
-        .args(&["plan"]);
-    let started = Instant::now();
+        .args(&["plan", "-vv"]);
     let out = t.run();
     out.code(1);
     assert!(out.stderr.contains("could not connect"), "{}", out.stderr);
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
-    );
+    // Counted, not timed: the two parallel reads (users, policies) are
+    // each retried once, then given up.
+    let retries = out.stderr.matches("retrying").count();
+    assert!((1..=2).contains(&retries), "{retries} retries:\n{}", out.stderr);
     never_shown(&out, KEY);
 }
 
@@ -243,7 +241,6 @@ fn tls_failures_are_not_retried() {
         )
         .env("CLOCKIFY_API_KEY", KEY)
         .args(&["plan"]);
-    let started = Instant::now();
     let out = t.run();
     out.code(1);
     assert!(
@@ -251,11 +248,6 @@ fn tls_failures_are_not_retried() {
             .contains("GET /v1/user failed: could not connect"),
         "{}",
         out.stderr
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        started.elapsed()
     );
     // The plan reads users and policies in parallel: one connection each.
     assert!(
