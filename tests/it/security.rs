@@ -225,7 +225,11 @@ fn refused_connections_are_not_retried_for_minutes() {
     // Counted, not timed: the two parallel reads (users, policies) are
     // each retried once, then given up.
     let retries = out.stderr.matches("retrying").count();
-    assert!((1..=2).contains(&retries), "{retries} retries:\n{}", out.stderr);
+    assert!(
+        (1..=2).contains(&retries),
+        "{retries} retries:\n{}",
+        out.stderr
+    );
     never_shown(&out, KEY);
 }
 
