@@ -10,13 +10,13 @@ use jiff::civil::{Date, Time};
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::amount::Amount;
+pub use crate::amount::Amount;
 
 /// A person's id in one provider (Clockify: 24-hex string; Connecteam: an
 /// integer, kept as its decimal string).
-pub(crate) type PersonId = String;
+pub type PersonId = String;
 /// A policy's id in one provider.
-pub(crate) type PolicyId = String;
+pub type PolicyId = String;
 
 /// A person's status as the provider reports it.
 #[derive(
@@ -33,7 +33,7 @@ pub(crate) type PolicyId = String;
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum LiveStatus {
+pub enum LiveStatus {
     Active,
     Inactive,
     /// Invited but not joined (Clockify `PENDING`): cannot be activated.
@@ -44,7 +44,7 @@ pub(crate) enum LiveStatus {
 
 impl LiveStatus {
     /// The declared status this live status satisfies, if any.
-    pub(crate) fn as_declared(self) -> Option<Status> {
+    pub fn as_declared(self) -> Option<Status> {
         match self {
             LiveStatus::Active => Some(Status::Active),
             LiveStatus::Inactive => Some(Status::Inactive),
@@ -68,7 +68,7 @@ impl fmt::Display for LiveStatus {
 /// (Connecteam cannot archive owners or managers through the API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Role {
+pub enum Role {
     Owner,
     Manager,
     User,
@@ -76,7 +76,7 @@ pub(crate) enum Role {
 
 /// One person as the provider has them.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LivePerson {
+pub struct LivePerson {
     pub id: PersonId,
     /// As the provider stores it (compare by [`crate::mailbox::key`]).
     pub email: String,
@@ -89,14 +89,14 @@ pub(crate) struct LivePerson {
 
 /// A policy type (Connecteam groups policies under types).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PolicyTypeRef {
+pub struct PolicyTypeRef {
     pub id: String,
     pub name: String,
 }
 
 /// One time-off policy.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LivePolicy {
+pub struct LivePolicy {
     pub id: PolicyId,
     pub name: String,
     /// Connecteam: the type the policy belongs to. Clockify: `None`.
@@ -114,7 +114,7 @@ pub(crate) struct LivePolicy {
 
 /// A person's place on one policy: assigned, and the balance if known.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Holding {
+pub struct Holding {
     pub person: PersonId,
     pub policy: PolicyId,
     /// The remaining (available) balance; `None` when the provider reports
@@ -133,7 +133,7 @@ pub(crate) struct Holding {
 /// provider module reads the wire's text into dates, times and a status,
 /// and writes them back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct LiveRequest {
+pub struct LiveRequest {
     pub id: String,
     pub person: PersonId,
     pub policy_type_id: String,
@@ -176,7 +176,7 @@ pub(crate) struct LiveRequest {
 /// differs, as (live, declared). Plan documents carry it as an object of
 /// field name to `[live, declared]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct RequestFields {
+pub struct RequestFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adjust_for_dst: Option<(bool, bool)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -205,13 +205,13 @@ pub(crate) struct RequestFields {
 
 /// One differing field for people to read: its name, and its live and
 /// declared values as words (`None`: no value).
-pub(crate) type FieldWords = (&'static str, Option<String>, Option<String>);
+pub type FieldWords = (&'static str, Option<String>, Option<String>);
 
 impl RequestFields {
     /// The differences between `live` and `want`: every changeable field,
     /// the times only for a partial day, the DST flag only when the API
     /// returned it, the time clock only when declared.
-    pub(crate) fn between(live: &LiveRequest, want: &LiveRequest) -> Self {
+    pub fn between(live: &LiveRequest, want: &LiveRequest) -> Self {
         fn differ<T: PartialEq + Clone>(a: &T, b: &T) -> Option<(T, T)> {
             (a != b).then(|| (a.clone(), b.clone()))
         }
@@ -243,12 +243,12 @@ impl RequestFields {
         }
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         *self == Self::default()
     }
 
     /// Each differing field, by name in alphabetical order.
-    pub(crate) fn words(&self) -> Vec<FieldWords> {
+    pub fn words(&self) -> Vec<FieldWords> {
         fn pair<T>(
             name: &'static str,
             v: &Option<(T, T)>,
@@ -278,7 +278,7 @@ impl RequestFields {
 }
 
 /// A time of day as the API and plan documents write it: `HH:MM:SS`.
-pub(crate) fn time_words(t: Time) -> String {
+pub fn time_words(t: Time) -> String {
     t.strftime("%H:%M:%S").to_string()
 }
 
@@ -327,13 +327,13 @@ impl fmt::Display for RequestStatus {
 }
 
 /// The marker hrform puts at the end of a request's manager note.
-pub(crate) fn request_marker(key: &str) -> String {
+pub fn request_marker(key: &str) -> String {
     format!("[hrform:{key}]")
 }
 
 /// A manager note ending with the marker of `key` (the note trimmed; the
 /// marker alone when there is none).
-pub(crate) fn with_marker(note: Option<&str>, key: &str) -> String {
+pub fn with_marker(note: Option<&str>, key: &str) -> String {
     match note.map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => format!("{n} {}", request_marker(key)),
         None => request_marker(key),
@@ -341,7 +341,7 @@ pub(crate) fn with_marker(note: Option<&str>, key: &str) -> String {
 }
 
 /// The key of the trailing `[hrform:KEY]` marker of a manager note.
-pub(crate) fn marker_key(note: &str) -> Option<&str> {
+pub fn marker_key(note: &str) -> Option<&str> {
     let note = note.trim_end();
     let rest = note.strip_suffix(']')?;
     let start = rest.rfind("[hrform:")?;
@@ -353,21 +353,21 @@ pub(crate) fn marker_key(note: &str) -> Option<&str> {
 /// of a request that carries no `[hrform:KEY]` marker: plan matches a
 /// declared request with such a key to the live request of that id, with
 /// no marker written (see [`id_key_target`]).
-pub(crate) const ID_KEY_PREFIX: &str = "connecteam:";
+pub const ID_KEY_PREFIX: &str = "connecteam:";
 
 /// The key `hrform export` gives the unmarked live request `id`.
-pub(crate) fn id_key(id: &str) -> String {
+pub fn id_key(id: &str) -> String {
     format!("{ID_KEY_PREFIX}{id}")
 }
 
 /// The live request id a key made by [`id_key`] names, if it is one.
-pub(crate) fn id_key_target(key: &str) -> Option<&str> {
+pub fn id_key_target(key: &str) -> Option<&str> {
     key.strip_prefix(ID_KEY_PREFIX).filter(|id| !id.is_empty())
 }
 
 /// What hrform needs to read from one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct ReadScope {
+pub struct ReadScope {
     /// The identity keys ([`crate::mailbox::key`]) of the people the
     /// manifests declare.
     pub emails: Vec<String>,
@@ -387,7 +387,7 @@ pub(crate) struct ReadScope {
 
 impl ReadScope {
     /// Which people a read keeps, built once per read.
-    pub(crate) fn people_filter(&self) -> PeopleFilter<'_> {
+    pub fn people_filter(&self) -> PeopleFilter<'_> {
         PeopleFilter {
             all: self.all_people,
             keys: self.emails.iter().map(String::as_str).collect(),
@@ -403,14 +403,14 @@ impl ReadScope {
 /// Which live people a read keeps: everyone with `all_people`; otherwise
 /// the declared mailboxes, and every address that looks like one of them
 /// (read so that a spoof is an error, not unseen).
-pub(crate) struct PeopleFilter<'a> {
+pub struct PeopleFilter<'a> {
     all: bool,
     keys: std::collections::HashSet<&'a str>,
     alike: std::collections::HashSet<String>,
 }
 
 impl PeopleFilter<'_> {
-    pub(crate) fn keeps(&self, email: &str) -> bool {
+    pub fn keeps(&self, email: &str) -> bool {
         self.all
             || self.keys.contains(crate::mailbox::key(email).as_str())
             || self.alike.contains(&crate::mailbox::lookalike(email))
@@ -419,7 +419,7 @@ impl PeopleFilter<'_> {
 
 /// The live state of one provider, as far as the scope asked.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct LiveState {
+pub struct LiveState {
     /// People read: those declared that exist, or everyone with `all_people`.
     pub people: Vec<LivePerson>,
     /// Every policy of the provider (names are needed for "did you mean").
@@ -442,14 +442,14 @@ pub(crate) struct LiveState {
 /// (Clockify's policies, for the full-replace PUT). Opaque: only the
 /// vendor's folder that filled it knows what the records hold.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct AsRead(std::collections::BTreeMap<String, serde_json::Value>);
+pub struct AsRead(std::collections::BTreeMap<String, serde_json::Value>);
 
 impl AsRead {
-    pub(crate) fn insert(&mut self, id: String, record: serde_json::Value) {
+    pub fn insert(&mut self, id: String, record: serde_json::Value) {
         self.0.insert(id, record);
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<&serde_json::Value> {
+    pub fn get(&self, id: &str) -> Option<&serde_json::Value> {
         self.0.get(id)
     }
 }
@@ -458,7 +458,7 @@ impl AsRead {
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
-pub(crate) struct PersonRef {
+pub struct PersonRef {
     pub id: PersonId,
     pub email: String,
 }
@@ -466,7 +466,7 @@ pub(crate) struct PersonRef {
 /// Which vendor a provider is: what the planner needs to know about it
 /// beyond its live state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Vendor {
+pub enum Vendor {
     Clockify,
     Connecteam,
 }
@@ -475,7 +475,7 @@ pub(crate) enum Vendor {
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
 )]
-pub(crate) struct PolicyRef {
+pub struct PolicyRef {
     pub id: PolicyId,
     pub name: String,
     /// Connecteam: the policy type's id and name.
@@ -487,7 +487,7 @@ pub(crate) struct PolicyRef {
 
 impl PolicyRef {
     /// The reference to a live policy.
-    pub(crate) fn of(p: &LivePolicy) -> Self {
+    pub fn of(p: &LivePolicy) -> Self {
         PolicyRef {
             id: p.id.clone(),
             name: p.name.clone(),
@@ -500,7 +500,7 @@ impl PolicyRef {
 /// One change to one person in one provider, with the live value it was
 /// computed against (its precondition).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct Change {
+pub struct Change {
     /// Index of the change within its plan.
     pub id: usize,
     pub provider: String,
@@ -511,7 +511,7 @@ pub(crate) struct Change {
 
 impl Change {
     /// A change of `person` in `provider`, numbered later by the plan.
-    pub(crate) fn new(provider: &str, person: &LivePerson, kind: ChangeKind) -> Self {
+    pub fn new(provider: &str, person: &LivePerson, kind: ChangeKind) -> Self {
         Change {
             id: 0,
             provider: provider.to_owned(),
@@ -526,7 +526,7 @@ impl Change {
 
 /// How an allowance and its usage account for a balance change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct AllowanceChange {
+pub struct AllowanceChange {
     /// The allowance the live balance implies (remaining + used, less what
     /// carried over); `None` when there is no balance yet.
     pub from: Option<Amount>,
@@ -541,7 +541,7 @@ pub(crate) struct AllowanceChange {
 /// Why a balance changes, in words a reviewer needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub(crate) enum BalanceReason {
+pub enum BalanceReason {
     /// No balance yet: the first one.
     Initial,
     /// The allowance differs from what the live balance implies: it was
@@ -576,7 +576,7 @@ pub(crate) enum BalanceReason {
 /// What a change does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "change", rename_all = "snake_case")]
-pub(crate) enum ChangeKind {
+pub enum ChangeKind {
     /// Activate or deactivate.
     Status { from: LiveStatus, to: Status },
     /// Put the person on a policy. `replaces`: the policy of the same type
@@ -635,7 +635,7 @@ pub(crate) enum ChangeKind {
 
 /// The design's phases within a provider, in the order apply makes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum Phase {
+pub enum Phase {
     Activate,
     Assign,
     Balance,
@@ -647,7 +647,7 @@ pub(crate) enum Phase {
 
 impl Phase {
     /// Every phase, in order.
-    pub(crate) const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Activate,
         Phase::Assign,
         Phase::Balance,
@@ -660,7 +660,7 @@ impl Phase {
 impl ChangeKind {
     /// Whether this change deactivates a person (the design's most
     /// harmful change: safety counts it, the comment lists it first).
-    pub(crate) fn is_deactivation(&self) -> bool {
+    pub fn is_deactivation(&self) -> bool {
         matches!(
             self,
             ChangeKind::Status {
@@ -671,7 +671,7 @@ impl ChangeKind {
     }
 
     /// The phase this change is made in: the one place the order is written.
-    pub(crate) fn phase(&self) -> Phase {
+    pub fn phase(&self) -> Phase {
         match self {
             ChangeKind::Status {
                 to: Status::Active, ..
@@ -770,7 +770,7 @@ impl fmt::Display for Status {
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "UPPERCASE")]
-pub(crate) enum Method {
+pub enum Method {
     Get,
     Put,
     Patch,
@@ -792,7 +792,7 @@ impl fmt::Display for Method {
 
 /// What a call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) enum Operation {
+pub enum Operation {
     /// A read (a read-back, a recheck).
     #[default]
     Read,
@@ -811,7 +811,7 @@ pub(crate) enum Operation {
 /// relative to the provider's base URL) and JSON body, and the changes it
 /// realises. Built by the provider module, the only one that knows the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub(crate) struct Call {
+pub struct Call {
     pub provider: String,
     /// What the call does, for apply to dispatch on (never sniffed from the
     /// path or method); not part of the plan document: apply rebuilds calls.

@@ -28,7 +28,7 @@ use unicode_normalization::UnicodeNormalization as _;
 /// NFC maps a few characters to ASCII by canonical equivalence (U+212A
 /// KELVIN SIGN to `K`, U+037E GREEK QUESTION MARK to `;`): those are kept
 /// as written, so ASCII in a key only ever comes from ASCII in the address.
-pub(crate) fn key(email: &str) -> String {
+pub fn key(email: &str) -> String {
     if email.is_ascii() {
         return email.to_ascii_lowercase();
     }
@@ -51,7 +51,7 @@ pub(crate) fn key(email: &str) -> String {
 /// What an address looks like: the UTS #39 skeleton of its NFKC, fully
 /// lower-cased form without default-ignorable code points. Addresses with
 /// equal lookalike keys cannot be told apart by a reader.
-pub(crate) fn lookalike(email: &str) -> String {
+pub fn lookalike(email: &str) -> String {
     let folded: String = email
         .nfkc()
         .flat_map(char::to_lowercase)
@@ -70,7 +70,7 @@ pub(crate) fn lookalike(email: &str) -> String {
 
 /// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties): code
 /// points a renderer shows as nothing.
-pub(crate) fn is_default_ignorable(c: char) -> bool {
+pub fn is_default_ignorable(c: char) -> bool {
     matches!(
         c,
         '\u{00ad}'
@@ -96,7 +96,7 @@ pub(crate) fn is_default_ignorable(c: char) -> bool {
 /// `email` with every character that is not printable ASCII written as
 /// `\u{..}`: how a `confusable-identity` error shows both addresses, so
 /// the difference a reader could not see is spelled out.
-pub(crate) fn revealed(email: &str) -> String {
+pub fn revealed(email: &str) -> String {
     let mut out = String::with_capacity(email.len());
     for c in email.chars() {
         if c.is_ascii_graphic() || c == ' ' {

@@ -879,16 +879,6 @@ pub fn github_annotations(diags: &[Diagnostic], sources: &Sources) -> String {
     out
 }
 
-/// A fresh token for `::stop-commands::`: nothing in untrusted text can
-/// guess it, so nothing in it can end the pause and inject a command.
-pub fn stop_commands_token() -> String {
-    use rand::Rng as _;
-    let mut rng = rand::rng();
-    (0..32)
-        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
-        .collect()
-}
-
 /// One location of the JSON report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct ReportLocation {

@@ -151,7 +151,7 @@ pub(crate) fn emit_diagnostics(
             // a line with `::` (see `output`).
             stderr.annotation(&diag::github_annotations(diags, sources))?;
             if !report.is_empty() {
-                let token = diag::stop_commands_token();
+                let token = stop_commands_token();
                 stderr.annotation(&format!("::stop-commands::{token}\n"))?;
                 write!(stderr, "{report}")?;
                 stderr.annotation(&format!("::{token}::\n"))?;
@@ -215,4 +215,14 @@ fn sandbox_endpoints(
 /// `; did you mean …?` for a name the command line gave, or nothing.
 pub(crate) fn hint<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
     crate::diag::did_you_mean(name, candidates).map_or_else(String::new, |h| format!("; {h}"))
+}
+
+/// A fresh token for `::stop-commands::`: nothing in untrusted text can
+/// guess it, so nothing in it can end the pause and inject a command.
+fn stop_commands_token() -> String {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    (0..32)
+        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
+        .collect()
 }

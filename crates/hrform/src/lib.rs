@@ -8,26 +8,28 @@
 //! benchmarks need — `main`, `diag`, `manifest` and `sandbox` — and nothing
 //! more, so `unreachable_pub` holds every other module to `pub(crate)`.
 
-mod amount;
 mod apply;
 mod cli;
 mod commands;
-pub mod diag;
-mod escape;
+
 mod exit;
 mod export;
 mod fmt;
 mod http;
 mod lock;
-mod mailbox;
 pub mod manifest;
-mod model;
 mod output;
 mod plan;
 mod private_file;
 mod providers;
-pub mod sandbox;
 mod schema;
+
+// The pure core's modules, at the paths the shell has always used.
+pub use hrform_core::diag;
+use hrform_core::{amount, escape, mailbox, model};
+/// The API emulator (the `sandbox` feature).
+#[cfg(feature = "sandbox")]
+pub use hrform_sandbox as sandbox;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -30,7 +30,7 @@ fn is_yaml_control(c: char) -> bool {
 /// `export`): what [`is_yaml_control`] keeps from a terminal, and what a YAML
 /// 1.1 reader takes for a line break (U+2028, U+2029) or YAML forbids
 /// raw (the byte order mark inside a document, non-characters).
-pub(crate) fn needs_yaml_escape(c: char) -> bool {
+pub fn needs_yaml_escape(c: char) -> bool {
     is_yaml_control(c)
         || matches!(
             c,
@@ -41,13 +41,13 @@ pub(crate) fn needs_yaml_escape(c: char) -> bool {
 /// `s` with every control character (newlines and tabs included) written as
 /// `\u{..}`, for one line of terminal text. Borrowed when there is nothing
 /// to escape.
-pub(crate) fn text(s: &str) -> Cow<'_, str> {
+pub fn text(s: &str) -> Cow<'_, str> {
     escaped(s, is_control)
 }
 
 /// `s` for a YAML comment hrform writes: [`text`]'s escapes, for every
 /// [`needs_yaml_escape`] character, so it cannot leave its line.
-pub(crate) fn yaml_comment(s: &str) -> Cow<'_, str> {
+pub fn yaml_comment(s: &str) -> Cow<'_, str> {
     escaped(s, needs_yaml_escape)
 }
 
@@ -69,7 +69,7 @@ fn escaped(s: &str, unsafe_char: fn(char) -> bool) -> Cow<'_, str> {
 
 /// [`text`], keeping newlines: for hrform's own multi-line messages (an
 /// error chain) that may quote data already escaped by [`text`].
-pub(crate) fn text_keep_newlines(s: &str) -> Cow<'_, str> {
+pub fn text_keep_newlines(s: &str) -> Cow<'_, str> {
     if !s.chars().any(|c| c != '\n' && is_control(c)) {
         return Cow::Borrowed(s);
     }
@@ -84,7 +84,7 @@ pub(crate) fn text_keep_newlines(s: &str) -> Cow<'_, str> {
 /// zero-width joiner so that `@team` mentions nobody. Links cannot
 /// form: `[` and `]` are escaped, and the `:` of `scheme://` and the `.` of
 /// `www.` are written as entities so autolinks stay text.
-pub(crate) fn markdown(s: &str) -> String {
+pub fn markdown(s: &str) -> String {
     let s = text(s);
     let mut out = String::with_capacity(s.len() + 8);
     let mut chars = s.chars().peekable();
@@ -130,7 +130,7 @@ fn defuse(c: char, next: Option<&char>, out: &mut String) -> bool {
 
 /// A backtick fence longer than any run of backticks in `body` (at least
 /// three), so the body cannot close the code block it sits in.
-pub(crate) fn fence(body: &str) -> String {
+pub fn fence(body: &str) -> String {
     let mut longest = 0;
     let mut run = 0;
     for c in body.chars() {

@@ -1,0 +1,14 @@
+//! hrform-core: everything hrform does without I/O.
+//!
+//! Amounts, escaping of untrusted text, mailbox identity, diagnostics and
+//! their renderers, and the model of live state, changes and calls. It
+//! depends on no async runtime and no HTTP client, and reads no file, no
+//! environment variable and no clock: whatever it needs from the world
+//! comes in as a parameter, so the compiler (through the crate graph)
+//! keeps it pure.
+
+pub mod amount;
+pub mod diag;
+pub mod escape;
+pub mod mailbox;
+pub mod model;
