@@ -11,8 +11,8 @@
 //! `crate::apply` makes.
 //!
 //! May import: `crate::model` (`Method`), `crate::manifest::checked` (the
-//! provider's URL and key variable), `crate::escape`; never `providers`,
-//! `plan`, `apply` or `commands`.
+//! provider's URL and key variable), `crate::escape`, and from `apply` only
+//! the [`WriteAccess`] type; never `providers`, `plan` or `commands`.
 //!
 //! Nothing a server does makes a call unbounded: a call, its retries and
 //! their waits included, ends within [`CALL_DEADLINE`] of its first send,
@@ -29,6 +29,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::apply::WriteAccess;
 use crate::manifest::checked;
 use crate::model::Method;
 
@@ -152,23 +153,6 @@ static WRITES_HALTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 /// Refuse every write from now on, for `reason` (kept: the first one).
 pub(crate) fn halt_writes(reason: String) {
     let _ = WRITES_HALTED.set(reason);
-}
-
-/// The capability to write. Every constructor of anything that sends a
-/// write ([`Writer::for_apply`], the vendor writers, `ProviderWriter`)
-/// takes one; its field is private, and its one constructor,
-/// [`WriteAccess::for_apply_only`], is called from `crate::apply` alone (a
-/// test holds every other file to that). Plan code holds readers only, so
-/// plan cannot write by construction. It lives here, at the bottom of the
-/// house, so that naming it makes no import run upwards.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct WriteAccess(());
-
-impl WriteAccess {
-    /// For `crate::apply` only.
-    pub(crate) fn for_apply_only() -> Self {
-        WriteAccess(())
-    }
 }
 
 /// What the HTTP layer must know about a vendor, supplied by its module.

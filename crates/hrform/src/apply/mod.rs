@@ -14,11 +14,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use crate::diag::{Diagnostic, Sources};
-use crate::http::WriteAccess;
 use crate::manifest::Config;
 use crate::model::{Change, ChangeKind, LiveState, Phase};
 use crate::plan::{self, Plan, PlanError, PlanOptions, Session};
 use crate::providers::{Endpoint, Executed, Outcome, ProviderWriter, Sink};
+
+/// The capability to write. Every constructor of anything that sends a
+/// write ([`crate::http::Writer::for_apply`], the vendor writers,
+/// `ProviderWriter`) takes one. Its field is private to this module, so only
+/// apply (and its submodules) can make one: plan code holds readers only,
+/// and cannot write by construction — the compiler checks it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WriteAccess(());
 
 /// Why apply could not start.
 #[derive(Debug, thiserror::Error)]
@@ -289,7 +296,7 @@ pub(crate) async fn execute(prepared: &Prepared, sink: Sink<'_>) -> Report {
     let runs = prepared.session.clients.iter().map(|(name, client)| {
         let records = &records;
         async move {
-            let writer = ProviderWriter::new(client, WriteAccess::for_apply_only());
+            let writer = ProviderWriter::new(client, WriteAccess(()));
             let live = &prepared.session.live[name];
             for phase_now in Phase::ALL {
                 // What earlier phases achieved, once per phase.

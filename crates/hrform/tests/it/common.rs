@@ -243,7 +243,13 @@ impl Output {
     }
 }
 
-/// The repository root, for fixtures and committed files.
+/// The repository (workspace) root, for committed files: README, examples,
+/// schemas, scripts, workflows.
 pub fn repo_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// The hrform crate's directory, for the test fixtures (`tests/fixtures`).
+pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

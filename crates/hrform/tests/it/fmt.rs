@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{Test, repo_root};
+use crate::common::{Test, crate_dir, repo_root};
 
 /// A manifest written every wrong way, with comments in every position:
 /// above keys, trailing, between list items, inside a user at its end, and
@@ -369,14 +369,14 @@ fn acme_example_is_in_fmt_form() {
 /// the invalid corpus.
 fn corpus() -> Vec<PathBuf> {
     let mut dirs = vec![repo_root().join("examples/acme")];
-    let invalid = repo_root().join("tests/fixtures/invalid");
+    let invalid = crate_dir().join("tests/fixtures/invalid");
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&invalid)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     cases.sort();
     dirs.extend(cases);
-    dirs.push(repo_root().join("tests/fixtures/not-yet-caught"));
+    dirs.push(crate_dir().join("tests/fixtures/not-yet-caught"));
     dirs
 }
 

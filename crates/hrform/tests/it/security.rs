@@ -247,13 +247,14 @@ fn tls_failures_are_not_retried() {
         .args(&["plan"]);
     let out = t.run();
     out.code(1);
+    // The plan reads users and policies in parallel: whichever fails first
+    // is the one reported, so the test names no particular call.
     assert!(
-        out.stderr
-            .contains("GET /v1/user failed: could not connect"),
+        out.stderr.contains("error: GET /v1/") && out.stderr.contains(" failed: could not connect"),
         "{}",
         out.stderr
     );
-    // The plan reads users and policies in parallel: one connection each.
+    // One connection each.
     assert!(
         server.connections() <= 2,
         "{} connections",

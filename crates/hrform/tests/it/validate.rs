@@ -1,6 +1,6 @@
 //! `hrform validate`: offline checks, their diagnostics and exit codes.
 
-use crate::common::{Test, repo_root};
+use crate::common::{Test, crate_dir, repo_root};
 
 /// A small valid configuration with two providers.
 const PROVIDERS: &str = "\
@@ -16,7 +16,7 @@ providers:
 /// pinned diagnostics (code, file:line:column, message, suggestion).
 #[test]
 fn invalid_corpus_reports_pinned_diagnostics() {
-    let root = repo_root().join("tests/fixtures/invalid");
+    let root = crate_dir().join("tests/fixtures/invalid");
     let mut cases: Vec<_> = std::fs::read_dir(&root)
         .expect("corpus dir")
         .map(|e| {

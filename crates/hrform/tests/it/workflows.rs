@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::common::{CLOCKIFY_KEY, CONNECTEAM_KEY, Output, Test, repo_root};
+use crate::common::{CLOCKIFY_KEY, CONNECTEAM_KEY, Output, Test, crate_dir, repo_root};
 
 const SEED: &str = include_str!("../fixtures/plan/seed.yaml");
 const REPO: &str = "acme/hr-config";
@@ -100,7 +100,7 @@ impl Ci {
         let mut cmd = self.t.program("bash");
         let path = format!(
             "{}:{}",
-            repo_root().join("tests/fixtures/gh").display(),
+            crate_dir().join("tests/fixtures/gh").display(),
             std::env::var("PATH").unwrap_or_default()
         );
         cmd.arg(script)
@@ -576,7 +576,7 @@ fn a_pull_request_tree_runs_nothing_while_keys_are_present() {
     let path = format!(
         "{}:{}:{}",
         tools.path().display(),
-        repo_root().join("tests/fixtures/gh").display(),
+        crate_dir().join("tests/fixtures/gh").display(),
         std::env::var("PATH").unwrap_or_default()
     );
 
@@ -819,7 +819,7 @@ impl Gitlab {
         let mut cmd = self.ci.t.program("bash");
         cmd.arg(repo_root().join("examples/gitlab-ci/hrform.sh"))
             .arg(mode)
-            .env("CURL", repo_root().join("tests/fixtures/gitlab/curl"))
+            .env("CURL", crate_dir().join("tests/fixtures/gitlab/curl"))
             .env("GL_STANDIN_STATE", &self.state)
             .env("GL_STANDIN_LOG", &self.log)
             .env("CI_API_V4_URL", "https://gitlab.example/api/v4")

@@ -14,6 +14,10 @@ fn manifest_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+fn repo_root() -> std::path::PathBuf {
+    crate::common::repo_root()
+}
+
 /// A seed without `seed_version`, or with another version, is refused.
 #[test]
 fn seed_version_is_required() {
@@ -64,7 +68,7 @@ fn bad_references_are_located() {
 #[test]
 fn committed_schema_is_current_and_validates_seeds() {
     let generated = serde_json::to_string_pretty(&seed_schema()).expect("schema json") + "\n";
-    let path = manifest_dir().join("schemas/sandbox.schema.json");
+    let path = repo_root().join("schemas/sandbox.schema.json");
     if std::env::var_os("HRFORM_BLESS").is_some() {
         std::fs::write(&path, &generated).expect("write schema");
     }
@@ -75,7 +79,7 @@ fn committed_schema_is_current_and_validates_seeds() {
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
     let mut seeds = vec![WORLD.to_owned()];
-    if let Ok(acme) = std::fs::read_to_string(manifest_dir().join("examples/acme/sandbox.yaml")) {
+    if let Ok(acme) = std::fs::read_to_string(repo_root().join("examples/acme/sandbox.yaml")) {
         seeds.push(acme);
     }
     for yaml in seeds {
