@@ -14,6 +14,7 @@ pub(crate) enum Kind {
     /// The plan document's (`plan --output json`, `--out`).
     Plan,
     /// The sandbox seed's.
+    #[cfg(feature = "sandbox")]
     Sandbox,
     /// The diagnostics report's (`--format json`).
     Diagnostics,
@@ -32,6 +33,7 @@ pub(crate) fn render(kind: Kind) -> Result<String, serde_json::Error> {
     let schema = match kind {
         Kind::Manifest => manifest(),
         Kind::Plan => crate::plan::schema(),
+        #[cfg(feature = "sandbox")]
         Kind::Sandbox => crate::sandbox::seed_schema(),
         Kind::Diagnostics => crate::diag::report_schema(),
     };

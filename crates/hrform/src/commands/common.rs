@@ -3,13 +3,9 @@
 //! in-process sandbox for `--sandbox`. Imported by the command modules; it
 //! imports none of them.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 
-use anyhow::{Context as _, Result};
-
-use crate::manifest::{self, Config};
-use crate::providers::Endpoint;
+use anyhow::Result;
 
 /// Load the manifests under `dir` (skipping a `--sandbox` seed) and print
 /// their diagnostics to stderr in `format`. `None` when they have errors:
@@ -83,11 +79,12 @@ pub(crate) fn stderr_color() -> bool {
 
 /// Start the sandbox in-process from `seed` (for `--sandbox SEED`) and point
 /// every provider at it, with the seed's API keys.
+#[cfg(feature = "sandbox")]
 pub(crate) async fn start_sandbox(
     seed: &std::path::Path,
     config: &crate::manifest::Config,
 ) -> Result<(
-    crate::sandbox::Sandbox,
+    SandboxHandle,
     std::collections::BTreeMap<String, crate::providers::Endpoint>,
 )> {
     use anyhow::Context as _;
@@ -105,6 +102,34 @@ pub(crate) async fn start_sandbox(
         connecteam_key.as_deref(),
     )?;
     Ok((sandbox, endpoints))
+}
+
+/// The running sandbox of `--sandbox`.
+#[cfg(feature = "sandbox")]
+pub(crate) type SandboxHandle = crate::sandbox::Sandbox;
+
+/// No sandbox in this build: `commands::run` refuses `--sandbox` first, so
+/// nothing ever holds one.
+#[cfg(not(feature = "sandbox"))]
+pub(crate) enum SandboxHandle {}
+
+#[cfg(not(feature = "sandbox"))]
+impl SandboxHandle {
+    pub(crate) async fn stop(self) {
+        match self {}
+    }
+}
+
+/// `--sandbox` in a build without the sandbox (refused before this).
+#[cfg(not(feature = "sandbox"))]
+pub(crate) async fn start_sandbox(
+    _seed: &std::path::Path,
+    _config: &crate::manifest::Config,
+) -> Result<(
+    SandboxHandle,
+    std::collections::BTreeMap<String, crate::providers::Endpoint>,
+)> {
+    anyhow::bail!("this hrform was built without the sandbox (cargo feature `sandbox`)")
 }
 
 /// Where a diagnostics document goes: `validate` has stdout free, `plan`
@@ -178,13 +203,17 @@ pub(crate) fn emit_diagnostics(
     Ok(())
 }
 /// Endpoints for `--sandbox`, for use by plan/apply/export.
+#[cfg(feature = "sandbox")]
 fn sandbox_endpoints(
-    config: &Config,
+    config: &crate::manifest::Config,
     sandbox: &crate::sandbox::Sandbox,
     clockify_key: Option<&str>,
     connecteam_key: Option<&str>,
-) -> Result<BTreeMap<String, Endpoint>> {
-    let mut endpoints = BTreeMap::new();
+) -> Result<std::collections::BTreeMap<String, crate::providers::Endpoint>> {
+    use crate::manifest;
+    use crate::providers::Endpoint;
+    use anyhow::Context as _;
+    let mut endpoints = std::collections::BTreeMap::new();
     for (name, provider) in &config.providers {
         let (base, key) = match provider.kind {
             manifest::checked::ProviderKind::Clockify { .. } => {

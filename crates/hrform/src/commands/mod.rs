@@ -7,6 +7,7 @@ mod common;
 mod export;
 mod fmt;
 mod plan;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod validate;
 
@@ -19,20 +20,35 @@ use crate::exit::ExitStatus;
 
 /// Dispatch the parsed command line.
 pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
+    #[cfg(not(feature = "sandbox"))]
+    if needs_sandbox(&cli.command) {
+        let mut stderr = crate::output::stderr();
+        writeln!(
+            stderr,
+            "error: this hrform was built without the sandbox (cargo feature `sandbox`)"
+        )?;
+        return Ok(ExitStatus::Usage);
+    }
     match &cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args, &cli.global),
         Command::Export(args) => export::run(args),
         Command::Fmt(args) => fmt::run(args, &cli.global),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args),
+        #[cfg(not(feature = "sandbox"))]
+        Command::Sandbox(_) => Ok(ExitStatus::Usage),
         Command::Schema(args) => {
             // Not println!: it panics when stdout is a closed pipe.
             let mut stdout = std::io::stdout().lock();
             let kind = match args.kind {
                 crate::cli::SchemaKind::Manifest => crate::schema::Kind::Manifest,
                 crate::cli::SchemaKind::Plan => crate::schema::Kind::Plan,
+                #[cfg(feature = "sandbox")]
                 crate::cli::SchemaKind::Sandbox => crate::schema::Kind::Sandbox,
+                #[cfg(not(feature = "sandbox"))]
+                crate::cli::SchemaKind::Sandbox => return Ok(ExitStatus::Usage),
                 crate::cli::SchemaKind::Diagnostics => crate::schema::Kind::Diagnostics,
             };
             writeln!(stdout, "{}", crate::schema::render(kind)?)?;
@@ -52,6 +68,20 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
             stdout.flush()?;
             Ok(ExitStatus::Success)
         }
+    }
+}
+
+/// Whether `command` needs the sandbox, which this build lacks: `hrform
+/// sandbox`, `hrform schema sandbox` and `--sandbox SEED`.
+#[cfg(not(feature = "sandbox"))]
+fn needs_sandbox(command: &Command) -> bool {
+    match command {
+        Command::Sandbox(_) => true,
+        Command::Schema(args) => matches!(args.kind, crate::cli::SchemaKind::Sandbox),
+        Command::Plan(args) => args.sandbox.is_some(),
+        Command::Apply(args) => args.sandbox.is_some(),
+        Command::Export(args) => args.sandbox.is_some(),
+        _ => false,
     }
 }
 
