@@ -20,7 +20,7 @@ name="hrform-$version-$target"
 if [ -n "${HRFORM_BINARY:-}" ]; then
   binary="$HRFORM_BINARY"
 else
-  cargo build --release --locked --target "$target"
+  cargo build --release --locked -p hrform --target "$target"
   binary="target/$target/release/hrform"
 fi
 
