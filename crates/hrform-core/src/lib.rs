@@ -11,4 +11,5 @@ pub mod amount;
 pub mod diag;
 pub mod escape;
 pub mod mailbox;
+pub mod manifest;
 pub mod model;

@@ -24,7 +24,7 @@ fn main() {
     let mut in_process = Vec::new();
     for _ in 0..RUNS {
         let start = Instant::now();
-        let loaded = hrform::manifest::load(dir.path(), &[]);
+        let loaded = hrform::discover::load(dir.path(), &[], &hrform::context::Context::from_env());
         in_process.push(start.elapsed());
         let config = loaded.config.expect("the generated configuration is valid");
         assert_eq!(config.users.len(), USERS);

@@ -5,19 +5,20 @@
 //! diagnostics rendered by `diag`, and the API emulator lives in `sandbox`.
 //!
 //! The library exposes what the binary, the integration tests and the
-//! benchmarks need — `main`, `diag`, `manifest` and `sandbox` — and nothing
+//! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest` and
+//! `sandbox` — and nothing
 //! more, so `unreachable_pub` holds every other module to `pub(crate)`.
 
 mod apply;
 mod cli;
 mod commands;
-
+pub mod context;
+pub mod discover;
 mod exit;
 mod export;
 mod fmt;
 mod http;
 mod lock;
-pub mod manifest;
 mod output;
 mod plan;
 mod private_file;
@@ -25,8 +26,8 @@ mod providers;
 mod schema;
 
 // The pure core's modules, at the paths the shell has always used.
-pub use hrform_core::diag;
 use hrform_core::{amount, escape, mailbox, model};
+pub use hrform_core::{diag, manifest};
 /// The API emulator (the `sandbox` feature).
 #[cfg(feature = "sandbox")]
 pub use hrform_sandbox as sandbox;

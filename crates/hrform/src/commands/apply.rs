@@ -17,7 +17,11 @@ use crate::manifest;
 use crate::plan::{PlanError, render};
 use crate::providers::{Executed, Outcome};
 
-pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
+pub(crate) fn run(
+    args: &ApplyArgs,
+    global: &GlobalArgs,
+    context: &crate::context::Context,
+) -> Result<ExitStatus> {
     // The plan file's bytes are read once: the digest checked is of the
     // very bytes parsed, and it is checked before anything else is read,
     // locked or written.
@@ -49,6 +53,7 @@ pub(crate) fn run(args: &ApplyArgs, global: &GlobalArgs) -> Result<ExitStatus> {
         args.sandbox.as_ref(),
         "nothing was read or written",
         args.format,
+        context,
     )?
     else {
         return Ok(ExitStatus::Error);

@@ -15,8 +15,9 @@ pub(crate) fn load_manifests(
     sandbox: Option<&std::path::PathBuf>,
     nothing: &str,
     format: crate::cli::DiagnosticFormat,
+    context: &crate::context::Context,
 ) -> Result<Option<crate::manifest::Loaded>> {
-    load_manifests_except(dir, sandbox, &[], nothing, format)
+    load_manifests_except(dir, sandbox, &[], nothing, format, context)
 }
 
 /// [`load_manifests`], leaving out `except` too (files about to be
@@ -27,9 +28,10 @@ pub(crate) fn load_manifests_except(
     except: &[std::path::PathBuf],
     nothing: &str,
     format: crate::cli::DiagnosticFormat,
+    context: &crate::context::Context,
 ) -> Result<Option<crate::manifest::Loaded>> {
     let skip: Vec<_> = sandbox.into_iter().chain(except).cloned().collect();
-    let loaded = crate::manifest::load(dir, &skip);
+    let loaded = crate::discover::load(dir, &skip, context);
     let summary = loaded.config.is_none().then(|| {
         let (errors, _) = crate::diag::summary(&loaded.diagnostics);
         format!(

@@ -18,7 +18,7 @@ use crate::providers::{Endpoint, ProviderClient};
 /// checked again before export gives up.
 const VALIDATION_ROUNDS: usize = 3;
 
-pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Result<ExitStatus> {
     let dir = &args.config.dir;
     let stem = file_stem(&args.provider);
     let to_stdout = args.out.as_deref() == Some(Path::new("-"));
@@ -41,6 +41,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         &earlier,
         "nothing was exported",
         crate::cli::DiagnosticFormat::Text,
+        context,
     )?
     else {
         return Ok(ExitStatus::Error);
@@ -58,7 +59,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Usage);
     };
     let vendor = provider.kind.vendor();
-    let year = crate::plan::leave_year(&config.settings);
+    let year = crate::plan::leave_year(config);
     let window = (
         args.since.unwrap_or(year.start),
         args.until.unwrap_or(year.end),
@@ -180,7 +181,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
         schema: &schema,
         provider: &provider.name,
         kind: provider.kind.type_name(),
-        today: crate::manifest::checked::today(&config.settings.timezone),
+        today: config.today,
         leave_year: (year.start, year.end),
         window: (vendor == Vendor::Connecteam).then_some(window),
     };
@@ -199,7 +200,7 @@ pub(crate) fn run(args: &ExportArgs) -> Result<ExitStatus> {
             .zip(&parts)
             .map(|(n, p)| (tree_dir.join(n), p.text.clone()))
             .collect();
-        let check = crate::manifest::load_with(dir, &skip, &extra);
+        let check = crate::discover::load_with(dir, &skip, &extra, context);
         if !check.has_errors() {
             break (parts, names);
         }

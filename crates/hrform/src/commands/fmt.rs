@@ -1,6 +1,6 @@
 //! `hrform fmt`: rewrite every manifest in canonical form (the formatter
 //! is `crate::fmt`; this is the files around it). Finds the manifests as
-//! every command does (`manifest::find_files`: hidden entries, seed files
+//! every command does (`discover::find_files`: hidden entries, seed files
 //! and links out of the tree skipped the same way), never writes through a
 //! symlink, and writes each changed file atomically (a temporary file in
 //! the same directory, renamed over the original). Opens no socket.
@@ -25,7 +25,7 @@ struct Change {
 
 pub(crate) fn run(args: &FmtArgs, global: &GlobalArgs) -> Result<ExitStatus> {
     let dir = &args.config.dir;
-    let found = manifest::find_files(dir, &[])
+    let found = crate::discover::find_files(dir, &[])
         .with_context(|| format!("cannot read the configuration directory {}", dir.display()))?;
     let mut sources = Sources::default();
     let mut diags = Vec::new();

@@ -29,11 +29,13 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
         )?;
         return Ok(ExitStatus::Usage);
     }
+    // What hrform takes from the clock and the environment, read once here.
+    let context = crate::context::Context::from_env();
     match &cli.command {
-        Command::Validate(args) => validate::run(args),
-        Command::Plan(args) => plan::run(args),
-        Command::Apply(args) => apply::run(args, &cli.global),
-        Command::Export(args) => export::run(args),
+        Command::Validate(args) => validate::run(args, &context),
+        Command::Plan(args) => plan::run(args, &context),
+        Command::Apply(args) => apply::run(args, &cli.global, &context),
+        Command::Export(args) => export::run(args, &context),
         Command::Fmt(args) => fmt::run(args, &cli.global),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args),

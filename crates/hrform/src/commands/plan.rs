@@ -8,14 +8,15 @@ use anyhow::{Context as _, Result};
 
 use super::common::{DocStream, emit_diagnostics, hint};
 use crate::cli::{OutputFormat, PlanArgs};
+use crate::context::Context;
 use crate::diag;
 use crate::exit::ExitStatus;
-use crate::manifest::{self, Config};
+use crate::manifest::Config;
 use crate::plan::{self, PlanError, PlanOptions, render};
 
-pub(crate) fn run(args: &PlanArgs) -> Result<ExitStatus> {
+pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
     let skip: Vec<_> = args.sandbox.iter().cloned().collect();
-    let loaded = manifest::load(&args.config.dir, &skip);
+    let loaded = crate::discover::load(&args.config.dir, &skip, context);
     let Some(config) = loaded.config.as_ref() else {
         let (errors, _) = diag::summary(&loaded.diagnostics);
         emit_diagnostics(

@@ -4,12 +4,13 @@ use anyhow::Result;
 
 use super::common::{DocStream, emit_diagnostics};
 use crate::cli::ValidateArgs;
+use crate::context::Context;
 use crate::diag;
+use crate::discover;
 use crate::exit::ExitStatus;
-use crate::manifest;
 
-pub(crate) fn run(args: &ValidateArgs) -> Result<ExitStatus> {
-    let loaded = manifest::load(&args.config.dir, &[]);
+pub(crate) fn run(args: &ValidateArgs, context: &Context) -> Result<ExitStatus> {
+    let loaded = discover::load(&args.config.dir, &[], context);
     let (errors, warnings) = diag::summary(&loaded.diagnostics);
     let files = diag::count(loaded.sources.len(), "file");
     let summary = if errors == 0 {

@@ -153,7 +153,7 @@ pub(crate) async fn plan_session(
     let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
     // "Today" is read once: the leave year read and the one diffed agree
     // even when the run crosses midnight.
-    let leave_year = leave_year(settings);
+    let leave_year = leave_year(config);
     for (name, provider) in &config.providers {
         let endpoint = match endpoints.get(name) {
             Some(e) => e.clone(),
@@ -422,11 +422,10 @@ fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> Read
     }
 }
 
-/// Today, in `settings.timezone` (or `HRFORM_TODAY`, `YYYY-MM-DD`, which
-/// tests and reproducible runs set), and the leave year it falls in.
-pub(crate) fn leave_year(settings: &checked::Settings) -> checked::LeaveYear {
-    let today = checked::today(&settings.timezone);
-    checked::LeaveYear::containing(today, settings.leave_year_start)
+/// The leave year today (decided once, when the manifests were checked,
+/// in the settings' timezone) falls in.
+pub(crate) fn leave_year(config: &Config) -> checked::LeaveYear {
+    checked::LeaveYear::containing(config.today, config.settings.leave_year_start)
 }
 
 /// Provider name → its policies declared `carry_over`.

@@ -397,7 +397,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// every source location removed, or, when it does not check, its
 /// diagnostics' codes and messages.
 fn meaning(dir: &Path) -> String {
-    let loaded = hrform::manifest::load(dir, &[]);
+    let loaded = hrform::discover::load(dir, &[], &hrform::context::Context::from_env());
     match &loaded.config {
         Some(config) => strip_locations(&format!("{config:#?}")),
         None => {

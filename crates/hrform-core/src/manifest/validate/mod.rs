@@ -23,7 +23,7 @@ mod settings;
 mod users;
 
 // What the rest of hrform checks as validation does (`hrform export`).
-pub(crate) use requests::{is_request_key_char, tz_db};
+pub use requests::{is_request_key_char, tz_db};
 
 use clock::*;
 
@@ -47,7 +47,7 @@ pub(crate) const CLOCKIFY_HOSTS: &[&str] = &[
 pub(crate) const CONNECTEAM_HOSTS: &[&str] = &["api.connecteam.com", "api-au.connecteam.com"];
 /// The variable whoever runs hrform sets to allow more API hosts
 /// (comma-separated `host` or `host:port`); a manifest cannot set it.
-pub(crate) const ALLOWED_HOSTS_ENV: &str = "HRFORM_ALLOWED_HOSTS";
+pub const ALLOWED_HOSTS_ENV: &str = "HRFORM_ALLOWED_HOSTS";
 /// What an `api_key_env` must begin with: a manifest may name only
 /// variables meant for hrform, never `GITHUB_TOKEN` or a cloud credential.
 pub(crate) const KEY_VARIABLE_PREFIXES: &[&str] = &["HRFORM_", "CLOCKIFY_", "CONNECTEAM_"];
@@ -60,10 +60,12 @@ const CONNECTEAM_MAX_RPM: u32 = 200;
 pub(crate) fn validate(
     docs: Vec<raw::Manifest>,
     incomplete: Incomplete,
+    context: &super::Context,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Config> {
     let mut v = Validator {
         diags,
+        context,
         incomplete,
         reported: HashSet::new(),
     };
@@ -114,6 +116,8 @@ struct Merged {
 
 struct Validator<'a> {
     diags: &'a mut Vec<Diagnostic>,
+    /// Today and the allowed hosts.
+    context: &'a super::Context,
     incomplete: Incomplete,
     /// Locations already reported for a diagnostic that could otherwise
     /// repeat once per user (a profile entry used by many).
@@ -190,6 +194,7 @@ impl Validator<'_> {
             users,
             requests,
             policies,
+            today: self.context.today(&settings.timezone),
             settings,
         })
     }

@@ -176,8 +176,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        let allowed = std::env::var(ALLOWED_HOSTS_ENV).unwrap_or_default();
-        if !host_allowed(&url, vendor_hosts, &allowed) {
+        if !host_allowed(&url, vendor_hosts, &self.context.allowed_hosts) {
             let host = url.host_str().unwrap_or_default();
             self.push(
                 Diagnostic::error(

@@ -1,12 +1,14 @@
-//! Manifests: finding the files, parsing them with locations, and checking
-//! them into a [`Config`].
+//! Manifests: parsing their text with locations, and checking them into a
+//! [`Config`]. Finding and reading the files is the shell's (`hrform`'s
+//! `discover`): they come in here as bytes, with what discovery refused.
 //!
 //! The pipeline is parse → decode → validate, each stage in its own module:
 //! `node` parses YAML (serde-saphyr) into a located tree, `decode` reads the
 //! raw types of `raw` out of it, and `validate` merges the documents and
 //! checks them into the types of `checked`. Every stage collects all its
 //! diagnostics instead of stopping at the first. This module is the only
-//! entry point: [`load`].
+//! entry point: [`load`], given a [`Context`] for what the world supplies
+//! (today, the allowed hosts).
 
 mod bounds;
 pub mod checked;
@@ -15,7 +17,7 @@ pub mod node;
 pub mod raw;
 mod validate;
 
-pub(crate) use validate::{is_request_key_char, tz_db};
+pub use validate::{ALLOWED_HOSTS_ENV, is_request_key_char, tz_db};
 
 use std::path::{Path, PathBuf};
 
@@ -49,72 +51,72 @@ impl Loaded {
     }
 }
 
-/// Load every manifest under `dir` (skipping hidden entries, seed files and
-/// the paths in `skip`), and check them.
-pub fn load(dir: &Path, skip: &[PathBuf]) -> Loaded {
-    load_with(dir, skip, &[])
+/// What the world supplies to the checks, read once by the shell: nothing
+/// here reads a clock or an environment variable itself.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The moment hrform runs; today is its date in the relevant timezone.
+    pub now: jiff::Timestamp,
+    /// A fixed today (`HRFORM_TODAY`), for tests and reproducible runs.
+    pub today: Option<jiff::civil::Date>,
+    /// The extra API hosts whoever runs hrform allows
+    /// (`HRFORM_ALLOWED_HOSTS`, comma-separated), empty when unset.
+    pub allowed_hosts: String,
 }
 
-/// [`load`], with `extra` files (path under `dir`, text) read as if they
-/// were in the tree, in place of a file of the same path: what the tree
-/// would be once they are written (`hrform export` checks its output so).
-pub fn load_with(dir: &Path, skip: &[PathBuf], extra: &[(PathBuf, String)]) -> Loaded {
+impl Context {
+    /// Today in `tz`, or the fixed today.
+    pub fn today(&self, tz: &jiff::tz::TimeZone) -> jiff::civil::Date {
+        self.today
+            .unwrap_or_else(|| tz.to_datetime(self.now).date())
+    }
+}
+
+/// What discovery found under the configuration directory, read.
+#[derive(Debug, Default)]
+pub struct Input {
+    /// The manifests, in order, each with its bytes or why it could not be
+    /// read.
+    pub files: Vec<(PathBuf, std::io::Result<Vec<u8>>)>,
+    /// Symlinks refused, with why (never what they point at).
+    pub refused: Vec<(PathBuf, &'static str)>,
+    /// Entries that could not be read (permissions, ...).
+    pub unreadable: Vec<String>,
+}
+
+/// Check the manifests discovery found under `dir` (paths are shown as
+/// reached from the working directory).
+pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
     let mut sources = Sources::default();
     let mut diagnostics = Vec::new();
-    let found = match find_files(dir, skip) {
-        Ok(found) => found,
-        Err(err) => {
-            diagnostics.push(Diagnostic::error(
-                Code::Io,
-                format!(
-                    "cannot read the configuration directory {}: {err}",
-                    dir.display()
-                ),
-            ));
-            return Loaded {
-                config: None,
-                diagnostics,
-                sources,
-                manifests: Vec::new(),
-            };
-        }
-    };
     let mut docs = Vec::new();
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
     let mut secrets = Vec::new();
-    for message in found.unreadable {
+    for message in input.unreadable {
         diagnostics.push(Diagnostic::error(Code::Io, message));
     }
-    if !found.refused.is_empty() {
+    if !input.refused.is_empty() {
         // What a refused link held may be declared anywhere.
         incomplete = decode::Incomplete {
             names: true,
             users: true,
         };
     }
-    for (link, why) in found.refused {
+    for (link, why) in input.refused {
         diagnostics.push(refused_link(dir, &link, why, &mut sources));
     }
-    let mut files = found.files;
-    for (path, _) in extra {
-        if !files.contains(path) {
-            files.push(path.clone());
-        }
-    }
-    for path in files {
-        let given = extra.iter().find(|(p, _)| *p == path);
-        let bytes =
-            match given.map_or_else(|| std::fs::read(&path), |(_, t)| Ok(t.clone().into_bytes())) {
-                Ok(bytes) => bytes,
-                Err(err) => {
-                    diagnostics.push(Diagnostic::error(
-                        Code::Io,
-                        format!("cannot read {}: {err}", path.display()),
-                    ));
-                    continue;
-                }
-            };
+    for (path, bytes) in input.files {
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                diagnostics.push(Diagnostic::error(
+                    Code::Io,
+                    format!("cannot read {}: {err}", path.display()),
+                ));
+                continue;
+            }
+        };
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => {
@@ -191,7 +193,7 @@ pub fn load_with(dir: &Path, skip: &[PathBuf], extra: &[(PathBuf, String)]) -> L
     if manifests.is_empty() && diagnostics.is_empty() {
         diagnostics.push(no_manifests(dir));
     }
-    let config = validate::validate(docs, incomplete, &mut diagnostics);
+    let config = validate::validate(docs, incomplete, context, &mut diagnostics);
     for loc in secrets
         .iter()
         .chain(diagnostics.iter().flat_map(|d| &d.secrets))
@@ -214,12 +216,7 @@ pub fn load_with(dir: &Path, skip: &[PathBuf], extra: &[(PathBuf, String)]) -> L
 
 /// The error for a symlink discovery refused (`why`), named as shown
 /// from `dir`; the link is registered in `sources` with no text.
-pub(crate) fn refused_link(
-    dir: &Path,
-    link: &Path,
-    why: &str,
-    sources: &mut Sources,
-) -> Diagnostic {
+pub fn refused_link(dir: &Path, link: &Path, why: &str, sources: &mut Sources) -> Diagnostic {
     let shown = display_path(dir, link);
     let file = sources.add(shown.clone(), String::new());
     Diagnostic::error(
@@ -242,7 +239,7 @@ pub(crate) fn refused_link(
 }
 
 /// The error for a configuration directory without a manifest.
-pub(crate) fn no_manifests(dir: &Path) -> Diagnostic {
+pub fn no_manifests(dir: &Path) -> Diagnostic {
     Diagnostic::error(
         Code::NoManifests,
         format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
@@ -250,96 +247,9 @@ pub(crate) fn no_manifests(dir: &Path) -> Diagnostic {
     .help("run hrform in the directory that holds the manifests, or point -C at it")
 }
 
-/// What discovery found under the configuration directory.
-#[derive(Debug, Default)]
-pub(crate) struct Found {
-    /// The manifests to read, in sorted order.
-    pub(crate) files: Vec<PathBuf>,
-    /// Symlinks refused, with why (never what they point at).
-    pub(crate) refused: Vec<(PathBuf, &'static str)>,
-    /// Entries that could not be read (permissions, ...).
-    pub(crate) unreadable: Vec<String>,
-}
-
-/// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
-/// order, skipping hidden files and folders and the paths in `skip`.
-///
-/// Symlinks are never followed out of the tree: the walk does not follow
-/// links, and each link met is resolved and checked. A link to a manifest
-/// inside the tree is read (it is the same as reading its target, which
-/// the tree holds anyway); a linked directory inside the tree is not
-/// descended (its files are read where they really are, so a link cannot
-/// make a loop or read a file twice). A link that leads out of the tree,
-/// that loops, or that points at nothing is refused by name, its target
-/// never opened, and the rest of the tree is still read.
-pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found> {
-    let root = dir.canonicalize()?;
-    let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
-    let mut found = Found::default();
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err.path().map(|p| p.display().to_string());
-                found.unreadable.push(match path {
-                    Some(p) => format!("cannot read {p}: {err}"),
-                    None => err.to_string(),
-                });
-                continue;
-            }
-        };
-        let is_yaml = entry
-            .path()
-            .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml");
-        if entry.path_is_symlink() && entry.depth() > 0 {
-            let Ok(target) = entry.path().canonicalize() else {
-                found.refused.push((
-                    entry.into_path(),
-                    "is a symlink that loops or points at nothing; it was not followed",
-                ));
-                continue;
-            };
-            let inside = target.starts_with(&root);
-            let is_dir = target.is_dir();
-            match (inside, is_dir) {
-                (false, true) => found.refused.push((
-                    entry.into_path(),
-                    "is a symlink to a directory outside the configuration directory; it was not followed",
-                )),
-                (false, false) if is_yaml => found.refused.push((
-                    entry.into_path(),
-                    "is a symlink to a file outside the configuration directory; it was not read",
-                )),
-                (true, false) if is_yaml && target.is_file() && !skip.contains(&target) => {
-                    found.files.push(entry.into_path());
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if !entry.file_type().is_file() || !is_yaml {
-            continue;
-        }
-        if !skip.is_empty()
-            && let Ok(canonical) = entry.path().canonicalize()
-            && skip.contains(&canonical)
-        {
-            continue;
-        }
-        found.files.push(entry.into_path());
-    }
-    Ok(found)
-}
-
 /// The path shown in diagnostics: as reached from the working directory,
 /// without a leading `./`.
-pub(crate) fn display_path(dir: &Path, path: &Path) -> PathBuf {
+pub fn display_path(dir: &Path, path: &Path) -> PathBuf {
     if dir == Path::new(".") {
         path.strip_prefix(".").unwrap_or(path).to_path_buf()
     } else {
@@ -350,7 +260,7 @@ pub(crate) fn display_path(dir: &Path, path: &Path) -> PathBuf {
 /// Parse one file's documents into located trees; a syntax error becomes a
 /// diagnostic and yields no document. `fmt` reads files with it too, so
 /// that both read YAML alike.
-pub(crate) fn parse(
+pub fn parse(
     text: &str,
     file: diag::FileId,
     diags: &mut Vec<Diagnostic>,
@@ -573,7 +483,7 @@ fn lexical_secrets(text: &str, file: diag::FileId) -> Vec<Loc> {
 
 /// A file whose first document has a top-level `seed_version` key is a
 /// sandbox seed, not a manifest.
-pub(crate) fn is_seed(docs: &[Spanned<Node>]) -> bool {
+pub fn is_seed(docs: &[Spanned<Node>]) -> bool {
     docs.first().is_some_and(|d| match &d.value {
         Node::Map(entries) => entries.iter().any(|(k, _)| k.value == SEED_MARKER_KEY),
         _ => false,

@@ -129,7 +129,7 @@ impl Validator<'_> {
         let strict =
             d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';
         if let (true, Ok(date)) = (strict, d.value.parse::<Date>()) {
-            let today = checked::today(&jiff::tz::TimeZone::UTC);
+            let today = self.context.today(&jiff::tz::TimeZone::UTC);
             if plausible(date, today) {
                 return Some(date);
             }
@@ -310,7 +310,7 @@ impl Validator<'_> {
 }
 
 /// What a request key may hold: ASCII letters and digits, `-_.:/`.
-pub(crate) fn is_request_key_char(c: char) -> bool {
+pub fn is_request_key_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-_.:/".contains(c)
 }
 
@@ -346,7 +346,7 @@ pub(super) fn plausible_year_fix(date: Date, today: Date) -> Option<Date> {
 }
 
 /// The bundled time-zone database, opened once.
-pub(crate) fn tz_db() -> &'static jiff::tz::TimeZoneDatabase {
+pub fn tz_db() -> &'static jiff::tz::TimeZoneDatabase {
     static DB: std::sync::OnceLock<jiff::tz::TimeZoneDatabase> = std::sync::OnceLock::new();
     DB.get_or_init(jiff::tz::TimeZoneDatabase::bundled)
 }

@@ -25,6 +25,9 @@ pub struct Config {
     /// Per-policy settings, by (provider, policy name).
     pub policies: BTreeMap<(String, String), PolicySettings>,
     pub settings: Settings,
+    /// Today in the settings' timezone (or the context's fixed today),
+    /// decided once when the manifests were checked.
+    pub today: Date,
 }
 
 /// A connection to one HR system.
@@ -61,7 +64,7 @@ impl ProviderKind {
     }
 
     /// The vendor this provider is.
-    pub(crate) fn vendor(&self) -> crate::model::Vendor {
+    pub fn vendor(&self) -> crate::model::Vendor {
         match self {
             ProviderKind::Clockify { .. } => crate::model::Vendor::Clockify,
             ProviderKind::Connecteam { .. } => crate::model::Vendor::Connecteam,
@@ -243,15 +246,6 @@ impl Default for Settings {
             timezone: jiff::tz::TimeZone::UTC,
         }
     }
-}
-
-/// Today in `tz`; the variable `HRFORM_TODAY` (`YYYY-MM-DD`) overrides it,
-/// for tests and reproducible runs.
-pub fn today(tz: &jiff::tz::TimeZone) -> Date {
-    std::env::var("HRFORM_TODAY")
-        .ok()
-        .and_then(|d| d.parse::<Date>().ok())
-        .unwrap_or_else(|| tz.to_datetime(jiff::Timestamp::now()).date())
 }
 
 /// A leave year: `[start, end]`, both inclusive.
