@@ -16,7 +16,6 @@ pub mod context;
 pub mod discover;
 mod exit;
 mod export;
-mod fmt;
 mod http;
 mod lock;
 mod output;
@@ -26,7 +25,7 @@ mod providers;
 mod schema;
 
 // The pure core's modules, at the paths the shell has always used.
-use hrform_core::{amount, escape, mailbox, model};
+use hrform_core::{amount, escape, fmt, mailbox, model};
 pub use hrform_core::{diag, manifest};
 /// The API emulator (the `sandbox` feature).
 #[cfg(feature = "sandbox")]

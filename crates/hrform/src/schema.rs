@@ -1,10 +1,8 @@
 //! JSON Schemas (draft-07, the dialect yaml-language-server understands)
-//! generated from the Rust types, so that they cannot drift from the code.
+//! generated from the Rust types, so that they cannot drift from the code:
+//! the manifests' and the diagnostics report's from the core, the plan's
+//! from `plan`, the seed's from the sandbox.
 //! Knows no command line: `commands` maps `hrform schema KIND` to [`Kind`].
-
-use schemars::generate::SchemaSettings;
-
-use crate::manifest::raw::Manifest;
 
 /// Which schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,18 +18,11 @@ pub(crate) enum Kind {
     Diagnostics,
 }
 
-/// The manifests' schema.
-pub(crate) fn manifest() -> schemars::Schema {
-    SchemaSettings::draft07()
-        .into_generator()
-        .into_root_schema_for::<Manifest>()
-}
-
 /// Render the schema of `kind` as pretty JSON with a trailing newline, as
 /// committed under `schemas/`.
 pub(crate) fn render(kind: Kind) -> Result<String, serde_json::Error> {
     let schema = match kind {
-        Kind::Manifest => manifest(),
+        Kind::Manifest => hrform_core::schema::manifest(),
         Kind::Plan => crate::plan::schema(),
         #[cfg(feature = "sandbox")]
         Kind::Sandbox => crate::sandbox::seed_schema(),

@@ -10,7 +10,7 @@
 use crate::escape::needs_yaml_escape;
 
 /// The canonical text of the string `s`: plain or double-quoted.
-pub(crate) fn string(s: &str) -> String {
+pub fn string(s: &str) -> String {
     if plain_is_safe(s) {
         s.to_owned()
     } else {
@@ -23,7 +23,7 @@ pub(crate) fn string(s: &str) -> String {
 /// indents them). `None` when a literal block cannot hold it plainly: a
 /// first line starting with a space, trailing spaces, tabs or control
 /// characters, or several final newlines.
-pub(crate) fn literal_block(s: &str) -> Option<String> {
+pub fn literal_block(s: &str) -> Option<String> {
     let (body, header) = match s.strip_suffix('\n') {
         Some(body) => (body, "|"),
         None => (s, "|-"),
@@ -44,7 +44,7 @@ pub(crate) fn literal_block(s: &str) -> Option<String> {
 /// `escape::needs_yaml_escape` picks (controls, separators, BOM,
 /// bidirectional overrides and isolates, non-characters): never raw in a
 /// plain or literal scalar either.
-pub(crate) fn quoted(s: &str) -> String {
+pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     let mut chars = s.chars().peekable();

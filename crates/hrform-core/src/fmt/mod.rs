@@ -16,7 +16,7 @@
 //! writes them.
 
 mod emit;
-pub(crate) mod scalar;
+pub mod scalar;
 mod tree;
 
 use serde_saphyr::Spanned;
@@ -28,11 +28,11 @@ use crate::manifest::node::Node;
 /// and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} (line {line}, column {col})")]
-pub(crate) struct Refusal {
-    pub(crate) line: usize,
-    pub(crate) col: usize,
-    pub(crate) len: usize,
-    pub(crate) message: String,
+pub struct Refusal {
+    pub line: usize,
+    pub col: usize,
+    pub len: usize,
+    pub message: String,
 }
 
 impl Refusal {
@@ -46,7 +46,7 @@ impl Refusal {
     }
 
     /// The refusal as a diagnostic in `file`.
-    pub(crate) fn diagnostic(&self, file: diag::FileId) -> Diagnostic {
+    pub fn diagnostic(&self, file: diag::FileId) -> Diagnostic {
         let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
         Diagnostic::error(Code::FmtUnsupported, self.message.clone())
             .at(
@@ -63,7 +63,7 @@ impl Refusal {
 }
 
 /// The canonical form of `text`, whose documents hrform parsed as `docs`.
-pub(crate) fn format(text: &str, docs: &[Spanned<Node>]) -> Result<String, Refusal> {
+pub fn format(text: &str, docs: &[Spanned<Node>]) -> Result<String, Refusal> {
     let trees = tree::build(text, docs)?;
     let out: String = trees.iter().map(emit::emit).collect();
     verify(&trees, docs, &out)?;
