@@ -1,13 +1,16 @@
 //! hrform: GitOps for HR time-off administration.
 //!
-//! The library behind the `hrform` binary. `main` parses the command line and
-//! dispatches to `commands`; manifests are loaded and checked by `manifest`,
-//! diagnostics rendered by `diag`, and the API emulator lives in `sandbox`.
+//! The shell around `hrform_core`: the library behind the `hrform` binary.
+//! `main` parses the command line and dispatches to `commands`, which read
+//! the [`context`] (clock, environment) once; manifests are found and read
+//! by [`discover`] and checked by the core's `manifest`; diagnostics are
+//! rendered by the core's `diag`; live state is read, and calls made, over
+//! `http` by `providers`; the API emulator is the `hrform-sandbox` crate.
 //!
 //! The library exposes what the binary, the integration tests and the
 //! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest` and
-//! `sandbox` — and nothing
-//! more, so `unreachable_pub` holds every other module to `pub(crate)`.
+//! `sandbox` — and nothing more, so `unreachable_pub` holds every other
+//! module to `pub(crate)`.
 
 mod apply;
 mod cli;
