@@ -4,6 +4,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// What varies from run to run in hrform's output, and what a snapshot
+/// shows in its place: loopback ports, temporary directories, SHA-256
+/// digests and durations. Every snapshot goes through [`snapshot!`], so
+/// each filter is written once.
+pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
+    (r"(127\.0\.0\.1|localhost):\d+", "$1:[port]"),
+    (r"/(?:private/)?(?:tmp|var/folders)/[^\s'`\x22]*\.tmp[A-Za-z0-9]+", "[tmp]"),
+    (r"\b[0-9a-f]{64}\b", "[digest]"),
+    (r"\b\d+(?:\.\d+)? ?(?:ms|µs)\b", "[duration]"),
+];
+
+/// The one snapshot macro: `insta::assert_snapshot!` with the shared
+/// [`SNAPSHOT_FILTERS`]; takes what `assert_snapshot!` takes.
+#[macro_export]
+macro_rules! snapshot {
+    ($($arg:tt)*) => {{
+        let mut settings = insta::Settings::clone_current();
+        for (pattern, replacement) in $crate::common::SNAPSHOT_FILTERS {
+            settings.add_filter(pattern, *replacement);
+        }
+        settings.bind(|| insta::assert_snapshot!($($arg)*));
+    }};
+}
+
 /// One run of `hrform` in a fresh temporary directory.
 pub struct Test {
     dir: tempfile::TempDir,

@@ -89,7 +89,7 @@ fn every_kind_of_change_plans_exact_calls_without_writing() {
             )
         })
         .collect();
-    insta::assert_snapshot!(calls.join("\n"));
+    crate::snapshot!(calls.join("\n"));
     assert_eq!(plan["summary"]["changes"], 8, "{}", out.stdout);
     assert_eq!(plan["summary"]["people"], 6);
     assert_eq!(plan["summary"]["calls"], 8);
@@ -130,7 +130,7 @@ fn reads_use_the_largest_page_sizes() {
 fn text_rendering() {
     let out = world(CHANGES).args(&["plan"]).run();
     out.code(0);
-    insta::assert_snapshot!(out.stdout);
+    crate::snapshot!(out.stdout);
 }
 
 /// The Markdown rendering is a pull-request comment: the hidden marker and
@@ -150,9 +150,7 @@ fn markdown_rendering() {
     assert!(at("**balance decrease**: kim@example.com") < at("#### Every change"));
     assert!(at("#### Every change") < at("<details><summary>API calls"));
     // The manifests hold the sandbox's port, so their hash varies by run.
-    insta::with_settings!({filters => vec![(r"sha256:[0-9a-f]{64}", "sha256:[digest]")]}, {
-        insta::assert_snapshot!(out.stdout);
-    });
+    crate::snapshot!(out.stdout);
 }
 
 /// The marker carries the SHA-256 of the whole JSON plan (what `--out`
@@ -297,7 +295,7 @@ users:
     .args(&["plan"])
     .run();
     out.code(1);
-    insta::assert_snapshot!(out.stderr);
+    crate::snapshot!(out.stderr);
 }
 
 /// A Clockify assignment change needs the policy's `has_expiration` declared.
@@ -340,7 +338,7 @@ fn unmanaged_users_reported_and_deactivated() {
             )
         })
         .collect();
-    insta::assert_snapshot!(unmanaged.join("\n"));
+    crate::snapshot!(unmanaged.join("\n"));
     assert_eq!(plan["changes"].as_array().unwrap().len(), 0);
 
     let deactivate = world(&format!(
@@ -381,7 +379,7 @@ fn safety_rules_are_shown() {
             )
         })
         .collect();
-    insta::assert_snapshot!(rules.join("\n"));
+    crate::snapshot!(rules.join("\n"));
 }
 
 /// The README's first command: a plan of the acme example against its
@@ -406,7 +404,7 @@ fn acme_example_plan_renderings() {
             .current_dir(&repo_root())
             .run();
         out.code(0);
-        insta::assert_snapshot!(name, out.stdout);
+        crate::snapshot!(name, out.stdout);
     }
 }
 

@@ -100,7 +100,7 @@ fn requests_sync_and_converge() {
     let t = world("settings:\n  prune_requests: true\n");
     let plan = t.run_with(&["plan"]);
     plan.code(0);
-    insta::assert_snapshot!(plan.stdout);
+    crate::snapshot!(plan.stdout);
     assert!(
         plan.stderr.contains("warning[request-needs-recreate]"),
         "{}",
@@ -241,7 +241,7 @@ time_off_requests:
     );
     let out = t.run_with(&["plan"]);
     out.code(1);
-    insta::assert_snapshot!(out.stderr);
+    crate::snapshot!(out.stderr);
 }
 
 /// Requests across two years are read in two slices of at most 365 days;
@@ -347,7 +347,7 @@ time_off_requests:
     );
     let out = t.run_with(&["plan"]);
     out.code(0);
-    insta::assert_snapshot!(out.stdout);
+    crate::snapshot!(out.stdout);
 }
 
 /// The DST flag is compared only where the API returns it: with the

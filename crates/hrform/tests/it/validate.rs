@@ -39,7 +39,7 @@ fn invalid_corpus_reports_pinned_diagnostics() {
             .run();
         assert_eq!(out.code, 1, "{case} should fail validation\n{}", out.stderr);
         assert!(out.stdout.is_empty(), "{case} wrote to stdout");
-        insta::assert_snapshot!(format!("invalid__{case}"), out.stderr);
+        crate::snapshot!(format!("invalid__{case}"), out.stderr);
     }
 }
 
@@ -338,7 +338,7 @@ fn clock_changes_during_partial_days_are_warned() {
             out.stderr
         );
     }
-    insta::assert_snapshot!(out.stderr);
+    crate::snapshot!(out.stderr);
 }
 
 /// Item 11: a request date more than ten years from today (`0206-08-10`)
