@@ -10,7 +10,10 @@ use std::process::Command;
 /// each filter is written once.
 pub const SNAPSHOT_FILTERS: &[(&str, &str)] = &[
     (r"(127\.0\.0\.1|localhost):\d+", "$1:[port]"),
-    (r"/(?:private/)?(?:tmp|var/folders)/[^\s'`\x22]*\.tmp[A-Za-z0-9]+", "[tmp]"),
+    (
+        r"/(?:private/)?(?:tmp|var/folders)/[^\s'`\x22]*\.tmp[A-Za-z0-9]+",
+        "[tmp]",
+    ),
     (r"\b[0-9a-f]{64}\b", "[digest]"),
     (r"\b\d+(?:\.\d+)? ?(?:ms|µs)\b", "[duration]"),
 ];
