@@ -103,12 +103,28 @@ pub(crate) enum DiagnosticFormat {
     Sarif,
 }
 
+impl Cli {
+    /// Settle what the environment decides for the options (`--format
+    /// auto`), from the context read once at the edge.
+    pub(crate) fn settle(&mut self, context: &crate::context::Context) {
+        let format = match &mut self.command {
+            Command::Validate(args) => &mut args.format,
+            Command::Plan(args) => &mut args.format,
+            Command::Apply(args) => &mut args.format,
+            Command::Fmt(args) => &mut args.format,
+            _ => return,
+        };
+        *format = format.resolve(context.github_actions);
+    }
+}
+
 impl DiagnosticFormat {
-    /// `auto` decided from the environment (`GITHUB_ACTIONS=true`).
-    pub(crate) fn resolve(self) -> DiagnosticFormat {
+    /// `auto` decided by the CI flavour (`GITHUB_ACTIONS=true`, read in
+    /// the context).
+    fn resolve(self, github_actions: bool) -> DiagnosticFormat {
         match self {
             DiagnosticFormat::Auto => {
-                if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                if github_actions {
                     DiagnosticFormat::Github
                 } else {
                     DiagnosticFormat::Text

@@ -39,14 +39,15 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{Cli, ColorChoice};
+use crate::cli::Cli;
+use crate::context::Context;
 use crate::exit::ExitStatus;
 
 /// Run hrform with the process's arguments and return its exit code.
 ///
 /// This is the edge of the program: the one place errors are printed.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
             // Help and version go to stdout and succeed; every other parse
@@ -60,8 +61,12 @@ pub fn main() -> ExitCode {
             return status.into();
         }
     };
-    init_output(&cli);
-    match commands::run(&cli) {
+    // What hrform takes from the clock and the environment, read once here.
+    let context = Context::read(cli.global.color);
+    cli.settle(&context);
+    init_output(&cli, &context);
+    http::set_backoff_scale(context.backoff_scale);
+    match commands::run(&cli, &context) {
         Ok(status) => status.into(),
         // The reader of stdout went away (`hrform plan | head`): stop
         // quietly, as ripgrep does; there is nobody left to tell.
@@ -72,12 +77,16 @@ pub fn main() -> ExitCode {
             // character of it reaches the terminal raw.
             let message = format!("{err:#}");
             let _ = writeln!(stderr, "error: {}", escape::text_keep_newlines(&message));
-            ExitStatus::Error.into()
+            // An invalid option value is a usage error, like clap's own.
+            if err.chain().any(|c| c.is::<commands::UsageError>()) {
+                ExitStatus::Usage.into()
+            } else {
+                ExitStatus::Error.into()
+            }
         }
     }
 }
 
-/// Colour choice and logging, decided once for the whole process.
 /// Whether `err` comes from writing to a closed pipe.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
@@ -87,13 +96,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-fn init_output(cli: &Cli) {
-    let choice = match cli.global.color {
-        ColorChoice::Auto => anstream::ColorChoice::Auto,
-        ColorChoice::Always => anstream::ColorChoice::Always,
-        ColorChoice::Never => anstream::ColorChoice::Never,
-    };
-    choice.write_global();
+/// Colour (decided once, in the context) and logging, for the whole
+/// process.
+fn init_output(cli: &Cli, context: &Context) {
+    output::set_colors(context.color);
     let level = if cli.global.quiet {
         "error"
     } else {
@@ -109,9 +115,6 @@ fn init_output(cli: &Cli) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(output::stderr)
-        .with_ansi(matches!(
-            anstream::ColorChoice::global(),
-            anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi
-        ))
+        .with_ansi(context.color.stderr)
         .try_init();
 }

@@ -26,6 +26,8 @@
 
 use std::io::{self, Write};
 
+use crate::context::Colors;
+
 /// A writer applying the module's rule line by line.
 #[derive(Debug)]
 pub(crate) struct Out<W: Write> {
@@ -44,15 +46,47 @@ struct Written {
     started: bool,
 }
 
+/// The colour decision of the context, set once at the edge.
+static COLORS: std::sync::OnceLock<Colors> = std::sync::OnceLock::new();
+
+/// Colour the streams as `colors` says, for the rest of the process (the
+/// first call wins).
+pub(crate) fn set_colors(colors: Colors) {
+    let _ = COLORS.set(colors);
+}
+
+/// The colour decision; without one set (unit tests), none.
+pub(crate) fn colors() -> Colors {
+    COLORS.get().copied().unwrap_or(Colors {
+        stdout: false,
+        stderr: false,
+    })
+}
+
+/// anstream's choice for a stream coloured or not.
+fn choice(on: bool) -> anstream::ColorChoice {
+    if on {
+        anstream::ColorChoice::Always
+    } else {
+        anstream::ColorChoice::Never
+    }
+}
+
 /// Standard output, through [`Out`] and anstream (which strips colours
 /// when they are off).
 pub(crate) fn stdout() -> Out<anstream::Stdout> {
-    Out::new(anstream::stdout())
+    Out::new(anstream::AutoStream::new(
+        io::stdout(),
+        choice(colors().stdout),
+    ))
 }
 
 /// Standard error, through [`Out`] and anstream.
 pub(crate) fn stderr() -> Out<anstream::Stderr> {
-    Out::new(anstream::stderr())
+    Out::new(anstream::AutoStream::new(
+        io::stderr(),
+        choice(colors().stderr),
+    ))
 }
 
 impl<W: Write> Out<W> {

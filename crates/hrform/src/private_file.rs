@@ -79,7 +79,10 @@ pub(crate) fn state_dir(config: &Path) -> io::Result<std::path::PathBuf> {
 /// to a new hidden file beside it (created exclusively, with the
 /// original's permissions), synced, and renamed over it, so a reader sees
 /// the old file or the new, never half, and a failed write leaves the old.
-/// Callers never pass a symlink (the rename would replace the link).
+/// The directory is synced after the rename, so the new name survives a
+/// crash too (a rename lives in the directory, which `sync_all` of the file
+/// does not cover). Callers never pass a symlink (the rename would replace
+/// the link).
 pub(crate) fn replace_atomically(path: &Path, text: &str) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let name = path
@@ -111,5 +114,52 @@ pub(crate) fn replace_atomically(path: &Path, text: &str) -> io::Result<()> {
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
-    result
+    result?;
+    sync_dir(dir)
+}
+
+/// Make the entries of `dir` durable (`fsync` of the directory itself);
+/// `""`, the parent of a bare file name, is the current directory.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replace_keeps_the_mode_leaves_no_temporary_and_syncs_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("people.yaml");
+        std::fs::write(&path, "old\n").unwrap();
+        std::fs::set_permissions(&path, Permissions::from_mode(0o640)).unwrap();
+        replace_atomically(&path, "new\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["people.yaml"], "no temporary left beside it");
+    }
+
+    #[test]
+    fn a_bare_file_name_syncs_the_current_directory() {
+        sync_dir(Path::new("")).unwrap();
+    }
+
+    #[test]
+    fn a_missing_file_is_an_error_and_nothing_is_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.yaml");
+        assert!(replace_atomically(&path, "x").is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

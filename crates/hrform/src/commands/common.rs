@@ -52,31 +52,30 @@ pub(crate) fn load_manifests_except(
     Ok(Some(loaded))
 }
 
-/// Whether to colour what goes to stdout (the plan's text).
+/// Whether to colour what goes to stdout (the plan's text), as the
+/// context decided.
 pub(crate) fn stdout_color() -> bool {
-    use std::io::IsTerminal as _;
-    match anstream::ColorChoice::global() {
-        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
-        anstream::ColorChoice::Never => false,
-        anstream::ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
+    crate::output::colors().stdout
 }
 
-/// Whether to colour what goes to stderr (anstream strips it otherwise, but
-/// rendering plain text in the first place keeps diagnostics cheap).
+/// Whether to colour what goes to stderr (rendering plain text in the
+/// first place keeps diagnostics cheap), as the context decided.
 pub(crate) fn stderr_color() -> bool {
-    use std::io::IsTerminal as _;
-    match anstream::ColorChoice::global() {
-        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
-        anstream::ColorChoice::Never => false,
-        anstream::ColorChoice::Auto => {
-            std::io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
-    }
+    crate::output::colors().stderr
+}
+
+/// An invalid value of a command-line option (a `--target` naming nothing
+/// declared, an unknown `--provider`, a window that ends before it starts):
+/// the edge prints it like any error and exits with the usage status, 64,
+/// as clap does for what it rejects itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct UsageError(String);
+
+/// The one way a command reports an invalid option value (see
+/// [`UsageError`]).
+pub(crate) fn usage_error(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
 }
 
 /// Start the sandbox in-process from `seed` (for `--sandbox SEED`) and point
@@ -163,7 +162,8 @@ pub(crate) fn emit_diagnostics(
     use crate::diag;
     let mut stderr = crate::output::stderr();
     let summary_line = summary.map(|s| format!("{s}\n")).unwrap_or_default();
-    let document = match format.resolve() {
+    // `auto` was settled at the edge (`Cli::settle`); left, it is text.
+    let document = match format {
         F::Auto | F::Text => {
             write!(
                 stderr,

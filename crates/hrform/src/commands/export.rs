@@ -49,14 +49,12 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
     let config = loaded.config.as_ref().expect("loaded without errors");
     let mut stderr = crate::output::stderr();
     let Some(provider) = config.providers.get(&args.provider) else {
-        writeln!(
-            stderr,
-            "error: --provider {}: no provider of that name is declared under {}{}",
+        return Err(super::common::usage_error(format!(
+            "--provider {}: no provider of that name is declared under {}{}",
             crate::escape::text(&args.provider),
             dir.display(),
             super::common::hint(&args.provider, config.providers.keys().map(String::as_str))
-        )?;
-        return Ok(ExitStatus::Usage);
+        )));
     };
     let vendor = provider.kind.vendor();
     let year = crate::plan::leave_year(config);
@@ -65,12 +63,10 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
         args.until.unwrap_or(year.end),
     );
     if window.0 > window.1 {
-        writeln!(
-            stderr,
-            "error: --since {} is after --until {}",
+        return Err(super::common::usage_error(format!(
+            "--since {} is after --until {}",
             window.0, window.1
-        )?;
-        return Ok(ExitStatus::Usage);
+        )));
     }
 
     // Where the files go, and where they sit in the tree for validation:

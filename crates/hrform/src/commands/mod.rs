@@ -4,6 +4,8 @@
 
 mod apply;
 mod common;
+
+pub(crate) use common::UsageError;
 mod export;
 mod fmt;
 mod plan;
@@ -19,7 +21,7 @@ use crate::cli::{Cli, Command};
 use crate::exit::ExitStatus;
 
 /// Dispatch the parsed command line.
-pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
+pub(crate) fn run(cli: &Cli, context: &crate::context::Context) -> Result<ExitStatus> {
     #[cfg(not(feature = "sandbox"))]
     if needs_sandbox(&cli.command) {
         let mut stderr = crate::output::stderr();
@@ -29,13 +31,11 @@ pub(crate) fn run(cli: &Cli) -> Result<ExitStatus> {
         )?;
         return Ok(ExitStatus::Usage);
     }
-    // What hrform takes from the clock and the environment, read once here.
-    let context = crate::context::Context::from_env();
     match &cli.command {
-        Command::Validate(args) => validate::run(args, &context),
-        Command::Plan(args) => plan::run(args, &context),
-        Command::Apply(args) => apply::run(args, &cli.global, &context),
-        Command::Export(args) => export::run(args, &context),
+        Command::Validate(args) => validate::run(args, context),
+        Command::Plan(args) => plan::run(args, context),
+        Command::Apply(args) => apply::run(args, &cli.global, context),
+        Command::Export(args) => export::run(args, context),
         Command::Fmt(args) => fmt::run(args, &cli.global),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args),

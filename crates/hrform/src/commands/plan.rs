@@ -127,33 +127,40 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
     })
 }
 
-/// A `--target` must name something declared, or it silently selects nothing.
+/// A `--target` must name something declared, or it silently selects
+/// nothing: a usage error otherwise.
 fn check_target(config: &Config, target: &plan::Target) -> Result<()> {
-    match target {
-        plan::Target::Provider(p) => anyhow::ensure!(
-            config.providers.contains_key(p),
-            "--target {target}: no provider `{p}` is declared{}",
-            hint(p, config.providers.keys().map(String::as_str))
-        ),
+    let unknown = match target {
+        plan::Target::Provider(p) => (!config.providers.contains_key(p)).then(|| {
+            format!(
+                "--target {target}: no provider `{p}` is declared{}",
+                hint(p, config.providers.keys().map(String::as_str))
+            )
+        }),
         plan::Target::Policy(p) => {
             let policies: Vec<&str> = config
                 .users
                 .iter()
                 .flat_map(|u| u.time_off.iter().map(|t| t.policy.as_str()))
                 .collect();
-            anyhow::ensure!(
-                policies.contains(&p.as_str()),
-                "--target {target}: no declared user is on a policy `{p}`{}",
-                hint(p, policies.iter().copied())
-            );
+            (!policies.contains(&p.as_str())).then(|| {
+                format!(
+                    "--target {target}: no declared user is on a policy `{p}`{}",
+                    hint(p, policies.iter().copied())
+                )
+            })
         }
-        plan::Target::Email(e) => anyhow::ensure!(
-            config.users.iter().any(|u| u.email.key() == e),
-            "--target {target}: no declared user has this email (use an email, provider=NAME or policy=NAME){}",
-            hint(e, config.users.iter().map(|u| u.email.as_written()))
-        ),
+        plan::Target::Email(e) => (!config.users.iter().any(|u| u.email.key() == e)).then(|| {
+            format!(
+                "--target {target}: no declared user has this email (use an email, provider=NAME or policy=NAME){}",
+                hint(e, config.users.iter().map(|u| u.email.as_written()))
+            )
+        }),
+    };
+    match unknown {
+        Some(message) => Err(super::common::usage_error(message)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Save the JSON plan; it holds no key (the plan model has none).

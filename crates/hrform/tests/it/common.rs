@@ -226,6 +226,8 @@ impl Test {
     fn environment(&self, cmd: &mut Command) {
         cmd.current_dir(self.cwd.as_deref().unwrap_or(self.dir.path()))
             .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
             .env_remove("HRFORM_LOG")
             .env_remove("HRFORM_ALLOWED_HOSTS")
             .env_remove("CLOCKIFY_API_KEY")

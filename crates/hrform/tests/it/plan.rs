@@ -215,15 +215,29 @@ fn target_limits_the_plan() {
         "{people:?}"
     );
     assert!(people.contains(&"ada@example.com") && people.contains(&"kim@example.com"));
-    let bad = world(CHANGES)
-        .args(&["plan", "--target", "provider=clokify"])
-        .run();
-    bad.code(1);
-    assert!(
-        bad.stderr.contains("did you mean `clockify`?"),
-        "{}",
-        bad.stderr
-    );
+}
+
+/// A `--target` naming nothing declared is a usage error (64, like every
+/// invalid option value), naming the target and suggesting the closest.
+#[test]
+fn an_unknown_target_is_a_usage_error_with_a_suggestion() {
+    for (target, names, suggestion) in [
+        (
+            "provider=clokify",
+            "no provider `clokify`",
+            "did you mean `clockify`?",
+        ),
+        (
+            "ada@exmple.com",
+            "no declared user has this email",
+            "did you mean `ada@example.com`?",
+        ),
+    ] {
+        let bad = world(CHANGES).args(&["plan", "--target", target]).run();
+        bad.code(64);
+        bad.stderr_has(&[&format!("error: --target {target}: "), names, suggestion]);
+        assert!(bad.stdout.is_empty(), "{}", bad.stdout);
+    }
 }
 
 /// `--out` saves the JSON plan with the manifests' hash and the version,

@@ -410,3 +410,45 @@ fn invalid_utf8_names_the_line() {
         out.stderr
     );
 }
+
+/// Colour is decided once, from `--color` and the environment: a
+/// non-empty `CLICOLOR_FORCE` colours diagnostics on a pipe, `NO_COLOR`
+/// beats it, `CLICOLOR=0` turns colour off, and `--color` beats them all.
+#[test]
+fn colour_follows_clicolor_force_no_color_and_the_flag() {
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut t = Test::new()
+            .file("hrform.yaml", "providers:\n  x:\n    type: nope\n")
+            .args(&[&["validate"], args].concat());
+        for (k, v) in env {
+            t = t.env(k, v);
+        }
+        let out = t.run();
+        out.code(1);
+        out.stderr.contains('\u{1b}')
+    };
+    assert!(!run(&[], &[]), "a pipe is not coloured by default");
+    assert!(
+        run(&[("CLICOLOR_FORCE", "1")], &[]),
+        "CLICOLOR_FORCE colours"
+    );
+    assert!(
+        !run(&[("CLICOLOR_FORCE", "0")], &[]),
+        "CLICOLOR_FORCE=0 does not"
+    );
+    assert!(
+        !run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]),
+        "NO_COLOR beats CLICOLOR_FORCE"
+    );
+    assert!(
+        !run(&[("CLICOLOR_FORCE", "1")], &["--color", "never"]),
+        "--color never beats the environment"
+    );
+    assert!(
+        run(
+            &[("NO_COLOR", "1"), ("CLICOLOR", "0")],
+            &["--color", "always"]
+        ),
+        "--color always beats the environment"
+    );
+}
