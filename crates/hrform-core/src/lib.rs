@@ -17,3 +17,4 @@ pub mod mailbox;
 pub mod manifest;
 pub mod model;
 pub mod schema;
+pub mod vendors;
