@@ -12,8 +12,11 @@
 pub mod amount;
 pub mod diag;
 pub mod escape;
+pub mod export;
 pub mod fmt;
 pub mod mailbox;
 pub mod manifest;
 pub mod model;
+pub mod plan;
 pub mod schema;
+pub mod vendors;

@@ -18,7 +18,6 @@ mod commands;
 pub mod context;
 pub mod discover;
 mod exit;
-mod export;
 mod http;
 mod lock;
 mod output;
@@ -28,8 +27,8 @@ mod providers;
 mod schema;
 
 // The pure core's modules, at the paths the shell has always used.
-use hrform_core::{amount, escape, fmt, mailbox, model};
 pub use hrform_core::{diag, manifest};
+use hrform_core::{escape, export, fmt, mailbox, model};
 /// The API emulator (the `sandbox` feature).
 #[cfg(feature = "sandbox")]
 pub use hrform_sandbox as sandbox;

@@ -98,6 +98,7 @@ pub(crate) async fn prepare(
         targets: saved
             .map(|p| p.targets.iter().filter_map(|t| t.parse().ok()).collect())
             .unwrap_or_default(),
+        ..PlanOptions::default()
     };
     let (fresh, warnings, session) =
         plan::plan_session(config, sources, manifests, endpoints, &options).await?;

@@ -41,6 +41,7 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
         .context("cannot start the async runtime")?;
     let options = PlanOptions {
         targets: args.target.clone(),
+        ..PlanOptions::default()
     };
     let result = runtime.block_on(async {
         let (sandbox, endpoints) = match &args.sandbox {

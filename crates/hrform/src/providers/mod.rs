@@ -1,36 +1,36 @@
-//! Providers: one client per HR system, each the only place that knows its
-//! vendor's paths, query parameters and JSON. They read live state into the
-//! neutral types of `model`, and turn planned changes into exact API calls.
+//! Providers: one client per HR system, the shell's half of each vendor.
+//! They read live state into the neutral types of `model`, and make the
+//! calls apply sends. The vendor's other half, pure, is the core's
+//! `vendors::<vendor>`: its JSON shapes, paths and decoders (`wire`) and
+//! its call builders (`calls`); only these two halves know its JSON.
 //!
 //! Every vendor is a folder of the same shape, `providers/<vendor>/`:
 //! - `mod.rs`: `Client` (read-only) with the vendor's configuration, given
 //!   at construction: `Client::new(provider, policies, endpoint)`;
-//! - `wire.rs`: its JSON shapes, paths, page sizes and the `http::Wire`
-//!   (key header, error body, throttle); no other file of hrform knows a
-//!   field name of that vendor;
+//! - `transport.rs`: the `http::Wire` (key header, error body, throttle);
 //! - `read.rs`: `Client::read(&self, &ReadScope) -> Result<LiveState, _>`,
 //!   everything later calls need kept in the returned state (records the
 //!   vendor must echo back go in `LiveState::as_read`);
-//! - `calls.rs`: `Client::calls(&self, &[Change], &LiveState) -> Vec<Call>`,
-//!   a pure function of the changes and what was read;
 //! - `write.rs`: `Writer::new(&Client, WriteAccess)` and
 //!   `Writer::run_phase(&self, &[Change], &LiveState, Sink)`, apply's only.
 //!
-//! Imports run one way: `write` → `calls`, `read` → `wire`; each vendor
-//! file may import `crate::providers` (this module: paging, `seg`, the
-//! send/recheck helpers), `crate::http` (transport only: it knows no
-//! vendor), `crate::model` and `crate::manifest::checked`; never another
-//! vendor, `plan`, `apply` or `commands`.
+//! Each vendor file may import `crate::providers` (this module: paging,
+//! the send/recheck helpers), `crate::http` (transport only: it knows no
+//! vendor), `crate::model`, `crate::manifest::checked` and its own half in
+//! `hrform_core::vendors`; never another vendor, `plan`, `apply` or
+//! `commands`.
 //!
 //! Adding a third vendor:
-//! 1. copy a vendor folder to `providers/<new>/` and fill in its `wire`,
-//!    `read`, `calls` and `write`, keeping the four signatures above;
+//! 1. add `hrform_core::vendors::<new>` (`wire`, `calls`, `Config`) and its
+//!    arm in `vendors::calls`; copy a vendor folder to `providers/<new>/`
+//!    and fill in its `transport`, `read` and `write`;
 //! 2. add its `ProviderKind` variant (and its manifest fields) in
 //!    `manifest::checked`, and `Vendor` in `model`;
 //! 3. add `pub mod <new>;` here and one arm to each `match` below
 //!    (`ProviderClient`, `ProviderWriter`: the compiler lists them);
-//! 4. add a property test of its call builder to `calls_tests.rs`, and its
-//!    emulator to `sandbox` if the integration tests should drive it.
+//! 4. add a property test of its call builder to the core's
+//!    `vendors/calls_tests.rs`, and its emulator to `hrform-sandbox` if the
+//!    integration tests should drive it.
 //!
 //! Plan cannot write, by construction: plan holds `ProviderClient`s, which
 //! only read (`http::Reader` can only GET). Everything that can send a
@@ -51,26 +51,6 @@ use crate::model::{Call, Change, LiveState, ReadScope};
 // The transport's types, which every provider speaks.
 pub(crate) use crate::apply::WriteAccess;
 pub(crate) use crate::http::{Endpoint, ProviderError};
-
-/// What stays unencoded in a path segment built from an API id: RFC 3986's
-/// unreserved characters. Everything else (`/`, `?`, `#`, `%`, ...) is
-/// percent-encoded, so an id can never reach another endpoint.
-const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// `id` (from an API, so untrusted) as one percent-encoded path segment.
-/// No URL can carry a segment that is only `.` or `..` (even encoded as
-/// `%2E`, URL parsers read it as a step), so such an id is sent with its
-/// dots encoded twice: a segment no endpoint answers to, never another one.
-pub(crate) fn seg(id: &str) -> String {
-    if id == "." || id == ".." {
-        return id.replace('.', "%252E");
-    }
-    percent_encoding::utf8_percent_encode(id, SEGMENT).to_string()
-}
 
 /// A provider client, read-only: plan can read and describe calls, never
 /// write. (Writes are a separate type, for apply.)
@@ -135,28 +115,6 @@ impl ProviderClient {
             Self::Clockify(c) => c.calls(changes, live),
             Self::Connecteam(c) => c.calls(changes, live),
         }
-    }
-}
-
-#[cfg(test)]
-mod seg_tests {
-    #[test]
-    fn ids_become_one_segment() {
-        assert_eq!(
-            super::seg("64a687e29ae1f428e7ebe303"),
-            "64a687e29ae1f428e7ebe303"
-        );
-        assert_eq!(
-            super::seg("../../users?x=1#f"),
-            "..%2F..%2Fusers%3Fx%3D1%23f"
-        );
-        assert_eq!(super::seg(".."), "%252E%252E");
-        let url = url::Url::parse("http://h/a/b/").unwrap();
-        assert_eq!(
-            url.join(&super::seg("..")).unwrap().path(),
-            "/a/b/%252E%252E"
-        );
-        assert_eq!(super::seg("a b%"), "a%20b%25");
     }
 }
 
@@ -533,119 +491,6 @@ impl PageGuard {
             });
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-#[path = "calls_tests.rs"]
-mod calls_tests;
-
-/// No body a server sends makes a vendor's decoders panic: arbitrary bytes,
-/// and JSON in the vendors' shapes holding extreme numbers and strings.
-#[cfg(test)]
-mod no_panic_tests {
-    use proptest::prelude::*;
-    use serde_json::{Value, json};
-
-    fn number() -> impl Strategy<Value = Value> {
-        prop_oneof![
-            any::<i64>().prop_map(Value::from),
-            any::<u64>().prop_map(Value::from),
-            any::<f64>()
-                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-            Just(Value::from(f64::MAX)),
-            Just(Value::from(-f64::MAX)),
-            Just(Value::from(7.9e28)),
-            Just(Value::from(5e-324)),
-        ]
-    }
-
-    fn leaf() -> impl Strategy<Value = Value> {
-        prop_oneof![
-            number(),
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::from),
-            "\\PC{0,12}".prop_map(Value::from),
-            prop_oneof![
-                Just("2026-02-30"),
-                Just("2026-01-01"),
-                Just("25:61"),
-                Just("10:00:00"),
-                Just("APPROVED"),
-                Just("DAYS"),
-                Just("HOURS"),
-                Just("1e400"),
-                Just("-0"),
-                Just("99999999999999999999999999999999"),
-            ]
-            .prop_map(Value::from),
-        ]
-    }
-
-    /// Objects using the vendors' field names, nested.
-    fn shaped() -> impl Strategy<Value = Value> {
-        let keys = prop_oneof![
-            Just("data"),
-            Just("users"),
-            Just("policyTypes"),
-            Just("policies"),
-            Just("requests"),
-            Just("balances"),
-            Just("count"),
-            Just("balance"),
-            Just("total"),
-            Just("used"),
-            Just("userId"),
-            Just("id"),
-            Just("name"),
-            Just("email"),
-            Just("detail"),
-            Just("message"),
-            Just("startDate"),
-            Just("endDate"),
-            Just("startTime"),
-            Just("endTime"),
-            Just("status"),
-            Just("isAllDay"),
-            Just("policyTypeId"),
-            Just("timezone"),
-            Just("duration"),
-            Just("amount"),
-            Just("unit"),
-            Just("timeUnit"),
-            Just("userType"),
-            Just("isArchived"),
-            Just("memberships"),
-        ];
-        leaf().prop_recursive(5, 64, 8, move |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map(keys.clone(), inner, 0..8).prop_map(|m| Value::Object(
-                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-                )),
-            ]
-        })
-    }
-
-    fn decode(body: &[u8]) {
-        super::clockify::decode_everything(body);
-        super::connecteam::decode_everything(body);
-    }
-
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
-
-        #[test]
-        fn arbitrary_bytes_never_panic_a_decoder(body in prop::collection::vec(any::<u8>(), 0..256)) {
-            decode(&body);
-        }
-
-        #[test]
-        fn vendor_shaped_json_never_panics_a_decoder(v in shaped()) {
-            decode(v.to_string().as_bytes());
-            decode(json!({"data": v.clone()}).to_string().as_bytes());
-            decode(json!([v]).to_string().as_bytes());
-        }
     }
 }
 

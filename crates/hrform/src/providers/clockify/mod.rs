@@ -10,35 +10,32 @@
 //! written as a `{contains, ids, status}` filter), and the balance PATCH
 //! grouping every user of one policy who gets the same value.
 //!
-//! Files: `wire` (JSON shapes, paths, error/throttle parsing), `read`
-//! (the reads), `calls` (pure call builders), `write` (apply's writer).
-//! This file holds the client and its configuration, given at construction.
-//! May import: `crate::providers`, `crate::http`, `crate::model`,
-//! `crate::manifest::checked`; never `plan`, `apply` or `commands`.
+//! Files: `transport` (error/throttle parsing), `read` (the reads), `write`
+//! (apply's writer); the JSON shapes, paths and pure call builders are the
+//! core's `vendors::clockify` (`wire`, `calls`). This file holds the client
+//! and its configuration, given at construction. May import:
+//! `crate::providers`, `crate::http`, `crate::model`,
+//! `crate::manifest::checked`, `hrform_core::vendors::clockify`; never
+//! `plan`, `apply` or `commands`.
 
-mod calls;
 mod read;
-mod wire;
-#[cfg(test)]
-pub(super) use wire::decode_everything;
+mod transport;
 mod write;
 
 use std::collections::BTreeMap;
 
 pub(crate) use write::Writer;
 
+use hrform_core::vendors::clockify::{Config, calls, wire};
+
 use crate::http::{Rate, Reader};
-use crate::manifest::checked::{self, BalanceUpdate, ProviderKind};
+use crate::manifest::checked::{self, ProviderKind};
+use crate::model::{Call, Change, LiveState};
 use crate::providers::{Endpoint, ProviderError};
 
 /// A read-only Clockify client, with its configuration.
 pub(crate) struct Client {
-    name: String,
-    workspace: String,
-    balance_update: BalanceUpdate,
-    /// Policy name → declared `has_expiration` (the policy PUT must send
-    /// it; the API never returns it).
-    has_expiration: BTreeMap<String, bool>,
+    config: Config,
     http: Reader,
 }
 
@@ -51,9 +48,8 @@ impl Client {
         endpoint: Endpoint,
     ) -> Result<Self, ProviderError> {
         let ProviderKind::Clockify {
-            workspace_id,
             requests_per_second,
-            balance_update,
+            ..
         } = &provider.kind
         else {
             unreachable!(
@@ -62,37 +58,26 @@ impl Client {
             );
         };
         Ok(Self {
-            name: provider.name.clone(),
-            workspace: workspace_id.clone(),
-            balance_update: *balance_update,
-            has_expiration: policies
-                .iter()
-                .filter(|((p, _), _)| *p == provider.name)
-                .filter_map(|((_, policy), s)| s.has_expiration.map(|h| (policy.clone(), h)))
-                .collect(),
-            http: Reader::new(&endpoint, wire::WIRE, Rate::PerSecond(*requests_per_second))?,
+            config: Config::new(provider, policies),
+            http: Reader::new(
+                &endpoint,
+                transport::WIRE,
+                Rate::PerSecond(*requests_per_second),
+            )?,
         })
     }
 
     fn ws(&self) -> String {
-        wire::workspace_path(&self.workspace)
+        self.config.ws()
     }
 
     /// Requests sent so far (reads, writes and retries).
     pub(crate) fn requests(&self) -> usize {
         self.http.calls()
     }
-}
 
-/// Policies as if read (their ids and names), for the call builders' tests.
-#[cfg(test)]
-pub(crate) fn live_with_policies(policies: &[(&str, &str)]) -> crate::model::LiveState {
-    let mut live = crate::model::LiveState::default();
-    for (id, name) in policies {
-        live.as_read.insert(
-            (*id).to_owned(),
-            serde_json::json!({ "id": id, "name": name }),
-        );
+    /// The calls that realise `changes` (the core's call builder).
+    pub(crate) fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
+        self.config.calls(changes, live)
     }
-    live
 }

@@ -154,7 +154,7 @@ impl Client {
     fn membership_status(&self, u: &UserDto, path: &str) -> Result<LiveStatus, ProviderError> {
         let membership = u.memberships.iter().flatten().find(|m| {
             m.membership_type.as_deref() == Some("WORKSPACE")
-                && m.target_id.as_deref() == Some(self.workspace.as_str())
+                && m.target_id.as_deref() == Some(self.config.workspace.as_str())
         });
         let status = membership.and_then(|m| m.membership_status.as_deref());
         match status {
@@ -168,7 +168,7 @@ impl Client {
                     Some(s) => format!("user {} has an unknown membershipStatus `{s}`", u.id),
                     None => format!(
                         "user {} has no WORKSPACE membership of workspace {}",
-                        u.id, self.workspace
+                        u.id, self.config.workspace
                     ),
                 },
             }),

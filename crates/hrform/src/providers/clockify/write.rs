@@ -34,7 +34,7 @@ impl<'c> Writer<'c> {
         Self {
             client,
             http: crate::http::Writer::for_apply(&client.http, access),
-            modes: Mutex::new(match Mode::declared(client.balance_update) {
+            modes: Mutex::new(match Mode::declared(client.config.balance_update) {
                 Some(m) => vec![m],
                 None => Mode::ALL.to_vec(),
             }),
@@ -64,7 +64,10 @@ impl<'c> Writer<'c> {
             .partition(|c| matches!(c.kind, ChangeKind::Balance { .. }));
         if !others.is_empty() {
             // Status and policy PUTs replace a value: safe to resend.
-            let calls = self.client.build_calls(&others, live, Mode::SetAccrued);
+            let calls = self
+                .client
+                .config
+                .build_calls(&others, live, Mode::SetAccrued);
             futures_util::stream::iter(calls)
                 .for_each_concurrent(providers::CONCURRENCY, |call| async move {
                     let outcome = match self
@@ -132,7 +135,7 @@ impl<'c> Writer<'c> {
             let (safe, waiting): (Vec<Change>, Vec<Change>) =
                 pending.drain(..).partition(|c| agree(c));
             if !safe.is_empty() {
-                let calls = self.client.build_calls(&safe, live, modes[0]);
+                let calls = self.client.config.build_calls(&safe, live, modes[0]);
                 let safe_ref = &safe;
                 let applied: Vec<Vec<usize>> = futures_util::stream::iter(calls)
                     .map(|call| async move { self.patch(call, policy, safe_ref, sink).await })
@@ -181,7 +184,7 @@ impl<'c> Writer<'c> {
 
     fn skip(&self, changes: &[Change], live: &LiveState, why: &str, sink: Sink<'_>) {
         let mode = self.modes()[0];
-        for call in self.client.build_calls(changes, live, mode) {
+        for call in self.client.config.build_calls(changes, live, mode) {
             sink(Executed {
                 call,
                 outcome: Outcome::Skipped {
@@ -277,6 +280,7 @@ impl<'c> Writer<'c> {
         let value = guess.value(b);
         let Some(call) = self
             .client
+            .config
             .build_calls(std::slice::from_ref(change), live, guess)
             .into_iter()
             .next()
@@ -430,7 +434,7 @@ impl<'c> Writer<'c> {
     async fn verify(&self, policy: &str, written: &[&Change], sink: Sink<'_>) {
         let path = balances_path(&self.client.ws(), policy);
         let read = Call {
-            provider: self.client.name.clone(),
+            provider: self.client.config.name.clone(),
             op: Operation::Read,
             method: Method::Get,
             path: path.clone(),

@@ -9,30 +9,32 @@
 //! call, carrying the balance when one is declared) and the absolute balance
 //! PUT.
 //!
-//! Files: `wire` (JSON shapes, paths, error/throttle parsing), `read`
-//! (the reads), `calls` (pure call builders), `write` (apply's writer).
-//! This file holds the client and its configuration, given at construction.
-//! May import: `crate::providers`, `crate::http`, `crate::model`,
-//! `crate::manifest::checked`; never `plan`, `apply` or `commands`.
+//! Files: `transport` (error/throttle parsing), `read` (the reads), `write`
+//! (apply's writer); the JSON shapes, paths and pure call builders are the
+//! core's `vendors::connecteam` (`wire`, `calls`). This file holds the
+//! client and its configuration, given at construction. May import:
+//! `crate::providers`, `crate::http`, `crate::model`,
+//! `crate::manifest::checked`, `hrform_core::vendors::connecteam`; never
+//! `plan`, `apply` or `commands`.
 
-mod calls;
 mod read;
-mod wire;
-#[cfg(test)]
-pub(super) use wire::decode_everything;
+mod transport;
 mod write;
 
 use std::collections::BTreeMap;
 
 pub(crate) use write::Writer;
 
+use hrform_core::vendors::connecteam::{Config, calls, wire};
+
 use crate::http::{Rate, Reader};
 use crate::manifest::checked::{self, ProviderKind};
+use crate::model::{Call, Change, LiveState};
 use crate::providers::{Endpoint, ProviderError};
 
 /// A read-only Connecteam client.
 pub(crate) struct Client {
-    name: String,
+    config: Config,
     http: Reader,
 }
 
@@ -54,13 +56,22 @@ impl Client {
             );
         };
         Ok(Self {
-            name: provider.name.clone(),
-            http: Reader::new(&endpoint, wire::WIRE, Rate::PerMinute(*requests_per_minute))?,
+            config: Config::new(provider),
+            http: Reader::new(
+                &endpoint,
+                transport::WIRE,
+                Rate::PerMinute(*requests_per_minute),
+            )?,
         })
     }
 
     /// Requests sent so far (reads, writes and retries).
     pub(crate) fn requests(&self) -> usize {
         self.http.calls()
+    }
+
+    /// The calls that realise `changes` (the core's call builder).
+    pub(crate) fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
+        self.config.calls(changes, live)
     }
 }

@@ -294,7 +294,7 @@ impl<'c> Writer<'c> {
                 let mut query: Vec<(&str, String)> = vec![("limit", BALANCES_PAGE.to_string())];
                 query.extend(chunk.iter().map(|c| ("userIds", c.person.id.clone())));
                 let read = Call {
-                    provider: self.client.name.clone(),
+                    provider: self.client.config.name.clone(),
                     op: Operation::Read,
                     method: Method::Get,
                     path: format!("{path}?{}", crate::http::query_string(&query)),

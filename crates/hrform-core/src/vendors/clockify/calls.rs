@@ -4,35 +4,30 @@
 //! policy PUT (a full replace) per policy, one balance PATCH per policy
 //! and value. Also what the balance PATCH's value means ([`Mode`]).
 //!
-//! May import: `super::wire`, `crate::providers` (`seg`), `crate::model`,
+//! May import: `super::wire`, `crate::vendors` (`seg`), `crate::model`,
 //! `crate::manifest::checked` (the declared `balance_update`).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
-use super::Client;
+use super::Config;
 use super::wire::{balances_path, policy_path, user_path};
 use crate::manifest::checked::BalanceUpdate;
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation, Status};
 
-impl Client {
+impl Config {
     /// The calls that realise `changes`, in their order, grouped: one
     /// policy PUT per policy, one balance PATCH per policy and value.
-    pub(crate) fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
+    pub fn calls(&self, changes: &[Change], live: &LiveState) -> Vec<Call> {
         // Under `auto` the plan shows what a PATCH that sets the accrued
         // amount would carry (the allowance itself); apply learns the truth.
         let mode = Mode::declared(self.balance_update).unwrap_or(Mode::SetAccrued);
         self.build_calls(changes, live, mode)
     }
 
-    /// [`Client::calls`] with the PATCH's semantics given.
-    pub(super) fn build_calls(
-        &self,
-        changes: &[Change],
-        live: &LiveState,
-        mode: Mode,
-    ) -> Vec<Call> {
+    /// [`Config::calls`] with the PATCH's semantics given.
+    pub fn build_calls(&self, changes: &[Change], live: &LiveState, mode: Mode) -> Vec<Call> {
         let mut calls: Vec<Call> = Vec::new();
         // Group key -> index in `calls`.
         let mut groups: HashMap<(String, String), usize> = HashMap::new();
@@ -143,11 +138,7 @@ impl Client {
 /// as read, the users as a `{contains, ids, status}` filter holding those
 /// already on the policy and `add`, and the declared `hasExpiration`
 /// (the API never returns it).
-pub(super) fn policy_put_body(
-    read: &Map<String, Value>,
-    add: &[String],
-    has_expiration: bool,
-) -> Value {
+pub fn policy_put_body(read: &Map<String, Value>, add: &[String], has_expiration: bool) -> Value {
     let field = |k: &str, default: Value| read.get(k).cloned().unwrap_or(default);
     let ids = |k: &str| -> Vec<String> {
         read.get(k)
@@ -214,7 +205,7 @@ pub(super) fn policy_put_body(
 /// accrued amount, or replace the available one. Adding to the accrued or to
 /// the available amount is the same (usage does not move).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Mode {
+pub enum Mode {
     Add,
     SetAccrued,
     SetAvailable,
@@ -222,9 +213,9 @@ pub(super) enum Mode {
 
 impl Mode {
     /// Every mode, in the order `auto` tries them.
-    pub(super) const ALL: [Mode; 3] = [Mode::SetAccrued, Mode::SetAvailable, Mode::Add];
+    pub const ALL: [Mode; 3] = [Mode::SetAccrued, Mode::SetAvailable, Mode::Add];
 
-    pub(super) fn declared(b: BalanceUpdate) -> Option<Mode> {
+    pub fn declared(b: BalanceUpdate) -> Option<Mode> {
         match b {
             BalanceUpdate::Auto => None,
             BalanceUpdate::Add => Some(Mode::Add),
@@ -234,7 +225,7 @@ impl Mode {
     }
 
     /// The PATCH value that brings `b` to its target under this mode.
-    pub(super) fn value(self, b: Bal) -> Amount {
+    pub fn value(self, b: Bal) -> Amount {
         match self {
             Mode::Add => b.to - b.from,
             Mode::SetAccrued => b.to + b.used,
@@ -243,7 +234,7 @@ impl Mode {
     }
 
     /// The available amount a person at `b` has after a PATCH of `value`.
-    pub(super) fn result(self, b: Bal, value: Amount) -> Amount {
+    pub fn result(self, b: Bal, value: Amount) -> Amount {
         match self {
             Mode::Add => b.from + value,
             Mode::SetAccrued => value - b.used,
@@ -251,7 +242,7 @@ impl Mode {
         }
     }
 
-    pub(super) fn words(self) -> &'static str {
+    pub fn words(self) -> &'static str {
         match self {
             Mode::Add => "adds its value to the balance",
             Mode::SetAccrued => "sets the accrued amount",
@@ -263,14 +254,14 @@ impl Mode {
 /// A balance change's numbers: available now (0 when none), target, and
 /// the usage the row reported.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Bal {
-    pub(super) from: Amount,
-    pub(super) to: Amount,
-    pub(super) used: Amount,
+pub struct Bal {
+    pub from: Amount,
+    pub to: Amount,
+    pub used: Amount,
 }
 
 impl Bal {
-    pub(super) fn of(c: &Change) -> Option<Bal> {
+    pub fn of(c: &Change) -> Option<Bal> {
         match &c.kind {
             ChangeKind::Balance { from, to, used, .. } => Some(Bal {
                 from: from.unwrap_or(Amount::ZERO),

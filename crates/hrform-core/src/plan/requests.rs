@@ -23,7 +23,7 @@ use crate::model::{
 
 /// What the requests of one provider come to.
 #[derive(Debug, Default)]
-pub(crate) struct RequestDiff {
+pub struct RequestDiff {
     pub changes: Vec<Change>,
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -39,7 +39,7 @@ fn earliest(a: &str, b: &str) -> std::cmp::Ordering {
 
 /// Diff the declared `requests` of `provider` (with its declared `users`,
 /// for the assignment and double-deduction checks) against `live`.
-pub(crate) fn diff_requests(
+pub fn diff_requests(
     provider: &str,
     requests: &[&checked::Request],
     users: &[&checked::User],

@@ -15,7 +15,7 @@ use crate::model::{LivePerson, LiveState};
 /// The errors for `live`'s people of `provider`: each declared email
 /// (`declared`: the email and where it is declared) that matches several
 /// live accounts, and each id listed twice with different data.
-pub(crate) fn ambiguous_people(
+pub fn ambiguous_people(
     provider: &str,
     live: &LiveState,
     declared: &[(&Email, Loc)],

@@ -12,7 +12,7 @@ use crate::model::{BalanceReason, Change, ChangeKind, LiveState, LiveStatus};
 
 /// One safety rule and how the plan measures against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub(crate) struct SafetyCheck {
+pub struct SafetyCheck {
     /// The setting, e.g. `max_deactivations`.
     pub rule: String,
     /// Where it applies (a provider, a person and policy), if not everywhere.
@@ -32,7 +32,7 @@ pub(crate) struct SafetyCheck {
 
 /// Evaluate every configured rule over `changes` (the whole plan, before
 /// `--target`), with `live` for the number of active people.
-pub(crate) fn evaluate(
+pub fn evaluate(
     safety: &Safety,
     changes: &[Change],
     live: &BTreeMap<String, LiveState>,

@@ -24,7 +24,7 @@ use crate::model::time_words;
 
 /// What the header says about the export.
 #[derive(Debug, Clone)]
-pub(crate) struct Header<'a> {
+pub struct Header<'a> {
     /// The `$schema=` value.
     pub schema: &'a str,
     pub provider: &'a str,
@@ -38,21 +38,21 @@ pub(crate) struct Header<'a> {
 
 /// Which exported item a run of lines declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Item {
+pub enum Item {
     User(usize),
     Request(usize),
 }
 
 /// The text, and the lines (1-based, inclusive) of each item.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Rendered {
+pub struct Rendered {
     pub text: String,
     pub items: Vec<(u32, u32, Item)>,
 }
 
 impl Rendered {
     /// The item whose lines hold `line`, if any.
-    pub(crate) fn item_at(&self, line: u32) -> Option<Item> {
+    pub fn item_at(&self, line: u32) -> Option<Item> {
         self.items
             .iter()
             .find(|(first, last, _)| (*first..=*last).contains(&line))
@@ -63,7 +63,7 @@ impl Rendered {
 /// The most YAML nodes (scalars, mappings, sequences) one file gets: the
 /// manifest loader's parser refuses a file of more than 250,000, so a
 /// large export is cut into parts well under that.
-pub(crate) const MAX_NODES: usize = 150_000;
+pub const MAX_NODES: usize = 150_000;
 
 /// The nodes an item adds: a mapping, a key and a value per field, and a
 /// sequence with a mapping and its fields per entry.
@@ -91,7 +91,7 @@ fn request_nodes(r: &Request) -> usize {
 
 /// The manifest text of `export`: one part, or several of at most
 /// `max_nodes` nodes each (users first, then requests, in order).
-pub(crate) fn render(export: &Export, header: &Header<'_>, max_nodes: usize) -> Vec<Rendered> {
+pub fn render(export: &Export, header: &Header<'_>, max_nodes: usize) -> Vec<Rendered> {
     let mut parts: Vec<Vec<Item>> = vec![Vec::new()];
     let mut nodes = 0;
     let all = (0..export.users.len())

@@ -9,11 +9,11 @@ use sha2::{Digest as _, Sha256};
 /// A plan's SHA-256. Displayed as `sha256:` and 64 lowercase hex digits,
 /// the form of the comment's marker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct PlanDigest([u8; 32]);
+pub struct PlanDigest([u8; 32]);
 
 impl PlanDigest {
     /// The digest of exactly these bytes (a plan file as `plan --out` wrote it).
-    pub(crate) fn of(bytes: &[u8]) -> Self {
+    pub fn of(bytes: &[u8]) -> Self {
         Self(Sha256::digest(bytes).into())
     }
 }

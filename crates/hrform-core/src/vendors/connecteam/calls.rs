@@ -2,13 +2,13 @@
 //! and what was read: archive/restore in batches of 25, one assignment or
 //! balance PUT per change, request create/update/deny.
 //!
-//! May import: `super::wire`, `crate::providers` (`seg`), `crate::model`.
+//! May import: `super::wire`, `crate::vendors` (`seg`), `crate::model`.
 
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::Client;
+use super::Config;
 use super::wire::{
     REQUESTS, USERS_BATCH, USERS_WRITE, assignments_path, balance_path, request_path, status_word,
     time_word,
@@ -17,11 +17,11 @@ use crate::model::{
     Call, Change, ChangeKind, LiveRequest, LiveState, Method, Operation, RequestFields, Status,
 };
 
-impl Client {
+impl Config {
     /// The calls that realise `changes`, in their order: archive and
     /// restore batched 25 users a call, one assignment or balance PUT per
     /// change.
-    pub(crate) fn calls(&self, changes: &[Change], _live: &LiveState) -> Vec<Call> {
+    pub fn calls(&self, changes: &[Change], _live: &LiveState) -> Vec<Call> {
         let mut calls: Vec<Call> = Vec::new();
         // The open archive/restore batch for each direction.
         let mut open: HashMap<bool, usize> = HashMap::new();
@@ -123,14 +123,14 @@ impl Client {
 }
 
 /// The user (as the API writes their id) and dates of a create body.
-pub(super) fn create_span(body: &Value) -> Option<(String, jiff::civil::Date, jiff::civil::Date)> {
+pub fn create_span(body: &Value) -> Option<(String, jiff::civil::Date, jiff::civil::Date)> {
     let date = |k: &str| body.get(k)?.as_str()?.parse::<jiff::civil::Date>().ok();
     let user = body.get("userId")?.to_string();
     Some((user, date("startDate")?, date("endDate")?))
 }
 
 /// The body of `POST /time-off/v1/requests`.
-pub(super) fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
+pub fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
     let mut body = serde_json::Map::new();
     body.insert("userId".into(), user_id.clone());
     body.insert("policyTypeId".into(), json!(r.policy_type_id));
@@ -160,7 +160,7 @@ pub(super) fn request_body(r: &LiveRequest, user_id: &Value) -> Value {
 
 /// The body of `PUT /time-off/v1/requests/{id}`: the declared value of
 /// each field that differs, by its wire name.
-pub(super) fn update_body(f: &RequestFields) -> Value {
+pub fn update_body(f: &RequestFields) -> Value {
     let mut body = serde_json::Map::new();
     let mut put = |name: &str, value: Value| {
         body.insert(name.to_owned(), value);
@@ -199,7 +199,7 @@ pub(super) fn update_body(f: &RequestFields) -> Value {
 }
 
 /// Connecteam user ids are integers on the wire.
-pub(super) fn wire_user_id(id: &str) -> Value {
+pub fn wire_user_id(id: &str) -> Value {
     id.parse::<i64>()
         .map_or_else(|_| Value::String(id.to_owned()), Value::from)
 }

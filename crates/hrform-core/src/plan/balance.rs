@@ -30,7 +30,7 @@ use crate::model::{
 
 /// What the balance arithmetic needs to know beyond the live state.
 #[derive(Debug, Clone)]
-pub(crate) struct Leave<'a> {
+pub struct Leave<'a> {
     /// The leave year today falls in.
     pub year: LeaveYear,
     /// The previous leave year, when its approved requests were read
@@ -43,7 +43,7 @@ pub(crate) struct Leave<'a> {
 }
 
 impl<'a> Leave<'a> {
-    pub(crate) fn new(
+    pub fn new(
         year: LeaveYear,
         previous: Option<LeaveYear>,
         carry_over: &'a BTreeSet<String>,
@@ -91,7 +91,7 @@ impl Usages {
 
 /// Usage counted for one person on one policy's type.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub(crate) struct Usage {
+pub struct Usage {
     /// This leave year.
     pub used: Amount,
     /// How many approved requests make it.
@@ -102,7 +102,7 @@ pub(crate) struct Usage {
 
 /// Approved requests' duration of `person` in `policy`'s type, this leave
 /// year and (when read) the previous one.
-pub(crate) fn connecteam_usage(
+pub fn connecteam_usage(
     live: &LiveState,
     person: &str,
     policy: &LivePolicy,
@@ -126,7 +126,7 @@ pub(crate) fn connecteam_usage(
 
 /// With `carry_over`: what is left of last leave year's allowance (the
 /// declared allowance less last year's usage, never below 0).
-pub(crate) fn carried(
+pub fn carried(
     entry: &checked::TimeOff,
     policy: &LivePolicy,
     usage: &Usage,
@@ -142,7 +142,7 @@ pub(crate) fn carried(
 
 /// The balance change an entry needs on a policy the person is on (or
 /// joins in this plan, with no holding), if any.
-pub(crate) fn entry_change(
+pub fn entry_change(
     vendor: Vendor,
     entry: &checked::TimeOff,
     policy: &LivePolicy,
@@ -261,7 +261,7 @@ pub(crate) fn entry_change(
 /// The people (ids) whose allowance on some Connecteam policy needs the
 /// previous leave year's usage: a `carry_over` policy, or a balance below
 /// allowance − usage (it may be last year's leftover, still in place).
-pub(crate) fn needs_previous_year(
+pub fn needs_previous_year(
     users: &[&checked::User],
     live: &LiveState,
     leave: &Leave<'_>,

@@ -1,8 +1,8 @@
 //! `hrform export`'s pure half: one provider's live state (as `model` has
 //! it) turned into the manifest documents that declare it, such that they
 //! validate and `plan` finds nothing to change. No I/O, no wire types: the
-//! reads are the vendors' own (`providers::*::read`, with a scope that
-//! reads everyone) and the command glue (`commands::export`) writes files.
+//! reads are the shell's (its `providers`, with a scope that reads
+//! everyone) and the shell's `commands::export` writes the files.
 //!
 //! What it owns: which people, policies and requests are exported and why
 //! one is left out (`Skipped`), the allowance each holding implies (usage
@@ -15,7 +15,7 @@
 //! rule of the tree). Every read of a `LiveRequest`'s fields is in
 //! [`manifest_request`].
 
-pub(crate) mod render;
+pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -31,7 +31,7 @@ use crate::plan::balance;
 
 /// What the conversion needs beyond the live state.
 #[derive(Debug, Clone)]
-pub(crate) struct Context<'a> {
+pub struct Context<'a> {
     pub vendor: Vendor,
     /// The leave year usage is counted in (allowances).
     pub leave_year: LeaveYear,
@@ -50,7 +50,7 @@ pub(crate) struct Context<'a> {
 
 /// The manifests' content for one provider.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Export {
+pub struct Export {
     /// In email order (lower-cased).
     pub users: Vec<User>,
     /// In (user, start date, key) order.
@@ -60,7 +60,7 @@ pub(crate) struct Export {
 
 /// One person to declare.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct User {
+pub struct User {
     pub email: String,
     /// For a comment beside the email.
     pub name: Option<String>,
@@ -74,7 +74,7 @@ pub(crate) struct User {
 
 /// One policy a person is on.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Entry {
+pub struct Entry {
     pub policy: String,
     /// Connecteam, when another type has a policy of this name.
     pub policy_type: Option<String>,
@@ -86,7 +86,7 @@ pub(crate) struct Entry {
 
 /// One time-off request to declare.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
+pub struct Request {
     pub key: String,
     /// The person's email.
     pub user: String,
@@ -106,11 +106,11 @@ pub(crate) struct Request {
 /// What plan matches an unmarked live request to a declared one by: the
 /// person (lower-cased email), the policy type's name, the dates and the
 /// times of a partial day.
-pub(crate) type Match = (String, String, Date, Date, Option<(Time, Time)>);
+pub type Match = (String, String, Date, Date, Option<(Time, Time)>);
 
 /// What was left out, and why (for stderr).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Skipped {
+pub struct Skipped {
     /// People the tree already declares in this provider.
     pub declared: usize,
     /// Everything else: reason -> how many.
@@ -209,7 +209,7 @@ fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
 }
 
 /// The live state of one provider as manifest content.
-pub(crate) fn export(live: &LiveState, cx: &Context<'_>) -> Export {
+pub fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     let mut out = Export::default();
     let mut by_email: HashMap<String, usize> = HashMap::new();
     for p in &live.people {

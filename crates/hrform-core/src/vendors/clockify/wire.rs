@@ -1,101 +1,77 @@
-//! Clockify's wire: its JSON shapes (the response DTOs), page sizes, and
-//! the [`Wire`] the transport needs (key header, error body, throttle).
+//! Clockify's wire: its JSON shapes (the response DTOs), paths and page
+//! sizes. The transport's side (key header, error body, throttle) is the
+//! shell's `providers::clockify::transport`.
 //!
-//! May import: `crate::http` (its [`Wire`] type), `crate::model` (amounts).
-//! Nothing else in hrform sees these types or field names.
-
-use std::time::Duration;
+//! May import: `crate::vendors` (`seg`), `crate::model` (amounts).
+//! Outside this vendor's two halves nothing sees these types or field names.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::Wire;
 use crate::model::Amount;
-use crate::providers::seg;
+use crate::vendors::seg;
 
 /// The users list has no documented maximum; 5,000 is the largest page the
 /// API is known to accept anywhere.
-pub(super) const USERS_PAGE: usize = 5000;
+pub const USERS_PAGE: usize = 5000;
 /// Policies and balances: at most 200 a page.
-pub(super) const PAGE: usize = 200;
+pub const PAGE: usize = 200;
 /// The account statuses of people who can be workspace members. Without
 /// this the API leaves out `LIMITED` accounts.
-pub(super) const ACCOUNT_STATUSES: &str =
-    "ACTIVE,PENDING_EMAIL_VERIFICATION,NOT_REGISTERED,LIMITED";
-
-pub(super) const WIRE: Wire = Wire {
-    auth_header: "X-Api-Key",
-    error_message,
-    throttled_ok: |_| false,
-    min_throttle_wait: Duration::from_secs(1),
-};
-
-/// `{"message": "...", "code": 501}`.
-pub(super) fn error_message(body: &[u8]) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: String,
-        code: Option<Value>,
-    }
-    let e: ErrorBody = serde_json::from_slice(body).ok()?;
-    Some(match e.code {
-        Some(code) => format!("{} (code {code})", e.message),
-        None => e.message,
-    })
-}
+pub const ACCOUNT_STATUSES: &str = "ACTIVE,PENDING_EMAIL_VERIFICATION,NOT_REGISTERED,LIMITED";
 
 #[derive(Deserialize)]
-pub(super) struct UserDto {
-    pub(super) id: String,
-    pub(super) email: String,
-    pub(super) name: Option<String>,
+pub struct UserDto {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
     #[serde(default)]
-    pub(super) memberships: Option<Vec<MembershipDto>>,
+    pub memberships: Option<Vec<MembershipDto>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct MembershipDto {
-    pub(super) target_id: Option<String>,
-    pub(super) membership_type: Option<String>,
-    pub(super) membership_status: Option<String>,
+pub struct MembershipDto {
+    pub target_id: Option<String>,
+    pub membership_type: Option<String>,
+    pub membership_status: Option<String>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct MeDto {
-    pub(super) id: String,
+pub struct MeDto {
+    pub id: String,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct PolicyDto {
-    pub(super) id: String,
-    pub(super) name: String,
-    pub(super) time_unit: String,
+pub struct PolicyDto {
+    pub id: String,
+    pub name: String,
+    pub time_unit: String,
     #[serde(default)]
-    pub(super) archived: bool,
+    pub archived: bool,
     #[serde(default)]
-    pub(super) user_ids: Vec<String>,
+    pub user_ids: Vec<String>,
     #[serde(default)]
-    pub(super) everyone_including_new: bool,
+    pub everyone_including_new: bool,
     /// `{amount, period, timeUnit}` when the policy accrues by itself.
     #[serde(default)]
-    pub(super) automatic_accrual: Option<Value>,
+    pub automatic_accrual: Option<Value>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct BalancesDto {
-    pub(super) count: Option<usize>,
-    pub(super) balances: Vec<BalanceDto>,
+pub struct BalancesDto {
+    pub count: Option<usize>,
+    pub balances: Vec<BalanceDto>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct BalanceDto {
-    pub(super) user_id: String,
-    pub(super) balance: Option<Amount>,
-    pub(super) total: Option<Amount>,
-    pub(super) used: Option<Amount>,
+pub struct BalanceDto {
+    pub user_id: String,
+    pub balance: Option<Amount>,
+    pub total: Option<Amount>,
+    pub used: Option<Amount>,
 }
 
 /// A balance row read as available and used. The docs disagree on which
@@ -104,13 +80,13 @@ pub(super) struct BalanceDto {
 /// field that exceeds the other by `used` is the accrued one. With nothing
 /// used the two are equal and either reading gives the same numbers.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct Row {
-    pub(super) available: Amount,
-    pub(super) used: Amount,
+pub struct Row {
+    pub available: Amount,
+    pub used: Amount,
 }
 
 impl BalanceDto {
-    pub(super) fn row(&self) -> Result<Option<Row>, String> {
+    pub fn row(&self) -> Result<Option<Row>, String> {
         let Some(balance) = self.balance else {
             return Ok(None);
         };
@@ -140,43 +116,42 @@ impl BalanceDto {
 }
 
 /// `/v1/workspaces/{id}`: every workspace path starts here.
-pub(super) fn workspace_path(workspace: &str) -> String {
+pub fn workspace_path(workspace: &str) -> String {
     format!("/v1/workspaces/{workspace}")
 }
 
 /// `GET`: the key owner.
-pub(super) const ME: &str = "/v1/user";
+pub const ME: &str = "/v1/user";
 
 /// The workspace's members (`GET`).
-pub(super) fn users_path(ws: &str) -> String {
+pub fn users_path(ws: &str) -> String {
     format!("{ws}/users")
 }
 
 /// One member's status (`PUT`).
-pub(super) fn user_path(ws: &str, user: &str) -> String {
+pub fn user_path(ws: &str, user: &str) -> String {
     format!("{ws}/users/{}", seg(user))
 }
 
 /// Every policy (`GET`).
-pub(super) fn policies_path(ws: &str) -> String {
+pub fn policies_path(ws: &str) -> String {
     format!("{ws}/time-off/policies")
 }
 
 /// One policy (the full-replace `PUT`).
-pub(super) fn policy_path(ws: &str, policy: &str) -> String {
+pub fn policy_path(ws: &str, policy: &str) -> String {
     format!("{ws}/time-off/policies/{}", seg(policy))
 }
 
 /// One policy's balances (`GET` pages, `PATCH`).
-pub(super) fn balances_path(ws: &str, policy: &str) -> String {
+pub fn balances_path(ws: &str, policy: &str) -> String {
     format!("{ws}/time-off/balance/policy/{}", seg(policy))
 }
 
 /// Every decoder of this wire run on `body`, results dropped: for the
-/// property test that no answer panics (`providers::no_panic_tests`).
+/// property test that no answer panics (`vendors::no_panic_tests`).
 #[cfg(test)]
-pub(in crate::providers) fn decode_everything(body: &[u8]) {
-    let _ = error_message(body);
+pub(crate) fn decode_everything(body: &[u8]) {
     let _ = serde_json::from_slice::<MeDto>(body);
     let _ = serde_json::from_slice::<Vec<UserDto>>(body);
     let _ = serde_json::from_slice::<Vec<PolicyDto>>(body);

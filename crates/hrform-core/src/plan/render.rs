@@ -45,7 +45,7 @@ fn unit_words(v: Amount, unit: crate::model::Unit) -> String {
 
 /// The words after a balance change's policy: allowance, used and
 /// remaining, and why it changes.
-pub(crate) fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
+pub fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
     let ChangeKind::Balance {
         from,
         to,
@@ -285,7 +285,7 @@ fn value_words(v: &Option<String>) -> String {
 
 /// The plan's changes ordered by provider, then person, then plan order
 /// (text and the PR comment group people the same way).
-pub(crate) fn by_provider_and_person(plan: &Plan) -> Vec<&Change> {
+pub fn by_provider_and_person(plan: &Plan) -> Vec<&Change> {
     let mut sorted: Vec<&Change> = plan.changes.iter().collect();
     sorted.sort_by(|a, b| {
         (
@@ -320,7 +320,7 @@ fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
 }
 
 /// The closing line, e.g. `Plan: 3 people change, 5 changes, 4 API calls (PUT 3, PATCH 1)`.
-pub(crate) fn summary_line(plan: &Plan) -> String {
+pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
         return "No changes.".to_owned();
     }
@@ -346,7 +346,7 @@ pub(crate) fn summary_line(plan: &Plan) -> String {
 
 /// A call's body as one line, cut at `max` characters (text and the PR
 /// comment show the same preview).
-pub(crate) fn body_preview(call: &Call, max: usize) -> String {
+pub fn body_preview(call: &Call, max: usize) -> String {
     let Some(body) = &call.body else {
         return String::new();
     };
@@ -368,7 +368,7 @@ fn paint(style: Style, text: &str, color: bool) -> String {
 }
 
 /// The text rendering, for terminals and logs.
-pub(crate) fn text(plan: &Plan, color: bool) -> String {
+pub fn text(plan: &Plan, color: bool) -> String {
     let mut out = String::new();
     let groups = by_person(plan);
     let mut provider = "";
@@ -516,7 +516,7 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
 }
 
 /// The versioned JSON document (also what `--out` saves).
-pub(crate) fn json(plan: &Plan) -> String {
+pub fn json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
     s.push('\n');
     s
@@ -524,7 +524,7 @@ pub(crate) fn json(plan: &Plan) -> String {
 
 /// One change in words, `(what, now, planned)`, as the text rendering
 /// shows it (for the pull-request comment, `plan::comment`).
-pub(crate) fn change_words(change: &Change) -> (String, String, String) {
+pub fn change_words(change: &Change) -> (String, String, String) {
     let l = describe(change);
     (l.what, l.from, l.to)
 }

@@ -1,162 +1,114 @@
-//! Connecteam's wire: its JSON shapes (the response DTOs), page sizes and
-//! windows, and the [`Wire`] the transport needs (key header, error body,
-//! the throttling 200).
+//! Connecteam's wire: its JSON shapes (the response DTOs), paths, page
+//! sizes and windows. The transport's side (key header, error body, the
+//! throttling 200) is the shell's `providers::connecteam::transport`.
 //!
-//! May import: `crate::http` (its [`Wire`] type), `crate::model`.
-//! Nothing else in hrform sees these types or field names.
-
-use std::time::Duration;
+//! May import: `crate::vendors` (`seg`), `crate::model`.
+//! Outside this vendor's two halves nothing sees these types or field names.
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::http::Wire;
 use crate::model::{Amount, LiveRequest, RequestStatus};
-use crate::providers::seg;
+use crate::vendors::seg;
 
 /// `GET /users/v1/users`: at most 500 a page.
-pub(super) const USERS_PAGE: usize = 500;
+pub const USERS_PAGE: usize = 500;
 /// `GET .../balances`: at most 100 a page.
-pub(super) const BALANCES_PAGE: usize = 100;
+pub const BALANCES_PAGE: usize = 100;
 /// `GET /time-off/v1/requests`: at most 100 a page.
-pub(super) const REQUESTS_PAGE: usize = 100;
+pub const REQUESTS_PAGE: usize = 100;
 /// The most 365-day slices one read of requests may take.
-pub(super) const MAX_REQUEST_SLICES: usize = 25;
+pub const MAX_REQUEST_SLICES: usize = 25;
 /// `GET /time-off/v1/requests`: a window of at most 365 days.
-pub(super) const REQUEST_WINDOW_DAYS: i64 = 365;
+pub const REQUEST_WINDOW_DAYS: i64 = 365;
 /// `PUT /users/v1/users`: at most 25 users a call.
-pub(super) const USERS_BATCH: usize = 25;
+pub const USERS_BATCH: usize = 25;
 
-pub(super) const WIRE: Wire = Wire {
-    auth_header: "X-API-KEY",
-    error_message,
-    throttled_ok,
-    min_throttle_wait: Duration::from_millis(500),
-};
-
-/// `{"detail": "text"}` or FastAPI's `{"detail": [{"loc": [...], "msg": ...}]}`.
-pub(super) fn error_message(body: &[u8]) -> Option<String> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    match v.get("detail")? {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(items) => Some(
-            items
-                .iter()
-                .map(|i| {
-                    let loc: Vec<String> = i
-                        .get("loc")
-                        .and_then(Value::as_array)
-                        .map(|l| {
-                            l.iter()
-                                .map(|p| match p {
-                                    Value::String(s) => s.clone(),
-                                    other => other.to_string(),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let msg = i.get("msg").and_then(Value::as_str).unwrap_or("invalid");
-                    format!("{}: {msg}", loc.join("."))
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        other => Some(other.to_string()),
-    }
-    .or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned))
-}
-
-/// A 200 whose body is `{"detail": "Too many requests"}` and no `data`.
-pub(super) fn throttled_ok(body: &[u8]) -> bool {
-    serde_json::from_slice::<Value>(body)
-        .is_ok_and(|v| v.get("data").is_none() && v.get("detail").is_some_and(Value::is_string))
+#[derive(Deserialize)]
+pub struct Envelope<T> {
+    pub data: T,
 }
 
 #[derive(Deserialize)]
-pub(super) struct Envelope<T> {
-    pub(super) data: T,
-}
-
-#[derive(Deserialize)]
-pub(super) struct UsersData {
-    pub(super) users: Vec<UserDto>,
+pub struct UsersData {
+    pub users: Vec<UserDto>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct UserDto {
-    pub(super) user_id: i64,
-    pub(super) first_name: Option<String>,
-    pub(super) last_name: Option<String>,
-    pub(super) email: Option<String>,
-    pub(super) user_type: String,
+pub struct UserDto {
+    pub user_id: i64,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub user_type: String,
     #[serde(default)]
-    pub(super) is_archived: bool,
+    pub is_archived: bool,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct PolicyTypesData {
-    pub(super) policy_types: Vec<PolicyTypeDto>,
+pub struct PolicyTypesData {
+    pub policy_types: Vec<PolicyTypeDto>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct PolicyTypeDto {
+pub struct PolicyTypeDto {
     #[serde(deserialize_with = "id_string")]
-    pub(super) id: String,
-    pub(super) name: String,
+    pub id: String,
+    pub name: String,
     #[serde(default)]
-    pub(super) policies: Option<Vec<PolicyDto>>,
+    pub policies: Option<Vec<PolicyDto>>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct PolicyDto {
+pub struct PolicyDto {
     #[serde(deserialize_with = "id_string")]
-    pub(super) id: String,
-    pub(super) name: String,
-    pub(super) unit: String,
+    pub id: String,
+    pub name: String,
+    pub unit: String,
     /// `fixed`, `hourly` or `unlimited` (added 2026-07-13).
     #[serde(default, rename = "accrualType")]
-    pub(super) accrual_type: Option<String>,
+    pub accrual_type: Option<String>,
 }
 
 #[derive(Deserialize)]
-pub(super) struct DurationDto {
-    pub(super) amount: Amount,
+pub struct DurationDto {
+    pub amount: Amount,
 }
 
 #[derive(Deserialize)]
-pub(super) struct RequestsData {
-    pub(super) requests: Vec<RequestDto>,
+pub struct RequestsData {
+    pub requests: Vec<RequestDto>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct RequestDto {
+pub struct RequestDto {
     #[serde(deserialize_with = "id_string")]
-    pub(super) id: String,
-    pub(super) user_id: i64,
+    pub id: String,
+    pub user_id: i64,
     #[serde(deserialize_with = "id_string")]
-    pub(super) policy_type_id: String,
-    pub(super) is_all_day: bool,
-    pub(super) start_date: String,
-    pub(super) end_date: String,
-    pub(super) start_time: Option<String>,
-    pub(super) end_time: Option<String>,
-    pub(super) timezone: String,
-    pub(super) status: String,
-    pub(super) employee_note: Option<String>,
-    pub(super) manager_note: Option<String>,
-    pub(super) is_adjust_for_day_light_saving: Option<bool>,
-    pub(super) time_clock_id: Option<i64>,
+    pub policy_type_id: String,
+    pub is_all_day: bool,
+    pub start_date: String,
+    pub end_date: String,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub timezone: String,
+    pub status: String,
+    pub employee_note: Option<String>,
+    pub manager_note: Option<String>,
+    pub is_adjust_for_day_light_saving: Option<bool>,
+    pub time_clock_id: Option<i64>,
     /// On approved requests: what is deducted, in the policy's unit.
     #[serde(default)]
-    pub(super) duration: Option<DurationDto>,
+    pub duration: Option<DurationDto>,
 }
 
 /// `[first, last]` cut into windows of at most 365 days, each starting the
 /// day after the previous one ends.
-pub(crate) fn request_slices(
+pub fn request_slices(
     first: jiff::civil::Date,
     last: jiff::civil::Date,
 ) -> Vec<(jiff::civil::Date, jiff::civil::Date)> {
@@ -179,23 +131,23 @@ pub(crate) fn request_slices(
 }
 
 #[derive(Deserialize)]
-pub(super) struct BalancesData {
-    pub(super) balances: Vec<BalanceDto>,
+pub struct BalancesData {
+    pub balances: Vec<BalanceDto>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct BalanceDto {
-    pub(super) user_id: i64,
+pub struct BalanceDto {
+    pub user_id: i64,
     #[serde(deserialize_with = "id_string")]
-    pub(super) policy_id: String,
-    pub(super) balance: Option<Amount>,
+    pub policy_id: String,
+    pub balance: Option<Amount>,
 }
 
 /// A request as the model has it; `Err` says which field the model cannot
 /// read (a date, a partial day's time, a status outside the documented
 /// three), with the value escaped.
-pub(super) fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> Result<LiveRequest, String> {
+pub fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> Result<LiveRequest, String> {
     let bad = |field: &str, value: &str, what: &str| {
         format!(
             "request {}: {field} `{}` is not {what}",
@@ -253,7 +205,7 @@ pub(super) fn live_request(r: RequestDto, types: &[PolicyTypeDto]) -> Result<Liv
 }
 
 /// The wire's word for a request status.
-pub(super) fn status_word(s: RequestStatus) -> &'static str {
+pub fn status_word(s: RequestStatus) -> &'static str {
     match s {
         RequestStatus::Approved => "approved",
         RequestStatus::Pending => "pending",
@@ -262,12 +214,12 @@ pub(super) fn status_word(s: RequestStatus) -> &'static str {
 }
 
 /// A time as the API writes it.
-pub(super) fn time_word(t: jiff::civil::Time) -> String {
+pub fn time_word(t: jiff::civil::Time) -> String {
     t.strftime("%H:%M:%S").to_string()
 }
 
 /// Ids are documented as strings; accept a number too, kept as its text.
-pub(super) fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     match Value::deserialize(d)? {
         Value::String(s) => Ok(s),
         Value::Number(n) => Ok(n.to_string()),
@@ -278,40 +230,38 @@ pub(super) fn id_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String
 }
 
 /// Every user (`GET`), and archive/restore (`PUT`, see [`USERS_WRITE`]).
-pub(super) const USERS: &str = "/users/v1/users";
+pub const USERS: &str = "/users/v1/users";
 /// Archive/restore: `PUT` of up to [`USERS_BATCH`] users.
-pub(super) const USERS_WRITE: &str = "/users/v1/users?includeSmartGroupIds=false";
+pub const USERS_WRITE: &str = "/users/v1/users?includeSmartGroupIds=false";
 /// The policy types with their policies (`GET`).
-pub(super) const POLICY_TYPES: &str = "/time-off/v1/policy-types";
+pub const POLICY_TYPES: &str = "/time-off/v1/policy-types";
 /// Time-off requests (`GET` pages, `POST` one).
-pub(super) const REQUESTS: &str = "/time-off/v1/requests";
+pub const REQUESTS: &str = "/time-off/v1/requests";
 
 /// One request (`PUT`: update or deny).
-pub(super) fn request_path(id: &str) -> String {
+pub fn request_path(id: &str) -> String {
     format!("{REQUESTS}/{}", seg(id))
 }
 
 /// A policy's assignments (`PUT`, one user a call).
-pub(super) fn assignments_path(policy: &str) -> String {
+pub fn assignments_path(policy: &str) -> String {
     format!("/time-off/v1/time-off-policies/{}/assignments", seg(policy))
 }
 
 /// A policy type's balances (`GET` pages).
-pub(super) fn type_balances_path(policy_type: &str) -> String {
+pub fn type_balances_path(policy_type: &str) -> String {
     format!("{POLICY_TYPES}/{}/balances", seg(policy_type))
 }
 
 /// One user's balance on a policy type (`PUT`, absolute).
-pub(super) fn balance_path(policy_type: &str, user: &str) -> String {
+pub fn balance_path(policy_type: &str, user: &str) -> String {
     format!("{}/{}", type_balances_path(policy_type), seg(user))
 }
 
 /// Every decoder of this wire run on `body`, results dropped: for the
-/// property test that no answer panics (`providers::no_panic_tests`).
+/// property test that no answer panics (`vendors::no_panic_tests`).
 #[cfg(test)]
-pub(in crate::providers) fn decode_everything(body: &[u8]) {
-    let _ = error_message(body);
-    let _ = throttled_ok(body);
+pub(crate) fn decode_everything(body: &[u8]) {
     let _ = serde_json::from_slice::<Envelope<UsersData>>(body);
     let types = serde_json::from_slice::<Envelope<PolicyTypesData>>(body)
         .map(|e| e.data.policy_types)

@@ -20,13 +20,6 @@ const LOC: Loc = Loc {
     len: 1,
 };
 
-fn endpoint() -> Endpoint {
-    Endpoint {
-        base_url: url::Url::parse("http://127.0.0.1:9").unwrap(),
-        key: secrecy::SecretString::from("k".to_owned()),
-    }
-}
-
 fn provider(kind: ProviderKind) -> Provider {
     Provider {
         name: "p".into(),
@@ -294,16 +287,14 @@ proptest! {
     fn clockify_calls_realise_changes_minimally(g in gens()) {
         let changes = changes(g, false);
         let names: Vec<String> = (0..3).map(|i| format!("Policy {i}")).collect();
-        let client = clockify::Client::new(
+        let client = clockify::Config::new(
             &provider(ProviderKind::Clockify {
                 workspace_id: "ws".into(),
                 requests_per_second: 10.0,
                 balance_update: BalanceUpdate::SetAccrued,
             }),
             &no_expiration(&names),
-            endpoint(),
-        )
-        .unwrap();
+        );
         let live = clockify::live_with_policies(&[("pol0", "Policy 0"), ("pol1", "Policy 1"), ("pol2", "Policy 2")]);
         let calls = client.calls(&changes, &live);
         calls_serve_each_change_once(&changes, &calls);
@@ -326,12 +317,9 @@ proptest! {
     #[test]
     fn connecteam_calls_realise_changes_minimally(g in gens()) {
         let changes = changes(g, true);
-        let client = connecteam::Client::new(
+        let client = connecteam::Config::new(
             &provider(ProviderKind::Connecteam { requests_per_minute: 100 }),
-            &BTreeMap::new(),
-            endpoint(),
-        )
-        .unwrap();
+        );
         let calls = client.calls(&changes, &LiveState::default());
         calls_serve_each_change_once(&changes, &calls);
         prop_assert_eq!(replay_connecteam(&calls), expected(&changes));
@@ -369,14 +357,9 @@ fn unrepresentable_calls_are_not_built() {
         reason: crate::model::BalanceReason::Initial,
         unit: Unit::Days,
     });
-    let connecteam = connecteam::Client::new(
-        &provider(ProviderKind::Connecteam {
-            requests_per_minute: 100,
-        }),
-        &BTreeMap::new(),
-        endpoint(),
-    )
-    .unwrap();
+    let connecteam = connecteam::Config::new(&provider(ProviderKind::Connecteam {
+        requests_per_minute: 100,
+    }));
     assert!(
         connecteam
             .calls(&[balance], &LiveState::default())
@@ -390,15 +373,13 @@ fn unrepresentable_calls_are_not_built() {
         allowance: None,
         unit: Unit::Days,
     });
-    let clockify = clockify::Client::new(
+    let clockify = clockify::Config::new(
         &provider(ProviderKind::Clockify {
             workspace_id: "ws".into(),
             requests_per_second: 10.0,
             balance_update: BalanceUpdate::Auto,
         }),
         &no_expiration(&["Policy 1".to_owned()]),
-        endpoint(),
-    )
-    .unwrap();
+    );
     assert!(clockify.calls(&[assign], &LiveState::default()).is_empty());
 }

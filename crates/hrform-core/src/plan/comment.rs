@@ -21,16 +21,16 @@ use crate::model::{Change, ChangeKind};
 
 /// The comment's size cap: GitHub refuses bodies over 65,536 characters;
 /// what is left is room for the status line the merge workflow writes.
-pub(crate) const COMMENT_LIMIT: usize = 60_000;
+pub const COMMENT_LIMIT: usize = 60_000;
 
 /// The version of the marker's JSON.
-pub(crate) const MARKER_VERSION: u32 = 1;
+pub const MARKER_VERSION: u32 = 1;
 
 /// What starts the hidden marker; CI looks for comments starting with it.
-pub(crate) const MARKER_PREFIX: &str = "<!-- hrform ";
+pub const MARKER_PREFIX: &str = "<!-- hrform ";
 
 /// What starts the status line; the merge workflow replaces that line.
-pub(crate) const STATUS_PREFIX: &str = "**Status:**";
+pub const STATUS_PREFIX: &str = "**Status:**";
 
 /// Markdown-escape untrusted text (names, emails, messages from the live
 /// systems) for a table cell or a list item: the one Markdown escaping of
@@ -41,7 +41,7 @@ fn md(text: &str) -> String {
 
 /// The hidden first line. Its JSON never holds `<` or `>` (escaped as
 /// `\u003c`/`\u003e`), so no value can end the HTML comment.
-pub(crate) fn marker(plan: &Plan) -> String {
+pub fn marker(plan: &Plan) -> String {
     let providers: Vec<&str> = plan.providers.iter().map(|p| p.name.as_str()).collect();
     let value = serde_json::json!({
         "format_version": MARKER_VERSION,
@@ -241,13 +241,13 @@ fn full(plan: &Plan) -> String {
 
 /// The comment: [`full`] cut to [`COMMENT_LIMIT`] characters on a line
 /// boundary, closing any open code fence and `<details>`, with a note.
-pub(crate) fn markdown(plan: &Plan) -> String {
+pub fn markdown(plan: &Plan) -> String {
     cap(full(plan), COMMENT_LIMIT)
 }
 
 /// `text` cut to at most `limit` characters on a line boundary, keeping it
 /// well-formed, and ending with a note that says what was left out.
-pub(crate) fn cap(text: String, limit: usize) -> String {
+pub fn cap(text: String, limit: usize) -> String {
     if text.chars().count() <= limit {
         return text;
     }

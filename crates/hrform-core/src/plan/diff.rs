@@ -17,11 +17,11 @@ use crate::model::{
     Change, ChangeKind, Holding, LivePerson, LivePolicy, LiveState, LiveStatus, PolicyRef, Role,
 };
 
-pub(crate) use crate::model::Vendor;
+pub use crate::model::Vendor;
 
 /// What to do about people in the system but in no manifest.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct UnmanagedRule<'a> {
+pub struct UnmanagedRule<'a> {
     /// Plan their deactivation (`unmanaged_users: deactivate`).
     pub deactivate: bool,
     /// Never deactivated.
@@ -30,7 +30,7 @@ pub(crate) struct UnmanagedRule<'a> {
 
 /// The outcome of diffing one provider.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct ProviderDiff {
+pub struct ProviderDiff {
     pub changes: Vec<Change>,
     /// People in the system but in no manifest (all of them, whatever
     /// `unmanaged_users` says; the caller decides what to do).
@@ -44,7 +44,7 @@ pub(crate) struct ProviderDiff {
 /// declared; an assignment to any other Clockify policy is refused.
 /// `unmanaged`: whether to plan the deactivation of active unmanaged people
 /// (never the key owner, a protected user, or a Connecteam owner/manager).
-pub(crate) fn diff_provider(
+pub fn diff_provider(
     provider: &str,
     vendor: Vendor,
     users: &[&checked::User],

@@ -1,0 +1,516 @@
+//! The plan: what apply would do, as one model rendered three ways.
+//!
+//! Owns deriving the plan from the manifests and what was read ([`derive`],
+//! a pure function): diffing each provider against the manifests (`diff`),
+//! turning changes into calls (through `vendors`, the only modules that
+//! know the wire), the safety rules, `--target` filtering, and the
+//! versioned plan document saved by `--out`. What to read is
+//! [`read_scope`]; the reading itself is the shell's. Rendering lives in
+//! `render`.
+
+pub mod balance;
+pub mod comment;
+pub mod diff;
+pub mod digest;
+pub mod identity;
+pub mod render;
+pub mod requests;
+pub mod safety;
+pub mod targets;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::diag::{Diagnostic, Sources};
+use crate::manifest::Config;
+use crate::manifest::checked::{self, ProviderKind, UnmanagedUsersSetting};
+use crate::model::{Call, Change, ChangeKind, LiveState, LiveStatus, ReadScope};
+pub use safety::SafetyCheck;
+pub use targets::{Target, selected};
+
+/// The version of the plan's JSON format; bumped on any incompatible change.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// A plan: the changes apply would make and the exact calls that make them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "hrform plan")]
+pub struct Plan {
+    /// The version of this document's format.
+    pub format_version: u32,
+    /// The hrform version that made the plan; apply refuses a plan made by another.
+    pub hrform_version: String,
+    /// SHA-256 of the manifests the plan was made from (paths and contents).
+    pub manifests_hash: String,
+    /// The providers read, in name order.
+    pub providers: Vec<ProviderSummary>,
+    /// Every change, grouped by provider in the order apply makes them.
+    pub changes: Vec<Change>,
+    /// The API calls that realise the changes, in order.
+    pub calls: Vec<Call>,
+    /// People in a provider but in no manifest (with `unmanaged_users: report | deactivate`).
+    pub unmanaged: Vec<Unmanaged>,
+    /// Every safety rule that applies, with its numbers, over the whole plan.
+    pub safety: Vec<SafetyCheck>,
+    /// The `--target` selectors the plan was limited to (empty: everything).
+    pub targets: Vec<String>,
+    pub summary: Summary,
+}
+
+/// One provider as read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ProviderSummary {
+    pub name: String,
+    /// `clockify` or `connecteam`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many read calls the plan made to it.
+    pub read_calls: usize,
+}
+
+/// A person in a provider but in no manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Unmanaged {
+    pub provider: String,
+    pub id: String,
+    pub email: String,
+    pub status: LiveStatus,
+    /// Whether the plan deactivates them (`unmanaged_users: deactivate`).
+    pub deactivate: bool,
+}
+
+/// Counts for the closing line.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// People with at least one change.
+    pub people: usize,
+    pub changes: usize,
+    pub calls: usize,
+    /// Calls by HTTP method.
+    pub calls_by_method: BTreeMap<String, usize>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Whether a safety rule blocks this plan (apply needs `--force`).
+    pub fn blocked(&self) -> bool {
+        self.safety.iter().any(|s| s.blocked)
+    }
+
+    /// Whether a rule blocks it that `--force` does not override.
+    pub fn blocked_even_with_force(&self) -> bool {
+        self.safety.iter().any(|s| s.blocked && !s.overridable)
+    }
+}
+
+/// Options of one planning run.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// `--target` selectors.
+    pub targets: Vec<Target>,
+    /// [`manifests_hash`] of the manifests the plan is made from.
+    pub manifests_hash: String,
+}
+
+/// What was read for a plan: each provider's live state, and for each
+/// provider whose previous leave year's usage was read, that year.
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    pub states: BTreeMap<String, LiveState>,
+    pub previous_year: BTreeMap<String, checked::LeaveYear>,
+}
+
+/// The plan that brings the live systems (`live`, read as [`read_scope`]
+/// and [`previous_year_people`] say) to the manifests (`config`), on
+/// `today`. Any error is among the diagnostics; the plan is then empty.
+pub fn derive(
+    config: &Config,
+    live: &Live,
+    today: jiff::civil::Date,
+    options: &PlanOptions,
+) -> (Plan, Vec<Diagnostic>) {
+    let settings = &config.settings;
+    let leave_year = checked::LeaveYear::containing(today, settings.leave_year_start);
+    let carry = carry_over(config);
+    let mut diagnostics = Vec::new();
+    let mut changes = Vec::new();
+    let mut unmanaged = Vec::new();
+    for (name, provider) in &config.providers {
+        let state = &live.states[name];
+        let vendor = provider.kind.vendor();
+        let users: Vec<_> = config
+            .users
+            .iter()
+            .filter(|u| &u.provider == name)
+            .collect();
+        let declared: Vec<(&crate::manifest::checked::Email, crate::diag::Loc)> = users
+            .iter()
+            .map(|u| (&u.email, u.loc))
+            .chain(
+                config
+                    .requests
+                    .iter()
+                    .filter(|r| &r.provider == name)
+                    .map(|r| (&r.user, r.loc)),
+            )
+            .collect();
+        diagnostics.extend(identity::ambiguous_people(name, state, &declared));
+        let has_expiration = has_expiration(config, name);
+        let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
+        let leave = balance::Leave::new(
+            leave_year,
+            live.previous_year.get(name).copied(),
+            &carry[name],
+        );
+        let mut d = diff::diff_provider(
+            name,
+            vendor,
+            &users,
+            state,
+            &has_expiration,
+            diff::UnmanagedRule {
+                deactivate,
+                protected: &settings.safety.protected_users,
+            },
+            &leave,
+        );
+        diagnostics.append(&mut d.diagnostics);
+        let requests: Vec<_> = config
+            .requests
+            .iter()
+            .filter(|r| &r.provider == name)
+            .collect();
+        if !requests.is_empty() {
+            // People named only by requests are managed, not unmanaged.
+            let named: std::collections::HashSet<&str> =
+                requests.iter().map(|r| r.user.key()).collect();
+            let spared: Vec<String> = d
+                .unmanaged
+                .iter()
+                .filter(|p| named.contains(crate::mailbox::key(&p.email).as_str()))
+                .map(|p| p.id.clone())
+                .collect();
+            d.unmanaged.retain(|p| !spared.contains(&p.id));
+            d.changes.retain(|c| !spared.contains(&c.person.id));
+            let mut r = requests::diff_requests(name, &requests, &users, state, settings);
+            diagnostics.append(&mut r.diagnostics);
+            d.changes.append(&mut r.changes);
+        }
+        order(&mut d.changes);
+        if settings.unmanaged_users != UnmanagedUsersSetting::Ignore {
+            unmanaged.extend(d.unmanaged.iter().map(|p| {
+                Unmanaged {
+                    provider: name.clone(),
+                    id: p.id.clone(),
+                    email: p.email.clone(),
+                    status: p.status,
+                    deactivate: d.changes.iter().any(|c| {
+                        c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })
+                    }),
+                }
+            }));
+        }
+        changes.extend(d.changes);
+    }
+    // A protected email that names nobody in any system protects nothing:
+    // most likely a typo, or a person who left.
+    for email in &settings.safety.protected_users {
+        let somewhere = live.states.values().any(|state| {
+            state
+                .people
+                .iter()
+                .any(|p| crate::mailbox::key(&p.email) == email.key())
+        });
+        if !somewhere {
+            diagnostics.push(
+                Diagnostic::warning(
+                    crate::diag::Code::ProtectedUserNotFound,
+                    format!(
+                        "settings.safety.protected_users: `{email}` is in no provider ({})",
+                        config
+                            .providers
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .help("check the spelling, or remove the entry"),
+            );
+        }
+    }
+    crate::diag::sort(&mut diagnostics);
+    let errors = diagnostics.iter().any(Diagnostic::is_error);
+    if errors {
+        changes.clear();
+        unmanaged.clear();
+    }
+    for (i, change) in changes.iter_mut().enumerate() {
+        change.id = i;
+    }
+    // Safety is judged on the whole plan, whatever the targets.
+    let safety = if errors {
+        Vec::new()
+    } else {
+        safety::evaluate(&settings.safety, &changes, &live.states)
+    };
+    let changes: Vec<Change> = changes
+        .into_iter()
+        .filter(|c| selected(c, &options.targets))
+        .collect();
+
+    // The calls, provider by provider (in name order), each built by its
+    // vendor against the state read.
+    let mut calls = Vec::new();
+    for (name, provider) in &config.providers {
+        let mine: Vec<Change> = changes
+            .iter()
+            .filter(|c| &c.provider == name)
+            .cloned()
+            .collect();
+        if !mine.is_empty() {
+            calls.extend(crate::vendors::calls(
+                provider,
+                &config.policies,
+                &mine,
+                &live.states[name],
+            ));
+        }
+    }
+    let providers = config
+        .providers
+        .iter()
+        .map(|(name, p)| ProviderSummary {
+            name: name.clone(),
+            kind: p.kind.type_name().to_owned(),
+            read_calls: live.states[name].read_calls,
+        })
+        .collect();
+    let summary = summarise(&changes, &calls);
+    let plan = Plan {
+        format_version: FORMAT_VERSION,
+        hrform_version: env!("CARGO_PKG_VERSION").to_owned(),
+        manifests_hash: options.manifests_hash.clone(),
+        providers,
+        changes,
+        calls,
+        unmanaged,
+        safety,
+        targets: options.targets.iter().map(Target::to_string).collect(),
+        summary,
+    };
+    (plan, diagnostics)
+}
+
+/// The people of Connecteam provider `name` whose previous leave year's
+/// usage the diff needs (allowances whose live balance may still be last
+/// leave year's, and `carry_over` policies), given `state` as read on
+/// `today`. Empty: nothing more to read.
+pub fn previous_year_people(
+    config: &Config,
+    name: &str,
+    state: &LiveState,
+    today: jiff::civil::Date,
+) -> Vec<String> {
+    let Some(provider) = config.providers.get(name) else {
+        return Vec::new();
+    };
+    if !matches!(provider.kind, ProviderKind::Connecteam { .. }) {
+        return Vec::new();
+    }
+    let leave_year = checked::LeaveYear::containing(today, config.settings.leave_year_start);
+    let carry = carry_over(config);
+    let users: Vec<_> = config.users.iter().filter(|u| u.provider == name).collect();
+    let leave = balance::Leave::new(leave_year, None, &carry[name]);
+    balance::needs_previous_year(&users, state, &leave)
+}
+
+/// What to read from one provider: its declared people and referenced
+/// policies, and everyone when unmanaged people matter or a percentage
+/// safety rule needs the number of active people.
+pub fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> ReadScope {
+    let users: Vec<_> = config
+        .users
+        .iter()
+        .filter(|u| u.provider == provider)
+        .collect();
+    let mut policies: Vec<(String, Option<String>)> = users
+        .iter()
+        .flat_map(|u| {
+            u.time_off
+                .iter()
+                .map(|t| (t.policy.clone(), t.policy_type.clone()))
+        })
+        .collect();
+    policies.sort();
+    policies.dedup();
+    let requests: Vec<_> = config
+        .requests
+        .iter()
+        .filter(|r| r.provider == provider)
+        .collect();
+    let mut emails: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
+    emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
+    // Read so that an entry naming nobody can be warned about.
+    emails.extend(
+        config
+            .settings
+            .safety
+            .protected_users
+            .iter()
+            .map(|e| e.key().to_owned()),
+    );
+    emails.sort();
+    emails.dedup();
+    let mut window = requests
+        .iter()
+        .map(|r| r.start_date)
+        .min()
+        .zip(requests.iter().map(|r| r.end_date).max());
+    // Connecteam counts no usage itself: an allowance or a remaining balance
+    // needs this leave year's approved requests (one leave-year window,
+    // joined with the requests' own).
+    let connecteam = config
+        .providers
+        .get(provider)
+        .is_some_and(|p| matches!(p.kind, ProviderKind::Connecteam { .. }));
+    if connecteam
+        && users
+            .iter()
+            .any(|u| u.time_off.iter().any(|t| t.amount.is_some()))
+    {
+        window = Some(match window {
+            Some((first, last)) => (first.min(year.start), last.max(year.end)),
+            None => (year.start, year.end),
+        });
+    }
+    // Policy types named by requests: their assignments say whether the
+    // person may take the request (`request-not-assigned`).
+    let mut request_types: Vec<String> = requests.iter().map(|r| r.policy_type.clone()).collect();
+    request_types.sort();
+    request_types.dedup();
+    ReadScope {
+        emails,
+        requests: window,
+        request_types,
+        policies,
+        all_policies: false,
+        all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
+            || config.settings.safety.max_deactivation_percent.is_some(),
+    }
+}
+
+/// The leave year today (decided once, when the manifests were checked,
+/// in the settings' timezone) falls in.
+pub fn leave_year(config: &Config) -> checked::LeaveYear {
+    checked::LeaveYear::containing(config.today, config.settings.leave_year_start)
+}
+
+/// Provider name → its policies declared `carry_over`.
+pub fn carry_over(config: &Config) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    let mut out: BTreeMap<String, std::collections::BTreeSet<String>> = config
+        .providers
+        .keys()
+        .map(|p| (p.clone(), Default::default()))
+        .collect();
+    for ((provider, policy), s) in &config.policies {
+        if s.carry_over {
+            out.entry(provider.clone())
+                .or_default()
+                .insert(policy.clone());
+        }
+    }
+    out
+}
+
+/// Clockify policy name → declared `has_expiration`, for one provider.
+pub fn has_expiration(config: &Config, provider: &str) -> BTreeMap<String, bool> {
+    config
+        .policies
+        .iter()
+        .filter(|((p, _), _)| p == provider)
+        .filter_map(|((_, policy), s)| s.has_expiration.map(|h| (policy.clone(), h)))
+        .collect()
+}
+
+/// The design's order within a provider: activate, assign, set balances,
+/// (requests), deactivate; then by person and policy.
+fn order(changes: &mut [Change]) {
+    fn policy(kind: &ChangeKind) -> &str {
+        match kind {
+            ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => &policy.name,
+            ChangeKind::CreateRequest { key, .. }
+            | ChangeKind::UpdateRequest { key, .. }
+            | ChangeKind::DenyRequest { key, .. } => key,
+            ChangeKind::Status { .. } => "",
+        }
+    }
+    changes.sort_by(|a, b| {
+        a.kind
+            .phase()
+            .cmp(&b.kind.phase())
+            .then_with(|| {
+                a.person
+                    .email
+                    .to_ascii_lowercase()
+                    .cmp(&b.person.email.to_ascii_lowercase())
+            })
+            .then_with(|| policy(&a.kind).cmp(policy(&b.kind)))
+    });
+}
+
+pub fn summarise(changes: &[Change], calls: &[Call]) -> Summary {
+    let mut people: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.provider.as_str(), c.person.id.as_str()))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    let mut calls_by_method = BTreeMap::new();
+    for call in calls {
+        *calls_by_method.entry(call.method.to_string()).or_insert(0) += 1;
+    }
+    Summary {
+        people: people.len(),
+        changes: changes.len(),
+        calls: calls.len(),
+        calls_by_method,
+    }
+}
+
+/// SHA-256 over the manifests' paths and contents, in load order.
+pub fn manifests_hash(
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+) -> String {
+    let mut hasher = Sha256::new();
+    for (path, id) in manifests {
+        // Paths relative to the configuration directory, with `/`, so the
+        // hash does not depend on where hrform runs from.
+        let path = path.to_string_lossy().replace('\\', "/");
+        hasher.update((path.len() as u64).to_le_bytes());
+        hasher.update(path.as_bytes());
+        let text = sources.text(*id);
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+    }
+    format!("sha256:{hex}")
+}
+
+/// The plan's JSON Schema (draft-07).
+pub fn schema() -> schemars::Schema {
+    schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<Plan>()
+}

@@ -1,0 +1,117 @@
+//! Reading for a plan: one read-only client per provider, each reading
+//! what the core's `plan::read_scope` asks for (in parallel), then the
+//! previous leave year's usage where the diff needs it. The reads make a
+//! [`Live`]; the plan itself is the core's pure `plan::derive`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use hrform_core::plan::{self, Live, Plan, PlanOptions};
+
+use super::Session;
+use crate::diag::{Diagnostic, Sources};
+use crate::manifest::Config;
+use crate::model::LiveState;
+use crate::providers::{Endpoint, ProviderClient, ProviderError};
+
+/// Why planning failed.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PlanError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The manifests do not resolve against the live systems.
+    #[error("the manifests do not match the live systems ({} errors)", .0.iter().filter(|d| d.is_error()).count())]
+    Resolution(Vec<Diagnostic>),
+}
+
+/// Read every provider, diff, and build the plan.
+///
+/// `endpoints`: where each provider is (by provider name).
+pub(crate) async fn make_plan(
+    config: &Config,
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+    endpoints: BTreeMap<String, Endpoint>,
+    options: &PlanOptions,
+) -> Result<(Plan, Vec<Diagnostic>), PlanError> {
+    let (plan, warnings, _) = plan_session(config, sources, manifests, endpoints, options).await?;
+    Ok((plan, warnings))
+}
+
+/// [`make_plan`], keeping the clients and the live state for apply.
+pub(crate) async fn plan_session(
+    config: &Config,
+    sources: &Sources,
+    manifests: &[(std::path::PathBuf, crate::diag::FileId)],
+    endpoints: BTreeMap<String, Endpoint>,
+    options: &PlanOptions,
+) -> Result<(Plan, Vec<Diagnostic>, Session), PlanError> {
+    // "Today" is read once (when the manifests were checked): the leave
+    // year read and the one diffed agree even when the run crosses midnight.
+    let today = config.today;
+    let (clients, live) = read(config, endpoints, today).await?;
+    let options = PlanOptions {
+        manifests_hash: plan::manifests_hash(sources, manifests),
+        ..options.clone()
+    };
+    let (plan, diagnostics) = plan::derive(config, &live, today, &options);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(PlanError::Resolution(diagnostics));
+    }
+    let session = Session {
+        clients,
+        live: live.states,
+    };
+    Ok((plan, diagnostics, session))
+}
+
+/// The clients, and what they read: every provider's scope, then the
+/// previous leave year's usage of the people who need it.
+async fn read(
+    config: &Config,
+    endpoints: BTreeMap<String, Endpoint>,
+    today: jiff::civil::Date,
+) -> Result<(BTreeMap<String, Arc<ProviderClient>>, Live), PlanError> {
+    let leave_year =
+        crate::manifest::checked::LeaveYear::containing(today, config.settings.leave_year_start);
+    let mut reads = tokio::task::JoinSet::new();
+    let mut clients: BTreeMap<String, Arc<ProviderClient>> = BTreeMap::new();
+    for (name, provider) in &config.providers {
+        let endpoint = match endpoints.get(name) {
+            Some(e) => e.clone(),
+            None => Endpoint::from_config(provider)?,
+        };
+        let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
+        clients.insert(name.clone(), Arc::clone(&client));
+        let scope = plan::read_scope(config, name, leave_year);
+        let name = name.clone();
+        reads.spawn(async move { (name, client.read(&scope).await) });
+    }
+    let mut states: BTreeMap<String, LiveState> = BTreeMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let (name, state) = joined.expect("a provider read panicked");
+        states.insert(name, state?);
+    }
+    let mut previous_year = BTreeMap::new();
+    for name in config.providers.keys() {
+        let state = states.get_mut(name).expect("every provider was read");
+        let people = plan::previous_year_people(config, name, state, today);
+        if people.is_empty() {
+            // Nothing more to read: the usage it summed serves the diff.
+            continue;
+        }
+        let previous = leave_year.previous(config.settings.leave_year_start);
+        state.earlier_requests = clients[name]
+            .read_usage((previous.start, previous.end), &people)
+            .await?;
+        state.read_calls = clients[name].requests();
+        previous_year.insert(name.clone(), previous);
+    }
+    Ok((
+        clients,
+        Live {
+            states,
+            previous_year,
+        },
+    ))
+}

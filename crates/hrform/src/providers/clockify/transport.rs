@@ -1,0 +1,44 @@
+//! Clockify's side of the transport: the [`Wire`] the HTTP client needs
+//! (key header, error body, throttle). Its JSON shapes and paths are the
+//! core's `vendors::clockify::wire`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http::Wire;
+
+pub(super) const WIRE: Wire = Wire {
+    auth_header: "X-Api-Key",
+    error_message,
+    throttled_ok: |_| false,
+    min_throttle_wait: Duration::from_secs(1),
+};
+
+/// `{"message": "...", "code": 501}`.
+pub(super) fn error_message(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: String,
+        code: Option<Value>,
+    }
+    let e: ErrorBody = serde_json::from_slice(body).ok()?;
+    Some(match e.code {
+        Some(code) => format!("{} (code {code})", e.message),
+        None => e.message,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// No error body a server sends makes the parser panic.
+        #[test]
+        fn any_body_parses_without_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = super::error_message(&body);
+        }
+    }
+}
