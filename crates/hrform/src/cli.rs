@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::context::ColorChoice;
+
 /// GitOps for HR time-off administration: plan and apply Clockify and
 /// Connecteam changes from YAML manifests kept in git.
 #[derive(Debug, Parser)]
@@ -29,17 +31,6 @@ pub(crate) struct GlobalArgs {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
-}
-
-/// When to colour output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum ColorChoice {
-    /// Colour when writing to a terminal and `NO_COLOR` is unset.
-    Auto,
-    /// Always colour.
-    Always,
-    /// Never colour.
-    Never,
 }
 
 /// The configuration directory option shared by commands that read manifests.

@@ -4,8 +4,18 @@
 
 use std::io::IsTerminal as _;
 
-use crate::cli::ColorChoice;
 use crate::manifest;
+
+/// When to colour output (`--color`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
 
 /// What the commands need from the environment, read once.
 #[derive(Debug, Clone)]

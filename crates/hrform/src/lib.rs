@@ -28,7 +28,7 @@ mod schema;
 
 // The pure core's modules, at the paths the shell has always used.
 pub use hrform_core::{diag, manifest};
-use hrform_core::{escape, export, fmt, mailbox, model};
+use hrform_core::{escape, export, fmt, model};
 /// The API emulator (the `sandbox` feature).
 #[cfg(feature = "sandbox")]
 pub use hrform_sandbox as sandbox;

@@ -208,6 +208,104 @@ fn declared(r: &LiveRequest) -> Result<Request, &'static str> {
     })
 }
 
+/// What the tree already declares in one provider, which export leaves
+/// out, and the policies it carries over.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    pub people: HashSet<String>,
+    pub keys: HashSet<String>,
+    pub requests: HashSet<Match>,
+    pub carry_over: BTreeSet<String>,
+}
+
+impl Declared {
+    /// What `config` declares in the provider named `provider`.
+    pub fn of(config: &crate::manifest::checked::Config, provider: &str) -> Self {
+        use crate::manifest::checked::DaySpan;
+        let people = config
+            .users
+            .iter()
+            .filter(|u| u.provider == provider)
+            .map(|u| u.email.key().to_owned())
+            .collect();
+        // Keys are unique across the tree, whichever provider holds them.
+        let keys = config.requests.iter().map(|r| r.key.clone()).collect();
+        let requests = config
+            .requests
+            .iter()
+            .filter(|r| r.provider == provider)
+            .map(|r| {
+                let times = match r.span {
+                    DaySpan::AllDay => None,
+                    DaySpan::Partial { start, end } => Some((start, end)),
+                };
+                (
+                    r.user.key().to_owned(),
+                    r.policy_type.clone(),
+                    r.start_date,
+                    r.end_date,
+                    times,
+                )
+            })
+            .collect();
+        let carry_over = crate::plan::carry_over(config)
+            .remove(provider)
+            .unwrap_or_default();
+        Self {
+            people,
+            keys,
+            requests,
+            carry_over,
+        }
+    }
+
+    /// The conversion's context for `vendor`, counting usage in
+    /// `leave_year` and exporting requests overlapping `window`.
+    pub fn context(
+        &self,
+        vendor: Vendor,
+        leave_year: LeaveYear,
+        window: (Date, Date),
+    ) -> Context<'_> {
+        Context {
+            vendor,
+            leave_year,
+            window,
+            declared_people: &self.people,
+            declared_keys: &self.keys,
+            declared_requests: &self.requests,
+            carry_over: &self.carry_over,
+        }
+    }
+}
+
+impl Export {
+    /// Leave `items` out, and the requests of every person left out:
+    /// returns how many requests went only because their person did.
+    pub fn leave_out(&mut self, items: &BTreeSet<render::Item>) -> usize {
+        for item in items.iter().rev() {
+            match *item {
+                render::Item::User(i) if i < self.users.len() => {
+                    self.users.remove(i);
+                }
+                render::Item::Request(i) if i < self.requests.len() => {
+                    self.requests.remove(i);
+                }
+                _ => {}
+            }
+        }
+        let kept: HashSet<String> = self
+            .users
+            .iter()
+            .map(|u| crate::mailbox::key(&u.email))
+            .collect();
+        let before = self.requests.len();
+        self.requests
+            .retain(|r| kept.contains(&crate::mailbox::key(&r.user)));
+        before - self.requests.len()
+    }
+}
+
 /// The live state of one provider as manifest content.
 pub fn export(live: &LiveState, cx: &Context<'_>) -> Export {
     let mut out = Export::default();

@@ -187,3 +187,32 @@ fn declared_and_ambiguous_people_are_left_out() {
         Some(&2)
     );
 }
+
+/// Leaving a person out takes their requests with them (counted apart);
+/// indices past the end are ignored rather than panicking.
+#[test]
+fn leaving_people_out_takes_their_requests() {
+    use render::Item;
+    let full = run(&world(), &[]);
+    let ann = full
+        .users
+        .iter()
+        .position(|u| u.email.eq_ignore_ascii_case("ann@example.com"))
+        .expect("ann is exported");
+    let ann_requests = full
+        .requests
+        .iter()
+        .filter(|r| r.user.eq_ignore_ascii_case("ann@example.com"))
+        .count();
+    assert!(ann_requests > 0, "{full:#?}");
+    let cases: [(&[Item], usize, usize); 3] = [
+        (&[], full.users.len(), 0),
+        (&[Item::User(ann)], full.users.len() - 1, ann_requests),
+        (&[Item::User(99), Item::Request(99)], full.users.len(), 0),
+    ];
+    for (items, users, orphaned) in cases {
+        let mut e = full.clone();
+        let dropped = e.leave_out(&items.iter().copied().collect());
+        assert_eq!((e.users.len(), dropped), (users, orphaned), "{items:?}");
+    }
+}

@@ -2,7 +2,7 @@
 //! the requests of the window), turn it into manifests (`crate::export`),
 //! check the tree they would make, and write them (or print them).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -20,18 +20,12 @@ const VALIDATION_ROUNDS: usize = 3;
 
 pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Result<ExitStatus> {
     let dir = &args.config.dir;
-    let stem = file_stem(&args.provider);
-    let to_stdout = args.out.as_deref() == Some(Path::new("-"));
-    let out_dir = args
-        .out
-        .clone()
-        .filter(|_| !to_stdout)
-        .unwrap_or_else(|| dir.clone());
+    let dest = Destination::new(args);
     // `--force` replaces export's own earlier output of this provider (the
     // file and its parts): it declares no one the new export must skip,
     // and the parts a smaller export no longer needs are removed after.
-    let earlier = if args.force && !to_stdout {
-        earlier_parts(&out_dir, &stem)
+    let earlier = if args.force && !dest.to_stdout {
+        earlier_parts(&dest.dir, &dest.stem)
     } else {
         Vec::new()
     };
@@ -68,52 +62,164 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
             window.0, window.1
         )));
     }
-
-    // Where the files go, and where they sit in the tree for validation:
-    // a file under the configuration directory is checked where it will
-    // be; one outside it (or on stdout), as if it were in it.
-    let tree_dir = match (to_stdout, inside(&out_dir, dir)) {
-        (false, Some(rel)) => dir.join(rel),
-        _ => dir.clone(),
-    };
-    let exists = |names: &[String]| -> Option<PathBuf> {
-        names
-            .iter()
-            .map(|n| out_dir.join(n))
-            .find(|p| std::fs::symlink_metadata(p).is_ok())
-    };
     // Checked before reading (the first file) and again once the number of
     // parts is known.
-    let refuse = |stderr: &mut crate::output::Out<anstream::Stderr>, path: PathBuf| {
-        writeln!(
-            stderr,
-            "error: {} exists; nothing was exported (--force replaces it)",
-            path.display()
-        )
-        .map(|()| ExitStatus::Error)
-    };
-    if !to_stdout
-        && !args.force
-        && let Some(path) = exists(&file_names(&stem, 1))
-    {
-        return Ok(refuse(&mut stderr, path)?);
+    if let Some(path) = dest.in_the_way(1, args.force) {
+        return refuse(&mut stderr, &path);
     }
 
+    let scope = ReadScope {
+        all_people: true,
+        all_policies: true,
+        requests: match vendor {
+            Vendor::Connecteam => Some((window.0.min(year.start), window.1.max(year.end))),
+            Vendor::Clockify => None,
+        },
+        ..ReadScope::default()
+    };
+    let live = read_live(args, config, provider, &scope)?;
+    tracing::info!(calls = live.read_calls, "read provider `{}`", provider.name);
+
+    let declared = export::Declared::of(config, &provider.name);
+    let mut exported = export::export(&live, &declared.context(vendor, year, window));
+    let schema = schema_path(&dest.dir);
+    let header = render::Header {
+        schema: &schema,
+        provider: &provider.name,
+        kind: provider.kind.type_name(),
+        today: config.today,
+        leave_year: (year.start, year.end),
+        window: (vendor == Vendor::Connecteam).then_some(window),
+    };
+    let skip: Vec<PathBuf> = args.sandbox.iter().chain(&earlier).cloned().collect();
+    let checked = match check_in_tree(&mut exported, &header, &dest, dir, &skip, context) {
+        Ok(checked) => checked,
+        Err(check) => {
+            write!(
+                stderr,
+                "{}",
+                crate::diag::render_all(
+                    &check.diagnostics,
+                    &check.sources,
+                    super::common::stderr_color()
+                )
+            )?;
+            writeln!(
+                stderr,
+                "error: the tree would not validate with the export in it; nothing was written"
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+    };
+
+    let targets: Vec<PathBuf> = checked.names.iter().map(|n| dest.dir.join(n)).collect();
+    if dest.to_stdout {
+        let mut stdout = crate::output::stdout();
+        for (k, part) in checked.parts.iter().enumerate() {
+            if k > 0 {
+                stdout.write_all(b"---\n")?;
+            }
+            stdout.write_all(part.text.as_bytes())?;
+        }
+        stdout.flush()?;
+    } else {
+        if let Some(path) = dest.in_the_way(checked.parts.len(), args.force) {
+            return refuse(&mut stderr, &path);
+        }
+        std::fs::create_dir_all(&dest.dir)
+            .with_context(|| format!("cannot create {}", dest.dir.display()))?;
+        for (path, part) in targets.iter().zip(&checked.parts) {
+            write_file(path, &part.text, args.force)?;
+        }
+        // Parts of an earlier, larger export that this one did not write.
+        for path in earlier.iter().filter(|p| !targets.contains(p)) {
+            std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            writeln!(
+                stderr,
+                "Removed {} (an earlier export's part)",
+                path.display()
+            )?;
+        }
+    }
+    report(
+        &mut stderr,
+        &exported,
+        &checked,
+        &provider.name,
+        live.read_calls,
+        (!dest.to_stdout).then_some(&targets[..]),
+    )?;
+    Ok(ExitStatus::Success)
+}
+
+/// Where an export goes: a directory and the provider's file stem, or
+/// standard output.
+struct Destination {
+    dir: PathBuf,
+    stem: String,
+    to_stdout: bool,
+    /// Where the files sit in the tree for validation: a file under the
+    /// configuration directory is checked where it will be; one outside
+    /// it (or on stdout), as if it were in it.
+    tree_dir: PathBuf,
+}
+
+impl Destination {
+    fn new(args: &ExportArgs) -> Self {
+        let config_dir = &args.config.dir;
+        let to_stdout = args.out.as_deref() == Some(Path::new("-"));
+        let dir = args
+            .out
+            .clone()
+            .filter(|_| !to_stdout)
+            .unwrap_or_else(|| config_dir.clone());
+        let tree_dir = match (to_stdout, inside(&dir, config_dir)) {
+            (false, Some(rel)) => config_dir.join(rel),
+            _ => config_dir.clone(),
+        };
+        Self {
+            stem: file_stem(&args.provider),
+            dir,
+            to_stdout,
+            tree_dir,
+        }
+    }
+
+    /// The first of the files an export in `parts` parts would write that
+    /// exists already, unless `force` replaces them (or nothing is written).
+    fn in_the_way(&self, parts: usize, force: bool) -> Option<PathBuf> {
+        if self.to_stdout || force {
+            return None;
+        }
+        file_names(&self.stem, parts)
+            .iter()
+            .map(|n| self.dir.join(n))
+            .find(|p| std::fs::symlink_metadata(p).is_ok())
+    }
+}
+
+fn refuse(stderr: &mut crate::output::Out<anstream::Stderr>, path: &Path) -> Result<ExitStatus> {
+    writeln!(
+        stderr,
+        "error: {} exists; nothing was exported (--force replaces it)",
+        path.display()
+    )?;
+    Ok(ExitStatus::Error)
+}
+
+/// Read the provider's live state (from the sandbox with `--sandbox`).
+fn read_live(
+    args: &ExportArgs,
+    config: &crate::manifest::checked::Config,
+    provider: &crate::manifest::checked::Provider,
+    scope: &ReadScope,
+) -> Result<crate::model::LiveState> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let requests_window = match vendor {
-        Vendor::Connecteam => Some((window.0.min(year.start), window.1.max(year.end))),
-        Vendor::Clockify => None,
-    };
-    let scope = ReadScope {
-        all_people: true,
-        all_policies: true,
-        requests: requests_window,
-        ..ReadScope::default()
-    };
-    let live = runtime.block_on(async {
+    runtime.block_on(async {
         let (sandbox, endpoint) = match &args.sandbox {
             Some(seed) => {
                 let (sandbox, mut endpoints) = super::common::start_sandbox(seed, config).await?;
@@ -126,79 +232,55 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
             None => Endpoint::from_config(provider)?,
         };
         let client = ProviderClient::new(provider, &config.policies, endpoint)?;
-        let live = client.read(&scope).await;
+        let live = client.read(scope).await;
         if let Some(sandbox) = sandbox {
             sandbox.stop().await;
         }
         anyhow::Ok(live?)
-    })?;
-    tracing::info!(calls = live.read_calls, "read provider `{}`", provider.name);
+    })
+}
 
-    let declared_people: HashSet<String> = config
-        .users
-        .iter()
-        .filter(|u| u.provider == provider.name)
-        .map(|u| u.email.key().to_owned())
-        .collect();
-    let declared_keys: HashSet<String> = config.requests.iter().map(|r| r.key.clone()).collect();
-    let declared_requests: HashSet<export::Match> = config
-        .requests
-        .iter()
-        .filter(|r| r.provider == provider.name)
-        .map(|r| {
-            let times = match r.span {
-                crate::manifest::checked::DaySpan::AllDay => None,
-                crate::manifest::checked::DaySpan::Partial { start, end } => Some((start, end)),
-            };
-            (
-                r.user.key().to_owned(),
-                r.policy_type.clone(),
-                r.start_date,
-                r.end_date,
-                times,
-            )
-        })
-        .collect();
-    let carry_over = crate::plan::carry_over(config)
-        .remove(&provider.name)
-        .unwrap_or_default();
-    let cx = export::Context {
-        vendor,
-        leave_year: year,
-        window,
-        declared_people: &declared_people,
-        declared_keys: &declared_keys,
-        declared_requests: &declared_requests,
-        carry_over: &carry_over,
-    };
-    let mut exported = export::export(&live, &cx);
-    let schema = schema_path(&out_dir);
-    let header = render::Header {
-        schema: &schema,
-        provider: &provider.name,
-        kind: provider.kind.type_name(),
-        today: config.today,
-        leave_year: (year.start, year.end),
-        window: (vendor == Vendor::Connecteam).then_some(window),
-    };
+/// An export whose files validate in the tree.
+struct Checked {
+    parts: Vec<render::Rendered>,
+    names: Vec<String>,
+    /// Items the checks refused, by diagnostic code.
+    invalid: BTreeMap<String, usize>,
+    /// Requests left out because their person was.
+    orphaned: usize,
+}
 
-    // The tree with the export in it must validate: items the checks
-    // refuse are left out (and counted), the rest checked again.
-    let skip: Vec<PathBuf> = args.sandbox.iter().chain(&earlier).cloned().collect();
+/// Render `exported` and check the tree with its files in it: items the
+/// checks refuse are left out (and counted), the rest checked again, up to
+/// [`VALIDATION_ROUNDS`] times. `Err` holds the last failed check when a
+/// diagnostic cannot be pinned to an item or the rounds run out.
+fn check_in_tree(
+    exported: &mut export::Export,
+    header: &render::Header<'_>,
+    dest: &Destination,
+    dir: &Path,
+    skip: &[PathBuf],
+    context: &crate::context::Context,
+) -> std::result::Result<Checked, crate::manifest::Loaded> {
     let mut invalid: BTreeMap<String, usize> = BTreeMap::new();
     let mut orphaned = 0;
     let mut round = 0;
-    let (parts, names) = loop {
-        let parts = render::render(&exported, &header, render::MAX_NODES);
-        let names = file_names(&stem, parts.len());
+    loop {
+        let parts = render::render(exported, header, render::MAX_NODES);
+        let names = file_names(&dest.stem, parts.len());
         let extra: Vec<(PathBuf, String)> = names
             .iter()
             .zip(&parts)
-            .map(|(n, p)| (tree_dir.join(n), p.text.clone()))
+            .map(|(n, p)| (dest.tree_dir.join(n), p.text.clone()))
             .collect();
-        let check = crate::discover::load_with(dir, &skip, &extra, context);
+        let check = crate::discover::load_with(dir, skip, &extra, context);
         if !check.has_errors() {
-            break (parts, names);
+            return Ok(Checked {
+                parts,
+                names,
+                invalid,
+                orphaned,
+            });
         }
         // Which part each checked file is.
         let part_of: BTreeMap<crate::diag::FileId, usize> = check
@@ -229,77 +311,21 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
         }
         round += 1;
         if unplaced || drop.is_empty() || round > VALIDATION_ROUNDS {
-            write!(
-                stderr,
-                "{}",
-                crate::diag::render_all(
-                    &check.diagnostics,
-                    &check.sources,
-                    super::common::stderr_color()
-                )
-            )?;
-            writeln!(
-                stderr,
-                "error: the tree would not validate with the export in it; nothing was written"
-            )?;
-            return Ok(ExitStatus::Error);
+            return Err(check);
         }
-        for item in drop.iter().rev() {
-            match *item {
-                render::Item::User(i) => {
-                    exported.users.remove(i);
-                }
-                render::Item::Request(i) => {
-                    exported.requests.remove(i);
-                }
-            }
-        }
-        // The requests of a person left out go too.
-        let kept: HashSet<String> = exported
-            .users
-            .iter()
-            .map(|u| crate::mailbox::key(&u.email))
-            .collect();
-        let before = exported.requests.len();
-        exported
-            .requests
-            .retain(|r| kept.contains(&crate::mailbox::key(&r.user)));
-        orphaned += before - exported.requests.len();
-    };
-
-    let targets: Vec<PathBuf> = names.iter().map(|n| out_dir.join(n)).collect();
-    if to_stdout {
-        let mut stdout = crate::output::stdout();
-        for (k, part) in parts.iter().enumerate() {
-            if k > 0 {
-                stdout.write_all(b"---\n")?;
-            }
-            stdout.write_all(part.text.as_bytes())?;
-        }
-        stdout.flush()?;
-    } else {
-        if !args.force
-            && let Some(path) = exists(&names)
-        {
-            return Ok(refuse(&mut stderr, path)?);
-        }
-        std::fs::create_dir_all(&out_dir)
-            .with_context(|| format!("cannot create {}", out_dir.display()))?;
-        for (path, part) in targets.iter().zip(&parts) {
-            write_file(path, &part.text, args.force)?;
-        }
-        // Parts of an earlier, larger export that this one did not write.
-        for path in earlier.iter().filter(|p| !targets.contains(p)) {
-            std::fs::remove_file(path)
-                .with_context(|| format!("cannot remove {}", path.display()))?;
-            writeln!(
-                stderr,
-                "Removed {} (an earlier export's part)",
-                path.display()
-            )?;
-        }
+        orphaned += exported.leave_out(&drop);
     }
+}
 
+/// What was exported, and what was left out and why.
+fn report(
+    stderr: &mut crate::output::Out<anstream::Stderr>,
+    exported: &export::Export,
+    checked: &Checked,
+    provider: &str,
+    read_calls: usize,
+    targets: Option<&[PathBuf]>,
+) -> std::io::Result<()> {
     let s = &exported.skipped;
     writeln!(
         stderr,
@@ -311,19 +337,18 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
             "people"
         },
         crate::diag::count(exported.requests.len(), "request"),
-        crate::escape::text(&provider.name),
-        live.read_calls,
-        if to_stdout {
-            String::new()
-        } else {
-            format!(
+        crate::escape::text(provider),
+        read_calls,
+        match targets {
+            None => String::new(),
+            Some(targets) => format!(
                 " to {}",
                 targets
                     .iter()
                     .map(|t| t.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            )
+            ),
         }
     )?;
     if s.declared > 0 {
@@ -332,13 +357,17 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
     for (why, n) in &s.reasons {
         writeln!(stderr, "left out: {n} {why}")?;
     }
-    for (code, n) in &invalid {
+    for (code, n) in &checked.invalid {
         writeln!(stderr, "left out: {n} that failed validation ({code})")?;
     }
-    if orphaned > 0 {
-        writeln!(stderr, "left out: {orphaned} requests of people left out")?;
+    if checked.orphaned > 0 {
+        writeln!(
+            stderr,
+            "left out: {} requests of people left out",
+            checked.orphaned
+        )?;
     }
-    Ok(ExitStatus::Success)
+    Ok(())
 }
 
 /// The files of `dir` an earlier export of `stem` wrote:
