@@ -261,7 +261,7 @@ fn check_in_tree(
     dir: &Path,
     skip: &[PathBuf],
     context: &crate::context::Context,
-) -> std::result::Result<Checked, crate::manifest::Loaded> {
+) -> std::result::Result<Checked, Box<crate::manifest::Loaded>> {
     let mut invalid: BTreeMap<String, usize> = BTreeMap::new();
     let mut orphaned = 0;
     let mut round = 0;
@@ -311,7 +311,7 @@ fn check_in_tree(
         }
         round += 1;
         if unplaced || drop.is_empty() || round > VALIDATION_ROUNDS {
-            return Err(check);
+            return Err(Box::new(check));
         }
         orphaned += exported.leave_out(&drop);
     }
