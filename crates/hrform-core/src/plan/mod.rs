@@ -264,24 +264,7 @@ pub fn derive(
         .filter(|c| selected(c, &options.targets))
         .collect();
 
-    // The calls, provider by provider (in name order), each built by its
-    // vendor against the state read.
-    let mut calls = Vec::new();
-    for (name, provider) in &config.providers {
-        let mine: Vec<Change> = changes
-            .iter()
-            .filter(|c| &c.provider == name)
-            .cloned()
-            .collect();
-        if !mine.is_empty() {
-            calls.extend(crate::vendors::calls(
-                provider,
-                &config.policies,
-                &mine,
-                &live.states[name],
-            ));
-        }
-    }
+    let calls = calls(config, &changes, &live.states);
     let providers = config
         .providers
         .iter()
@@ -403,6 +386,33 @@ pub fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> 
         all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore
             || config.settings.safety.max_deactivation_percent.is_some(),
     }
+}
+
+/// The calls that realise `changes`, provider by provider (in name
+/// order), each built by its vendor against the state read of it.
+pub fn calls(
+    config: &Config,
+    changes: &[Change],
+    states: &BTreeMap<String, LiveState>,
+) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for (name, provider) in &config.providers {
+        let mine: Vec<Change> = changes
+            .iter()
+            .filter(|c| &c.provider == name)
+            .cloned()
+            .collect();
+        // Every provider with changes was read: its state is there.
+        if !mine.is_empty() {
+            calls.extend(crate::vendors::calls(
+                provider,
+                &config.policies,
+                &mine,
+                &states[name],
+            ));
+        }
+    }
+    calls
 }
 
 /// The leave year today (decided once, when the manifests were checked,

@@ -136,7 +136,7 @@ pub(crate) async fn prepare(
         .collect();
     let mut plan = fresh;
     plan.changes = keep;
-    plan.calls = session.calls(&plan.changes);
+    plan.calls = plan::calls(config, &plan.changes, &session.live);
     plan.summary = plan::summarise(&plan.changes, &plan.calls);
     Ok(Prepared {
         plan,
