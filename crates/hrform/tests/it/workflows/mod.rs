@@ -303,8 +303,11 @@ fn python_dir() -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let wrapper = dir.path().join("python3");
         std::fs::write(&wrapper, format!("#!/bin/sh\nexec '{exe}' -S \"$@\"\n")).unwrap();
-        std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        std::fs::set_permissions(
+            &wrapper,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
         dir
     })
     .path()
