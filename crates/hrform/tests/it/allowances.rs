@@ -322,23 +322,24 @@ fn allowance_and_balance_together_are_refused() {
 }
 
 /// Clockify: the allowance is compared with accrued = available + used,
-/// whichever of `balance` and `total` holds it; raising and lowering it
-/// ends at allowance − used under every PATCH semantics the sandbox offers,
-/// learnt by `auto` or declared; the re-plan is empty.
+/// whichever of `balance` and `total` holds it; raising (ada) and lowering
+/// (bo) it ends at allowance − used under every PATCH semantics the sandbox
+/// offers, learnt by `auto` or declared; the re-plan is empty. Both
+/// directions go in one apply, so `auto` learns from the first row it
+/// writes and writes the other once.
 #[test]
 fn clockify_allowance_under_every_reading_and_patch() {
     for fields in ["accrued_in_balance", "accrued_in_total"] {
         for patch in ["add", "set", "set_available"] {
             for declared in ["auto", "declared"] {
-                for (allowance, remaining) in [(25, 22), (18, 15)] {
-                    let update = match (declared, patch) {
-                        ("auto", _) => "auto",
-                        (_, "add") => "add",
-                        (_, "set") => "set_accrued",
-                        _ => "set_available",
-                    };
-                    let seed = format!(
-                        "seed_version: 1
+                let update = match (declared, patch) {
+                    ("auto", _) => "auto",
+                    (_, "add") => "add",
+                    (_, "set") => "set_accrued",
+                    _ => "set_available",
+                };
+                let seed = format!(
+                    "seed_version: 1
 clockify:
   api_key: sandbox-clockify-key
   workspace_id: 64a687e29ae1f428e7ebe303
@@ -347,29 +348,30 @@ clockify:
   users:
     - {{ email: owner@example.com }}
     - {{ email: ada@example.com }}
+    - {{ email: bo@example.com }}
     - {{ email: cy@example.com }}
   policies:
     - name: Vacation
       unit: days
       assignments:
         - {{ user: ada@example.com, balance: 20, used: 3 }}
+        - {{ user: bo@example.com, balance: 20, used: 3 }}
         - {{ user: cy@example.com, balance: 20, used: 0 }}
 "
-                    );
-                    let t = Test::new().sandbox(&seed);
-                    let providers = format!(
-                        "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n    balance_update: {update}\n",
-                        t.sandbox_url()
-                    );
-                    let t = t.file("providers.yaml", &providers).file(
-                        "hr.yaml",
-                        &format!(
-                            "users:\n  - {{ email: ada@example.com, time_off: [{{ policy: Vacation, allowance: {allowance}, unit: days }}] }}\n  - {{ email: cy@example.com, time_off: [{{ policy: Vacation, allowance: 20, unit: days }}] }}\n"
-                        ),
-                    );
-                    let case = format!("{fields} {patch} {update} {allowance}");
-                    let plan = t.run_with(&["plan"]);
-                    assert_eq!(plan.code, 0, "{case}: {}", plan.stderr);
+                );
+                let t = Test::new().sandbox(&seed);
+                let providers = format!(
+                    "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {}/api\n    requests_per_second: 50\n    balance_update: {update}\n",
+                    t.sandbox_url()
+                );
+                let t = t.file("providers.yaml", &providers).file(
+                    "hr.yaml",
+                    "users:\n  - { email: ada@example.com, time_off: [{ policy: Vacation, allowance: 25, unit: days }] }\n  - { email: bo@example.com, time_off: [{ policy: Vacation, allowance: 18, unit: days }] }\n  - { email: cy@example.com, time_off: [{ policy: Vacation, allowance: 20, unit: days }] }\n",
+                );
+                let case = format!("{fields} {patch} {update}");
+                let plan = t.run_with(&["plan"]);
+                assert_eq!(plan.code, 0, "{case}: {}", plan.stderr);
+                for (allowance, remaining) in [(25, 22), (18, 15)] {
                     assert!(
                         plan.stdout.contains(&format!(
                             "Vacation  allowance 20 → {allowance} days (used 3, remaining 17 → {remaining})"
@@ -377,34 +379,33 @@ clockify:
                         "{case}: {}",
                         plan.stdout
                     );
-                    // cy's 20 with nothing used is already right.
-                    assert!(!plan.stdout.contains("cy@"), "{case}: {}", plan.stdout);
-                    let apply = t.run_with(&["apply", "--yes"]);
-                    assert_eq!(apply.code, 0, "{case}: {}\n{}", apply.stdout, apply.stderr);
-                    let patches = writes(&t).len();
-                    if declared == "declared" {
-                        assert_eq!(patches, 1, "{case}: {:?}", writes(&t));
-                    } else {
-                        // A probe, and a correction when the first guess was wrong.
-                        assert!((1..=2).contains(&patches), "{case}: {:?}", writes(&t));
-                    }
-                    let rows = t.sandbox_state()["clockify"]["balances"].clone();
-                    let ada = rows
+                }
+                // cy's 20 with nothing used is already right.
+                assert!(!plan.stdout.contains("cy@"), "{case}: {}", plan.stdout);
+                let apply = t.run_with(&["apply", "--yes"]);
+                assert_eq!(apply.code, 0, "{case}: {}\n{}", apply.stdout, apply.stderr);
+                let patches = writes(&t).len();
+                if declared == "declared" {
+                    assert_eq!(patches, 2, "{case}: {:?}", writes(&t));
+                } else {
+                    // A probe, a correction when the first guess was wrong,
+                    // and the other row written once as learnt.
+                    assert!((2..=3).contains(&patches), "{case}: {:?}", writes(&t));
+                }
+                let rows = t.sandbox_state()["clockify"]["balances"].clone();
+                for (email, allowance) in [("ada@example.com", 25.0), ("bo@example.com", 18.0)] {
+                    let row = rows
                         .as_array()
                         .unwrap()
                         .iter()
-                        .find(|b| b["email"] == "ada@example.com")
+                        .find(|b| b["email"] == email)
                         .unwrap()
                         .clone();
-                    assert_eq!(
-                        ada["accrued"].as_f64(),
-                        Some(f64::from(allowance)),
-                        "{case}: {ada}"
-                    );
-                    assert_eq!(ada["used"].as_f64(), Some(3.0), "{case}");
-                    let again = t.run_with(&["plan", "--detailed-exitcode"]);
-                    assert_eq!(again.code, 0, "{case}: {}", again.stdout);
+                    assert_eq!(row["accrued"].as_f64(), Some(allowance), "{case}: {row}");
+                    assert_eq!(row["used"].as_f64(), Some(3.0), "{case}: {row}");
                 }
+                let again = t.run_with(&["plan", "--detailed-exitcode"]);
+                assert_eq!(again.code, 0, "{case}: {}", again.stdout);
             }
         }
     }

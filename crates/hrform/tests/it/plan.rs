@@ -14,6 +14,7 @@ providers:
     type: clockify
     workspace_id: 64a687e29ae1f428e7ebe303
     base_url: {url}/api
+    requests_per_second: 50
   field:
     type: connecteam
     base_url: {url}
@@ -660,7 +661,7 @@ fn markdown_comment_is_capped_on_a_line_boundary() {
         .file(
             "providers.yaml",
             &format!(
-                "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\n"
+                "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\n    requests_per_second: 50\n"
             ),
         )
         .file("users.yaml", &users);

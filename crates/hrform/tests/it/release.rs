@@ -85,6 +85,20 @@ fn release(binary: &Path) -> tempfile::TempDir {
     dir
 }
 
+/// A fresh copy of the release of the binary under test: packaged once
+/// (the archive is the costly part), copied for each test, which may then
+/// remove or replace its files.
+fn good_release() -> tempfile::TempDir {
+    static PACKAGED: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let packaged = PACKAGED.get_or_init(|| release(hrform_binary()));
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(packaged.path()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    dir
+}
+
 fn archive(dir: &Path) -> PathBuf {
     dir.join(format!("hrform-{VERSION}-{TARGET}.tar.gz"))
 }
@@ -105,7 +119,7 @@ fn install(url: &str, into: &Path) -> std::process::Output {
 /// `sha256sum -c`, and holds the binary, README, changelog and licences.
 #[test]
 fn package_makes_an_archive_whose_checksum_verifies() {
-    let dir = release(hrform_binary());
+    let dir = good_release();
     let check = Command::new("sha256sum")
         .args(["-c", "SHA256SUMS"])
         .current_dir(dir.path())
@@ -137,7 +151,7 @@ fn package_makes_an_archive_whose_checksum_verifies() {
 /// `hrform --version`; a second install reuses the verified copy.
 #[test]
 fn install_verifies_and_runs_a_good_archive() {
-    let dir = release(hrform_binary());
+    let dir = good_release();
     let url = serve(dir.path());
     let into = tempfile::tempdir().unwrap();
     let out = install(&url, into.path());
@@ -180,7 +194,7 @@ fn install_refuses_a_tampered_archive_before_it_runs() {
         format!("#!/bin/sh\necho ran >'{}'\n", canary.display()),
     )
     .unwrap();
-    let good = release(hrform_binary());
+    let good = good_release();
     let bad = release(&evil);
     // The server has the good SHA256SUMS and the tampered archive.
     std::fs::copy(archive(bad.path()), archive(good.path())).unwrap();

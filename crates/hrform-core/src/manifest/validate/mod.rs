@@ -316,7 +316,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(250))]
 
         /// On the dates clocks change, in zones that move them by an hour,
         /// half an hour or by other amounts, both ways: a time is reported
