@@ -86,6 +86,18 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Whether `args` (without the program's name) parse as an hrform command
+/// line, without running anything: the documentation tests parse every
+/// command the README and the book show. `--help` and `--version` parse.
+#[doc(hidden)]
+pub fn parse_args(args: &[String]) -> Result<(), String> {
+    match Cli::try_parse_from(std::iter::once("hrform").chain(args.iter().map(String::as_str))) {
+        Ok(_) => Ok(()),
+        Err(err) if !err.use_stderr() => Ok(()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
 /// Whether `err` comes from writing to a closed pipe.
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| {
