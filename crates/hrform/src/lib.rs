@@ -8,9 +8,9 @@
 //! `http` by `providers`; the API emulator is the `hrform-sandbox` crate.
 //!
 //! The library exposes what the binary, the integration tests and the
-//! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest` and
-//! `sandbox` — and nothing more, so `unreachable_pub` holds every other
-//! module to `pub(crate)`.
+//! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest`,
+//! `sandbox` and, for the documentation tests, `parse_args` — and nothing
+//! more, so `unreachable_pub` holds every other module to `pub(crate)`.
 
 mod apply;
 mod cli;

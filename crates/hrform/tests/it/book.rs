@@ -680,7 +680,6 @@ fn check_redirect_dirs(doc: &Path, block: &Block, line: usize, command: &str) {
     for (i, _) in command.match_indices('>') {
         let target = command[i + 1..]
             .trim_start_matches(['>', '&'])
-            .trim_start()
             .split_whitespace()
             .next()
             .unwrap_or("")
