@@ -8,9 +8,9 @@
 //! `http` by `providers`; the API emulator is the `hrform-sandbox` crate.
 //!
 //! The library exposes what the binary, the integration tests and the
-//! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest` and
-//! `sandbox` — and nothing more, so `unreachable_pub` holds every other
-//! module to `pub(crate)`.
+//! benchmarks need — `main`, `context`, `discover`, `diag`, `manifest`,
+//! `sandbox` and, for the documentation tests, `parse_args` — and nothing
+//! more, so `unreachable_pub` holds every other module to `pub(crate)`.
 
 mod apply;
 mod cli;
@@ -83,6 +83,18 @@ pub fn main() -> ExitCode {
                 ExitStatus::Error.into()
             }
         }
+    }
+}
+
+/// Whether `args` (without the program's name) parse as an hrform command
+/// line, without running anything: the documentation tests parse every
+/// command the README and the book show. `--help` and `--version` parse.
+#[doc(hidden)]
+pub fn parse_args(args: &[String]) -> Result<(), String> {
+    match Cli::try_parse_from(std::iter::once("hrform").chain(args.iter().map(String::as_str))) {
+        Ok(_) => Ok(()),
+        Err(err) if !err.use_stderr() => Ok(()),
+        Err(err) => Err(err.to_string()),
     }
 }
 

@@ -1,12 +1,18 @@
-//! The README names only commands and flags that exist, and documents every
-//! diagnostic code; shell completions and the man page work.
+//! The README and the book name only commands and flags that exist (their
+//! code blocks and code spans, usage lines included); shell completions
+//! and the man page work. The book's own tests are in `book.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::{Test, repo_root};
+use crate::common::Test;
 
+/// The README and every page of the book, one after the other.
 fn readme() -> String {
-    std::fs::read_to_string(repo_root().join("README.md")).unwrap()
+    crate::book::documents()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Every hrform command line the README shows: the lines of its code
@@ -104,6 +110,8 @@ fn every_command_and_flag_the_readme_names_exists() {
     let lines = command_lines(&readme());
     assert!(lines.len() > 20, "found only {} command lines", lines.len());
     let mut checked = BTreeSet::new();
+    // One `--help` per command, however many lines name it.
+    let mut helps: BTreeMap<String, crate::common::Output> = BTreeMap::new();
     for line in &lines {
         let words: Vec<&str> = line.split_whitespace().skip(1).collect();
         let Some(command) = words
@@ -112,7 +120,9 @@ fn every_command_and_flag_the_readme_names_exists() {
         else {
             continue;
         };
-        let help = t.run_with(&[command, "--help"]);
+        let help = helps
+            .entry((*command).to_owned())
+            .or_insert_with(|| t.run_with(&[command, "--help"]));
         assert_eq!(
             help.code, 0,
             "README line `{line}`: `hrform {command}` is not a command\n{}",
@@ -164,26 +174,6 @@ fn every_command_and_flag_the_readme_names_exists() {
     }
 }
 
-/// The README's troubleshooting section has an entry for every diagnostic
-/// code.
-#[test]
-fn readme_troubleshooting_covers_every_code() {
-    let text = readme();
-    let section = text
-        .split("### Troubleshooting")
-        .nth(1)
-        .expect("a Troubleshooting section")
-        .split("\n## ")
-        .next()
-        .unwrap();
-    for code in hrform::diag::Code::ALL {
-        assert!(
-            section.contains(&format!("- **`{code}`**: ")),
-            "no troubleshooting entry for `{code}`"
-        );
-    }
-}
-
 /// `hrform completions SHELL` prints a completion script naming the
 /// commands and their flags for each shell; the bash one loads.
 #[test]
@@ -228,67 +218,4 @@ fn man_pages() {
     assert!(plan.stdout.contains("\\-\\-format"));
     assert!(plan.stdout.contains("\\-\\-detailed\\-exitcode"));
     t.run_with(&["man", "nope"]).code(1);
-}
-
-/// The README's guided tour runs as written (with this build's binary, a
-/// free port and a temporary copy): plan, apply, and a plan again that
-/// finds nothing to do (every command must succeed).
-#[test]
-fn the_guided_tour_runs() {
-    let text = readme();
-    let start = text
-        .find("### A guided tour")
-        .expect("the README has a guided tour");
-    let block = text[start..]
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|b| b.split("\n```").next())
-        .expect("the tour's code block");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let dir = tempfile::tempdir().unwrap();
-    let tour = dir.path().join("acme-tour");
-    let bin = env!("CARGO_BIN_EXE_hrform");
-    let mut script =
-        String::from("set -euo pipefail\ntrap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
-    let mut joined = String::new();
-    for line in block.lines() {
-        // Lines continued with a trailing backslash are one command.
-        if let Some(head) = line.strip_suffix('\\') {
-            joined.push_str(head);
-            continue;
-        }
-        joined.push_str(line);
-        let command = std::mem::take(&mut joined);
-        if command.starts_with("cargo build") {
-            continue;
-        }
-        let command = command
-            .replace("./target/release/hrform", bin)
-            .replace("/tmp/acme-tour", &tour.to_string_lossy())
-            .replace("8700", &port.to_string());
-        script.push_str(&command);
-        script.push('\n');
-        if command.contains(" sandbox ") {
-            script.push_str(&format!(
-                "for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
-            ));
-        }
-    }
-    let out = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(repo_root())
-        .env("HRFORM_TODAY", "2026-06-15")
-        .env("HRFORM_BACKOFF_SCALE", "0.05")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{script}\n{stdout}\n{stderr}");
-    assert!(stdout.contains("applied, 0 failed, 0 skipped"), "{stdout}");
-    assert!(stdout.trim_end().ends_with("No changes."), "{stdout}");
 }
