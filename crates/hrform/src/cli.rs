@@ -217,6 +217,11 @@ pub(crate) struct ExportArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// Group people with identical time off (the same policies and
+    /// allowances) into profiles named for their policies: two or more
+    /// people share a profile; anyone else keeps their `time_off` inline.
+    #[arg(long)]
+    pub profiles: bool,
 }
 
 #[derive(Debug, Args)]
