@@ -457,7 +457,7 @@ pub(super) fn schema_path(dir: &Path) -> String {
 
 /// Write `text` to `path`: a new file, or (with `force`) atomically in
 /// place of one; never through a symlink.
-fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
+pub(super) fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let context = || format!("cannot write {}", path.display());
     match std::fs::symlink_metadata(path) {
