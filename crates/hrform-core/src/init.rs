@@ -215,14 +215,29 @@ mod tests {
         };
         let two = ws(&[("a1", "Acme"), ("b2", "Beta")]);
         let twins = ws(&[("a1", "Acme"), ("b2", "Acme")]);
-        let cases: Vec<(&str, Vec<(String, String)>, Option<&str>, Result<usize, Choice>)> = vec![
+        let cases: Vec<(
+            &str,
+            Vec<(String, String)>,
+            Option<&str>,
+            Result<usize, Choice>,
+        )> = vec![
             ("none", ws(&[]), None, Err(Choice::None)),
             ("the only one", ws(&[("a1", "Acme")]), None, Ok(0)),
-            ("several, none named", two.clone(), None, Err(Choice::Several)),
+            (
+                "several, none named",
+                two.clone(),
+                None,
+                Err(Choice::Several),
+            ),
             ("named by id", two.clone(), Some("b2"), Ok(1)),
             ("named by name", two.clone(), Some("Beta"), Ok(1)),
             ("named, not there", two, Some("c3"), Err(Choice::NotFound)),
-            ("a name two share", twins.clone(), Some("Acme"), Err(Choice::NotFound)),
+            (
+                "a name two share",
+                twins.clone(),
+                Some("Acme"),
+                Err(Choice::NotFound),
+            ),
             ("an id among twins", twins, Some("b2"), Ok(1)),
         ];
         for (what, found, wanted, want) in cases {
@@ -272,7 +287,10 @@ mod tests {
                 "api_key_env": "CLOCKIFY_API_KEY",
             }}})
         );
-        assert!(text.contains("#   Vacation\\u{a}  evil: true (days, archived)\n"), "{text}");
+        assert!(
+            text.contains("#   Vacation\\u{a}  evil: true (days, archived)\n"),
+            "{text}"
+        );
         assert!(text.contains("3 people, 1 policy."), "{text}");
     }
 }

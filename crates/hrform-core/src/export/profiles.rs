@@ -238,7 +238,10 @@ mod tests {
         };
         let taken = taken.iter().map(|s| (*s).to_owned()).collect();
         group(&mut export, "office", &taken);
-        (export.users.iter().map(|u| u.profile.clone()).collect(), export)
+        (
+            export.users.iter().map(|u| u.profile.clone()).collect(),
+            export,
+        )
     }
 
     #[test]
@@ -328,9 +331,18 @@ mod tests {
     #[test]
     fn names_are_stable_and_bounded() {
         let long: Vec<Entry> = (0..12)
-            .map(|i| entry(&format!("Policy number {i} 日本"), None, Some((i, Unit::Days))))
+            .map(|i| {
+                entry(
+                    &format!("Policy number {i} 日本"),
+                    None,
+                    Some((i, Unit::Days)),
+                )
+            })
             .collect();
-        let (a, _) = grouped(vec![user("a@x.io", long.clone()), user("b@x.io", long.clone())], &[]);
+        let (a, _) = grouped(
+            vec![user("a@x.io", long.clone()), user("b@x.io", long.clone())],
+            &[],
+        );
         let name = a[0].clone().unwrap();
         assert!(name.len() <= MAX_NAME, "{name}");
         assert!(name.starts_with("office-policy-number-0-0d-"), "{name}");
@@ -339,12 +351,20 @@ mod tests {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         );
         let (b, _) = grouped(
-            vec![user("z@x.io", pt()), user("c@x.io", long.clone()), user("d@x.io", long), user("y@x.io", pt())],
+            vec![
+                user("z@x.io", pt()),
+                user("c@x.io", long.clone()),
+                user("d@x.io", long),
+                user("y@x.io", pt()),
+            ],
             &[],
         );
         assert_eq!(b[1].as_deref(), Some(name.as_str()));
         let half = vec![entry("Vacation", None, None)];
-        let (c, _) = grouped(vec![user("a@x.io", half.clone()), user("b@x.io", half)], &[]);
+        let (c, _) = grouped(
+            vec![user("a@x.io", half.clone()), user("b@x.io", half)],
+            &[],
+        );
         assert_eq!(c[0].as_deref(), Some("office-vacation"));
         assert_eq!(slug("  Zoë's  day-off!! ", "x"), "zo-s-day-off");
         assert_eq!(slug("日本", "policy"), "policy");

@@ -163,7 +163,8 @@ fn render_part(
     if let Some((since, until)) = header.window {
         let _ = writeln!(out, "# Time-off requests overlapping {since} to {until}.");
     }
-    let pick = |f: fn(&Item) -> Option<usize>| -> Vec<usize> { part.iter().filter_map(f).collect() };
+    let pick =
+        |f: fn(&Item) -> Option<usize>| -> Vec<usize> { part.iter().filter_map(f).collect() };
     let profiles = pick(|i| match i {
         Item::Profile(i) => Some(*i),
         _ => None,
@@ -180,11 +181,9 @@ fn render_part(
         out.push_str("\nusers: []\n");
     }
     if !profiles.is_empty() {
+        // No blank line between profiles: `hrform fmt`'s form.
         out.push_str("\nprofiles:\n");
-        for (n, &i) in profiles.iter().enumerate() {
-            if n > 0 {
-                out.push('\n');
-            }
+        for &i in &profiles {
             let first = lines.count(&out) + 1;
             render_profile(&mut out, &export.profiles[i]);
             items.push((first, lines.count(&out), Item::Profile(i)));

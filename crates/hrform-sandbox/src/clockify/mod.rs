@@ -55,7 +55,11 @@ enum Route<'a> {
 impl Route<'_> {
     fn allows(&self, m: &Method) -> bool {
         match self {
-            Route::Me | Route::Workspaces | Route::Users | Route::Policies | Route::BalanceUser(_) => m == Method::GET,
+            Route::Me
+            | Route::Workspaces
+            | Route::Users
+            | Route::Policies
+            | Route::BalanceUser(_) => m == Method::GET,
             Route::User(_) => m == Method::PUT,
             Route::Policy(_) => m == Method::GET || m == Method::PUT,
             Route::BalancePolicy(_) => m == Method::GET || m == Method::PATCH,

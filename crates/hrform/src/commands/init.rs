@@ -92,7 +92,9 @@ pub(crate) fn run(args: &InitArgs, context: &crate::context::Context) -> Result<
         format!("the key in {env}")
     };
     let failed = |e: ProviderError| match &e {
-        ProviderError::Status { status: 401 | 403, .. } => {
+        ProviderError::Status {
+            status: 401 | 403, ..
+        } => {
             anyhow::anyhow!("{who}: {key_from} was refused: {e}; nothing was written")
         }
         ProviderError::MissingKey { .. } => anyhow::anyhow!("{e}; nothing was written"),
@@ -111,7 +113,16 @@ pub(crate) fn run(args: &InitArgs, context: &crate::context::Context) -> Result<
             }
             None => (None, None),
         };
-        let result = survey(args, &config, &provider, endpoint, &mut account, &tree, context).await;
+        let result = survey(
+            args,
+            &config,
+            &provider,
+            endpoint,
+            &mut account,
+            &tree,
+            context,
+        )
+        .await;
         if let Some(sandbox) = sandbox {
             sandbox.stop().await;
         }
@@ -129,10 +140,7 @@ pub(crate) fn run(args: &InitArgs, context: &crate::context::Context) -> Result<
     };
     let final_text = text(&account, Some(&survey), final_config.today);
     // The file as it will be written, checked once more in the tree.
-    if tree
-        .check(&final_text, context, &mut stderr)?
-        .is_none()
-    {
+    if tree.check(&final_text, context, &mut stderr)?.is_none() {
         return Ok(ExitStatus::Error);
     }
 
