@@ -206,6 +206,14 @@ fn comment(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// (what, workspaces found, `--workspace`, the choice).
+    type Case<'a> = (
+        &'a str,
+        Vec<(String, String)>,
+        Option<&'a str>,
+        Result<usize, Choice>,
+    );
+
     #[test]
     fn workspaces_are_chosen_or_refused() {
         let ws = |list: &[(&str, &str)]| -> Vec<(String, String)> {
@@ -215,12 +223,7 @@ mod tests {
         };
         let two = ws(&[("a1", "Acme"), ("b2", "Beta")]);
         let twins = ws(&[("a1", "Acme"), ("b2", "Acme")]);
-        let cases: Vec<(
-            &str,
-            Vec<(String, String)>,
-            Option<&str>,
-            Result<usize, Choice>,
-        )> = vec![
+        let cases: Vec<Case<'_>> = vec![
             ("none", ws(&[]), None, Err(Choice::None)),
             ("the only one", ws(&[("a1", "Acme")]), None, Ok(0)),
             (

@@ -244,9 +244,17 @@ mod tests {
         )
     }
 
+    /// (what, each person's time off, names taken, each person's profile).
+    type Case<'a> = (
+        &'a str,
+        Vec<Vec<Entry>>,
+        &'a [&'a str],
+        Vec<Option<&'a str>>,
+    );
+
     #[test]
     fn identical_time_off_shares_a_profile_and_singletons_stay_inline() {
-        let cases: Vec<(&str, Vec<Vec<Entry>>, &[&str], Vec<Option<&str>>)> = vec![
+        let cases: Vec<Case<'_>> = vec![
             (
                 "two groups and one alone",
                 vec![ft(), pt(), ft(), pt(), vec![entry("Parental", None, None)]],
