@@ -14,6 +14,7 @@ pub mod diag;
 pub mod escape;
 pub mod export;
 pub mod fmt;
+pub mod init;
 pub mod mailbox;
 pub mod manifest;
 pub mod model;

@@ -51,6 +51,8 @@ pub(crate) enum Command {
     Apply(ApplyArgs),
     /// Write the live state of one provider as manifests.
     Export(ExportArgs),
+    /// Write a starting providers.yaml from what an API key can see.
+    Init(InitArgs),
     /// Rewrite the manifests in canonical form.
     Fmt(FmtArgs),
     /// Run the stateful emulator of the Clockify and Connecteam APIs.
@@ -217,6 +219,55 @@ pub(crate) struct ExportArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// Group people with identical time off (the same policies and
+    /// allowances) into profiles named for their policies: two or more
+    /// people share a profile; anyone else keeps their `time_off` inline.
+    #[arg(long)]
+    pub profiles: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    #[command(flatten)]
+    pub config: ConfigDir,
+    /// The HR system the key belongs to.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub provider_type: InitProviderType,
+    /// The provider's name in the manifests (`provider:` elsewhere).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The file to write (default: `providers.yaml` in the configuration
+    /// directory, `-C`); `-` prints it on stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Clockify: the workspace to declare, by id (or by name, when only one
+    /// has it); needed when the key can see several.
+    #[arg(long, value_name = "ID")]
+    pub workspace: Option<String>,
+    /// The API base URL, written into the file (default: the vendor's
+    /// global host; e.g. `https://euc1.clockify.me/api`).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// The environment variable holding the API key, written into the file
+    /// (default `CLOCKIFY_API_KEY` or `CONNECTEAM_API_KEY`).
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Replace the file if it exists (without it, an existing file is an
+    /// error and nothing is written).
+    #[arg(long)]
+    pub force: bool,
+    /// Start the sandbox in-process from this seed and ask it, with the seed's key.
+    #[arg(long, value_name = "SEED")]
+    pub sandbox: Option<PathBuf>,
+}
+
+/// The vendors `hrform init` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InitProviderType {
+    /// A Clockify workspace.
+    Clockify,
+    /// A Connecteam account.
+    Connecteam,
 }
 
 #[derive(Debug, Args)]

@@ -13,8 +13,10 @@
 //! May import: `model`, `manifest::checked`, `plan::balance` (the one
 //! usage count), `amount`, and (`render`) `fmt::scalar` (the one quoting
 //! rule of the tree). Every read of a `LiveRequest`'s fields is in
-//! [`manifest_request`].
+//! [`manifest_request`]. `profiles` groups people of identical time off
+//! (`export --profiles`).
 
+pub mod profiles;
 pub mod render;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -56,6 +58,9 @@ pub struct Export {
     /// In (user, start date, key) order.
     pub requests: Vec<Request>,
     pub skipped: Skipped,
+    /// Shared `time_off` (`export --profiles`), in name order; empty
+    /// unless [`profiles::group`] made them.
+    pub profiles: Vec<profiles::Profile>,
 }
 
 /// One person to declare.
@@ -70,6 +75,9 @@ pub struct User {
     pub status_note: Option<&'static str>,
     /// In policy (then policy type) order.
     pub time_off: Vec<Entry>,
+    /// The profile declaring exactly `time_off` (`export --profiles`):
+    /// written as `profile:` in its place.
+    pub profile: Option<String>,
 }
 
 /// One policy a person is on.
@@ -281,8 +289,17 @@ impl Declared {
 
 impl Export {
     /// Leave `items` out, and the requests of every person left out:
-    /// returns how many requests went only because their person did.
+    /// returns how many requests went only because their person did. A
+    /// profile left out takes its people with it; one left with fewer than
+    /// [`profiles::MIN_PEOPLE`] people is written inline again.
     pub fn leave_out(&mut self, items: &BTreeSet<render::Item>) -> usize {
+        let gone: HashSet<String> = items
+            .iter()
+            .filter_map(|item| match *item {
+                render::Item::Profile(i) => self.profiles.get(i).map(|p| p.name.clone()),
+                _ => None,
+            })
+            .collect();
         for item in items.iter().rev() {
             match *item {
                 render::Item::User(i) if i < self.users.len() => {
@@ -293,6 +310,11 @@ impl Export {
                 }
                 _ => {}
             }
+        }
+        if !self.profiles.is_empty() {
+            self.users
+                .retain(|u| u.profile.as_ref().is_none_or(|p| !gone.contains(p)));
+            profiles::prune(self);
         }
         let kept: HashSet<String> = self
             .users
@@ -374,6 +396,7 @@ pub fn export(live: &LiveState, cx: &Context<'_>) -> Export {
             status,
             status_note,
             time_off,
+            profile: None,
         });
     }
 

@@ -41,6 +41,8 @@ pub struct Header<'a> {
 pub enum Item {
     User(usize),
     Request(usize),
+    /// One of `Export::profiles` (`export --profiles`).
+    Profile(usize),
 }
 
 /// The text, and the lines (1-based, inclusive) of each item.
@@ -69,15 +71,22 @@ pub const MAX_NODES: usize = 150_000;
 /// sequence with a mapping and its fields per entry.
 fn user_nodes(u: &User) -> usize {
     1 + 2 * (2 + usize::from(u.status.is_some()))
-        + u.time_off
-            .iter()
-            .map(|e| {
-                3 + 2
-                    * (usize::from(e.policy_type.is_some())
-                        + 2 * usize::from(e.allowance.is_some()))
-            })
-            .sum::<usize>()
-        + if u.time_off.is_empty() { 0 } else { 2 }
+        + if u.profile.is_some() {
+            2
+        } else {
+            time_off_nodes(&u.time_off)
+        }
+}
+
+/// A `time_off` key and its sequence of entries, if there are any.
+fn time_off_nodes(time_off: &[Entry]) -> usize {
+    time_off
+        .iter()
+        .map(|e| {
+            3 + 2 * (usize::from(e.policy_type.is_some()) + 2 * usize::from(e.allowance.is_some()))
+        })
+        .sum::<usize>()
+        + if time_off.is_empty() { 0 } else { 2 }
 }
 
 fn request_nodes(r: &Request) -> usize {
@@ -90,12 +99,17 @@ fn request_nodes(r: &Request) -> usize {
 }
 
 /// The manifest text of `export`: one part, or several of at most
-/// `max_nodes` nodes each (users first, then requests, in order).
+/// `max_nodes` nodes each (profiles first, then users, then requests, in
+/// order).
 pub fn render(export: &Export, header: &Header<'_>, max_nodes: usize) -> Vec<Rendered> {
     let mut parts: Vec<Vec<Item>> = vec![Vec::new()];
     let mut nodes = 0;
-    let all = (0..export.users.len())
-        .map(|i| (Item::User(i), user_nodes(&export.users[i])))
+    let all = (0..export.profiles.len())
+        .map(|i| {
+            let nodes = 3 + time_off_nodes(&export.profiles[i].time_off);
+            (Item::Profile(i), nodes)
+        })
+        .chain((0..export.users.len()).map(|i| (Item::User(i), user_nodes(&export.users[i]))))
         .chain(
             (0..export.requests.len())
                 .map(|i| (Item::Request(i), request_nodes(&export.requests[i]))),
@@ -149,22 +163,31 @@ fn render_part(
     if let Some((since, until)) = header.window {
         let _ = writeln!(out, "# Time-off requests overlapping {since} to {until}.");
     }
-    let users: Vec<usize> = part
-        .iter()
-        .filter_map(|i| match i {
-            Item::User(i) => Some(*i),
-            Item::Request(_) => None,
-        })
-        .collect();
-    let requests: Vec<usize> = part
-        .iter()
-        .filter_map(|i| match i {
-            Item::Request(i) => Some(*i),
-            Item::User(_) => None,
-        })
-        .collect();
-    if users.is_empty() && requests.is_empty() {
+    let pick =
+        |f: fn(&Item) -> Option<usize>| -> Vec<usize> { part.iter().filter_map(f).collect() };
+    let profiles = pick(|i| match i {
+        Item::Profile(i) => Some(*i),
+        _ => None,
+    });
+    let users = pick(|i| match i {
+        Item::User(i) => Some(*i),
+        _ => None,
+    });
+    let requests = pick(|i| match i {
+        Item::Request(i) => Some(*i),
+        _ => None,
+    });
+    if users.is_empty() && requests.is_empty() && profiles.is_empty() {
         out.push_str("\nusers: []\n");
+    }
+    if !profiles.is_empty() {
+        // No blank line between profiles: `hrform fmt`'s form.
+        out.push_str("\nprofiles:\n");
+        for &i in &profiles {
+            let first = lines.count(&out) + 1;
+            render_profile(&mut out, &export.profiles[i]);
+            items.push((first, lines.count(&out), Item::Profile(i)));
+        }
     }
     if !users.is_empty() {
         out.push_str("\nusers:\n");
@@ -222,15 +245,38 @@ fn render_user(out: &mut String, user: &User, provider: &str) {
         }
         (None, None) => {}
     }
-    if !user.time_off.is_empty() {
-        out.push_str("\n    time_off:");
-        for entry in &user.time_off {
-            let _ = write!(out, "\n      - {}", flow_entry(entry));
-            if let Some(note) = entry.note {
-                let _ = write!(out, "  # {note}");
-            }
+    match &user.profile {
+        Some(profile) => {
+            let _ = write!(out, "\n    profile: {}", scalar(profile));
+        }
+        None => time_off(out, &user.time_off, 4),
+    }
+    out.push('\n');
+}
+
+/// `time_off:` and its entries at `indent` spaces, if there are any.
+fn time_off(out: &mut String, entries: &[Entry], indent: usize) {
+    if entries.is_empty() {
+        return;
+    }
+    let pad = " ".repeat(indent);
+    let _ = write!(out, "\n{pad}time_off:");
+    for entry in entries {
+        let _ = write!(out, "\n{pad}  - {}", flow_entry(entry));
+        if let Some(note) = entry.note {
+            let _ = write!(out, "  # {note}");
         }
     }
+}
+
+fn render_profile(out: &mut String, profile: &super::profiles::Profile) {
+    let _ = write!(
+        out,
+        "  {}:  # {} people",
+        scalar(&profile.name),
+        profile.people
+    );
+    time_off(out, &profile.time_off, 4);
     out.push('\n');
 }
 
@@ -374,6 +420,7 @@ mod tests {
             name: None,
             status: Some(crate::model::Status::Active),
             status_note: None,
+            profile: None,
             time_off: vec![Entry {
                 policy: "Vacation".into(),
                 policy_type: None,

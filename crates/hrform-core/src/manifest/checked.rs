@@ -25,6 +25,9 @@ pub struct Config {
     /// Per-policy settings, by (provider, policy name).
     pub policies: BTreeMap<(String, String), PolicySettings>,
     pub settings: Settings,
+    /// The names of the declared profiles (what `export --profiles` must
+    /// not name a new one).
+    pub profile_names: std::collections::BTreeSet<String>,
     /// Today in the settings' timezone (or the context's fixed today),
     /// decided once when the manifests were checked.
     pub today: Date,

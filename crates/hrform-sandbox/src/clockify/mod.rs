@@ -8,6 +8,7 @@
 //! | method | path | |
 //! |---|---|---|
 //! | GET | `/v1/user` | the key owner |
+//! | GET | `/v1/workspaces` | the key's workspaces: a bare array, not paged |
 //! | GET | `/v1/workspaces/{ws}/users` | bare array, `Last-Page` |
 //! | PUT | `/v1/workspaces/{ws}/users/{id}` | `{status}` → the workspace |
 //! | GET | `/v1/workspaces/{ws}/time-off/policies` | bare array, `Last-Page` |
@@ -42,6 +43,7 @@ use users::{get_me, list_users, put_user_status};
 
 enum Route<'a> {
     Me,
+    Workspaces,
     Users,
     User(&'a str),
     Policies,
@@ -53,7 +55,11 @@ enum Route<'a> {
 impl Route<'_> {
     fn allows(&self, m: &Method) -> bool {
         match self {
-            Route::Me | Route::Users | Route::Policies | Route::BalanceUser(_) => m == Method::GET,
+            Route::Me
+            | Route::Workspaces
+            | Route::Users
+            | Route::Policies
+            | Route::BalanceUser(_) => m == Method::GET,
             Route::User(_) => m == Method::PUT,
             Route::Policy(_) => m == Method::GET || m == Method::PUT,
             Route::BalancePolicy(_) => m == Method::GET || m == Method::PATCH,
@@ -65,6 +71,7 @@ impl Route<'_> {
 fn route<'a>(s: &[&'a str]) -> Option<(Option<&'a str>, Route<'a>)> {
     match s {
         ["v1", "user"] => Some((None, Route::Me)),
+        ["v1", "workspaces"] => Some((None, Route::Workspaces)),
         ["v1", "workspaces", ws, rest @ ..] => {
             let r = match rest {
                 ["users"] => Route::Users,
@@ -130,6 +137,11 @@ pub(crate) fn handle(world: &mut World, call: &Call<'_>) -> Reply {
     }
     let result = match route {
         Route::Me => get_me(c, call),
+        // The one workspace of the world is the key's only one.
+        Route::Workspaces => Ok(Reply::json(
+            StatusCode::OK,
+            serde_json::Value::Array(vec![users::workspace_json(c)]),
+        )),
         Route::Users => list_users(c, call),
         Route::User(id) => put_user_status(c, id, call),
         Route::Policies => list_policies(c, call),

@@ -82,6 +82,9 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
 
     let declared = export::Declared::of(config, &provider.name);
     let mut exported = export::export(&live, &declared.context(vendor, year, window));
+    if args.profiles {
+        export::profiles::group(&mut exported, &provider.name, &config.profile_names);
+    }
     let schema = schema_path(&dest.dir);
     let header = render::Header {
         schema: &schema,
@@ -351,6 +354,15 @@ fn report(
             ),
         }
     )?;
+    if !exported.profiles.is_empty() {
+        let on: usize = exported.profiles.iter().map(|p| p.people).sum();
+        writeln!(
+            stderr,
+            "{} of them share {}",
+            on,
+            crate::diag::count(exported.profiles.len(), "profile")
+        )?;
+    }
     if s.declared > 0 {
         writeln!(stderr, "{} people already declared, skipped", s.declared)?;
     }
@@ -429,7 +441,7 @@ fn inside(dir: &Path, root: &Path) -> Option<PathBuf> {
 /// The `$schema=` value: `schemas/manifest.schema.json` of the nearest
 /// ancestor of `dir` that holds one, relative to `dir`; else the name
 /// `hrform schema manifest > manifest.schema.json` would give it.
-fn schema_path(dir: &Path) -> String {
+pub(super) fn schema_path(dir: &Path) -> String {
     let Ok(start) = dir.canonicalize() else {
         return "manifest.schema.json".into();
     };
@@ -445,7 +457,7 @@ fn schema_path(dir: &Path) -> String {
 
 /// Write `text` to `path`: a new file, or (with `force`) atomically in
 /// place of one; never through a symlink.
-fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
+pub(super) fn write_file(path: &Path, text: &str, force: bool) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt as _;
     let context = || format!("cannot write {}", path.display());
     match std::fs::symlink_metadata(path) {

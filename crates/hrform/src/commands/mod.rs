@@ -8,6 +8,7 @@ mod common;
 pub(crate) use common::UsageError;
 mod export;
 mod fmt;
+mod init;
 mod plan;
 #[cfg(feature = "sandbox")]
 mod sandbox;
@@ -36,6 +37,7 @@ pub(crate) fn run(cli: &Cli, context: &crate::context::Context) -> Result<ExitSt
         Command::Plan(args) => plan::run(args, context),
         Command::Apply(args) => apply::run(args, &cli.global, context),
         Command::Export(args) => export::run(args, context),
+        Command::Init(args) => init::run(args, context),
         Command::Fmt(args) => fmt::run(args, &cli.global),
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => sandbox::run(args),
@@ -83,6 +85,7 @@ fn needs_sandbox(command: &Command) -> bool {
         Command::Plan(args) => args.sandbox.is_some(),
         Command::Apply(args) => args.sandbox.is_some(),
         Command::Export(args) => args.sandbox.is_some(),
+        Command::Init(args) => args.sandbox.is_some(),
         _ => false,
     }
 }

@@ -74,7 +74,7 @@ fn round_trip(t: &Test, providers: &[(&str, bool)]) -> Vec<Output> {
 
 /// A copy of `examples/acme` (providers only, or everything) pointed at a
 /// sandbox of its world.
-fn acme(all: bool) -> Test {
+pub(crate) fn acme(all: bool) -> Test {
     let seed = std::fs::read_to_string(repo_root().join("examples/acme/sandbox.yaml")).unwrap();
     let mut t = Test::new().sandbox(&seed);
     let base = t.sandbox_url();

@@ -194,6 +194,7 @@ impl Validator<'_> {
             users,
             requests,
             policies,
+            profile_names: profiles.keys().cloned().collect(),
             today: self.context.today(&settings.timezone),
             settings,
         })

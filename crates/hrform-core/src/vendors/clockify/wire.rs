@@ -42,6 +42,14 @@ pub struct MeDto {
     pub id: String,
 }
 
+/// One of the key's workspaces (`GET /v1/workspaces`, `WorkspaceDtoV1`).
+#[derive(Deserialize)]
+pub struct WorkspaceDto {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyDto {
@@ -122,6 +130,9 @@ pub fn workspace_path(workspace: &str) -> String {
 
 /// `GET`: the key owner.
 pub const ME: &str = "/v1/user";
+
+/// `GET`: the workspaces the key's user belongs to (a bare array, not paged).
+pub const WORKSPACES: &str = "/v1/workspaces";
 
 /// The workspace's members (`GET`).
 pub fn users_path(ws: &str) -> String {

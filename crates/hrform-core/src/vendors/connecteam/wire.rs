@@ -46,6 +46,16 @@ pub struct UserDto {
     pub is_archived: bool,
 }
 
+/// The account the key belongs to (`GET /me`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeData {
+    #[serde(default)]
+    pub company_name: String,
+    #[serde(default, deserialize_with = "id_string")]
+    pub company_id: String,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyTypesData {
@@ -235,6 +245,9 @@ pub const USERS: &str = "/users/v1/users";
 pub const USERS_WRITE: &str = "/users/v1/users?includeSmartGroupIds=false";
 /// The policy types with their policies (`GET`).
 pub const POLICY_TYPES: &str = "/time-off/v1/policy-types";
+
+/// `GET`: the account the key belongs to (company name and id).
+pub const ME: &str = "/me";
 /// Time-off requests (`GET` pages, `POST` one).
 pub const REQUESTS: &str = "/time-off/v1/requests";
 

@@ -175,6 +175,12 @@ impl Client {
         }
     }
 
+    /// The workspaces the key can see, as (id, name), for `hrform init`.
+    pub(crate) async fn workspaces(&self) -> Result<Vec<(String, String)>, ProviderError> {
+        let list: Vec<WorkspaceDto> = self.get_json(WORKSPACES, &[]).await?;
+        Ok(list.into_iter().map(|w| (w.id, w.name)).collect())
+    }
+
     pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,

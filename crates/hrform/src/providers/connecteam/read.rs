@@ -268,6 +268,13 @@ impl Client {
         Ok(out)
     }
 
+    /// The account the key belongs to, as (company name, company id), for
+    /// `hrform init`.
+    pub(crate) async fn account(&self) -> Result<(String, String), ProviderError> {
+        let me: MeData = self.get_json(ME, &[]).await?;
+        Ok((me.company_name, me.company_id))
+    }
+
     pub(super) async fn get_json<T: DeserializeOwned>(
         &self,
         path: &str,
