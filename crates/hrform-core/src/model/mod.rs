@@ -18,7 +18,8 @@ mod words;
 pub use crate::amount::Amount;
 pub use call::{Call, Method, Operation};
 pub use change::{
-    AllowanceChange, BalanceReason, Change, ChangeKind, FieldWords, PersonRef, Phase, PolicyRef,
+    AllowanceBasis, AllowanceChange, BalanceReason, Change, ChangeKind, FieldWords, PersonRef, Phase,
+    PolicyRef, Proration,
     RequestFields,
 };
 pub use live::{

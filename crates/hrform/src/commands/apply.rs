@@ -111,7 +111,16 @@ async fn apply_with(
         writeln!(stderr, "{warning}")?;
     }
     let prepared =
-        match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
+        match apply::prepare(
+            config,
+            &loaded.sources,
+            &loaded.manifests,
+            endpoints,
+            saved,
+            args.due_only,
+        )
+        .await
+        {
             Ok(p) => p,
             Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
                 writeln!(stderr, "error: {e}")?;
@@ -286,7 +295,7 @@ async fn apply_with(
 fn describe(change: &crate::model::Change) -> String {
     use crate::model::ChangeKind;
     match &change.kind {
-        ChangeKind::Status { from, to } => format!("status {from} → {to}"),
+        ChangeKind::Status { from, to, .. } => format!("status {from} → {to}"),
         ChangeKind::Assign { policy, .. } => format!("assign {}", policy.name),
         ChangeKind::Balance {
             policy,

@@ -8,6 +8,7 @@
 mod allowances;
 mod apply;
 mod common;
+mod dates;
 mod diagnostics;
 mod export;
 mod export_world;
