@@ -362,3 +362,28 @@ fn bad_dates_are_located_errors() {
         );
     }
 }
+
+/// `carry_over` carries last year's leftover only to people who held the
+/// policy then: someone put on it now, or who started this leave year, gets
+/// the allowance once (the balance was doubled, 25 → 50, before).
+#[test]
+fn carry_over_does_not_double_a_new_allowance() {
+    let seed = seed("22", "    - { email: ann@example.com, first_name: Ann, last_name: New }\n");
+    let policies = "policies:\n  field:\n    Vacation: { carry_over: true }\n";
+    let t = world(
+        &seed,
+        &format!(
+            "users:
+  - {{ email: ann@example.com, provider: field, time_off: [{{ policy: Vacation, allowance: 25, unit: days }}] }}
+  - {{ email: kim@example.com, provider: field, start_date: 2026-02-01, time_off: [{{ policy: Vacation, allowance: 25, unit: days }}] }}
+{policies}"
+        ),
+    );
+    let plan = on(&t, "2026-06-15", &["plan", "--output", "json"]);
+    plan.code(0);
+    let doc: Value = serde_json::from_str(&plan.stdout).unwrap();
+    let changes = doc["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{}", plan.stdout);
+    assert_eq!(changes[0]["person"]["email"], "ann@example.com");
+    assert_eq!(changes[0]["balance"].as_f64(), Some(25.0), "{}", plan.stdout);
+}

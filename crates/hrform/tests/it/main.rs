@@ -19,6 +19,7 @@ mod readme;
 mod release;
 mod requests;
 mod sandbox;
+mod scheduled;
 mod schema;
 mod security;
 mod validate;
