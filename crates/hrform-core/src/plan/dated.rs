@@ -227,7 +227,11 @@ pub fn change_days(user: &User, settings: &Settings, around: Date) -> BTreeSet<D
     days.extend(user.start_date);
     days.extend(user.end_date.and_then(|e| e.tomorrow().ok()));
     days.extend(user.time_off.iter().filter_map(|t| t.from));
-    if user.time_off.iter().any(|t| t.prorate || !t.tenure.is_empty()) {
+    if user
+        .time_off
+        .iter()
+        .any(|t| t.prorate || !t.tenure.is_empty())
+    {
         let year = LeaveYear::containing(around, settings.leave_year_start);
         days.insert(year.start);
         days.extend(year.end.tomorrow().ok());
@@ -263,8 +267,7 @@ pub fn config_before_due(config: &Config, today: Date) -> Config {
             .map(|u| {
                 let latest = change_days(u, &config.settings, today)
                     .into_iter()
-                    .filter(|d| *d > earliest && *d <= today)
-                    .next_back();
+                    .rfind(|d| *d > earliest && *d <= today);
                 let on = latest.and_then(|d| d.yesterday().ok()).unwrap_or(today);
                 user_on(u, on, &config.settings)
             })

@@ -17,7 +17,10 @@ fn a(text: &str) -> Amount {
 }
 
 fn rounding(step: &str, mode: RoundingMode) -> Rounding {
-    Rounding { step: a(step), mode }
+    Rounding {
+        step: a(step),
+        mode,
+    }
 }
 
 fn entry(policy: &str, allowance: &str) -> TimeOff {
@@ -95,7 +98,11 @@ fn proration_counts_days_inclusively() {
     for (start, end, days, want) in cases {
         let (_, _, got_days) = employed_in(start, end, y).unwrap();
         assert_eq!(got_days, days, "{start:?}..{end:?}");
-        assert_eq!(prorate(a("25"), days, 365, nearest), a(want), "{start:?}..{end:?}");
+        assert_eq!(
+            prorate(a("25"), days, 365, nearest),
+            a(want),
+            "{start:?}..{end:?}"
+        );
     }
     assert_eq!(employed_in(Some(date(2027, 1, 1)), None, y), None);
     assert_eq!(employed_in(None, Some(date(2025, 12, 31)), y), None);
@@ -104,9 +111,18 @@ fn proration_counts_days_inclusively() {
 #[test]
 fn completed_years_and_tiers() {
     let tiers = [
-        Tier { years: 0, allowance: a("20") },
-        Tier { years: 3, allowance: a("22") },
-        Tier { years: 5, allowance: a("25") },
+        Tier {
+            years: 0,
+            allowance: a("20"),
+        },
+        Tier {
+            years: 3,
+            allowance: a("22"),
+        },
+        Tier {
+            years: 5,
+            allowance: a("25"),
+        },
     ];
     let cases = [
         (date(2021, 1, 1), date(2026, 1, 1), 5, "25"),
@@ -136,7 +152,10 @@ fn people_by_their_dates() {
     assert_eq!(on.time_off.len(), 1);
 
     let leaver = user(None, Some(date(2026, 6, 30)), Some(Status::Active));
-    assert_eq!(user_on(&leaver, date(2026, 6, 30), &s).status, Some(Status::Active));
+    assert_eq!(
+        user_on(&leaver, date(2026, 6, 30), &s).status,
+        Some(Status::Active)
+    );
     let after = user_on(&leaver, date(2026, 7, 1), &s);
     assert_eq!(after.status, Some(Status::Inactive));
     assert_eq!(
@@ -144,7 +163,10 @@ fn people_by_their_dates() {
         "last day 2026-06-30; dates win over `status: active`"
     );
     let undated = user(None, None, Some(Status::Inactive));
-    assert_eq!(user_on(&undated, date(2026, 7, 1), &s).status, Some(Status::Inactive));
+    assert_eq!(
+        user_on(&undated, date(2026, 7, 1), &s).status,
+        Some(Status::Inactive)
+    );
     assert_eq!(status_reason(&undated, date(2026, 7, 1)), None);
 }
 
@@ -163,7 +185,10 @@ fn schedules_switch_on_their_day() {
             .map(|e| (e.policy.clone(), e.allowance().unwrap().to_string()))
             .collect::<Vec<_>>()
     };
-    assert_eq!(pick(date(2025, 12, 31)), [("Sick".to_owned(), "10".to_owned())]);
+    assert_eq!(
+        pick(date(2025, 12, 31)),
+        [("Sick".to_owned(), "10".to_owned())]
+    );
     assert_eq!(pick(date(2026, 12, 31))[1].1, "25");
     assert_eq!(pick(date(2027, 1, 1))[1].1, "27");
 }

@@ -381,7 +381,10 @@ fn same_change(a: &Change, b: &Change) -> bool {
 }
 
 /// The people (email keys) whose start date falls in `year`.
-fn joined(users: &[&checked::User], year: checked::LeaveYear) -> std::collections::BTreeSet<String> {
+fn joined(
+    users: &[&checked::User],
+    year: checked::LeaveYear,
+) -> std::collections::BTreeSet<String> {
     users
         .iter()
         .filter(|u| u.start_date.is_some_and(|s| year.contains(s)))

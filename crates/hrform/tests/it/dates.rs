@@ -38,8 +38,7 @@ fn world(seed: &str, users: &str) -> Test {
         "providers:\n  field:\n    type: connecteam\n    base_url: {}\n    requests_per_minute: 200\n",
         t.sandbox_url()
     );
-    t.file("providers.yaml", &providers)
-        .file("hr.yaml", users)
+    t.file("providers.yaml", &providers).file("hr.yaml", users)
 }
 
 fn on(t: &Test, today: &str, args: &[&str]) -> Output {
@@ -77,7 +76,8 @@ fn archived(t: &Test, email: &str) -> bool {
     user(&t.sandbox_state(), email)["archived"] == true
 }
 
-const JOINER: &str = "    - { email: new@example.com, first_name: Nia, last_name: New, archived: true }\n";
+const JOINER: &str =
+    "    - { email: new@example.com, first_name: Nia, last_name: New, archived: true }\n";
 
 /// A joiner merged a week before the start date: nothing is called, the
 /// plan shows the activation as scheduled with its date; `plan --at` the
@@ -123,9 +123,9 @@ fn a_joiner_is_activated_on_the_day_and_drift_is_left_alone() {
     at.code(0);
     assert!(
         at.stdout.contains("active (start date 2026-07-01)")
-            && at.stdout.contains(
-                "allowance 25 → 12.5 days (prorated: from 2026-07-01, 184 of 365 days)"
-            ),
+            && at
+                .stdout
+                .contains("allowance 25 → 12.5 days (prorated: from 2026-07-01, 184 of 365 days)"),
         "{}",
         at.stdout
     );
@@ -135,7 +135,9 @@ fn a_joiner_is_activated_on_the_day_and_drift_is_left_alone() {
     let before = on(&t, "2026-06-30", &["apply", "--due-only", "--yes"]);
     before.code(0);
     assert!(
-        before.stdout.contains("Drift (not due to a date; not applied)")
+        before
+            .stdout
+            .contains("Drift (not due to a date; not applied)")
             && before.stdout.contains("field  kim@example.com  Vacation"),
         "{}",
         before.stdout
@@ -147,7 +149,11 @@ fn a_joiner_is_activated_on_the_day_and_drift_is_left_alone() {
     day.code(0);
     assert!(!archived(&t, "new@example.com"), "{}", day.stdout);
     assert_eq!(balance(&t, "new@example.com"), Some(12.5));
-    assert_eq!(balance(&t, "kim@example.com"), Some(20.0), "drift left alone");
+    assert_eq!(
+        balance(&t, "kim@example.com"),
+        Some(20.0),
+        "drift left alone"
+    );
     assert!(day.stdout.contains("kim@example.com"), "{}", day.stdout);
 
     // Converged for the joiner; kim's drift remains for a reviewed apply.
@@ -284,7 +290,13 @@ fn expected_hundredths(allowance: u32, days: u32, step_hundredths: u32, mode: &s
 #[test]
 fn proration_under_each_rounding_mode_matches_an_independent_table() {
     let starts = [(2, 14), (7, 1), (9, 30), (11, 17)];
-    let roundings = [("nearest", 50), ("up", 50), ("down", 50), ("nearest", 100), ("up", 25)];
+    let roundings = [
+        ("nearest", 50),
+        ("up", 50),
+        ("down", 50),
+        ("nearest", 100),
+        ("up", 25),
+    ];
     let mut people = String::new();
     let mut users = String::from("users:\n");
     let mut expected = Vec::new();
@@ -368,7 +380,10 @@ fn bad_dates_are_located_errors() {
 /// the allowance once (the balance was doubled, 25 → 50, before).
 #[test]
 fn carry_over_does_not_double_a_new_allowance() {
-    let seed = seed("22", "    - { email: ann@example.com, first_name: Ann, last_name: New }\n");
+    let seed = seed(
+        "22",
+        "    - { email: ann@example.com, first_name: Ann, last_name: New }\n",
+    );
     let policies = "policies:\n  field:\n    Vacation: { carry_over: true }\n";
     let t = world(
         &seed,
@@ -385,5 +400,10 @@ fn carry_over_does_not_double_a_new_allowance() {
     let changes = doc["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 1, "{}", plan.stdout);
     assert_eq!(changes[0]["person"]["email"], "ann@example.com");
-    assert_eq!(changes[0]["balance"].as_f64(), Some(25.0), "{}", plan.stdout);
+    assert_eq!(
+        changes[0]["balance"].as_f64(),
+        Some(25.0),
+        "{}",
+        plan.stdout
+    );
 }

@@ -102,7 +102,11 @@ connecteam:
             .parent()
             .unwrap()
             .to_owned();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let run = |today: &str| {
             let mut cmd = t.program("bash");
             cmd.args(["-c", &line])
@@ -124,4 +128,36 @@ connecteam:
         assert!(!archived(), "{line}: not activated on the day");
         assert!(t.path().join("journal.jsonl").exists(), "{line}");
     }
+}
+
+/// The pull-request comment shows what merging schedules, with its day.
+#[test]
+fn the_comment_shows_what_is_scheduled() {
+    let t = Test::new().sandbox(
+        "seed_version: 1
+connecteam:
+  api_key: sandbox-connecteam-key
+  key_owner: owner@example.com
+  users:
+    - { email: owner@example.com, first_name: Olive, last_name: Owner, role: owner }
+    - { email: new@example.com, first_name: Nia, last_name: New, archived: true }
+",
+    );
+    let url = t.sandbox_url();
+    let t = t.file(
+        "hr.yaml",
+        &format!(
+            "providers:\n  field:\n    type: connecteam\n    base_url: {url}\nusers:\n  - {{ email: new@example.com, start_date: 2026-06-20 }}\n"
+        ),
+    );
+    let out = t.run_with(&["plan", "--output", "markdown"]);
+    out.code(0);
+    assert!(
+        out.stdout.contains("#### Scheduled")
+            && out.stdout.contains(
+                "| 2026-06-20 | new@example.com | field | status → active (start date 2026-06-20) |"
+            ),
+        "{}",
+        out.stdout
+    );
 }

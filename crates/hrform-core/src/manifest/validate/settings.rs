@@ -108,7 +108,12 @@ impl Validator<'_> {
             .unwrap_or_default();
         let schedule_horizon_days = match &s.schedule_horizon_days {
             Some(h) if h.value > 366 => {
-                self.out_of_range(h.loc, "schedule_horizon_days", &h.value.to_string(), "0 to 366");
+                self.out_of_range(
+                    h.loc,
+                    "schedule_horizon_days",
+                    &h.value.to_string(),
+                    "0 to 366",
+                );
                 31
             }
             Some(h) => h.value,

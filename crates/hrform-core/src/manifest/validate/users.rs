@@ -34,10 +34,18 @@ impl Validator<'_> {
             self.not_empty(pt, "policy_type");
         }
         let tiers = e.allowance_by_tenure.as_deref().unwrap_or_default();
-        let amounts = [("allowance", e.allowance.as_ref()), ("balance", e.balance.as_ref())]
-            .into_iter()
-            .filter_map(|(what, v)| v.map(|v| (what, v)))
-            .chain(tiers.iter().take(1).map(|t| ("allowance", &t.value.allowance)));
+        let amounts = [
+            ("allowance", e.allowance.as_ref()),
+            ("balance", e.balance.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, v)| v.map(|v| (what, v)))
+        .chain(
+            tiers
+                .iter()
+                .take(1)
+                .map(|t| ("allowance", &t.value.allowance)),
+        );
         for (what, b) in amounts {
             self.amount(what, b);
             if !e.unit_written {
@@ -218,7 +226,11 @@ impl Validator<'_> {
         if let Some(step) = &r.value.step {
             let exact = Amount::exact_from_f64(step.value);
             match exact {
-                Some(a) if step.value > 0.0 && step.value <= 100.0 && exact == Amount::from_f64(step.value) => {
+                Some(a)
+                    if step.value > 0.0
+                        && step.value <= 100.0
+                        && exact == Amount::from_f64(step.value) =>
+                {
                     out.step = a;
                 }
                 _ => {
@@ -259,7 +271,9 @@ impl Validator<'_> {
                         )
                         .at(e.value.policy.loc, "declared again here")
                         .also(first, "first declared here")
-                        .help("entries of one policy form a schedule: give each its own `from` date"),
+                        .help(
+                            "entries of one policy form a schedule: give each its own `from` date",
+                        ),
                     );
                 }
                 (Some(first), None) => {
@@ -508,8 +522,7 @@ impl Validator<'_> {
     /// A person's dates: the end not before the start; a start date for
     /// someone declared inactive (who left) makes no sense without an end.
     fn user_dates(&mut self, u: &raw::User, start: Option<Date>, end: Option<Date>) {
-        if let (Some(s), Some(e), Some(sl), Some(el)) =
-            (start, end, &u.start_date, &u.end_date)
+        if let (Some(s), Some(e), Some(sl), Some(el)) = (start, end, &u.start_date, &u.end_date)
             && e < s
         {
             self.push(
@@ -615,7 +628,12 @@ pub(super) fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> c
         prorate: e.value.prorate.as_ref().is_some_and(|p| p.value),
         rounding: e.value.rounding.as_ref().map(|r| {
             let mut out = checked::Rounding::default();
-            if let Some(step) = r.value.step.as_ref().and_then(|s| Amount::from_f64(s.value)) {
+            if let Some(step) = r
+                .value
+                .step
+                .as_ref()
+                .and_then(|s| Amount::from_f64(s.value))
+            {
                 out.step = step;
             }
             if let Some(mode) = &r.value.mode {
