@@ -357,6 +357,16 @@ fn bad_dates_are_located_errors() {
             "duplicate",
             "hr.yaml:2:",
         ),
+        (
+            "  - { email: a@example.com, start_date: 2020-01-01, time_off: [{ policy: V, unit: days, allowance_by_tenure: [{ years: 1, allowance: 20 }] }] }\n",
+            "invalid-tenure",
+            "hr.yaml:2:",
+        ),
+        (
+            "  - { email: a@example.com, time_off: [{ policy: V, allowance: 1, unit: days, prorate: true, rounding: { step: 0 } }] }\n",
+            "invalid-value",
+            "hr.yaml:2:",
+        ),
     ];
     for (user, code, place) in cases {
         let t = Test::new()
@@ -406,4 +416,15 @@ fn carry_over_does_not_double_a_new_allowance() {
         "{}",
         plan.stdout
     );
+}
+
+/// `plan --at` is a preview: it cannot be saved for apply; `--due-only`
+/// re-plans, so it takes no plan file. Both are usage errors (exit 64).
+#[test]
+fn at_and_due_only_refuse_plan_files() {
+    let t = Test::new();
+    t.run_with(&["plan", "--at", "2026-07-01", "--out", "plan.json"])
+        .code(64);
+    t.run_with(&["apply", "plan.json", "--due-only"]).code(64);
+    t.run_with(&["plan", "--at", "2026-13-01"]).code(64);
 }
