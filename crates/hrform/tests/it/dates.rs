@@ -428,3 +428,50 @@ fn at_and_due_only_refuse_plan_files() {
     t.run_with(&["apply", "plan.json", "--due-only"]).code(64);
     t.run_with(&["plan", "--at", "2026-13-01"]).code(64);
 }
+
+/// Clockify: a leaver goes `INACTIVE` the day after the last day, and a
+/// joiner who is inactive in the workspace is activated on the start day.
+#[test]
+fn clockify_people_follow_their_dates() {
+    let t = Test::new().sandbox(
+        "seed_version: 1
+clockify:
+  api_key: sandbox-clockify-key
+  workspace_id: 64a687e29ae1f428e7ebe303
+  key_owner: owner@example.com
+  users:
+    - { email: owner@example.com, name: Olive Owner }
+    - { email: cy@example.com, name: Cy Young }
+    - { email: bob@example.com, name: Bob Builder, status: inactive }
+",
+    );
+    let url = t.sandbox_url();
+    let t = t.file(
+        "hr.yaml",
+        &format!(
+            "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\nusers:\n  - {{ email: cy@example.com, end_date: 2026-06-30 }}\n  - {{ email: bob@example.com, start_date: 2026-07-01 }}\n"
+        ),
+    );
+    let status = |email: &str| {
+        t.sandbox_state()["clockify"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["status"].as_str().unwrap_or_default().to_owned())
+            .unwrap()
+    };
+    on(&t, "2026-06-30", &["apply", "--due-only", "--yes"]).code(0);
+    assert_eq!(
+        (status("cy@example.com"), status("bob@example.com")),
+        ("active".into(), "inactive".into())
+    );
+    let day = on(&t, "2026-07-01", &["apply", "--due-only", "--yes"]);
+    day.code(0);
+    assert_eq!(
+        (status("cy@example.com"), status("bob@example.com")),
+        ("inactive".into(), "active".into()),
+        "{}",
+        day.stdout
+    );
+}
