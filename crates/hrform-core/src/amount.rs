@@ -67,6 +67,22 @@ impl Amount {
             .map(|d| Amount(d.normalize()))
     }
 
+    /// The exact decimal, for arithmetic beyond `+` and `-` (proration).
+    pub fn decimal(self) -> Decimal {
+        self.0
+    }
+
+    /// From a decimal, at [`Amount::PLACES`] (half to even).
+    pub fn from_decimal(d: Decimal) -> Self {
+        Amount(
+            d.round_dp_with_strategy(
+                Self::PLACES,
+                rust_decimal::RoundingStrategy::MidpointNearestEven,
+            )
+            .normalize(),
+        )
+    }
+
     /// From an integer.
     pub fn from_i64(v: i64) -> Self {
         Amount(Decimal::from(v))

@@ -161,6 +161,11 @@ pub(crate) struct PlanArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// Evaluate the manifests as of this day (`YYYY-MM-DD`): dates, schedules
+    /// and the leave year as on that day, the live state as read now. Such a
+    /// plan is not for applying, so it cannot be saved with `--out`.
+    #[arg(long, value_name = "DATE", conflicts_with = "out")]
+    pub at: Option<jiff::civil::Date>,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +185,12 @@ pub(crate) struct ApplyArgs {
     /// Override the safety rules (protected users are never deactivated).
     #[arg(long)]
     pub force: bool,
+    /// Apply only the changes due because a declared date (start or end
+    /// date, `from`, a prorated or tenure allowance's new leave year) has
+    /// arrived; list every other difference as drift and apply none of it.
+    /// For a scheduled job: it re-plans, so it takes no PLANFILE.
+    #[arg(long, conflicts_with = "planfile")]
+    pub due_only: bool,
     /// Append-only JSON-lines journal (default .hrform/journal.jsonl under DIR).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,

@@ -110,6 +110,12 @@ codes! {
         "A key that only applies to another provider type.",
     ProtectedUserInactive = "protected-user-inactive":
         "A protected user declared inactive.",
+    StartDateForInactive = "start-date-for-inactive":
+        "A person declared inactive (who left) with a start date and no end date.",
+    TenureWithoutStartDate = "tenure-without-start-date":
+        "An allowance by tenure for a person without a start date.",
+    InvalidTenure = "invalid-tenure":
+        "Tenure tiers that do not start at 0 years, are not ascending, or come with a single allowance too.",
     UnusedProfile = "unused-profile":
         "A profile no user refers to.",
     UserNotFound = "user-not-found":

@@ -11,7 +11,9 @@ use jiff::civil::{Date, Time};
 
 use crate::amount::Amount;
 use crate::diag::Loc;
-pub use crate::manifest::raw::{BalanceUpdate, RequestStatus, Status, Unit, UnmanagedUsers};
+pub use crate::manifest::raw::{
+    BalanceUpdate, RequestStatus, RoundingMode, Status, Unit, UnmanagedUsers,
+};
 
 /// Everything the manifests declare.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,8 +142,13 @@ pub struct User {
     pub provider: String,
     /// `None`: status not managed.
     pub status: Option<Status>,
-    /// The profile's policies merged with the user's own, ordered by policy.
+    /// The profile's policies merged with the user's own, ordered by policy
+    /// (then by `from`: one policy may have a schedule of entries).
     pub time_off: Vec<TimeOff>,
+    /// The first day of work: before it, not activated, nothing assigned.
+    pub start_date: Option<Date>,
+    /// The last day worked: from the day after, deactivated.
+    pub end_date: Option<Date>,
     pub loc: Loc,
 }
 
@@ -159,7 +166,42 @@ pub struct TimeOff {
     pub unit: Option<Unit>,
     /// The profile the entry came from, if it did.
     pub profile: Option<String>,
+    /// `from:`: the first day the entry applies (a schedule of entries).
+    pub from: Option<Date>,
+    /// `prorate: true`: the share of the leave year employed.
+    pub prorate: bool,
+    /// The entry's own `rounding` (else the settings').
+    pub rounding: Option<Rounding>,
+    /// `allowance_by_tenure`, by ascending years (the first is 0); the
+    /// entry's `amount` is then the first tier's, until evaluated on a date.
+    pub tenure: Vec<Tier>,
+    /// Set when the entry was evaluated on a date (`plan::dated`): how its
+    /// allowance was computed.
+    pub basis: Option<crate::model::AllowanceBasis>,
     pub loc: Loc,
+}
+
+/// One tier of `allowance_by_tenure`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tier {
+    pub years: u32,
+    pub allowance: Amount,
+}
+
+/// How a prorated allowance is rounded: to a multiple of `step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rounding {
+    pub step: Amount,
+    pub mode: RoundingMode,
+}
+
+impl Default for Rounding {
+    fn default() -> Self {
+        Rounding {
+            step: Amount::parse("0.5").unwrap_or(Amount::ZERO),
+            mode: RoundingMode::Nearest,
+        }
+    }
 }
 
 /// What an entry declares about the balance.
@@ -236,6 +278,10 @@ pub struct Settings {
     pub leave_year_start: (i8, i8),
     /// What "today" means: a time zone (default UTC).
     pub timezone: jiff::tz::TimeZone,
+    /// How prorated allowances are rounded (default: nearest 0.5).
+    pub rounding: Rounding,
+    /// How far ahead the plan's "Scheduled" section looks, in days.
+    pub schedule_horizon_days: u32,
 }
 
 impl Default for Settings {
@@ -247,6 +293,8 @@ impl Default for Settings {
             recreate_requests: false,
             leave_year_start: (1, 1),
             timezone: jiff::tz::TimeZone::UTC,
+            rounding: Rounding::default(),
+            schedule_horizon_days: 31,
         }
     }
 }

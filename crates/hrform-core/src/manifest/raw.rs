@@ -173,6 +173,47 @@ pub struct TimeOffEntry {
     /// not also reported as a missing one.
     #[schemars(skip)]
     pub unit_written: bool,
+    /// `YYYY-MM-DD`: the first day this entry applies. Several entries for one policy with different `from` dates form a schedule: the latest one not after today applies.
+    #[schemars(extend("format" = "date"))]
+    pub from: Option<Sp<String>>,
+    /// With `allowance` or `allowance_by_tenure`: grant the share of the leave year the person is employed (from `start_date` to `end_date`), rounded by `rounding`.
+    pub prorate: Option<Sp<bool>>,
+    /// How a prorated allowance is rounded; default `settings.rounding`.
+    pub rounding: Option<Sp<Rounding>>,
+    /// Instead of `allowance`: tiers by completed years of service on the first day of the leave year, counted from the person's `start_date`, e.g. `[{years: 0, allowance: 20}, {years: 5, allowance: 25}]`. The first tier is `years: 0`.
+    pub allowance_by_tenure: Option<Vec<Sp<TenureTier>>>,
+}
+
+/// One tier of `allowance_by_tenure`.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TenureTier {
+    /// Completed years of service from which this tier applies.
+    pub years: Sp<u32>,
+    /// The allowance of this tier, in the entry's `unit`.
+    pub allowance: Sp<f64>,
+}
+
+/// How a prorated allowance is rounded.
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Rounding {
+    /// Round to a multiple of this, in the policy's unit (default 0.5).
+    pub step: Option<Sp<f64>>,
+    /// `nearest` (half up, default), `up` or `down`.
+    pub mode: Option<Sp<RoundingMode>>,
+}
+
+/// Which way a prorated allowance is rounded to its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum RoundingMode {
+    /// To the nearest step, halves up (default).
+    Nearest,
+    /// Up to the next step.
+    Up,
+    /// Down to the step below.
+    Down,
 }
 
 // The unit of a balance, a person's status and a request's status are the model's own
@@ -195,6 +236,12 @@ pub struct User {
     pub profile: Option<Sp<String>>,
     /// Policies beyond or instead of the profile's: an entry replaces the profile's entry for the same policy.
     pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
+    /// `YYYY-MM-DD`: the first day of work. Before it the person is not activated and nothing is assigned; from it they are active.
+    #[schemars(extend("format" = "date"))]
+    pub start_date: Option<Sp<String>>,
+    /// `YYYY-MM-DD`: the last day worked. From the day after, the person is deactivated.
+    #[schemars(extend("format" = "date"))]
+    pub end_date: Option<Sp<String>>,
 }
 
 /// A time-off request to keep in a Connecteam account.
@@ -274,6 +321,10 @@ pub struct Settings {
     pub leave_year_start: Option<Sp<String>>,
     /// IANA time zone that says what "today" is, for the leave year (default `UTC`).
     pub timezone: Option<Sp<String>>,
+    /// How prorated allowances are rounded (default: to the nearest 0.5, halves up).
+    pub rounding: Option<Sp<Rounding>>,
+    /// How many days ahead the plan's "Scheduled" section looks (default 31).
+    pub schedule_horizon_days: Option<Sp<u32>>,
 }
 
 /// Safety limits.

@@ -190,6 +190,46 @@ pub struct AllowanceChange {
     /// remaining balance (`carry_over` policies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carried: Option<Amount>,
+    /// How `to` was computed from the manifest (proration, tenure, a
+    /// `from` schedule); absent when it is the declared number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basis: Option<AllowanceBasis>,
+}
+
+/// How an allowance was computed from what the manifest declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct AllowanceBasis {
+    /// The allowance before proration (the tier's, with tenure).
+    pub full: Amount,
+    /// The `from` date of the schedule entry that applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
+    pub from: Option<jiff::civil::Date>,
+    /// Completed years of service of the tenure tier chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenure_years: Option<u32>,
+    /// The proration, when the entry says `prorate: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prorated: Option<Proration>,
+}
+
+/// The arithmetic of a prorated allowance: full × days ÷ of, rounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Proration {
+    /// The first day employed in the leave year.
+    #[schemars(with = "String")]
+    pub start: jiff::civil::Date,
+    /// The last day employed in the leave year.
+    #[schemars(with = "String")]
+    pub end: jiff::civil::Date,
+    /// Days employed in the leave year, both ends counted.
+    pub days: u32,
+    /// Days in the leave year.
+    pub of: u32,
+    /// Whether the leave year starts before `start` (a joiner) and ends
+    /// after `end` (a leaver): what the plan names.
+    pub joined: bool,
+    pub left: bool,
 }
 
 /// Why a balance changes, in words a reviewer needs.
@@ -231,8 +271,14 @@ pub enum BalanceReason {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "change", rename_all = "snake_case")]
 pub enum ChangeKind {
-    /// Activate or deactivate.
-    Status { from: LiveStatus, to: Status },
+    /// Activate or deactivate. `reason`: the declared date that decides
+    /// it, when one does (dates win over `status`).
+    Status {
+        from: LiveStatus,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// Put the person on a policy. `replaces`: the policy of the same type
     /// they leave (Connecteam moves people between policies of one type).
     Assign {
@@ -247,6 +293,9 @@ pub enum ChangeKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         allowance: Option<Amount>,
         unit: Unit,
+        /// How `allowance` was computed (proration, tenure, a schedule).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        basis: Option<AllowanceBasis>,
     },
     /// Set the remaining balance. `from`: the live remaining balance
     /// (`None` when the person has no balance row yet, e.g. assigned in the

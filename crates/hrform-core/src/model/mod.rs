@@ -18,8 +18,8 @@ mod words;
 pub use crate::amount::Amount;
 pub use call::{Call, Method, Operation};
 pub use change::{
-    AllowanceChange, BalanceReason, Change, ChangeKind, FieldWords, PersonRef, Phase, PolicyRef,
-    RequestFields,
+    AllowanceBasis, AllowanceChange, BalanceReason, Change, ChangeKind, FieldWords, PersonRef,
+    Phase, PolicyRef, Proration, RequestFields,
 };
 pub use live::{
     AsRead, Holding, LivePerson, LivePolicy, LiveRequest, LiveState, LiveStatus, PeopleFilter,

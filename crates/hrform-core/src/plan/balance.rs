@@ -38,6 +38,9 @@ pub struct Leave<'a> {
     pub previous: Option<LeaveYear>,
     /// Connecteam policy names whose unused allowance carries over.
     pub carry_over: &'a BTreeSet<String>,
+    /// People (email keys) whose start date falls in this leave year:
+    /// nothing of last year's carries over to them.
+    pub joined: BTreeSet<String>,
     /// Usage by (person, policy type), summed once from the live requests.
     usage: OnceCell<Usages>,
 }
@@ -52,6 +55,7 @@ impl<'a> Leave<'a> {
             year,
             previous,
             carry_over,
+            joined: BTreeSet::new(),
             usage: OnceCell::new(),
         }
     }
@@ -125,18 +129,25 @@ pub fn connecteam_usage(
 }
 
 /// With `carry_over`: what is left of last leave year's allowance (the
-/// declared allowance less last year's usage, never below 0).
+/// declared allowance less last year's usage, never below 0), for a person
+/// who holds the policy, did not join in this leave year, and whose last
+/// year's usage was read. Someone put on the policy now, or who started
+/// this year, had no allowance last year to carry.
 pub fn carried(
     entry: &checked::TimeOff,
     policy: &LivePolicy,
     usage: &Usage,
     leave: &Leave<'_>,
+    person: &LivePerson,
 ) -> Option<Amount> {
     let allowance = entry.allowance()?;
     if !leave.carry_over.contains(&policy.name) {
         return None;
     }
-    let previous = usage.previous.unwrap_or(Amount::ZERO);
+    if leave.joined.contains(&crate::mailbox::key(&person.email)) {
+        return Some(Amount::ZERO);
+    }
+    let previous = usage.previous?;
     Some((allowance - previous).max(Amount::ZERO))
 }
 
@@ -169,7 +180,11 @@ pub fn entry_change(
     let (usage, carried) = match vendor {
         Vendor::Connecteam => {
             let u = connecteam_usage(live, &person.id, policy, leave);
-            let c = carried(entry, policy, &u, leave);
+            let c = if holding.is_some() {
+                carried(entry, policy, &u, leave, person)
+            } else {
+                None
+            };
             (u, c)
         }
         Vendor::Clockify => (
@@ -205,6 +220,7 @@ pub fn entry_change(
                         from: None,
                         to: allowance,
                         carried,
+                        basis: entry.basis.clone(),
                     }),
                     BalanceReason::Initial,
                 )));
@@ -236,6 +252,7 @@ pub fn entry_change(
                     from: Some(implied),
                     to: allowance,
                     carried,
+                    basis: entry.basis.clone(),
                 }),
                 reason,
             )))

@@ -79,6 +79,28 @@ fn cell(what: &str, from: &str, to: &str) -> (String, String) {
     (md(what), format!("{now} | {}", md(to)))
 }
 
+/// Dated changes ahead (no call until their day): what merging schedules.
+fn scheduled(out: &mut String, plan: &Plan) {
+    if plan.scheduled.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "#### Scheduled (applied on their day by the daily job)\n\n| day | person | provider | change |\n|---|---|---|---|"
+    );
+    for s in &plan.scheduled {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            s.date,
+            md(&s.email),
+            md(&s.provider),
+            md(&s.what)
+        );
+    }
+    out.push('\n');
+}
+
 /// The whole comment, before the size cap.
 fn full(plan: &Plan) -> String {
     let mut out = String::new();
@@ -171,6 +193,7 @@ fn full(plan: &Plan) -> String {
         out.push('\n');
     }
 
+    scheduled(&mut out, plan);
     if plan.unmanaged.iter().any(|u| !u.deactivate) {
         let reported: Vec<_> = plan.unmanaged.iter().filter(|u| !u.deactivate).collect();
         let _ = writeln!(

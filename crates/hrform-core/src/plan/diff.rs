@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::balance::{self, Leave};
-use crate::amount::Amount;
 use crate::diag::{Code, Diagnostic, did_you_mean};
 use crate::manifest::checked::{self, Status};
 use crate::model::{
@@ -183,12 +182,10 @@ pub fn diff_provider(
                 });
                 if vendor == Vendor::Connecteam {
                     // The assignment carries the balance.
+                    // Put on the policy now: nothing of last year carries.
                     let usage = balance::connecteam_usage(live, &person.id, policy, leave);
-                    let carried = balance::carried(entry, policy, &usage, leave);
                     let balance = entry.amount.map(|d| match d {
-                        checked::Declared::Allowance(a) => {
-                            a + carried.unwrap_or(Amount::ZERO) - usage.used
-                        }
+                        checked::Declared::Allowance(a) => a - usage.used,
                         checked::Declared::Remaining(r) => r,
                     });
                     push(
@@ -200,6 +197,7 @@ pub fn diff_provider(
                             balance,
                             allowance: entry.allowance(),
                             unit: policy.unit,
+                            basis: entry.basis.clone(),
                         },
                     );
                     continue;
@@ -213,6 +211,7 @@ pub fn diff_provider(
                         balance: None,
                         allowance: None,
                         unit: policy.unit,
+                        basis: None,
                     },
                 );
             }
@@ -248,6 +247,7 @@ pub fn diff_provider(
                 ChangeKind::Status {
                     from: person.status,
                     to: Status::Inactive,
+                    reason: None,
                 },
             );
         }
@@ -318,6 +318,7 @@ fn status_change(
         ChangeKind::Status {
             from: person.status,
             to: want,
+            reason: None,
         },
     );
 }

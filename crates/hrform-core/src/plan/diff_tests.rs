@@ -162,6 +162,11 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                         allow_refund: false,
                         unit: Some(p.unit),
                         profile: None,
+                        from: None,
+                        prorate: false,
+                        rounding: None,
+                        tenure: Vec::new(),
+                        basis: None,
                         loc: LOC,
                     });
                 }
@@ -171,6 +176,8 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                 provider: "p".into(),
                 status: want,
                 time_off,
+                start_date: None,
+                end_date: None,
                 loc: LOC,
             });
         }
@@ -428,6 +435,11 @@ fn resolution_errors() {
         allow_refund: false,
         unit: Some(unit),
         profile: None,
+        from: None,
+        prorate: false,
+        rounding: None,
+        tenure: Vec::new(),
+        basis: None,
         loc: LOC,
     };
     let users = [
@@ -436,6 +448,8 @@ fn resolution_errors() {
             provider: "p".into(),
             status: Some(Status::Active),
             time_off: vec![entry("Vacaton", Unit::Days), entry("Sick", Unit::Days)],
+            start_date: None,
+            end_date: None,
             loc: LOC,
         },
         User {
@@ -443,6 +457,8 @@ fn resolution_errors() {
             provider: "p".into(),
             status: None,
             time_off: vec![],
+            start_date: None,
+            end_date: None,
             loc: LOC,
         },
     ];
@@ -519,8 +535,15 @@ fn the_policy_moved_off_is_chosen_stably() {
             allow_refund: false,
             unit: None,
             profile: None,
+            from: None,
+            prorate: false,
+            rounding: None,
+            tenure: Vec::new(),
+            basis: None,
             loc: LOC,
         }],
+        start_date: None,
+        end_date: None,
         loc: LOC,
     };
     let w = World {

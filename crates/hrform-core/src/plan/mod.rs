@@ -10,6 +10,7 @@
 
 pub mod balance;
 pub mod comment;
+pub mod dated;
 pub mod diff;
 pub mod digest;
 pub mod identity;
@@ -57,6 +58,14 @@ pub struct Plan {
     /// The `--target` selectors the plan was limited to (empty: everything).
     pub targets: Vec<String>,
     pub summary: Summary,
+    /// Dated changes ahead, within `settings.schedule_horizon_days`: each
+    /// with its day and no call (they are planned on the day).
+    #[serde(default)]
+    pub scheduled: Vec<dated::Scheduled>,
+    /// With `apply --due-only`: the differences that are not due to a
+    /// declared date, reported and not applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Change>,
 }
 
 /// One provider as read.
@@ -115,6 +124,9 @@ pub struct PlanOptions {
     pub targets: Vec<Target>,
     /// [`manifests_hash`] of the manifests the plan is made from.
     pub manifests_hash: String,
+    /// Only the changes due because a declared date arrived; the rest is
+    /// drift, reported in [`Plan::drift`].
+    pub due_only: bool,
 }
 
 /// What was read for a plan: each provider's live state, and for each
@@ -127,13 +139,44 @@ pub struct Live {
 
 /// The plan that brings the live systems (`live`, read as [`read_scope`]
 /// and [`previous_year_people`] say) to the manifests (`config`), on
-/// `today`. Any error is among the diagnostics; the plan is then empty.
+/// `today`: each person as their dates make them on that day
+/// ([`dated::user_on`]), with the dated changes ahead in `scheduled`. Any
+/// error is among the diagnostics; the plan is then empty.
 pub fn derive(
     config: &Config,
     live: &Live,
     today: jiff::civil::Date,
     options: &PlanOptions,
 ) -> (Plan, Vec<Diagnostic>) {
+    let on = dated::config_on(config, today);
+    let before = options.due_only.then(|| {
+        let before = dated::config_before_due(config, today);
+        let (changes, _, _) = provider_changes(&before, live, today);
+        changes
+    });
+    let (mut plan, diagnostics) = derive_on(&on, live, today, options, before.as_deref());
+    // The dates that decide a status, for the plan to say why.
+    for change in plan.changes.iter_mut().chain(plan.drift.iter_mut()) {
+        if let ChangeKind::Status { reason, .. } = &mut change.kind {
+            let email = crate::mailbox::key(&change.person.email);
+            *reason = config
+                .users
+                .iter()
+                .find(|u| u.provider == change.provider && u.email.key() == email)
+                .and_then(|u| dated::status_reason(u, today));
+        }
+    }
+    plan.scheduled = dated::scheduled(config, today);
+    (plan, diagnostics)
+}
+
+/// Every change of every provider for `config` as it stands (its people
+/// already as of the day), with the unmanaged people and the diagnostics.
+fn provider_changes(
+    config: &Config,
+    live: &Live,
+    today: jiff::civil::Date,
+) -> (Vec<Change>, Vec<Unmanaged>, Vec<Diagnostic>) {
     let settings = &config.settings;
     let leave_year = checked::LeaveYear::containing(today, settings.leave_year_start);
     let carry = carry_over(config);
@@ -162,11 +205,12 @@ pub fn derive(
         diagnostics.extend(identity::ambiguous_people(name, state, &declared));
         let has_expiration = has_expiration(config, name);
         let deactivate = settings.unmanaged_users == UnmanagedUsersSetting::Deactivate;
-        let leave = balance::Leave::new(
+        let mut leave = balance::Leave::new(
             leave_year,
             live.previous_year.get(name).copied(),
             &carry[name],
         );
+        leave.joined = joined(&users, leave_year);
         let mut d = diff::diff_provider(
             name,
             vendor,
@@ -245,10 +289,32 @@ pub fn derive(
         }
     }
     crate::diag::sort(&mut diagnostics);
+    (changes, unmanaged, diagnostics)
+}
+
+/// The plan for `config` (its people already as of `today`). `before`:
+/// with `--due-only`, the changes of the config before the dates that fell
+/// due; a change among them is drift, not due.
+fn derive_on(
+    config: &Config,
+    live: &Live,
+    today: jiff::civil::Date,
+    options: &PlanOptions,
+    before: Option<&[Change]>,
+) -> (Plan, Vec<Diagnostic>) {
+    let (mut changes, mut unmanaged, diagnostics) = provider_changes(config, live, today);
     let errors = diagnostics.iter().any(Diagnostic::is_error);
     if errors {
         changes.clear();
         unmanaged.clear();
+    }
+    let mut drift = Vec::new();
+    if let Some(before) = before {
+        let (due, not_due): (Vec<Change>, Vec<Change>) = changes
+            .into_iter()
+            .partition(|c| !before.iter().any(|b| same_change(b, c)));
+        changes = due;
+        drift = not_due;
     }
     for (i, change) in changes.iter_mut().enumerate() {
         change.id = i;
@@ -257,7 +323,7 @@ pub fn derive(
     let safety = if errors {
         Vec::new()
     } else {
-        safety::evaluate(&settings.safety, &changes, &live.states)
+        safety::evaluate(&config.settings.safety, &changes, &live.states)
     };
     let changes: Vec<Change> = changes
         .into_iter()
@@ -286,8 +352,27 @@ pub fn derive(
         safety,
         targets: options.targets.iter().map(Target::to_string).collect(),
         summary,
+        scheduled: Vec::new(),
+        drift,
     };
     (plan, diagnostics)
+}
+
+/// One change, whatever its number in its plan.
+fn same_change(a: &Change, b: &Change) -> bool {
+    a.provider == b.provider && a.person == b.person && a.kind == b.kind
+}
+
+/// The people (email keys) whose start date falls in `year`.
+fn joined(
+    users: &[&checked::User],
+    year: checked::LeaveYear,
+) -> std::collections::BTreeSet<String> {
+    users
+        .iter()
+        .filter(|u| u.start_date.is_some_and(|s| year.contains(s)))
+        .map(|u| u.email.key().to_owned())
+        .collect()
 }
 
 /// The people of Connecteam provider `name` whose previous leave year's
@@ -308,7 +393,8 @@ pub fn previous_year_people(
     }
     let leave_year = checked::LeaveYear::containing(today, config.settings.leave_year_start);
     let carry = carry_over(config);
-    let users: Vec<_> = config.users.iter().filter(|u| u.provider == name).collect();
+    let on = dated::config_on(config, today);
+    let users: Vec<_> = on.users.iter().filter(|u| u.provider == name).collect();
     let leave = balance::Leave::new(leave_year, None, &carry[name]);
     balance::needs_previous_year(&users, state, &leave)
 }

@@ -135,10 +135,13 @@ fn policy_name(p: &PolicyRef) -> String {
 
 fn describe(change: &Change) -> Line {
     match &change.kind {
-        ChangeKind::Status { from, to } => Line {
+        ChangeKind::Status { from, to, reason } => Line {
             what: "status".into(),
             from: from.to_string(),
-            to: to.to_string(),
+            to: match reason {
+                Some(why) => format!("{to} ({why})"),
+                None => to.to_string(),
+            },
             style: if change.kind.is_deactivation() {
                 REMOVE
             } else {
@@ -152,6 +155,7 @@ fn describe(change: &Change) -> Line {
             balance,
             allowance,
             unit,
+            basis,
         } => Line {
             what: policy_name(policy),
             from: replaces
@@ -172,16 +176,23 @@ fn describe(change: &Change) -> Line {
                 (None, _) => "assigned".to_owned(),
             },
             style: ADD,
-            diffs: Vec::new(),
+            diffs: basis_lines(basis.as_ref(), *allowance, *unit),
         },
-        ChangeKind::Balance { policy, .. } => {
+        ChangeKind::Balance {
+            policy,
+            allowance,
+            unit,
+            ..
+        } => {
             let (from, to) = balance_words(&change.kind).unwrap_or_default();
             Line {
                 what: policy_name(policy),
                 from,
                 to,
                 style: CHANGE,
-                diffs: Vec::new(),
+                diffs: allowance.as_ref().map_or_else(Vec::new, |a| {
+                    basis_lines(a.basis.as_ref(), Some(a.to), *unit)
+                }),
             }
         }
         ChangeKind::CreateRequest { key, request } => Line {
@@ -230,6 +241,19 @@ fn describe(change: &Change) -> Line {
             diffs: Vec::new(),
         },
     }
+}
+
+/// The arithmetic of a computed allowance, a line under the change.
+fn basis_lines(
+    basis: Option<&crate::model::AllowanceBasis>,
+    to: Option<Amount>,
+    unit: crate::model::Unit,
+) -> Vec<String> {
+    basis
+        .zip(to)
+        .and_then(|(b, to)| super::dated::basis_line(b, to, unit))
+        .into_iter()
+        .collect()
 }
 
 /// `2024-03-15 → 2024-03-20 Vacation (approved)`, with times for a partial day.
@@ -461,6 +485,7 @@ pub fn text(plan: &Plan, color: bool) -> String {
             );
         }
     }
+    scheduled_and_drift(&mut out, plan, color);
     if !plan.calls.is_empty() {
         let _ = writeln!(out, "\n{}", paint(BOLD, "API calls, in order", color));
         let width = plan
@@ -504,6 +529,50 @@ pub fn text(plan: &Plan, color: bool) -> String {
     }
     let _ = writeln!(out, "{}", paint(BOLD, &summary_line(plan), color));
     out
+}
+
+/// The "Scheduled" section (dated changes ahead, no call) and, with
+/// `--due-only`, the drift left alone.
+fn scheduled_and_drift(out: &mut String, plan: &Plan, color: bool) {
+    if !plan.scheduled.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(BOLD, "Scheduled (no call until the day)", color)
+        );
+        for s in &plan.scheduled {
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}  {}",
+                s.date,
+                esc(&s.provider),
+                esc(&s.email),
+                esc(&s.what)
+            );
+        }
+    }
+    if !plan.drift.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            paint(BOLD, "Drift (not due to a date; not applied)", color)
+        );
+        for c in &plan.drift {
+            let l = describe(c);
+            let change = if l.from.is_empty() {
+                format!("{}  {}", l.what, l.to)
+            } else {
+                format!("{}  {} → {}", l.what, l.from, l.to)
+            };
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}",
+                esc(&c.provider),
+                esc(&c.person.email),
+                esc(&change)
+            );
+        }
+    }
 }
 
 fn safety_line(check: &SafetyCheck, color: bool) -> String {

@@ -80,10 +80,12 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
             0 => ChangeKind::Status {
                 from: LiveStatus::Inactive,
                 to: Status::Active,
+                reason: None,
             },
             1 => ChangeKind::Status {
                 from: LiveStatus::Active,
                 to: Status::Inactive,
+                reason: None,
             },
             2 => ChangeKind::Assign {
                 policy: policy(pol),
@@ -91,6 +93,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
                 balance: connecteam.then_some(value),
                 allowance: None,
                 unit: Unit::Days,
+                basis: None,
             },
             _ => ChangeKind::Balance {
                 policy: policy(pol),
@@ -372,6 +375,7 @@ fn unrepresentable_calls_are_not_built() {
         balance: None,
         allowance: None,
         unit: Unit::Days,
+        basis: None,
     });
     let clockify = clockify::Config::new(
         &provider(ProviderKind::Clockify {

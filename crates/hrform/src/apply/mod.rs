@@ -76,6 +76,7 @@ pub(crate) async fn prepare(
     manifests: &[(std::path::PathBuf, crate::diag::FileId)],
     endpoints: BTreeMap<String, Endpoint>,
     saved: Option<&Plan>,
+    due_only: bool,
 ) -> Result<Prepared, ApplyError> {
     if let Some(saved) = saved {
         let ours = env!("CARGO_PKG_VERSION");
@@ -98,6 +99,7 @@ pub(crate) async fn prepare(
         targets: saved
             .map(|p| p.targets.iter().filter_map(|t| t.parse().ok()).collect())
             .unwrap_or_default(),
+        due_only,
         ..PlanOptions::default()
     };
     let (fresh, warnings, session) =

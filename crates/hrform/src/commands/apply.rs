@@ -110,25 +110,33 @@ async fn apply_with(
     if let Some(warning) = crate::lock::tracked_state_warning(&args.config.dir) {
         writeln!(stderr, "{warning}")?;
     }
-    let prepared =
-        match apply::prepare(config, &loaded.sources, &loaded.manifests, endpoints, saved).await {
-            Ok(p) => p,
-            Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
-                writeln!(stderr, "error: {e}")?;
-                return Ok(ExitStatus::Stale);
-            }
-            Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
-                super::common::emit_diagnostics(
-                    args.format,
-                    &diags,
-                    &loaded.sources,
-                    Some("error: the manifests do not match the live systems; nothing was written"),
-                    super::common::DocStream::Stderr,
-                )?;
-                return Ok(ExitStatus::Error);
-            }
-            Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
-        };
+    let prepared = match apply::prepare(
+        config,
+        &loaded.sources,
+        &loaded.manifests,
+        endpoints,
+        saved,
+        args.due_only,
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e @ (ApplyError::OtherVersion { .. } | ApplyError::OtherManifests { .. })) => {
+            writeln!(stderr, "error: {e}")?;
+            return Ok(ExitStatus::Stale);
+        }
+        Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
+            super::common::emit_diagnostics(
+                args.format,
+                &diags,
+                &loaded.sources,
+                Some("error: the manifests do not match the live systems; nothing was written"),
+                super::common::DocStream::Stderr,
+            )?;
+            return Ok(ExitStatus::Error);
+        }
+        Err(ApplyError::Plan(PlanError::Provider(e))) => return Err(e.into()),
+    };
     super::common::emit_diagnostics(
         args.format,
         &prepared.warnings,
@@ -286,7 +294,7 @@ async fn apply_with(
 fn describe(change: &crate::model::Change) -> String {
     use crate::model::ChangeKind;
     match &change.kind {
-        ChangeKind::Status { from, to } => format!("status {from} → {to}"),
+        ChangeKind::Status { from, to, .. } => format!("status {from} → {to}"),
         ChangeKind::Assign { policy, .. } => format!("assign {}", policy.name),
         ChangeKind::Balance {
             policy,

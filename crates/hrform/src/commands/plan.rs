@@ -15,6 +15,12 @@ use crate::manifest::Config;
 use crate::plan::{self, PlanError, PlanOptions, render};
 
 pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
+    // `--at`: today is that day, for the manifests' dates and the leave year.
+    let mut at = context.clone();
+    if let Some(day) = args.at {
+        at.manifest.today = Some(day);
+    }
+    let context = &at;
     let skip: Vec<_> = args.sandbox.iter().cloned().collect();
     let loaded = crate::discover::load(&args.config.dir, &skip, context);
     let Some(config) = loaded.config.as_ref() else {

@@ -249,6 +249,9 @@ decode_words!(RequestStatus, "one of approved, pending, denied", [
     "pending" => RequestStatus::Pending,
     "denied" => RequestStatus::Denied,
 ]);
+decode_words!(RoundingMode, "one of nearest, up, down", [
+    "nearest" => RoundingMode::Nearest, "up" => RoundingMode::Up, "down" => RoundingMode::Down,
+]);
 decode_words!(UnmanagedUsers, "one of ignore, report, deactivate", [
     "ignore" => UnmanagedUsers::Ignore,
     "report" => UnmanagedUsers::Report,

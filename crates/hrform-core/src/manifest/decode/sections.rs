@@ -157,6 +157,10 @@ impl Decode for TimeOffEntry {
         let allow_refund = m.opt("allow_refund", cx);
         let unit = m.opt("unit", cx);
         let unit_written = m.has("unit");
+        let from = m.opt("from", cx);
+        let prorate = m.opt("prorate", cx);
+        let rounding = m.opt("rounding", cx);
+        let allowance_by_tenure = m.opt("allowance_by_tenure", cx);
         m.finish(cx);
         Some(TimeOffEntry {
             policy: policy?,
@@ -166,6 +170,10 @@ impl Decode for TimeOffEntry {
             allow_refund,
             unit,
             unit_written,
+            from,
+            prorate,
+            rounding,
+            allowance_by_tenure,
         })
     }
 }
@@ -179,6 +187,8 @@ impl Decode for User {
         let status = m.opt("status", cx);
         let profile = m.opt("profile", cx);
         let time_off = m.opt("time_off", cx);
+        let start_date = m.opt("start_date", cx);
+        let end_date = m.opt("end_date", cx);
         m.finish(cx);
         Some(User {
             email: email?,
@@ -186,6 +196,8 @@ impl Decode for User {
             status,
             profile,
             time_off,
+            start_date,
+            end_date,
         })
     }
 }
@@ -254,6 +266,8 @@ impl Decode for Settings {
             recreate_requests: m.opt("recreate_requests", cx),
             leave_year_start: m.opt("leave_year_start", cx),
             timezone: m.opt("timezone", cx),
+            rounding: m.opt("rounding", cx),
+            schedule_horizon_days: m.opt("schedule_horizon_days", cx),
         };
         m.finish(cx);
         Some(settings)
@@ -272,5 +286,32 @@ impl Decode for Safety {
         };
         m.finish(cx);
         Some(safety)
+    }
+}
+
+impl Decode for TenureTier {
+    const EXPECTED: &'static str = "a tenure tier";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a tenure tier", cx)?;
+        let years = m.req("years", cx);
+        let allowance = m.req("allowance", cx);
+        m.finish(cx);
+        Some(TenureTier {
+            years: years?,
+            allowance: allowance?,
+        })
+    }
+}
+
+impl Decode for Rounding {
+    const EXPECTED: &'static str = "rounding settings";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "rounding settings", cx)?;
+        let rounding = Rounding {
+            step: m.opt("step", cx),
+            mode: m.opt("mode", cx),
+        };
+        m.finish(cx);
+        Some(rounding)
     }
 }

@@ -125,6 +125,18 @@ impl Validator<'_> {
         out
     }
 
+    /// A real `YYYY-MM-DD` date, however far from today (a person's start
+    /// date may be decades ago).
+    pub(super) fn calendar_date(&mut self, d: &Sp<String>) -> Option<Date> {
+        let strict =
+            d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';
+        match (strict, d.value.parse::<Date>()) {
+            (true, Ok(date)) => Some(date),
+            // Not a date: `date` reports why.
+            _ => self.date(d),
+        }
+    }
+
     pub(super) fn date(&mut self, d: &Sp<String>) -> Option<Date> {
         let strict =
             d.value.len() == 10 && d.value.as_bytes()[4] == b'-' && d.value.as_bytes()[7] == b'-';

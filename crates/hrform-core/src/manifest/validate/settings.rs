@@ -101,6 +101,24 @@ impl Validator<'_> {
             .as_ref()
             .and_then(|tz| self.timezone(tz))
             .unwrap_or(jiff::tz::TimeZone::UTC);
+        let rounding = s
+            .rounding
+            .as_ref()
+            .and_then(|r| self.rounding(r))
+            .unwrap_or_default();
+        let schedule_horizon_days = match &s.schedule_horizon_days {
+            Some(h) if h.value > 366 => {
+                self.out_of_range(
+                    h.loc,
+                    "schedule_horizon_days",
+                    &h.value.to_string(),
+                    "0 to 366",
+                );
+                31
+            }
+            Some(h) => h.value,
+            None => 31,
+        };
         let settings = checked::Settings {
             unmanaged_users: s
                 .unmanaged_users
@@ -116,6 +134,8 @@ impl Validator<'_> {
             recreate_requests: s.recreate_requests.is_some_and(|p| p.value),
             leave_year_start,
             timezone,
+            rounding,
+            schedule_horizon_days,
         };
         (settings, protected)
     }

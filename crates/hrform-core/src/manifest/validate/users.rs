@@ -33,54 +33,21 @@ impl Validator<'_> {
         if let Some(pt) = &e.policy_type {
             self.not_empty(pt, "policy_type");
         }
-        for (what, v) in [("allowance", &e.allowance), ("balance", &e.balance)] {
-            let Some(b) = v else { continue };
-            if !b.value.is_finite() {
-                self.push(
-                    Diagnostic::error(
-                        Code::InvalidBalance,
-                        format!("{what} `{}` is not a finite number", number(b.value)),
-                    )
-                    .at(b.loc, "not a finite number"),
-                );
-            } else if b.value < 0.0 {
-                self.push(
-                    Diagnostic::error(
-                        Code::InvalidBalance,
-                        format!("{what} {} is negative", number(b.value)),
-                    )
-                    .at(b.loc, "negative")
-                    .help(format!(
-                        "{what}s are set, not adjusted: declare the amount the person should hold"
-                    )),
-                );
-            } else if Amount::exact_from_f64(b.value) != Amount::from_f64(b.value) {
-                self.push(
-                    Diagnostic::error(
-                        Code::InvalidBalance,
-                        format!(
-                            "{what} {} has more than {} decimal places",
-                            number(b.value),
-                            Amount::PLACES
-                        ),
-                    )
-                    .at(b.loc, "too precise")
-                    .help("amounts are kept to 6 decimal places; write it with fewer"),
-                );
-            } else if b.value > f64::from(Amount::MAX_DECLARED) {
-                self.push(
-                    Diagnostic::error(
-                        Code::InvalidBalance,
-                        format!(
-                            "{what} {} is over {}",
-                            number(b.value),
-                            Amount::MAX_DECLARED
-                        ),
-                    )
-                    .at(b.loc, "too large")
-                    .help("Clockify and Connecteam take balances up to 10000"),
-                );
-            }
+        let tiers = e.allowance_by_tenure.as_deref().unwrap_or_default();
+        let amounts = [
+            ("allowance", e.allowance.as_ref()),
+            ("balance", e.balance.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(what, v)| v.map(|v| (what, v)))
+        .chain(
+            tiers
+                .iter()
+                .take(1)
+                .map(|t| ("allowance", &t.value.allowance)),
+        );
+        for (what, b) in amounts {
+            self.amount(what, b);
             if !e.unit_written {
                 self.push(
                     Diagnostic::error(
@@ -109,6 +76,10 @@ impl Validator<'_> {
                 ),
             );
         }
+        for t in tiers.iter().skip(1) {
+            self.amount("allowance", &t.value.allowance);
+        }
+        self.dated_entry(e);
         if let (Some(r), None) = (&e.allow_refund, &e.balance) {
             self.push(
                 Diagnostic::error(
@@ -129,18 +100,189 @@ impl Validator<'_> {
         }
     }
 
+    /// An allowance or balance: finite, not negative, at most 6 places, at
+    /// most 10000.
+    fn amount(&mut self, what: &str, b: &Sp<f64>) {
+        if !b.value.is_finite() {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidBalance,
+                    format!("{what} `{}` is not a finite number", number(b.value)),
+                )
+                .at(b.loc, "not a finite number"),
+            );
+        } else if b.value < 0.0 {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidBalance,
+                    format!("{what} {} is negative", number(b.value)),
+                )
+                .at(b.loc, "negative")
+                .help(format!(
+                    "{what}s are set, not adjusted: declare the amount the person should hold"
+                )),
+            );
+        } else if Amount::exact_from_f64(b.value) != Amount::from_f64(b.value) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidBalance,
+                    format!(
+                        "{what} {} has more than {} decimal places",
+                        number(b.value),
+                        Amount::PLACES
+                    ),
+                )
+                .at(b.loc, "too precise")
+                .help("amounts are kept to 6 decimal places; write it with fewer"),
+            );
+        } else if b.value > f64::from(Amount::MAX_DECLARED) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidBalance,
+                    format!(
+                        "{what} {} is over {}",
+                        number(b.value),
+                        Amount::MAX_DECLARED
+                    ),
+                )
+                .at(b.loc, "too large")
+                .help("Clockify and Connecteam take balances up to 10000"),
+            );
+        }
+    }
+
+    /// Checks of an entry's `from`, `prorate`, `rounding` and tenure tiers.
+    fn dated_entry(&mut self, e: &raw::TimeOffEntry) {
+        if let Some(from) = &e.from {
+            self.calendar_date(from);
+        }
+        if let Some(r) = &e.rounding {
+            self.rounding(r);
+        }
+        if let (Some(p), Some(_)) = (&e.prorate, &e.balance) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidValue,
+                    "`prorate` applies to an `allowance` (or `allowance_by_tenure`), not to a remaining `balance`",
+                )
+                .at(p.loc, "a remaining balance is not prorated"),
+            );
+        }
+        let Some(tiers) = &e.allowance_by_tenure else {
+            return;
+        };
+        if let Some(other) = e.allowance.as_ref().or(e.balance.as_ref()) {
+            self.push(
+                Diagnostic::error(
+                    Code::InvalidTenure,
+                    format!(
+                        "`{}` declares `allowance_by_tenure` and a single amount",
+                        e.policy.value
+                    ),
+                )
+                .at(other.loc, "remove one of them")
+                .help("`allowance_by_tenure` replaces `allowance`"),
+            );
+        }
+        match tiers.first() {
+            None => self.push(
+                Diagnostic::error(Code::InvalidTenure, "`allowance_by_tenure` has no tier")
+                    .at(e.policy.loc, "no tier")
+                    .help("e.g. `allowance_by_tenure: [{years: 0, allowance: 20}, {years: 5, allowance: 25}]`"),
+            ),
+            Some(first) if first.value.years.value != 0 => self.push(
+                Diagnostic::error(
+                    Code::InvalidTenure,
+                    format!(
+                        "the first tenure tier starts at {} years: nobody newer would have an allowance",
+                        first.value.years.value
+                    ),
+                )
+                .at(first.value.years.loc, "the first tier must be `years: 0`"),
+            ),
+            Some(_) => {}
+        }
+        for pair in tiers.windows(2) {
+            let (a, b) = (&pair[0].value.years, &pair[1].value.years);
+            if b.value <= a.value {
+                self.push(
+                    Diagnostic::error(
+                        Code::InvalidTenure,
+                        format!(
+                            "tenure tiers must be in ascending order of years: {} after {}",
+                            b.value, a.value
+                        ),
+                    )
+                    .at(b.loc, "not after the tier before")
+                    .also(a.loc, "the tier before"),
+                );
+            }
+        }
+    }
+
+    /// A `rounding`: a step from 0.000001 to 100, at most 6 places.
+    pub(super) fn rounding(&mut self, r: &Sp<raw::Rounding>) -> Option<checked::Rounding> {
+        let mut out = checked::Rounding::default();
+        if let Some(step) = &r.value.step {
+            let exact = Amount::exact_from_f64(step.value);
+            match exact {
+                Some(a)
+                    if step.value > 0.0
+                        && step.value <= 100.0
+                        && exact == Amount::from_f64(step.value) =>
+                {
+                    out.step = a;
+                }
+                _ => {
+                    self.push(
+                        Diagnostic::error(
+                            Code::InvalidValue,
+                            format!("rounding step `{}` is not a number above 0 and up to 100 with at most 6 decimal places", number(step.value)),
+                        )
+                        .at(step.loc, "not a usable step")
+                        .help("e.g. `step: 0.5` (half days), `step: 1` or `step: 0.25`"),
+                    );
+                    return None;
+                }
+            }
+        }
+        if let Some(mode) = &r.value.mode {
+            out.mode = mode.value;
+        }
+        Some(out)
+    }
+
     pub(super) fn no_duplicate_policies(&mut self, entries: &[Sp<raw::TimeOffEntry>]) {
-        let mut seen: HashMap<(&str, Option<&str>), Loc> = HashMap::new();
+        let mut seen: HashMap<(&str, Option<&str>, Option<&str>), Loc> = HashMap::new();
         for e in entries {
+            let from = e.value.from.as_ref().map(|f| f.value.as_str());
             let key = (
                 e.value.policy.value.as_str(),
                 e.value.policy_type.as_ref().map(|p| p.value.as_str()),
+                from,
             );
-            if let Some(first) = seen.get(&key) {
-                let first = *first;
-                self.duplicate("policy", key.0, first, e.value.policy.loc);
-            } else {
-                seen.insert(key, e.value.policy.loc);
+            match (seen.get(&key), from) {
+                (Some(first), Some(from)) => {
+                    let first = *first;
+                    self.push(
+                        Diagnostic::error(
+                            Code::Duplicate,
+                            format!("policy `{}` has two entries from {from}", key.0),
+                        )
+                        .at(e.value.policy.loc, "declared again here")
+                        .also(first, "first declared here")
+                        .help(
+                            "entries of one policy form a schedule: give each its own `from` date",
+                        ),
+                    );
+                }
+                (Some(first), None) => {
+                    let first = *first;
+                    self.duplicate("policy", key.0, first, e.value.policy.loc);
+                }
+                (None, _) => {
+                    seen.insert(key, e.value.policy.loc);
+                }
             }
         }
     }
@@ -275,20 +417,30 @@ impl Validator<'_> {
                     seen.insert(key, u.email.loc);
                 }
             }
-            let own = u.time_off.unwrap_or_default();
+            let own = u.time_off.clone().unwrap_or_default();
             self.no_duplicate_policies(&own);
             for e in &own {
                 self.entry(e, kind);
             }
-            let mut merged: BTreeMap<(String, Option<String>), checked::TimeOff> = BTreeMap::new();
+            let start_date = u.start_date.as_ref().and_then(|d| self.calendar_date(d));
+            let end_date = u.end_date.as_ref().and_then(|d| self.calendar_date(d));
+            self.user_dates(&u, start_date, end_date);
+            // By policy: its entries (several make a schedule by `from`). A
+            // user's entries for a policy replace the profile's schedule.
+            let mut merged: BTreeMap<(String, Option<String>), Vec<checked::TimeOff>> =
+                BTreeMap::new();
             if let Some(profile) = &u.profile {
                 match profiles.get_key_value(&profile.value) {
                     Some((name, (_, entries))) => {
                         used_profiles.insert(name.as_str());
                         for e in entries {
                             self.entry_for_kind(e, kind, loc);
+                            self.tenure_needs_start(e, start_date, loc);
                             let t = time_off(e, Some(name));
-                            merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+                            merged
+                                .entry((t.policy.clone(), t.policy_type.clone()))
+                                .or_default()
+                                .push(t);
                         }
                     }
                     None if self.incomplete.names => {}
@@ -305,10 +457,17 @@ impl Validator<'_> {
                     ),
                 }
             }
+            let mut own_merged: BTreeMap<(String, Option<String>), Vec<checked::TimeOff>> =
+                BTreeMap::new();
             for e in &own {
+                self.tenure_needs_start(e, start_date, loc);
                 let t = time_off(e, None);
-                merged.insert((t.policy.clone(), t.policy_type.clone()), t);
+                own_merged
+                    .entry((t.policy.clone(), t.policy_type.clone()))
+                    .or_default()
+                    .push(t);
             }
+            merged.extend(own_merged);
             if let (Some(status), Some(email)) = (&u.status, &email)
                 && status.value == raw::Status::Inactive
                 && let Some(protected) = protected.iter().find(|p| p.0.key() == email.key())
@@ -330,7 +489,15 @@ impl Validator<'_> {
                     email,
                     provider,
                     status: u.status.map(|s| s.value),
-                    time_off: merged.into_values().collect(),
+                    time_off: merged
+                        .into_values()
+                        .flat_map(|mut schedule| {
+                            schedule.sort_by_key(|t| t.from);
+                            schedule
+                        })
+                        .collect(),
+                    start_date,
+                    end_date,
                     loc,
                 });
             }
@@ -350,6 +517,61 @@ impl Validator<'_> {
         }
         out.sort_by(|a, b| (&a.provider, a.email.key()).cmp(&(&b.provider, b.email.key())));
         out
+    }
+
+    /// A person's dates: the end not before the start; a start date for
+    /// someone declared inactive (who left) makes no sense without an end.
+    fn user_dates(&mut self, u: &raw::User, start: Option<Date>, end: Option<Date>) {
+        if let (Some(s), Some(e), Some(sl), Some(el)) = (start, end, &u.start_date, &u.end_date)
+            && e < s
+        {
+            self.push(
+                Diagnostic::error(
+                    Code::EndBeforeStart,
+                    format!("the person's last day ({e}) is before their first ({s})"),
+                )
+                .at(el.loc, "before start_date")
+                .also(sl.loc, "starts here"),
+            );
+        }
+        if let (Some(status), Some(sl), None) = (&u.status, &u.start_date, &u.end_date)
+            && status.value == raw::Status::Inactive
+        {
+            self.push(
+                Diagnostic::error(
+                    Code::StartDateForInactive,
+                    format!(
+                        "`{}` is declared inactive but has a start date ({})",
+                        u.email.value, sl.value
+                    ),
+                )
+                .at(sl.loc, "a start date for someone who left")
+                .also(status.loc, "declared inactive here")
+                .help("for a leaver, write their last day as `end_date` (they are deactivated the day after); for a joiner, remove `status: inactive`"),
+            );
+        }
+    }
+
+    /// Tenure tiers count years from the start date: it must be declared.
+    fn tenure_needs_start(&mut self, e: &Sp<raw::TimeOffEntry>, start: Option<Date>, user: Loc) {
+        if start.is_some() || self.incomplete.users {
+            return;
+        }
+        if let Some(first) = e.value.allowance_by_tenure.as_ref().and_then(|t| t.first()) {
+            let _ = first;
+            self.push(
+                Diagnostic::error(
+                    Code::TenureWithoutStartDate,
+                    format!(
+                        "`{}` is granted by tenure, but the person has no `start_date` to count years from",
+                        e.value.policy.value
+                    ),
+                )
+                .at(e.value.policy.loc, "allowance by tenure")
+                .also(user, "this person has no start_date")
+                .help("add `start_date: YYYY-MM-DD` (the first day of work) to the person"),
+            );
+        }
     }
 
     /// Profile entries are checked once on their own; here only what
@@ -382,12 +604,56 @@ pub(super) fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> c
         policy_type: e.value.policy_type.as_ref().map(|p| p.value.clone()),
         amount: match (&e.value.allowance, &e.value.balance) {
             (Some(a), _) => Amount::from_f64(a.value).map(Declared::Allowance),
+            // Tenure: the first tier's until evaluated on a date.
+            (None, None) if e.value.allowance_by_tenure.is_some() => e
+                .value
+                .allowance_by_tenure
+                .iter()
+                .flatten()
+                .next()
+                .and_then(|t| Amount::from_f64(t.value.allowance.value))
+                .map(Declared::Allowance),
             (None, Some(b)) => Amount::from_f64(b.value).map(Declared::Remaining),
             (None, None) => None,
         },
         allow_refund: e.value.allow_refund.as_ref().is_some_and(|r| r.value),
         unit: e.value.unit.as_ref().map(|u| u.value),
         profile: profile.cloned(),
+        // Checked (and reported) by `entry`; here only read.
+        from: e
+            .value
+            .from
+            .as_ref()
+            .and_then(|f| f.value.parse::<Date>().ok()),
+        prorate: e.value.prorate.as_ref().is_some_and(|p| p.value),
+        rounding: e.value.rounding.as_ref().map(|r| {
+            let mut out = checked::Rounding::default();
+            if let Some(step) = r
+                .value
+                .step
+                .as_ref()
+                .and_then(|s| Amount::from_f64(s.value))
+            {
+                out.step = step;
+            }
+            if let Some(mode) = &r.value.mode {
+                out.mode = mode.value;
+            }
+            out
+        }),
+        tenure: e
+            .value
+            .allowance_by_tenure
+            .iter()
+            .flatten()
+            .filter_map(|t| {
+                Some(checked::Tier {
+                    years: t.value.years.value,
+                    allowance: Amount::from_f64(t.value.allowance.value)?,
+                })
+            })
+            .collect(),
+        basis: None,
         loc: e.loc,
     }
 }
