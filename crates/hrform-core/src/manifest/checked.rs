@@ -140,6 +140,40 @@ pub struct User {
     /// The profile's policies merged with the user's own, ordered by policy.
     pub time_off: Vec<TimeOff>,
     pub loc: Loc,
+    /// What rules may test: a roster's mapped columns, a `users:` entry's
+    /// `attributes`, trimmed.
+    pub attributes: BTreeMap<String, String>,
+    /// The first day of employment (a roster's `start_date` column).
+    pub start_date: Option<Date>,
+    /// The last day of employment (a roster's `end_date` column).
+    pub end_date: Option<Date>,
+    /// Where the person is declared: a roster row, a `users:` entry, or both.
+    pub because: Vec<Because>,
+}
+
+/// Where something declared came from, as plans show it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Because {
+    /// A roster row: the file as shown from the working directory, and the
+    /// row as a spreadsheet numbers it.
+    Row { file: String, row: u32 },
+    /// A rule, by name.
+    Rule(String),
+    /// A profile, by name.
+    Profile(String),
+    /// A `users:` entry: its file and line.
+    Entry { file: String, line: u32 },
+}
+
+impl fmt::Display for Because {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Because::Row { file, row } => write!(f, "roster {file}:{row}"),
+            Because::Rule(name) => write!(f, "rule {name}"),
+            Because::Profile(name) => write!(f, "profile {name}"),
+            Because::Entry { file, line } => write!(f, "users: {file}:{line}"),
+        }
+    }
 }
 
 /// One policy a person is on.
@@ -157,6 +191,8 @@ pub struct TimeOff {
     /// The profile the entry came from, if it did.
     pub profile: Option<String>,
     pub loc: Loc,
+    /// The rules, profile or `users:` entry that give it.
+    pub because: Vec<Because>,
 }
 
 /// What an entry declares about the balance.

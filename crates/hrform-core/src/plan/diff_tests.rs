@@ -163,6 +163,7 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                         unit: Some(p.unit),
                         profile: None,
                         loc: LOC,
+                        because: vec![],
                     });
                 }
             }
@@ -172,6 +173,7 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                 status: want,
                 time_off,
                 loc: LOC,
+                attributes: Default::default(), start_date: None, end_date: None, because: vec![],
             });
         }
     }
@@ -429,6 +431,7 @@ fn resolution_errors() {
         unit: Some(unit),
         profile: None,
         loc: LOC,
+        because: vec![],
     };
     let users = [
         User {
@@ -437,6 +440,10 @@ fn resolution_errors() {
             status: Some(Status::Active),
             time_off: vec![entry("Vacaton", Unit::Days), entry("Sick", Unit::Days)],
             loc: LOC,
+            attributes: Default::default(),
+            start_date: None,
+            end_date: None,
+            because: vec![],
         },
         User {
             email: Email::new("bob@example.com"),
@@ -444,6 +451,10 @@ fn resolution_errors() {
             status: None,
             time_off: vec![],
             loc: LOC,
+            attributes: Default::default(),
+            start_date: None,
+            end_date: None,
+            because: vec![],
         },
     ];
     let refs: Vec<&User> = users.iter().collect();
@@ -520,8 +531,10 @@ fn the_policy_moved_off_is_chosen_stably() {
             unit: None,
             profile: None,
             loc: LOC,
+            because: vec![],
         }],
         loc: LOC,
+        attributes: Default::default(), start_date: None, end_date: None, because: vec![],
     };
     let w = World {
         vendor: Vendor::Connecteam,

@@ -110,6 +110,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
                 email: format!("u{person}@example.com"),
             },
             kind,
+            because: Vec::new(),
         });
     }
     let rank = |k: &ChangeKind| k.phase();
@@ -347,6 +348,7 @@ fn unrepresentable_calls_are_not_built() {
             email: "kim@example.com".into(),
         },
         kind,
+        because: Vec::new(),
     };
     let balance = change(ChangeKind::Balance {
         policy: untyped,
