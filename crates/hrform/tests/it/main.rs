@@ -17,6 +17,7 @@ mod plan;
 mod readme;
 mod release;
 mod requests;
+mod rosters;
 mod sandbox;
 mod schema;
 mod security;
