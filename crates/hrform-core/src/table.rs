@@ -269,7 +269,10 @@ mod tests {
             (
                 b"\xEF\xBB\xBFEmail,Name\r\na@x.io,\"Doe, Jane\"\r\n",
                 None,
-                Ok((vec!["Email", "Name"], vec![(2, vec!["a@x.io", "Doe, Jane"])])),
+                Ok((
+                    vec!["Email", "Name"],
+                    vec![(2, vec!["a@x.io", "Doe, Jane"])],
+                )),
             ),
             (
                 b"Email;Note\na@x.io;\"two\nlines\"\nb@x.io;\"say \"\"hi\"\"\"\n",
@@ -285,7 +288,10 @@ mod tests {
             (
                 b"Email\tDept\na@x.io\tSales, EMEA\n",
                 None,
-                Ok((vec!["Email", "Dept"], vec![(2, vec!["a@x.io", "Sales, EMEA"])])),
+                Ok((
+                    vec!["Email", "Dept"],
+                    vec![(2, vec!["a@x.io", "Sales, EMEA"])],
+                )),
             ),
             (
                 b"Email|Dept\na|b\n",

@@ -217,6 +217,19 @@ pub(crate) struct ExportArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// `yaml` (default): per-person `users:` entries. `csv`: a roster table
+    /// `<provider>.roster.csv` (email, name, status, leave group) and the
+    /// manifest `<provider>.roster.yaml` that reads it (`rosters:`, one rule
+    /// per leave group), printed too; time-off requests are not exported.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Yaml)]
+    pub format: ExportFormat,
+}
+
+/// What `hrform export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    Yaml,
+    Csv,
 }
 
 #[derive(Debug, Args)]

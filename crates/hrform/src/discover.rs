@@ -71,11 +71,12 @@ fn table_reader(dir: &Path) -> manifest::TableReader {
     let root = dir.canonicalize();
     manifest::TableReader(Box::new(move |path: &Path| {
         let root = root.as_ref().map_err(|e| e.to_string())?;
-        let target = path
-            .canonicalize()
-            .map_err(|e| format!("{e}"))?;
+        let target = path.canonicalize().map_err(|e| format!("{e}"))?;
         if !target.starts_with(root) {
-            return Err("it is outside the configuration directory (through a symlink); it was not read".to_owned());
+            return Err(
+                "it is outside the configuration directory (through a symlink); it was not read"
+                    .to_owned(),
+            );
         }
         let meta = std::fs::metadata(&target).map_err(|e| e.to_string())?;
         if !meta.is_file() {
@@ -90,7 +91,10 @@ fn table_reader(dir: &Path) -> manifest::TableReader {
         let mut bytes = Vec::new();
         use std::io::Read as _;
         std::fs::File::open(&target)
-            .and_then(|f| f.take(manifest::ROSTER_MAX_BYTES + 1).read_to_end(&mut bytes))
+            .and_then(|f| {
+                f.take(manifest::ROSTER_MAX_BYTES + 1)
+                    .read_to_end(&mut bytes)
+            })
             .map_err(|e| e.to_string())?;
         if bytes.len() as u64 > manifest::ROSTER_MAX_BYTES {
             return Err("it grew over the size bound while read".to_owned());

@@ -16,6 +16,7 @@
 //! [`manifest_request`].
 
 pub mod render;
+pub mod roster;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

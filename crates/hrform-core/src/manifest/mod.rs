@@ -83,7 +83,9 @@ pub struct TableReader(pub Box<dyn Fn(&Path) -> Result<Vec<u8>, String> + Send +
 
 impl Default for TableReader {
     fn default() -> Self {
-        Self(Box::new(|_| Err("roster files are not read here".to_owned())))
+        Self(Box::new(|_| {
+            Err("roster files are not read here".to_owned())
+        }))
     }
 }
 
@@ -218,7 +220,13 @@ pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
     }
     for doc in &mut docs {
         for r in doc.rosters.iter_mut().flatten() {
-            read_roster(dir, &mut r.value, &input.tables, &mut sources, &mut diagnostics);
+            read_roster(
+                dir,
+                &mut r.value,
+                &input.tables,
+                &mut sources,
+                &mut diagnostics,
+            );
         }
     }
     let files: Vec<String> = sources
@@ -269,14 +277,18 @@ fn read_roster(
         diags.push(
             Diagnostic::error(
                 Code::RosterFile,
-                format!("the roster file `{written}` is not a path inside the configuration directory"),
+                format!(
+                    "the roster file `{written}` is not a path inside the configuration directory"
+                ),
             )
             .at(r.file.loc, "outside the tree")
             .help("write the path relative to this manifest, without `..` or a leading `/`"),
         );
         return;
     }
-    let path = dir.join(r.manifest.parent().unwrap_or(Path::new(""))).join(rel);
+    let path = dir
+        .join(r.manifest.parent().unwrap_or(Path::new("")))
+        .join(rel);
     let shown = display_path(dir, &path);
     let bytes = match (reader.0)(&path) {
         Ok(bytes) => bytes,
@@ -295,11 +307,24 @@ fn read_roster(
     let delimiter = match (&r.delimiter, xlsx) {
         (None, _) => None,
         (Some(d), false) if [",", ";", "\t", "\\t"].contains(&d.value.as_str()) => {
-            Some(if d.value == ";" { b';' } else if d.value == "," { b',' } else { b'\t' })
+            Some(if d.value == ";" {
+                b';'
+            } else if d.value == "," {
+                b','
+            } else {
+                b'\t'
+            })
         }
         (Some(d), _) => {
-            let why = if xlsx { "`delimiter` applies to CSV rosters only" } else { "`delimiter` must be `,`, `;` or a tab" };
-            diags.push(Diagnostic::error(Code::InvalidValue, why).at(d.loc, "not a delimiter hrform reads"));
+            let why = if xlsx {
+                "`delimiter` applies to CSV rosters only"
+            } else {
+                "`delimiter` must be `,`, `;` or a tab"
+            };
+            diags.push(
+                Diagnostic::error(Code::InvalidValue, why)
+                    .at(d.loc, "not a delimiter hrform reads"),
+            );
             return;
         }
     };
@@ -334,7 +359,15 @@ fn read_roster(
             );
             d = match row {
                 Some(row) => d
-                    .at(Loc { file, line: row, col: 1, len: 0 }, format!("row {row}"))
+                    .at(
+                        Loc {
+                            file,
+                            line: row,
+                            col: 1,
+                            len: 0,
+                        },
+                        format!("row {row}"),
+                    )
                     .also(r.file.loc, "the roster"),
                 None => d.at(r.file.loc, "this file"),
             };

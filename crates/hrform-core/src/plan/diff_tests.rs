@@ -173,7 +173,10 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                 status: want,
                 time_off,
                 loc: LOC,
-                attributes: Default::default(), start_date: None, end_date: None, because: vec![],
+                attributes: Default::default(),
+                start_date: None,
+                end_date: None,
+                because: vec![],
             });
         }
     }
@@ -534,7 +537,10 @@ fn the_policy_moved_off_is_chosen_stably() {
             because: vec![],
         }],
         loc: LOC,
-        attributes: Default::default(), start_date: None, end_date: None, because: vec![],
+        attributes: Default::default(),
+        start_date: None,
+        end_date: None,
+        because: vec![],
     };
     let w = World {
         vendor: Vendor::Connecteam,

@@ -535,8 +535,7 @@ fn provenance(config: &Config, changes: &mut [Change]) {
         };
         let entry = policy.and_then(|p| {
             user.time_off.iter().find(|t| {
-                t.policy == p.name
-                    && (t.policy_type.is_none() || t.policy_type == p.policy_type)
+                t.policy == p.name && (t.policy_type.is_none() || t.policy_type == p.policy_type)
             })
         });
         c.because = match (policy, entry) {
@@ -548,4 +547,3 @@ fn provenance(config: &Config, changes: &mut [Change]) {
         };
     }
 }
-

@@ -61,10 +61,18 @@ fn people(n: usize) -> Vec<Person> {
                 email: format!("person{i:05}@acme.test"),
                 name: format!("Last{i}, First{}", next(1000)),
                 department,
-                kind: if terminated { "Contractor" } else { TYPES[next(4)] },
+                kind: if terminated {
+                    "Contractor"
+                } else {
+                    TYPES[next(4)]
+                },
                 country: if terminated { "US" } else { COUNTRIES[next(5)] },
                 terminated,
-                hired: (1 + next(12) as u32, 1 + next(28) as u32, 2010 + next(15) as u32),
+                hired: (
+                    1 + next(12) as u32,
+                    1 + next(28) as u32,
+                    2010 + next(15) as u32,
+                ),
             }
         })
         .collect()
@@ -81,16 +89,75 @@ type RuleSpec = (
 
 fn rules(first_executive: &str) -> Vec<RuleSpec> {
     vec![
-        ("staff-sick", vec![("employment_type", vec!["Full-Time", "Part-Time"])], vec![], vec!["Sick"]),
-        ("full-time-eu", vec![("employment_type", vec!["Full-Time"]), ("country", vec!["IE", "GB", "DE", "FR"])], vec![], vec!["Vacation"]),
-        ("full-time-us", vec![("employment_type", vec!["Full-Time"]), ("country", vec!["US"])], vec![], vec!["Vacation"]),
-        ("part-time", vec![("employment_type", vec!["Part-Time"])], vec![], vec!["Vacation"]),
-        ("sales-travel", vec![("department", vec!["Sales"])], vec![], vec!["Travel"]),
-        ("engineering-training", vec![("department", vec!["Engineering"])], vec![], vec!["Training"]),
-        ("support-wellness", vec![("department", vec!["Support"]), ("country", vec!["IE", "GB"])], vec![], vec!["Wellness"]),
-        ("interns-training", vec![("employment_type", vec!["Intern"])], vec![], vec!["Training"]),
-        ("parental-eu", vec![("country", vec!["DE", "FR"])], vec![], vec!["Parental"]),
-        ("executive-sabbatical", vec![("department", vec!["Executive"])], vec![first_executive.to_owned()], vec!["Sabbatical"]),
+        (
+            "staff-sick",
+            vec![("employment_type", vec!["Full-Time", "Part-Time"])],
+            vec![],
+            vec!["Sick"],
+        ),
+        (
+            "full-time-eu",
+            vec![
+                ("employment_type", vec!["Full-Time"]),
+                ("country", vec!["IE", "GB", "DE", "FR"]),
+            ],
+            vec![],
+            vec!["Vacation"],
+        ),
+        (
+            "full-time-us",
+            vec![
+                ("employment_type", vec!["Full-Time"]),
+                ("country", vec!["US"]),
+            ],
+            vec![],
+            vec!["Vacation"],
+        ),
+        (
+            "part-time",
+            vec![("employment_type", vec!["Part-Time"])],
+            vec![],
+            vec!["Vacation"],
+        ),
+        (
+            "sales-travel",
+            vec![("department", vec!["Sales"])],
+            vec![],
+            vec!["Travel"],
+        ),
+        (
+            "engineering-training",
+            vec![("department", vec!["Engineering"])],
+            vec![],
+            vec!["Training"],
+        ),
+        (
+            "support-wellness",
+            vec![
+                ("department", vec!["Support"]),
+                ("country", vec!["IE", "GB"]),
+            ],
+            vec![],
+            vec!["Wellness"],
+        ),
+        (
+            "interns-training",
+            vec![("employment_type", vec!["Intern"])],
+            vec![],
+            vec!["Training"],
+        ),
+        (
+            "parental-eu",
+            vec![("country", vec!["DE", "FR"])],
+            vec![],
+            vec!["Parental"],
+        ),
+        (
+            "executive-sabbatical",
+            vec![("department", vec!["Executive"])],
+            vec![first_executive.to_owned()],
+            vec!["Sabbatical"],
+        ),
     ]
 }
 
@@ -103,7 +170,10 @@ fn rules_yaml(rules: &[RuleSpec]) -> String {
             .collect();
         let _ = writeln!(out, "  - name: {name}\n    when: {{ {} }}", when.join(", "));
         if *name == "executive-sabbatical" {
-            let _ = writeln!(out, "    time_off: [{{ policy: Sabbatical, allowance: 10, unit: days }}]");
+            let _ = writeln!(
+                out,
+                "    time_off: [{{ policy: Sabbatical, allowance: 10, unit: days }}]"
+            );
         } else {
             let t: Vec<String> = gives.iter().map(|p| format!("{{ policy: {p} }}")).collect();
             let _ = writeln!(out, "    time_off: [{}]", t.join(", "));
@@ -178,7 +248,11 @@ fn seed(people: &[Person]) -> String {
             "    - {{ email: {}, name: \"{}\"{} }}",
             p.email,
             p.name,
-            if p.terminated { ", status: inactive" } else { "" }
+            if p.terminated {
+                ", status: inactive"
+            } else {
+                ""
+            }
         );
     }
     out.push_str("  policies:\n");
@@ -256,21 +330,32 @@ fn an_hris_export_with_ten_rules_plans_applies_and_converges() {
         assert!(because.contains(&row), "{email}: {because:?}");
         if i % 37 == 0 && c["change"] == "assign" {
             let policy = c["policy"]["name"].as_str().unwrap();
-            let rules: BTreeSet<String> =
-                because.iter().filter(|b| b.starts_with("rule ")).cloned().collect();
+            let rules: BTreeSet<String> = because
+                .iter()
+                .filter(|b| b.starts_with("rule "))
+                .cloned()
+                .collect();
             assert_eq!(rules, expected_rules(&specs, p, policy), "{email} {policy}");
             checked += 1;
         }
     }
     assert!(checked > 20, "checked {checked}");
     // The person excepted from the executive rule gets no Sabbatical.
-    assert!(!changes.iter().any(|c| c["person"]["email"] == first_executive.as_str()
-        && c["policy"]["name"] == "Sabbatical"));
+    assert!(
+        !changes
+            .iter()
+            .any(|c| c["person"]["email"] == first_executive.as_str()
+                && c["policy"]["name"] == "Sabbatical")
+    );
 
     // The text plan says it too, with -v.
     let out = t.run_with(&["plan", "-v"]);
     out.code(0);
-    assert!(out.stdout.contains("(because roster hris/people.csv:"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("(because roster hris/people.csv:"),
+        "{}",
+        out.stdout
+    );
 
     t.run_with(&["apply", "--yes", "-q"]).code(0);
     t.run_with(&["plan", "--detailed-exitcode"]).code(0);
@@ -340,7 +425,11 @@ fn roster_and_rule_mistakes_are_located_and_nothing_is_called() {
         let out = t.run_with(&["plan"]);
         assert_eq!(out.code, 1, "{what}: {}", out.stderr);
         for n in needles {
-            assert!(out.stderr.contains(n), "{what}: no {n:?} in\n{}", out.stderr);
+            assert!(
+                out.stderr.contains(n),
+                "{what}: no {n:?} in\n{}",
+                out.stderr
+            );
         }
         assert_eq!(t.sandbox_log().len(), 0, "{what}: calls made");
     }
@@ -354,7 +443,10 @@ fn a_roster_outside_the_tree_is_refused() {
         &ROSTER.replace("hris/people.csv", "../people.csv"),
     );
     let out = t.run_with(&["validate"]);
-    out.code(1).stderr_has(&["roster-file", "not a path inside the configuration directory"]);
+    out.code(1).stderr_has(&[
+        "roster-file",
+        "not a path inside the configuration directory",
+    ]);
 }
 
 /// A `users:` entry for a roster person overrides the row and the rules.
@@ -383,6 +475,50 @@ fn a_users_entry_overrides_the_roster_row_and_the_rules() {
         })
         .collect();
     assert_eq!(sick.len(), 2, "{sick:?}");
-    assert_eq!(sick[0].1, ["roster hris/people.csv:2", "rule everyone-sick"]);
+    assert_eq!(
+        sick[0].1,
+        ["roster hris/people.csv:2", "rule everyone-sick"]
+    );
     assert_eq!(sick[1].1, ["users: people.yaml:20"]);
+}
+
+/// `export --format csv` writes a roster and the manifest that reads it;
+/// a plan with them (and nothing else about these people) changes nothing.
+#[test]
+fn an_exported_roster_plans_to_no_changes() {
+    let t = Test::new().sandbox(include_str!("../fixtures/plan/seed.yaml"));
+    let url = t.sandbox_url();
+    let t = t.file(
+        "providers.yaml",
+        &format!(
+            "providers:\n  clockify:\n    type: clockify\n    workspace_id: 64a687e29ae1f428e7ebe303\n    base_url: {url}/api\n    balance_update: set\npolicies:\n  clockify:\n    Vacation: {{ has_expiration: false }}\n    Sick: {{ has_expiration: false }}\n    Parental: {{ has_expiration: false }}\n"
+        ),
+    );
+    let out = t.run_with(&[
+        "export",
+        "--provider",
+        "clockify",
+        "--format",
+        "csv",
+        "--out",
+        "hris",
+    ]);
+    out.code(0);
+    assert!(
+        out.stdout
+            .contains("rosters:\n  - file: \"clockify.roster.csv\""),
+        "{}",
+        out.stdout
+    );
+    let csv = std::fs::read_to_string(t.path().join("hris/clockify.roster.csv")).unwrap();
+    assert!(csv.starts_with("email,name,status,leave\r\n"), "{csv}");
+    assert!(
+        csv.contains("ada@example.com,Ada Lovelace,active,L1\r\n"),
+        "{csv}"
+    );
+    let yaml = std::fs::read_to_string(t.path().join("hris/clockify.roster.yaml")).unwrap();
+    assert_eq!(yaml, out.stdout);
+    t.run_with(&["validate"]).code(0);
+    let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }

@@ -122,10 +122,7 @@ pub(crate) fn merge_rules<'r>(
 
 impl Validator<'_> {
     fn file_name(&self, file: FileId) -> String {
-        self.files
-            .get(file.0 as usize)
-            .cloned()
-            .unwrap_or_default()
+        self.files.get(file.0 as usize).cloned().unwrap_or_default()
     }
 
     /// The `Because` of a `users:` entry at `loc`.
@@ -236,6 +233,11 @@ impl Validator<'_> {
                 };
                 let status = cols.status.and_then(|col| {
                     let text = cell(col);
+                    // An empty cell leaves the status unmanaged, unless
+                    // `values.status` maps it.
+                    if text.is_empty() && values.get("status").is_none_or(|m| !m.contains_key("")) {
+                        return None;
+                    }
                     let word = match mapped(&values, "status", text) {
                         Ok(w) => w.to_ascii_lowercase(),
                         Err(_) => {
@@ -273,7 +275,10 @@ impl Validator<'_> {
                                 v,
                                 col,
                                 format!("`{text}` is not a date in the format `{format}`"),
-                                Some("set the roster's `date_format` to the file's, e.g. `%m/%d/%Y`".to_owned()),
+                                Some(
+                                    "set the roster's `date_format` to the file's, e.g. `%m/%d/%Y`"
+                                        .to_owned(),
+                                ),
                             );
                             None
                         }
@@ -287,12 +292,7 @@ impl Validator<'_> {
                         Ok(v) => {
                             attributes.insert(name.clone(), v.to_owned());
                         }
-                        Err(v) => bad(
-                            self,
-                            *col,
-                            format!("`{v}` is not in `values.{name}`"),
-                            None,
-                        ),
+                        Err(v) => bad(self, *col, format!("`{v}` is not in `values.{name}`"), None),
                     }
                 }
                 let (Some(email), Some(provider)) = (email, provider) else {
@@ -361,7 +361,12 @@ impl Validator<'_> {
                     .at(header.loc, "not in the header row")
                     .help_opt(
                         did_you_mean(&header.value, table.headers.iter().map(String::as_str))
-                            .or_else(|| Some(format!("the header row holds: {}", table.headers.join(", ")))),
+                            .or_else(|| {
+                                Some(format!(
+                                    "the header row holds: {}",
+                                    table.headers.join(", ")
+                                ))
+                            }),
                     ),
                 );
             }
@@ -415,18 +420,24 @@ impl Validator<'_> {
                     .at(field.loc, "not status, provider or a mapped attribute")
                     .help_opt(did_you_mean(
                         &field.value,
-                        ["status", "provider"].into_iter().chain(attributes.iter().copied()),
+                        ["status", "provider"]
+                            .into_iter()
+                            .chain(attributes.iter().copied()),
                     )),
                 );
                 continue;
             }
             let mut m = BTreeMap::new();
             for (cell, value) in &map.entries {
-                if field.value == "status" && !matches!(value.value.as_str(), "active" | "inactive") {
+                if field.value == "status" && !matches!(value.value.as_str(), "active" | "inactive")
+                {
                     self.push(
                         Diagnostic::error(
                             Code::InvalidValue,
-                            format!("`{}` is not a status: expected active or inactive", value.value),
+                            format!(
+                                "`{}` is not a status: expected active or inactive",
+                                value.value
+                            ),
                         )
                         .at(value.loc, "active or inactive"),
                     );
@@ -486,7 +497,10 @@ impl Validator<'_> {
                         used_profiles.push(name.clone());
                         for e in entries {
                             let mut t = time_off(e, Some(name));
-                            t.because = vec![Because::Rule(r.name.value.clone()), Because::Profile(name.clone())];
+                            t.because = vec![
+                                Because::Rule(r.name.value.clone()),
+                                Because::Profile(name.clone()),
+                            ];
                             gives.insert((t.policy.clone(), t.policy_type.clone()), t);
                         }
                     }
@@ -497,7 +511,10 @@ impl Validator<'_> {
                             format!("profile `{}` is not declared", profile.value),
                         )
                         .at(profile.loc, "no such profile")
-                        .help_opt(did_you_mean(&profile.value, profiles.keys().map(String::as_str))),
+                        .help_opt(did_you_mean(
+                            &profile.value,
+                            profiles.keys().map(String::as_str),
+                        )),
                     ),
                 }
             }
@@ -513,7 +530,10 @@ impl Validator<'_> {
                 self.push(
                     Diagnostic::error(
                         Code::MissingField,
-                        format!("rule `{}` gives nothing: add `profile` or `time_off`", r.name.value),
+                        format!(
+                            "rule `{}` gives nothing: add `profile` or `time_off`",
+                            r.name.value
+                        ),
                     )
                     .at(loc, "no `profile`, no `time_off`"),
                 );
@@ -524,9 +544,23 @@ impl Validator<'_> {
                     .when
                     .entries
                     .into_iter()
-                    .map(|(k, v)| (k.value, v.value.0.into_iter().map(|s| s.value.trim().to_owned()).collect()))
+                    .map(|(k, v)| {
+                        (
+                            k.value,
+                            v.value
+                                .0
+                                .into_iter()
+                                .map(|s| s.value.trim().to_owned())
+                                .collect(),
+                        )
+                    })
                     .collect(),
-                except: r.except.unwrap_or_default().into_iter().map(|e| e.value).collect(),
+                except: r
+                    .except
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| e.value)
+                    .collect(),
                 gives: gives.into_values().collect(),
             });
         }
@@ -535,7 +569,12 @@ impl Validator<'_> {
 
     /// Give each user what the matching rules give, then their own
     /// entries on top, by policy; a conflict between rules is an error.
-    pub(super) fn apply_rules(&mut self, user: &mut checked::User, own: Vec<checked::TimeOff>, rules: &[Rule]) {
+    pub(super) fn apply_rules(
+        &mut self,
+        user: &mut checked::User,
+        own: Vec<checked::TimeOff>,
+        rules: &[Rule],
+    ) {
         let matching = rules
             .iter()
             .filter(|r| rule_matches(r, &user.email, &user.attributes));
@@ -637,7 +676,12 @@ mod tests {
         }
     }
 
-    fn rule(name: &str, when: &[(&str, &[&str])], except: &[&str], gives: Vec<checked::TimeOff>) -> Rule {
+    fn rule(
+        name: &str,
+        when: &[(&str, &[&str])],
+        except: &[&str],
+        gives: Vec<checked::TimeOff>,
+    ) -> Rule {
         Rule {
             name: name.into(),
             when: when
@@ -652,19 +696,51 @@ mod tests {
     #[test]
     fn rules_match_every_key_any_value_after_trimming() {
         let attrs = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        let r = rule("ie", &[("type", &["Full-Time"]), ("country", &["IE", "GB"])], &["CEO@acme.test"], vec![]);
+        let r = rule(
+            "ie",
+            &[("type", &["Full-Time"]), ("country", &["IE", "GB"])],
+            &["CEO@acme.test"],
+            vec![],
+        );
         let ada = Email::new("ada@acme.test");
         for (attributes, email, want) in [
-            (attrs(&[("type", "Full-Time"), ("country", "IE")]), &ada, true),
-            (attrs(&[("type", " Full-Time "), ("country", "GB")]), &ada, true),
-            (attrs(&[("type", "Full-Time"), ("country", "FR")]), &ada, false),
-            (attrs(&[("type", "full-time"), ("country", "IE")]), &ada, false),
+            (
+                attrs(&[("type", "Full-Time"), ("country", "IE")]),
+                &ada,
+                true,
+            ),
+            (
+                attrs(&[("type", " Full-Time "), ("country", "GB")]),
+                &ada,
+                true,
+            ),
+            (
+                attrs(&[("type", "Full-Time"), ("country", "FR")]),
+                &ada,
+                false,
+            ),
+            (
+                attrs(&[("type", "full-time"), ("country", "IE")]),
+                &ada,
+                false,
+            ),
             (attrs(&[("country", "IE")]), &ada, false),
-            (attrs(&[("type", "Full-Time"), ("country", "IE")]), &Email::new("ceo@ACME.test"), false),
+            (
+                attrs(&[("type", "Full-Time"), ("country", "IE")]),
+                &Email::new("ceo@ACME.test"),
+                false,
+            ),
         ] {
-            assert_eq!(rule_matches(&r, email, &attributes), want, "{attributes:?} {email}");
+            assert_eq!(
+                rule_matches(&r, email, &attributes),
+                want,
+                "{attributes:?} {email}"
+            );
         }
         let everyone = rule("all", &[], &[], vec![]);
         assert!(rule_matches(&everyone, &ada, &BTreeMap::new()));
@@ -672,12 +748,24 @@ mod tests {
 
     #[test]
     fn rules_merge_by_policy_and_conflict_on_different_settings() {
-        let a = rule("a", &[], &[], vec![give("Vacation", Some(20)), give("Sick", None)]);
-        let b = rule("b", &[], &[], vec![give("Vacation", Some(20)), give("Parental", Some(5))]);
+        let a = rule(
+            "a",
+            &[],
+            &[],
+            vec![give("Vacation", Some(20)), give("Sick", None)],
+        );
+        let b = rule(
+            "b",
+            &[],
+            &[],
+            vec![give("Vacation", Some(20)), give("Parental", Some(5))],
+        );
         let c = rule("c", &[], &[], vec![give("Vacation", Some(25))]);
         let given = merge_rules([&a, &b]).unwrap();
-        let shown: Vec<(String, Vec<String>)> =
-            given.into_iter().map(|((p, _), (_, names))| (p, names)).collect();
+        let shown: Vec<(String, Vec<String>)> = given
+            .into_iter()
+            .map(|((p, _), (_, names))| (p, names))
+            .collect();
         assert_eq!(
             shown,
             vec![
@@ -687,16 +775,38 @@ mod tests {
             ]
         );
         let conflict = merge_rules([&a, &b, &c]).unwrap_err();
-        assert_eq!((conflict.0.as_str(), conflict.1.name.as_str(), conflict.3.name.as_str()), ("Vacation", "a", "c"));
+        assert_eq!(
+            (
+                conflict.0.as_str(),
+                conflict.1.name.as_str(),
+                conflict.3.name.as_str()
+            ),
+            ("Vacation", "a", "c")
+        );
         assert!(merge_rules(std::iter::empty()).unwrap().is_empty());
     }
 
     #[test]
     fn secret_looking_headers() {
-        for h in ["SSN", "Social Security Number", "API Key", "Password", "Bank Account", "IBAN", "Access Token"] {
+        for h in [
+            "SSN",
+            "Social Security Number",
+            "API Key",
+            "Password",
+            "Bank Account",
+            "IBAN",
+            "Access Token",
+        ] {
             assert!(header_looks_secret(h), "{h}");
         }
-        for h in ["Work Email", "Department", "Employment Type", "Country", "Hire Date", "Preferred Name"] {
+        for h in [
+            "Work Email",
+            "Department",
+            "Employment Type",
+            "Country",
+            "Hire Date",
+            "Preferred Name",
+        ] {
             assert!(!header_looks_secret(h), "{h}");
         }
     }

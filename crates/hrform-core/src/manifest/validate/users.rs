@@ -293,7 +293,10 @@ impl Validator<'_> {
                         for e in entries {
                             self.entry_for_kind(e, kind, loc);
                             let mut t = time_off(e, Some(name));
-                            t.because = vec![self.entry_because(loc), checked::Because::Profile(name.clone())];
+                            t.because = vec![
+                                self.entry_because(loc),
+                                checked::Because::Profile(name.clone()),
+                            ];
                             merged.insert((t.policy.clone(), t.policy_type.clone()), t);
                         }
                     }
