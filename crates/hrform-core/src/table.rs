@@ -254,7 +254,8 @@ mod tests {
             ("\"x,y,z\";b\n", b';'),
             ("single\n", b','),
             ("", b','),
-            ("a;b,c\r\n", b';'),
+            ("a;b,c\r\n", b','),
+            ("a;b;c,d\r\n", b';'),
         ] {
             assert_eq!(detect_delimiter(text), want, "{text:?}");
         }

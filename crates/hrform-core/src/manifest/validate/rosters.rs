@@ -31,6 +31,7 @@ pub(super) struct RosterPerson {
 }
 
 /// A checked rule.
+#[derive(Debug)]
 pub(crate) struct Rule {
     pub name: String,
     pub when: Vec<(String, Vec<String>)>,
