@@ -79,7 +79,10 @@ impl Context {
 /// for [`load`]: the shell's, so that this crate does no I/O. It refuses
 /// files outside the configuration directory (links included) and files
 /// over the size bound, with a message saying why.
-pub struct TableReader(pub Box<dyn Fn(&Path) -> Result<Vec<u8>, String> + Send + Sync>);
+pub struct TableReader(pub Box<ReadTable>);
+
+/// How a [`TableReader`] reads: the file's bytes, or why not.
+pub type ReadTable = dyn Fn(&Path) -> Result<Vec<u8>, String> + Send + Sync;
 
 impl Default for TableReader {
     fn default() -> Self {

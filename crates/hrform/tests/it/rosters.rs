@@ -385,7 +385,7 @@ fn roster_and_rule_mistakes_are_located_and_nothing_is_called() {
     let cases: Vec<(&str, String, String, Vec<&str>)> = vec![
         (
             "missing header",
-            HEADER.replace("Hire Date", "Hire Dt") + &good.to_owned(),
+            HEADER.replace("Hire Date", "Hire Dt") + good,
             String::new(),
             vec!["roster-header-missing", "no column `Hire Date`", "Hire Dt"],
         ),

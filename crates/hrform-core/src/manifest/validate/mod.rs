@@ -211,9 +211,11 @@ impl Validator<'_> {
             &providers,
             &profiles,
             &protected,
-            people,
-            m.rules,
-            &known_attributes,
+            rosters::Rostered {
+                people,
+                rules: m.rules,
+                known_attributes,
+            },
         );
         let requests = self.requests(m.requests, &providers);
         let policies = self.policies(m.policies, &providers);

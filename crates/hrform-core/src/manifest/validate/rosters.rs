@@ -30,6 +30,14 @@ pub(super) struct RosterPerson {
     pub loc: Loc,
 }
 
+/// What rosters and rules add to the `users:` entries.
+pub(super) struct Rostered {
+    pub people: Vec<RosterPerson>,
+    pub rules: Vec<Sp<raw::Rule>>,
+    /// The attributes rules may test, where first declared.
+    pub known_attributes: BTreeMap<String, Loc>,
+}
+
 /// A checked rule.
 #[derive(Debug)]
 pub(crate) struct Rule {
@@ -95,9 +103,18 @@ fn settings(t: &checked::TimeOff) -> impl PartialEq + '_ {
 /// and the two rules' names and entries.
 pub(crate) type Given = BTreeMap<(String, Option<String>), (checked::TimeOff, Vec<String>)>;
 
+/// Two rules giving one policy different settings: the policy, and each
+/// rule with its entry.
+#[derive(Debug)]
+pub(crate) struct Conflict<'r> {
+    pub policy: String,
+    pub first: (&'r Rule, Loc),
+    pub second: (&'r Rule, Loc),
+}
+
 pub(crate) fn merge_rules<'r>(
     rules: impl IntoIterator<Item = &'r Rule>,
-) -> Result<Given, Box<(String, &'r Rule, Loc, &'r Rule, Loc)>> {
+) -> Result<Given, Box<Conflict<'r>>> {
     let mut given: Given = BTreeMap::new();
     let mut from: HashMap<(String, Option<String>), &'r Rule> = HashMap::new();
     for rule in rules {
@@ -107,7 +124,11 @@ pub(crate) fn merge_rules<'r>(
                 Some((first, names)) => {
                     if settings(first) != settings(t) {
                         let other = from[&key];
-                        return Err(Box::new((t.policy.clone(), other, first.loc, rule, t.loc)));
+                        return Err(Box::new(Conflict {
+                            policy: t.policy.clone(),
+                            first: (other, first.loc),
+                            second: (rule, t.loc),
+                        }));
                     }
                     names.push(rule.name.clone());
                 }
@@ -582,7 +603,11 @@ impl Validator<'_> {
         let given = match merge_rules(matching) {
             Ok(g) => g,
             Err(conflict) => {
-                let (policy, a, a_loc, b, b_loc) = *conflict;
+                let Conflict {
+                    policy,
+                    first: (a, a_loc),
+                    second: (b, b_loc),
+                } = *conflict;
                 let whence = user
                     .because
                     .iter()
@@ -778,9 +803,9 @@ mod tests {
         let conflict = merge_rules([&a, &b, &c]).unwrap_err();
         assert_eq!(
             (
-                conflict.0.as_str(),
-                conflict.1.name.as_str(),
-                conflict.3.name.as_str()
+                conflict.policy.as_str(),
+                conflict.first.0.name.as_str(),
+                conflict.second.0.name.as_str()
             ),
             ("Vacation", "a", "c")
         );

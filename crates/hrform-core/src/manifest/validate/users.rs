@@ -235,10 +235,13 @@ impl Validator<'_> {
         providers: &Providers,
         profiles: &Profiles,
         protected: &[(Email, Loc)],
-        people: Vec<super::rosters::RosterPerson>,
-        rules: Vec<Sp<raw::Rule>>,
-        known_attributes: &BTreeMap<String, Loc>,
+        rostered: super::rosters::Rostered,
     ) -> Vec<checked::User> {
+        let super::rosters::Rostered {
+            people,
+            rules,
+            known_attributes,
+        } = rostered;
         let mut out = Vec::with_capacity(raw.len());
         // Each entry's own policies (its profile's, then its `time_off`).
         let mut layers: Vec<Vec<checked::TimeOff>> = Vec::with_capacity(raw.len());
@@ -357,7 +360,7 @@ impl Validator<'_> {
             }
         }
         let mut rule_profiles = Vec::new();
-        let rules = self.rules(rules, profiles, known_attributes, &mut rule_profiles);
+        let rules = self.rules(rules, profiles, &known_attributes, &mut rule_profiles);
         for name in &rule_profiles {
             if let Some((name, _)) = profiles.get_key_value(name) {
                 used_profiles.insert(name.as_str());
