@@ -20,4 +20,5 @@ pub mod manifest;
 pub mod model;
 pub mod plan;
 pub mod schema;
+pub mod table;
 pub mod vendors;

@@ -235,6 +235,12 @@ pub(crate) struct ExportArgs {
     /// people share a profile; anyone else keeps their `time_off` inline.
     #[arg(long)]
     pub profiles: bool,
+    /// `yaml` (default): per-person `users:` entries. `csv`: a roster table
+    /// `<provider>.roster.csv` (email, name, status, leave group) and the
+    /// manifest `<provider>.roster.yaml` that reads it (`rosters:`, one rule
+    /// per leave group), printed too; time-off requests are not exported.
+    #[arg(long, value_enum, default_value_t = ExportFormat::Yaml)]
+    pub format: ExportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +285,13 @@ pub(crate) enum InitProviderType {
     Clockify,
     /// A Connecteam account.
     Connecteam,
+}
+
+/// What `hrform export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ExportFormat {
+    Yaml,
+    Csv,
 }
 
 #[derive(Debug, Args)]

@@ -31,6 +31,8 @@ pub struct Context {
     pub github_actions: bool,
     /// Whether to colour stdout and stderr.
     pub color: Colors,
+    /// `-v`: the text plan also says where each change comes from.
+    pub verbose: bool,
 }
 
 /// Whether each stream is coloured: decided once, for everything that
@@ -126,6 +128,7 @@ impl Context {
                 stdout: colour(flag, &env, std::io::stdout().is_terminal()),
                 stderr: colour(flag, &env, std::io::stderr().is_terminal()),
             },
+            verbose: false,
         }
     }
 }

@@ -57,11 +57,50 @@ pub fn load_with(
         })
         .collect();
     let input = Input {
+        tables: table_reader(dir),
         files,
         refused: found.refused,
         unreadable: found.unreadable,
     };
     manifest::load(dir, input, &context.manifest)
+}
+
+/// Reads roster files for the core: only regular files inside `dir` once
+/// every link is resolved, of at most [`manifest::ROSTER_MAX_BYTES`].
+fn table_reader(dir: &Path) -> manifest::TableReader {
+    let root = dir.canonicalize();
+    manifest::TableReader(Box::new(move |path: &Path| {
+        let root = root.as_ref().map_err(|e| e.to_string())?;
+        let target = path.canonicalize().map_err(|e| format!("{e}"))?;
+        if !target.starts_with(root) {
+            return Err(
+                "it is outside the configuration directory (through a symlink); it was not read"
+                    .to_owned(),
+            );
+        }
+        let meta = std::fs::metadata(&target).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("it is not a regular file".to_owned());
+        }
+        if meta.len() > manifest::ROSTER_MAX_BYTES {
+            return Err(format!(
+                "it is over {} bytes, the most hrform reads",
+                manifest::ROSTER_MAX_BYTES
+            ));
+        }
+        let mut bytes = Vec::new();
+        use std::io::Read as _;
+        std::fs::File::open(&target)
+            .and_then(|f| {
+                f.take(manifest::ROSTER_MAX_BYTES + 1)
+                    .read_to_end(&mut bytes)
+            })
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > manifest::ROSTER_MAX_BYTES {
+            return Err("it grew over the size bound while read".to_owned());
+        }
+        Ok(bytes)
+    }))
 }
 
 /// What discovery found under the configuration directory.

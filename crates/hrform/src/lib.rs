@@ -61,7 +61,8 @@ pub fn main() -> ExitCode {
         }
     };
     // What hrform takes from the clock and the environment, read once here.
-    let context = Context::read(cli.global.color);
+    let mut context = Context::read(cli.global.color);
+    context.verbose = cli.global.verbose > 0;
     cli.settle(&context);
     init_output(&cli, &context);
     http::set_backoff_scale(context.backoff_scale);

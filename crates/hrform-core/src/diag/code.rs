@@ -118,6 +118,20 @@ codes! {
         "Tenure tiers that do not start at 0 years, are not ascending, or come with a single allowance too.",
     UnusedProfile = "unused-profile":
         "A profile no user refers to.",
+    RosterFile = "roster-file":
+        "A roster file that cannot be read as a table (outside the configuration directory, too large, not CSV or .xlsx, rows of unequal width).",
+    RosterHeaderMissing = "roster-header-missing":
+        "A roster maps a header its file does not have.",
+    RosterSecretHeader = "roster-secret-header":
+        "A roster maps a column whose header looks like a secret or a personal identifier (never read).",
+    RosterCell = "roster-cell":
+        "A roster cell that cannot be read: not an email, not a date in `date_format`, an unknown status or value.",
+    RosterDuplicate = "roster-duplicate":
+        "One person (email and provider) in two roster rows.",
+    RuleConflict = "rule-conflict":
+        "Two rules matching one person give one policy different settings.",
+    RuleUnmappedAttribute = "rule-unmapped-attribute":
+        "A rule tests an attribute no roster maps and no `users:` entry carries.",
     UserNotFound = "user-not-found":
         "A declared user does not exist in the provider.",
     UnknownPolicy = "unknown-policy":

@@ -18,6 +18,7 @@
 
 pub mod profiles;
 pub mod render;
+pub mod roster;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 

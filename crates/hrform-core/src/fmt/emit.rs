@@ -69,6 +69,8 @@ impl Ctx {
                 "providers",
                 "profiles",
                 "users",
+                "rosters",
+                "rules",
                 "time_off_requests",
                 "policies",
                 "settings",
@@ -103,6 +105,7 @@ impl Ctx {
                 "end_date",
                 "profile",
                 "time_off",
+                "attributes",
             ],
             Ctx::Request => &[
                 "key",

@@ -145,11 +145,42 @@ pub struct User {
     /// The profile's policies merged with the user's own, ordered by policy
     /// (then by `from`: one policy may have a schedule of entries).
     pub time_off: Vec<TimeOff>,
-    /// The first day of work: before it, not activated, nothing assigned.
+    /// The first day of work (`start_date`, or a roster's column): before
+    /// it, not activated, nothing assigned.
     pub start_date: Option<Date>,
     /// The last day worked: from the day after, deactivated.
     pub end_date: Option<Date>,
     pub loc: Loc,
+    /// What rules may test: a roster's mapped columns, a `users:` entry's
+    /// `attributes`, trimmed.
+    pub attributes: BTreeMap<String, String>,
+    /// Where the person is declared: a roster row, a `users:` entry, or both.
+    pub because: Vec<Because>,
+}
+
+/// Where something declared came from, as plans show it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Because {
+    /// A roster row: the file as shown from the working directory, and the
+    /// row as a spreadsheet numbers it.
+    Row { file: String, row: u32 },
+    /// A rule, by name.
+    Rule(String),
+    /// A profile, by name.
+    Profile(String),
+    /// A `users:` entry: its file and line.
+    Entry { file: String, line: u32 },
+}
+
+impl fmt::Display for Because {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Because::Row { file, row } => write!(f, "roster {file}:{row}"),
+            Because::Rule(name) => write!(f, "rule {name}"),
+            Because::Profile(name) => write!(f, "profile {name}"),
+            Because::Entry { file, line } => write!(f, "users: {file}:{line}"),
+        }
+    }
 }
 
 /// One policy a person is on.
@@ -179,6 +210,8 @@ pub struct TimeOff {
     /// allowance was computed.
     pub basis: Option<crate::model::AllowanceBasis>,
     pub loc: Loc,
+    /// The rules, profile or `users:` entry that give it.
+    pub because: Vec<Because>,
 }
 
 /// One tier of `allowance_by_tenure`.

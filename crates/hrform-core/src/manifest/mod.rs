@@ -28,6 +28,9 @@ use self::node::Node;
 pub use self::validate::{CLOCKIFY_DEFAULT_BASE_URL, CONNECTEAM_DEFAULT_BASE_URL};
 use crate::diag::{self, Code, Diagnostic, Loc, Sources};
 
+/// The largest roster file hrform reads, in bytes (about 100,000 rows).
+pub const ROSTER_MAX_BYTES: u64 = 32 * 1024 * 1024;
+
 /// The key that marks a sandbox seed file; such files are not manifests.
 pub const SEED_MARKER_KEY: &str = "seed_version";
 
@@ -72,9 +75,34 @@ impl Context {
     }
 }
 
+/// Reads a roster file (the path as reached from the working directory)
+/// for [`load`]: the shell's, so that this crate does no I/O. It refuses
+/// files outside the configuration directory (links included) and files
+/// over the size bound, with a message saying why.
+pub struct TableReader(pub Box<ReadTable>);
+
+/// How a [`TableReader`] reads: the file's bytes, or why not.
+pub type ReadTable = dyn Fn(&Path) -> Result<Vec<u8>, String> + Send + Sync;
+
+impl Default for TableReader {
+    fn default() -> Self {
+        Self(Box::new(|_| {
+            Err("roster files are not read here".to_owned())
+        }))
+    }
+}
+
+impl std::fmt::Debug for TableReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TableReader")
+    }
+}
+
 /// What discovery found under the configuration directory, read.
 #[derive(Debug, Default)]
 pub struct Input {
+    /// Reads the roster files manifests declare.
+    pub tables: TableReader,
     /// The manifests, in order, each with its bytes or why it could not be
     /// read.
     pub files: Vec<(PathBuf, std::io::Result<Vec<u8>>)>,
@@ -184,16 +212,34 @@ pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
             secrets: &mut secrets,
             incomplete: &mut incomplete,
         };
-        docs.extend(
-            parsed
-                .iter()
-                .filter_map(|doc| <raw::Manifest as decode::Decode>::decode(doc, &mut cx)),
-        );
+        let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
+        docs.extend(parsed.iter().filter_map(|doc| {
+            let mut m = <raw::Manifest as decode::Decode>::decode(doc, &mut cx)?;
+            for r in m.rosters.iter_mut().flatten() {
+                r.value.manifest = relative.clone();
+            }
+            Some(m)
+        }));
     }
+    for doc in &mut docs {
+        for r in doc.rosters.iter_mut().flatten() {
+            read_roster(
+                dir,
+                &mut r.value,
+                &input.tables,
+                &mut sources,
+                &mut diagnostics,
+            );
+        }
+    }
+    let files: Vec<String> = sources
+        .iter()
+        .map(|(_, path, _)| path.display().to_string())
+        .collect();
     if manifests.is_empty() && diagnostics.is_empty() {
         diagnostics.push(no_manifests(dir));
     }
-    let config = validate::validate(docs, incomplete, context, &mut diagnostics);
+    let config = validate::validate(docs, incomplete, context, files, &mut diagnostics);
     for loc in secrets
         .iter()
         .chain(diagnostics.iter().flat_map(|d| &d.secrets))
@@ -211,6 +257,125 @@ pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
         diagnostics,
         sources,
         manifests,
+    }
+}
+
+/// Read and parse the table of roster `r`, keeping it (and its file id)
+/// in `r.table`; every problem becomes a diagnostic at the roster.
+fn read_roster(
+    dir: &Path,
+    r: &mut raw::Roster,
+    reader: &TableReader,
+    sources: &mut Sources,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use std::path::Component;
+    let written = r.file.value.as_str();
+    let rel = Path::new(written);
+    let inside = !written.trim().is_empty()
+        && rel
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !inside {
+        diags.push(
+            Diagnostic::error(
+                Code::RosterFile,
+                format!(
+                    "the roster file `{written}` is not a path inside the configuration directory"
+                ),
+            )
+            .at(r.file.loc, "outside the tree")
+            .help("write the path relative to this manifest, without `..` or a leading `/`"),
+        );
+        return;
+    }
+    let path = dir
+        .join(r.manifest.parent().unwrap_or(Path::new("")))
+        .join(rel);
+    let shown = display_path(dir, &path);
+    let bytes = match (reader.0)(&path) {
+        Ok(bytes) => bytes,
+        Err(why) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::RosterFile,
+                    format!("cannot read the roster {}: {why}", shown.display()),
+                )
+                .at(r.file.loc, "this file"),
+            );
+            return;
+        }
+    };
+    let xlsx = written.to_ascii_lowercase().ends_with(".xlsx");
+    let delimiter = match (&r.delimiter, xlsx) {
+        (None, _) => None,
+        (Some(d), false) if [",", ";", "\t", "\\t"].contains(&d.value.as_str()) => {
+            Some(if d.value == ";" {
+                b';'
+            } else if d.value == "," {
+                b','
+            } else {
+                b'\t'
+            })
+        }
+        (Some(d), _) => {
+            let why = if xlsx {
+                "`delimiter` applies to CSV rosters only"
+            } else {
+                "`delimiter` must be `,`, `;` or a tab"
+            };
+            diags.push(
+                Diagnostic::error(Code::InvalidValue, why)
+                    .at(d.loc, "not a delimiter hrform reads"),
+            );
+            return;
+        }
+    };
+    if let (Some(s), false) = (&r.sheet, xlsx) {
+        diags.push(
+            Diagnostic::error(Code::InvalidValue, "`sheet` applies to .xlsx rosters only")
+                .at(s.loc, "not a workbook"),
+        );
+        return;
+    }
+    let parsed = if xlsx {
+        crate::table::parse_xlsx(&bytes, r.sheet.as_ref().map(|s| s.value.as_str()))
+    } else {
+        crate::table::parse_csv(&bytes, delimiter)
+    };
+    // The file's cells are never shown: a diagnostic names the row and
+    // header, so columns hrform does not read stay out of every output.
+    let file = sources.add(shown.clone(), String::new());
+    match parsed {
+        Ok(table) => r.table = Some((file, std::sync::Arc::new(table))),
+        Err(err) => {
+            let row = match &err {
+                crate::table::TableError::Width { row, .. }
+                | crate::table::TableError::NotUtf8 { row, .. }
+                | crate::table::TableError::Csv { row, .. }
+                | crate::table::TableError::CellError { row, .. } => Some(*row),
+                _ => None,
+            };
+            let mut d = Diagnostic::error(
+                Code::RosterFile,
+                format!("cannot read the roster {}: {err}", shown.display()),
+            );
+            d = match row {
+                Some(row) => d
+                    .at(
+                        Loc {
+                            file,
+                            line: row,
+                            col: 1,
+                            len: 0,
+                        },
+                        format!("row {row}"),
+                    )
+                    .also(r.file.loc, "the roster"),
+                None => d.at(r.file.loc, "this file"),
+            };
+            diags.push(d);
+        }
     }
 }
 

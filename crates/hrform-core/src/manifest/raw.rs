@@ -82,6 +82,10 @@ pub struct Manifest {
     pub profiles: Option<NameMap<Sp<Profile>>>,
     /// The people hrform manages: their status, policies and balances.
     pub users: Option<Vec<Sp<User>>>,
+    /// Tables of people exported from an HRIS (CSV or .xlsx): each row declares one person.
+    pub rosters: Option<Vec<Sp<Roster>>>,
+    /// Policies assigned by attribute: every rule whose `when` matches a person applies.
+    pub rules: Option<Vec<Sp<Rule>>>,
     /// Time-off requests to keep in the HR system, e.g. approved leave exported from an HRIS.
     pub time_off_requests: Option<Vec<Sp<TimeOffRequest>>>,
     /// Per-provider, per-policy settings, e.g. `{clockify: {Vacation: {has_expiration: false}}}`.
@@ -242,6 +246,92 @@ pub struct User {
     /// `YYYY-MM-DD`: the last day worked. From the day after, the person is deactivated.
     #[schemars(extend("format" = "date"))]
     pub end_date: Option<Sp<String>>,
+    /// Attributes rules may test, e.g. `{department: Sales}`; for a person also in a roster they replace the roster's, by name.
+    pub attributes: Option<NameMap<Sp<String>>>,
+}
+
+/// A table of people exported from an HRIS: one person per row.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Roster {
+    /// The file, relative to this manifest and inside the configuration directory: CSV (RFC 4180, UTF-8) or `.xlsx`.
+    pub file: Sp<String>,
+    /// The provider every row's person is in; or `provider_column`; may be omitted when only one provider is declared.
+    pub provider: Option<Sp<String>>,
+    /// The header of the column naming each row's provider.
+    pub provider_column: Option<Sp<String>>,
+    /// hrform's fields and the headers that hold them: `email` (required), `name`, `status`, `start_date`, `end_date`.
+    pub columns: Sp<RosterColumns>,
+    /// Attributes rules may test, each with the header that holds it, e.g. `{department: Department}`.
+    pub attributes: Option<NameMap<Sp<String>>>,
+    /// Per field (`status`, `provider` or an attribute): cell text to hrform value, e.g. `{status: {Active: active, Terminated: inactive}}`. With a map, a cell not in it is an error.
+    pub values: Option<NameMap<NameMap<Sp<String>>>>,
+    /// The `strftime` format of date cells, e.g. `%m/%d/%Y` (default ISO 8601, `%Y-%m-%d`).
+    pub date_format: Option<Sp<String>>,
+    /// CSV only: `,`, `;` or a tab (default: detected from the header line).
+    pub delimiter: Option<Sp<String>>,
+    /// .xlsx only: the sheet to read (default the first).
+    pub sheet: Option<Sp<String>>,
+    /// The path of the manifest that declares the roster, relative to the
+    /// configuration directory (set when loading, not written).
+    #[schemars(skip)]
+    pub manifest: std::path::PathBuf,
+    /// The table read, with the diagnostics' file id (set when loading).
+    #[schemars(skip)]
+    pub table: Option<(crate::diag::FileId, std::sync::Arc<crate::table::Table>)>,
+}
+
+/// hrform's fields in a roster, each the header of its column.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RosterColumns {
+    /// The column of work email addresses (required).
+    pub email: Sp<String>,
+    /// The column of names, shown in plans.
+    pub name: Option<Sp<String>>,
+    /// The column of statuses: `active`/`inactive`, or cells mapped by `values.status`.
+    pub status: Option<Sp<String>>,
+    /// The column of start (hire) dates, in `date_format`.
+    pub start_date: Option<Sp<String>>,
+    /// The column of end (termination) dates, in `date_format`; empty cells mean none.
+    pub end_date: Option<Sp<String>>,
+}
+
+/// Policies for everyone whose attributes match.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Rule {
+    /// A unique name, shown in plans as the reason for what the rule gives.
+    pub name: Sp<String>,
+    /// Attribute name to value (or list of values, any of which matches); every key must match. Compared exactly after trimming.
+    pub when: NameMap<Sp<AnyOf>>,
+    /// A profile whose policies the rule gives.
+    pub profile: Option<Sp<String>>,
+    /// Policies the rule gives, beyond or instead of the profile's (by policy).
+    pub time_off: Option<Vec<Sp<TimeOffEntry>>>,
+    /// Email addresses the rule never applies to.
+    pub except: Option<Vec<Sp<String>>>,
+}
+
+/// One value, or a list of values any of which matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnyOf(pub Vec<Sp<String>>);
+
+impl JsonSchema for AnyOf {
+    fn schema_name() -> Cow<'static, str> {
+        "AnyOf".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" } }
+            ]
+        })
+    }
+    fn inline_schema() -> bool {
+        true
+    }
 }
 
 /// A time-off request to keep in a Connecteam account.

@@ -161,6 +161,11 @@ pub struct Change {
     pub person: PersonRef,
     #[serde(flatten)]
     pub kind: ChangeKind,
+    /// Where the change comes from: roster rows (`roster FILE:ROW`), rules
+    /// (`rule NAME`), profiles (`profile NAME`) and `users:` entries
+    /// (`users: FILE:LINE`). Empty for requests and unmanaged people.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub because: Vec<String>,
 }
 
 impl Change {
@@ -174,6 +179,7 @@ impl Change {
                 email: person.email.clone(),
             },
             kind,
+            because: Vec::new(),
         }
     }
 }

@@ -188,7 +188,15 @@ fn full(plan: &Plan) -> String {
             last = Some(key);
             let (what, rest) = cell(&what, &from, &to);
             let flag = if harm(c).is_some() { " ⚠️" } else { "" };
-            let _ = writeln!(out, "| {person} | {provider} | {what}{flag} | {rest} |");
+            let because = if c.because.is_empty() {
+                String::new()
+            } else {
+                format!("<br><sub>because {}</sub>", md(&c.because.join("; ")))
+            };
+            let _ = writeln!(
+                out,
+                "| {person} | {provider} | {what}{flag}{because} | {rest} |"
+            );
         }
         out.push('\n');
     }

@@ -37,6 +37,7 @@ fn entry(policy: &str, allowance: &str) -> TimeOff {
         tenure: Vec::new(),
         basis: None,
         loc: LOC,
+        because: vec![],
     }
 }
 
@@ -49,6 +50,8 @@ fn user(start: Option<Date>, end: Option<Date>, status: Option<Status>) -> User 
         start_date: start,
         end_date: end,
         loc: LOC,
+        attributes: Default::default(),
+        because: vec![],
     }
 }
 

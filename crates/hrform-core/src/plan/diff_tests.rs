@@ -168,6 +168,7 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                         tenure: Vec::new(),
                         basis: None,
                         loc: LOC,
+                        because: vec![],
                     });
                 }
             }
@@ -179,6 +180,8 @@ fn build(vendor: Vendor, pols: &[LivePolicy], people: Vec<Gen>) -> World {
                 start_date: None,
                 end_date: None,
                 loc: LOC,
+                attributes: Default::default(),
+                because: vec![],
             });
         }
     }
@@ -441,6 +444,7 @@ fn resolution_errors() {
         tenure: Vec::new(),
         basis: None,
         loc: LOC,
+        because: vec![],
     };
     let users = [
         User {
@@ -451,6 +455,8 @@ fn resolution_errors() {
             start_date: None,
             end_date: None,
             loc: LOC,
+            attributes: Default::default(),
+            because: vec![],
         },
         User {
             email: Email::new("bob@example.com"),
@@ -460,6 +466,8 @@ fn resolution_errors() {
             start_date: None,
             end_date: None,
             loc: LOC,
+            attributes: Default::default(),
+            because: vec![],
         },
     ];
     let refs: Vec<&User> = users.iter().collect();
@@ -541,10 +549,13 @@ fn the_policy_moved_off_is_chosen_stably() {
             tenure: Vec::new(),
             basis: None,
             loc: LOC,
+            because: vec![],
         }],
         start_date: None,
         end_date: None,
         loc: LOC,
+        attributes: Default::default(),
+        because: vec![],
     };
     let w = World {
         vendor: Vendor::Connecteam,

@@ -319,6 +319,7 @@ fn derive_on(
     for (i, change) in changes.iter_mut().enumerate() {
         change.id = i;
     }
+    provenance(config, &mut changes);
     // Safety is judged on the whole plan, whatever the targets.
     let safety = if errors {
         Vec::new()
@@ -609,4 +610,36 @@ pub fn schema() -> schemars::Schema {
     schemars::generate::SchemaSettings::draft07()
         .into_generator()
         .into_root_schema_for::<Plan>()
+}
+
+/// Fill each change's `because`: a status change comes from where the
+/// person is declared, a policy's from what gives the policy.
+fn provenance(config: &Config, changes: &mut [Change]) {
+    let people: std::collections::HashMap<(&str, &str), &checked::User> = config
+        .users
+        .iter()
+        .map(|u| ((u.provider.as_str(), u.email.key()), u))
+        .collect();
+    for c in changes {
+        let key = crate::mailbox::key(&c.person.email);
+        let Some(user) = people.get(&(c.provider.as_str(), key.as_str())) else {
+            continue;
+        };
+        let policy = match &c.kind {
+            ChangeKind::Assign { policy, .. } | ChangeKind::Balance { policy, .. } => Some(policy),
+            _ => None,
+        };
+        let entry = policy.and_then(|p| {
+            user.time_off.iter().find(|t| {
+                t.policy == p.name && (t.policy_type.is_none() || t.policy_type == p.policy_type)
+            })
+        });
+        c.because = match (policy, entry) {
+            (Some(_), Some(t)) if !t.because.is_empty() => {
+                t.because.iter().map(ToString::to_string).collect()
+            }
+            (None, _) if !matches!(c.kind, ChangeKind::Status { .. }) => continue,
+            _ => user.because.iter().map(ToString::to_string).collect(),
+        };
+    }
 }

@@ -585,6 +585,28 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
 }
 
 /// The versioned JSON document (also what `--out` saves).
+/// Where each change comes from (`-v`), one line per change that says:
+/// `  #ID EMAIL: WHAT (because ...)`, after the plan.
+pub fn because_text(plan: &Plan) -> String {
+    let mut out = String::new();
+    for c in plan.changes.iter().filter(|c| !c.because.is_empty()) {
+        if out.is_empty() {
+            out.push_str("\nWhere the changes come from:\n");
+        }
+        let (what, _, _) = change_words(c);
+        let _ = writeln!(
+            out,
+            "  #{} {} {}: {} (because {})",
+            c.id,
+            esc(&c.provider),
+            esc(&c.person.email),
+            esc(&what),
+            esc(&c.because.join("; "))
+        );
+    }
+    out
+}
+
 pub fn json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
     s.push('\n');

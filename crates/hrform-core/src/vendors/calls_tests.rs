@@ -113,6 +113,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
                 email: format!("u{person}@example.com"),
             },
             kind,
+            because: Vec::new(),
         });
     }
     let rank = |k: &ChangeKind| k.phase();
@@ -350,6 +351,7 @@ fn unrepresentable_calls_are_not_built() {
             email: "kim@example.com".into(),
         },
         kind,
+        because: Vec::new(),
     };
     let balance = change(ChangeKind::Balance {
         policy: untyped,

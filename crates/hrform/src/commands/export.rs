@@ -62,6 +62,12 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
             window.0, window.1
         )));
     }
+    if args.profiles && args.format == crate::cli::ExportFormat::Csv {
+        return Err(super::common::usage_error(
+            "--profiles groups YAML users; --format csv groups people by leave in its rules already"
+                .to_owned(),
+        ));
+    }
     // Checked before reading (the first file) and again once the number of
     // parts is known.
     if let Some(path) = dest.in_the_way(1, args.force) {
@@ -82,6 +88,9 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
 
     let declared = export::Declared::of(config, &provider.name);
     let mut exported = export::export(&live, &declared.context(vendor, year, window));
+    if args.format == crate::cli::ExportFormat::Csv {
+        return write_roster(args, &dest, &exported, &provider.name);
+    }
     if args.profiles {
         export::profiles::group(&mut exported, &provider.name, &config.profile_names);
     }
@@ -153,6 +162,54 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
         live.read_calls,
         (!dest.to_stdout).then_some(&targets[..]),
     )?;
+    Ok(ExitStatus::Success)
+}
+
+/// `--format csv`: the roster table and the manifest that reads it,
+/// written beside each other (never over a file, unless `--force`).
+fn write_roster(
+    args: &ExportArgs,
+    dest: &Destination,
+    exported: &export::Export,
+    provider: &str,
+) -> Result<ExitStatus> {
+    if dest.to_stdout {
+        return Err(super::common::usage_error(
+            "--format csv writes two files (the roster and its manifest): give --out DIR, not -"
+                .to_owned(),
+        ));
+    }
+    let csv_name = format!("{}.roster.csv", dest.stem);
+    let yaml_name = format!("{}.roster.yaml", dest.stem);
+    let (csv, yaml) = export::roster::roster(exported, provider, &csv_name);
+    let mut stderr = crate::output::stderr();
+    for name in [&csv_name, &yaml_name] {
+        let path = dest.dir.join(name);
+        if !args.force && std::fs::symlink_metadata(&path).is_ok() {
+            return refuse(&mut stderr, &path);
+        }
+    }
+    std::fs::create_dir_all(&dest.dir)
+        .with_context(|| format!("cannot create {}", dest.dir.display()))?;
+    write_file(&dest.dir.join(&csv_name), &csv, args.force)?;
+    write_file(&dest.dir.join(&yaml_name), &yaml, args.force)?;
+    let mut stdout = crate::output::stdout();
+    write!(stdout, "{}", crate::escape::text_keep_newlines(&yaml))?;
+    stdout.flush()?;
+    writeln!(
+        stderr,
+        "Wrote {} ({} people) and {}",
+        dest.dir.join(&csv_name).display(),
+        exported.users.len(),
+        dest.dir.join(&yaml_name).display()
+    )?;
+    if !exported.requests.is_empty() {
+        writeln!(
+            stderr,
+            "warning: {} time-off requests are not in a roster; export them with --format yaml",
+            exported.requests.len()
+        )?;
+    }
     Ok(ExitStatus::Success)
 }
 

@@ -118,11 +118,16 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
     }
     let mut stdout = crate::output::stdout();
     match args.output {
-        OutputFormat::Text => write!(
-            stdout,
-            "{}",
-            render::text(&plan, super::common::stdout_color())
-        )?,
+        OutputFormat::Text => {
+            write!(
+                stdout,
+                "{}",
+                render::text(&plan, super::common::stdout_color())
+            )?;
+            if context.verbose {
+                write!(stdout, "{}", render::because_text(&plan))?;
+            }
+        }
         OutputFormat::Json => write!(stdout, "{}", crate::output::json(&render::json(&plan)))?,
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }

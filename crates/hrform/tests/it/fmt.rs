@@ -412,13 +412,19 @@ fn meaning(dir: &Path) -> String {
     }
 }
 
-/// `Loc { ... }` in a Debug rendering, blanked.
+/// `Loc { ... }` and provenance's `Entry { file, line }` in a Debug
+/// rendering, blanked.
 fn strip_locations(debug: &str) -> String {
+    let debug = strip_block(debug, "Entry {");
+    strip_block(&debug, "Loc {")
+}
+
+fn strip_block(debug: &str, block: &str) -> String {
     let mut out = String::new();
     let mut rest = debug;
-    while let Some(i) = rest.find("Loc {") {
+    while let Some(i) = rest.find(block) {
         out.push_str(&rest[..i]);
-        out.push_str("Loc");
+        out.push_str(&block[..block.len() - 2]);
         let close = rest[i..].find('}').expect("a closing brace");
         rest = &rest[i + close + 1..];
     }

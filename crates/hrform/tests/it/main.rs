@@ -21,6 +21,7 @@ mod plan;
 mod readme;
 mod release;
 mod requests;
+mod rosters;
 mod sandbox;
 mod scheduled;
 mod schema;

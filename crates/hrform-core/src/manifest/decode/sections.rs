@@ -33,6 +33,8 @@ impl Decode for Manifest {
             providers,
             profiles,
             users,
+            rosters: m.opt("rosters", cx),
+            rules: m.opt("rules", cx),
             time_off_requests: m.opt("time_off_requests", cx),
             policies: m.opt("policies", cx),
             settings: m.opt("settings", cx),
@@ -189,6 +191,7 @@ impl Decode for User {
         let time_off = m.opt("time_off", cx);
         let start_date = m.opt("start_date", cx);
         let end_date = m.opt("end_date", cx);
+        let attributes = m.opt("attributes", cx);
         m.finish(cx);
         Some(User {
             email: email?,
@@ -198,7 +201,85 @@ impl Decode for User {
             time_off,
             start_date,
             end_date,
+            attributes,
         })
+    }
+}
+
+impl Decode for Roster {
+    const EXPECTED: &'static str = "a roster";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a roster", cx)?;
+        let file = m.req("file", cx);
+        let provider = m.opt("provider", cx);
+        let provider_column = m.opt("provider_column", cx);
+        let columns = m.req("columns", cx);
+        let attributes = m.opt("attributes", cx);
+        let values = m.opt("values", cx);
+        let date_format = m.opt("date_format", cx);
+        let delimiter = m.opt("delimiter", cx);
+        let sheet = m.opt("sheet", cx);
+        m.finish(cx);
+        Some(Roster {
+            file: file?,
+            provider,
+            provider_column,
+            columns: columns?,
+            attributes,
+            values,
+            date_format,
+            delimiter,
+            sheet,
+            manifest: std::path::PathBuf::new(),
+            table: None,
+        })
+    }
+}
+
+impl Decode for RosterColumns {
+    const EXPECTED: &'static str = "roster columns";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "roster columns", cx)?;
+        let email = m.req("email", cx);
+        let columns = RosterColumns {
+            email: email?,
+            name: m.opt("name", cx),
+            status: m.opt("status", cx),
+            start_date: m.opt("start_date", cx),
+            end_date: m.opt("end_date", cx),
+        };
+        m.finish(cx);
+        Some(columns)
+    }
+}
+
+impl Decode for Rule {
+    const EXPECTED: &'static str = "a rule";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        let mut m = MapReader::new(node, "a rule", cx)?;
+        let name = m.req("name", cx);
+        let when = m.req("when", cx);
+        let profile = m.opt("profile", cx);
+        let time_off = m.opt("time_off", cx);
+        let except = m.opt("except", cx);
+        m.finish(cx);
+        Some(Rule {
+            name: name?,
+            when: when?,
+            profile,
+            time_off,
+            except,
+        })
+    }
+}
+
+impl Decode for AnyOf {
+    const EXPECTED: &'static str = "a value or a list of values";
+    fn decode(node: &Spanned<Node>, cx: &mut Cx<'_>) -> Option<Self> {
+        match &node.value {
+            Node::Seq(_) => <Vec<Sp<String>> as Decode>::decode(node, cx).map(AnyOf),
+            _ => <Sp<String> as Decode>::decode(node, cx).map(|v| AnyOf(vec![v])),
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
 mod clock;
 mod providers;
 mod requests;
+mod rosters;
 mod settings;
 mod users;
 
@@ -61,11 +62,13 @@ pub(crate) fn validate(
     docs: Vec<raw::Manifest>,
     incomplete: Incomplete,
     context: &super::Context,
+    files: Vec<String>,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Config> {
     let mut v = Validator {
         diags,
         context,
+        files,
         incomplete,
         reported: HashSet::new(),
     };
@@ -109,6 +112,8 @@ struct Merged {
     providers: Vec<(Sp<String>, Option<Sp<raw::Provider>>)>,
     profiles: Vec<(Sp<String>, Option<Sp<raw::Profile>>)>,
     users: Vec<Sp<raw::User>>,
+    rosters: Vec<Sp<raw::Roster>>,
+    rules: Vec<Sp<raw::Rule>>,
     requests: Vec<Sp<raw::TimeOffRequest>>,
     policies: Vec<(Sp<String>, Sp<String>, Sp<raw::PolicySettings>)>,
     settings: Option<Sp<raw::Settings>>,
@@ -118,6 +123,8 @@ struct Validator<'a> {
     diags: &'a mut Vec<Diagnostic>,
     /// Today and the allowed hosts.
     context: &'a super::Context,
+    /// The display path of each file, by `FileId`, for provenance.
+    files: Vec<String>,
     incomplete: Incomplete,
     /// Locations already reported for a diagnostic that could otherwise
     /// repeat once per user (a profile entry used by many).
@@ -154,6 +161,8 @@ impl Validator<'_> {
             m.profiles
                 .extend(profiles.failed.into_iter().map(|k| (k, None)));
             m.users.extend(doc.users.unwrap_or_default());
+            m.rosters.extend(doc.rosters.unwrap_or_default());
+            m.rules.extend(doc.rules.unwrap_or_default());
             m.requests.extend(doc.time_off_requests.unwrap_or_default());
             for (provider, policies) in doc.policies.unwrap_or_default().entries {
                 for (policy, settings) in policies.entries {
@@ -183,7 +192,31 @@ impl Validator<'_> {
         let providers = self.providers(m.providers);
         let profiles = self.profiles(m.profiles);
         let (settings, protected) = self.settings(m.settings);
-        let users = self.users(m.users, &providers, &profiles, &protected);
+        // The attributes rules may test: those a roster maps, those an
+        // entry carries.
+        let mut known_attributes: BTreeMap<String, Loc> = BTreeMap::new();
+        for r in &m.rosters {
+            for (k, _) in r.value.attributes.iter().flat_map(|a| &a.entries) {
+                known_attributes.entry(k.value.clone()).or_insert(k.loc);
+            }
+        }
+        for u in &m.users {
+            for (k, _) in u.value.attributes.iter().flat_map(|a| &a.entries) {
+                known_attributes.entry(k.value.clone()).or_insert(k.loc);
+            }
+        }
+        let people = self.roster_people(m.rosters, &providers);
+        let users = self.users(
+            m.users,
+            &providers,
+            &profiles,
+            &protected,
+            rosters::Rostered {
+                people,
+                rules: m.rules,
+                known_attributes,
+            },
+        );
         let requests = self.requests(m.requests, &providers);
         let policies = self.policies(m.policies, &providers);
         Some(Config {

@@ -377,8 +377,16 @@ impl Validator<'_> {
         providers: &Providers,
         profiles: &Profiles,
         protected: &[(Email, Loc)],
+        rostered: super::rosters::Rostered,
     ) -> Vec<checked::User> {
+        let super::rosters::Rostered {
+            people,
+            rules,
+            known_attributes,
+        } = rostered;
         let mut out = Vec::with_capacity(raw.len());
+        // Each entry's own policies (its profile's, then its `time_off`).
+        let mut layers: Vec<Vec<checked::TimeOff>> = Vec::with_capacity(raw.len());
         let mut seen: HashMap<(String, String), Loc> = HashMap::with_capacity(raw.len());
         let mut used_profiles: HashSet<&str> = HashSet::new();
         let mut reported_none = false;
@@ -436,7 +444,11 @@ impl Validator<'_> {
                         for e in entries {
                             self.entry_for_kind(e, kind, loc);
                             self.tenure_needs_start(e, start_date, loc);
-                            let t = time_off(e, Some(name));
+                            let mut t = time_off(e, Some(name));
+                            t.because = vec![
+                                self.entry_because(loc),
+                                checked::Because::Profile(name.clone()),
+                            ];
                             merged
                                 .entry((t.policy.clone(), t.policy_type.clone()))
                                 .or_default()
@@ -461,7 +473,8 @@ impl Validator<'_> {
                 BTreeMap::new();
             for e in &own {
                 self.tenure_needs_start(e, start_date, loc);
-                let t = time_off(e, None);
+                let mut t = time_off(e, None);
+                t.because = vec![self.entry_because(loc)];
                 own_merged
                     .entry((t.policy.clone(), t.policy_type.clone()))
                     .or_default()
@@ -485,22 +498,81 @@ impl Validator<'_> {
                 );
             }
             if let (Some(email), Some(provider)) = (email, provider) {
-                out.push(checked::User {
-                    email,
-                    provider,
-                    status: u.status.map(|s| s.value),
-                    time_off: merged
+                let attributes = u
+                    .attributes
+                    .iter()
+                    .flat_map(|a| &a.entries)
+                    .map(|(k, v)| (k.value.clone(), v.value.trim().to_owned()))
+                    .collect();
+                // Each policy's entries in `from` order (a schedule).
+                layers.push(
+                    merged
                         .into_values()
                         .flat_map(|mut schedule| {
                             schedule.sort_by_key(|t| t.from);
                             schedule
                         })
                         .collect(),
+                );
+                out.push(checked::User {
+                    email,
+                    provider,
+                    status: u.status.map(|s| s.value),
+                    time_off: Vec::new(),
                     start_date,
                     end_date,
                     loc,
+                    attributes,
+                    because: vec![self.entry_because(loc)],
                 });
             }
+        }
+        let mut rule_profiles = Vec::new();
+        let rules = self.rules(rules, profiles, &known_attributes, &mut rule_profiles);
+        for name in &rule_profiles {
+            if let Some((name, _)) = profiles.get_key_value(name) {
+                used_profiles.insert(name.as_str());
+            }
+        }
+        // A `users:` entry for a roster person overrides the row.
+        let index: HashMap<(String, String), usize> = out
+            .iter()
+            .enumerate()
+            .map(|(i, u)| ((u.provider.clone(), u.email.key().to_owned()), i))
+            .collect();
+        let mut entries: Vec<Option<(checked::User, Vec<checked::TimeOff>)>> =
+            out.into_iter().zip(layers).map(Some).collect();
+        let mut combined = Vec::with_capacity(people.len() + entries.len());
+        for p in people {
+            let mut user = checked::User {
+                email: p.email,
+                provider: p.provider,
+                status: p.status,
+                time_off: Vec::new(),
+                loc: p.loc,
+                attributes: p.attributes,
+                start_date: p.start_date,
+                end_date: p.end_date,
+                because: vec![p.row],
+            };
+            let mut own = Vec::new();
+            let key = (user.provider.clone(), user.email.key().to_owned());
+            if let Some((entry, layer)) = index.get(&key).and_then(|i| entries[*i].take()) {
+                user.status = entry.status.or(user.status);
+                user.start_date = entry.start_date.or(user.start_date);
+                user.end_date = entry.end_date.or(user.end_date);
+                user.attributes.extend(entry.attributes);
+                user.because.extend(entry.because);
+                user.loc = entry.loc;
+                own = layer;
+            }
+            combined.push((user, own));
+        }
+        combined.extend(entries.into_iter().flatten());
+        let mut out = Vec::with_capacity(combined.len());
+        for (mut user, own) in combined {
+            self.apply_rules(&mut user, own, &rules);
+            out.push(user);
         }
         // With a user or profile lost to an earlier error, "unused" may be wrong.
         let users_complete = !self.incomplete.users && !self.incomplete.names;
@@ -655,6 +727,7 @@ pub(super) fn time_off(e: &Sp<raw::TimeOffEntry>, profile: Option<&String>) -> c
             .collect(),
         basis: None,
         loc: e.loc,
+        because: Vec::new(),
     }
 }
 
