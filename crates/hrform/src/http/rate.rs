@@ -44,16 +44,8 @@ impl Rate {
             ),
         }
     }
-
-    /// Requests per second at this rate, for estimates.
-    pub(crate) fn per_second(self) -> f64 {
-        match self {
-            Rate::PerSecond(rps) if rps.is_finite() && rps > 0.0 => rps,
-            Rate::PerSecond(_) => 1.0,
-            Rate::PerMinute(n) => f64::from(n.max(1)) / 60.0,
-        }
-    }
 }
+
 /// One send's place in the throttle, held until its answer was looked at.
 pub(super) struct Turn {
     ticket: Ticket,

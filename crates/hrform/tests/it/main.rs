@@ -20,5 +20,6 @@ mod requests;
 mod sandbox;
 mod schema;
 mod security;
+mod strategies;
 mod validate;
 mod workflows;
