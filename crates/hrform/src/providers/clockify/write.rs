@@ -30,6 +30,10 @@ pub(crate) struct Writer<'c> {
     modes: Mutex<Vec<Mode>>,
     /// Why balance writes stopped (a write could not be verified).
     stopped: Mutex<Option<String>>,
+    /// Per policy: the people whose balances are written, and how many
+    /// the policy holds (`None`: everyone, a number not known): the
+    /// read-back reads only the written people when that costs fewer calls.
+    written: Mutex<HashMap<String, (Vec<String>, Option<usize>)>>,
 }
 
 impl<'c> Writer<'c> {
