@@ -288,8 +288,18 @@ mod tests {
         for (spec, clockify, connecteam, fixed) in [
             ("clockify=50/s", Some((50, ms(1000))), None, false),
             ("connecteam=5/m", None, Some((5, ms(60_000))), false),
-            ("connecteam=5/3s,window=fixed", None, Some((5, ms(3000))), true),
-            ("clockify=2/150ms,window=sliding", Some((2, ms(150))), None, false),
+            (
+                "connecteam=5/3s,window=fixed",
+                None,
+                Some((5, ms(3000))),
+                true,
+            ),
+            (
+                "clockify=2/150ms,window=sliding",
+                Some((2, ms(150))),
+                None,
+                false,
+            ),
         ] {
             let got: RateLimits = spec.parse().expect(spec);
             let pair = |r: Option<Rate>| r.map(|r| (r.limit, r.window));
@@ -297,7 +307,12 @@ mod tests {
             assert_eq!(pair(got.connecteam), connecteam, "{spec}");
             assert_eq!(got.fixed, fixed, "{spec}");
         }
-        for bad in ["connecteam=5/0s", "connecteam=5/3x", "window=tumbling", "clockify=5/-1s"] {
+        for bad in [
+            "connecteam=5/0s",
+            "connecteam=5/3x",
+            "window=tumbling",
+            "clockify=5/-1s",
+        ] {
             assert!(bad.parse::<RateLimits>().is_err(), "{bad}");
         }
     }
@@ -312,7 +327,10 @@ mod tests {
         let at = |ms: u64| t0 + Duration::from_millis(ms);
         // Two at 90 ms, two more at 110 ms: a fixed window (from 0) has
         // started again; a sliding one still holds the first two.
-        for (fixed, want) in [(false, [true, true, false, false]), (true, [true, true, true, true])] {
+        for (fixed, want) in [
+            (false, [true, true, false, false]),
+            (true, [true, true, true, true]),
+        ] {
             let mut w = Window::new(rate, fixed);
             w.expire(at(0));
             let mut got = Vec::new();

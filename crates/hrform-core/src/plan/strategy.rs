@@ -69,7 +69,9 @@ impl Choice {
 
 impl fmt::Display for Choice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = |c: Option<u64>, none: &'static str| c.map_or_else(|| none.to_owned(), |c| c.to_string());
+        let n = |c: Option<u64>, none: &'static str| {
+            c.map_or_else(|| none.to_owned(), |c| c.to_string())
+        };
         write!(
             f,
             "list={} chosen={} whole={} filtered={}",
@@ -100,7 +102,13 @@ pub const URL_BUDGET: usize = 6000;
 fn encoded(key: &str, value: &str) -> usize {
     let escaped = |s: &str| {
         s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { 1 } else { 3 })
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    1
+                } else {
+                    3
+                }
+            })
             .sum::<usize>()
     };
     escaped(key) + escaped(value) + 2
@@ -192,7 +200,12 @@ pub fn estimate(vendor: crate::model::Vendor, scope: &crate::model::ReadScope) -
             (1 + requests, costs, per_type * policies.len() as u64)
         }
         Vendor::Clockify => {
-            let costs = self::people(None, clockify::wire::USERS_PAGE, people as u64, scope.all_people);
+            let costs = self::people(
+                None,
+                clockify::wire::USERS_PAGE,
+                people as u64,
+                scope.all_people,
+            );
             let policies = policies.len() as u64;
             let balances = if everyone || policies == 0 {
                 policies
@@ -239,9 +252,10 @@ pub fn targeted(
         return None;
     }
     let chosen = |email: &crate::manifest::checked::Email| people.contains(email.key());
-    let uncounted = config.users.iter().any(|u| {
-        !chosen(&u.email) && u.status == Some(crate::model::Status::Inactive)
-    });
+    let uncounted = config
+        .users
+        .iter()
+        .any(|u| !chosen(&u.email) && u.status == Some(crate::model::Status::Inactive));
     if uncounted && settings.safety.max_deactivations.is_some() {
         return None;
     }
@@ -278,8 +292,14 @@ mod tests {
     #[test]
     fn the_strategy_line_is_stable() {
         let line = |whole, filtered| Choice::new("people", Costs { whole, filtered }).to_string();
-        assert_eq!(line(Some(10), Some(1)), "list=people chosen=filtered whole=10 filtered=1");
-        assert_eq!(line(None, None), "list=people chosen=whole whole=? filtered=-");
+        assert_eq!(
+            line(Some(10), Some(1)),
+            "list=people chosen=filtered whole=10 filtered=1"
+        );
+        assert_eq!(
+            line(None, None),
+            "list=people chosen=whole whole=? filtered=-"
+        );
     }
 
     #[test]
@@ -300,7 +320,11 @@ mod tests {
             (Some(300), 500, 1, false, Strategy::Whole),
         ] {
             let costs = people(account, page, filtered, everyone);
-            assert_eq!(costs.choose(), want, "{account:?} {page} {filtered} {everyone}");
+            assert_eq!(
+                costs.choose(),
+                want,
+                "{account:?} {page} {filtered} {everyone}"
+            );
         }
     }
 
@@ -325,9 +349,16 @@ mod tests {
             (Vendor::Clockify, 20, 2, false, 5, false),
         ] {
             let got = estimate(vendor, &scope(people, policies, everyone));
-            assert_eq!((got.calls, got.exact), (calls, exact), "{vendor:?} {people} {policies} {everyone}");
+            assert_eq!(
+                (got.calls, got.exact),
+                (calls, exact),
+                "{vendor:?} {people} {policies} {everyone}"
+            );
         }
-        let e = Estimate { calls: 125, exact: true };
+        let e = Estimate {
+            calls: 125,
+            exact: true,
+        };
         assert_eq!(e.seconds(5.0 / 60.0, 5), 1440.0);
         assert_eq!(e.seconds(10.0, 0), 12.5);
     }

@@ -38,10 +38,7 @@ impl Rate {
                     Duration::try_from_secs_f64(1.0 / rps).unwrap_or(Duration::from_secs(1));
                 (SlidingWindow::new(1, scaled(spacing)), false)
             }
-            Rate::PerMinute(n) => (
-                SlidingWindow::new(n, scaled(Duration::from_secs(60))),
-                true,
-            ),
+            Rate::PerMinute(n) => (SlidingWindow::new(n, scaled(Duration::from_secs(60))), true),
         }
     }
 }

@@ -142,13 +142,18 @@ mod tests {
         for &(limit, length, latency, sends, want) in cases {
             let got = schedule(limit, ms(length), ms(latency), sends);
             let want: Vec<Duration> = want.iter().map(|&m| ms(m)).collect();
-            assert_eq!(got, want, "limit {limit} per {length} ms, latency {latency} ms");
+            assert_eq!(
+                got, want,
+                "limit {limit} per {length} ms, latency {latency} ms"
+            );
         }
     }
 
     #[test]
     fn no_span_of_the_window_ever_holds_more_than_the_limit() {
-        for (limit, length, latency) in [(5, 60_000, 0), (5, 60_000, 250), (3, 1_000, 7), (1, 50, 0)] {
+        for (limit, length, latency) in
+            [(5, 60_000, 0), (5, 60_000, 250), (3, 1_000, 7), (1, 50, 0)]
+        {
             let times = schedule(limit, ms(length), ms(latency), 40);
             // The server counts each send somewhere between its send and its answer.
             let counted: Vec<Duration> = times.iter().map(|&t| t + ms(latency)).collect();

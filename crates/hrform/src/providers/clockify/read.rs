@@ -123,8 +123,7 @@ impl Client {
             "balances",
             Costs {
                 whole: Some(whole),
-                filtered: (!scope.all_people && !scope.all_policies)
-                    .then_some(people.len() as u64),
+                filtered: (!scope.all_people && !scope.all_policies).then_some(people.len() as u64),
             },
         );
         let filtered = !wanted.is_empty() && choice.chosen == Strategy::Filtered;
@@ -221,7 +220,12 @@ impl Client {
         users_query: &[(&str, String)],
     ) -> Result<
         (
-            Vec<(String, String, Option<String>, Result<LiveStatus, ProviderError>)>,
+            Vec<(
+                String,
+                String,
+                Option<String>,
+                Result<LiveStatus, ProviderError>,
+            )>,
             Option<usize>,
         ),
         ProviderError,
@@ -238,7 +242,12 @@ impl Client {
         };
         let choice = Choice::new(
             "people",
-            strategy::people(None, USERS_PAGE, scope.emails.len() as u64, scope.all_people),
+            strategy::people(
+                None,
+                USERS_PAGE,
+                scope.emails.len() as u64,
+                scope.all_people,
+            ),
         );
         let chosen = choice.chosen;
         self.choose(choice);
@@ -258,7 +267,16 @@ impl Client {
             if scope.expected.iter().all(|e| found.contains(e)) {
                 return Ok((users, None));
             }
-            tracing::debug!("a declared user was not found by the email filter: reading every member");
+            tracing::debug!(
+                "a declared user was not found by the email filter: reading every member"
+            );
+            self.choose(Choice::new(
+                "people:fallback",
+                Costs {
+                    whole: None,
+                    filtered: None,
+                },
+            ));
         }
         let users = self
             .pages(users_path, users_query, USERS_PAGE, decode)

@@ -17,9 +17,9 @@ use serde_json::{Value, json};
 use super::Client;
 use super::calls::{Bal, Mode};
 use super::wire::{PAGE, Row, balances_path, user_balances_path};
-use hrform_core::plan::strategy;
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation};
 use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess};
+use hrform_core::plan::strategy;
 
 /// Apply's writing side of a Clockify client.
 pub(crate) struct Writer<'c> {
@@ -103,7 +103,9 @@ impl<'c> Writer<'c> {
         for policy in &policies {
             let people: Vec<String> = balances
                 .iter()
-                .filter(|c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if &p.id == policy))
+                .filter(
+                    |c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if &p.id == policy),
+                )
                 .map(|c| c.person.id.clone())
                 .collect();
             let holders = live.as_read.get(policy).and_then(|p| {

@@ -137,8 +137,7 @@ impl Client {
         let id_chunks = strategy::chunks("userIds", &ids, BALANCES_PAGE);
         let costs = Costs {
             whole: account.map(|n| strategy::pages(n, BALANCES_PAGE)),
-            filtered: (!scope.all_people && !scope.all_policies)
-                .then_some(id_chunks.len() as u64),
+            filtered: (!scope.all_people && !scope.all_policies).then_some(id_chunks.len() as u64),
         };
         let mut reads: Vec<(String, Vec<(&str, String)>)> = Vec::new();
         for id in &type_ids {
@@ -229,7 +228,16 @@ impl Client {
             if scope.expected.iter().all(|e| found.contains(e)) {
                 return Ok((users, None));
             }
-            tracing::debug!("a declared user was not found by the email filter: reading every user");
+            tracing::debug!(
+                "a declared user was not found by the email filter: reading every user"
+            );
+            self.choose(Choice::new(
+                "people:fallback",
+                Costs {
+                    whole: None,
+                    filtered: None,
+                },
+            ));
         }
         let users = self
             .pages::<UsersData, _>(USERS, &all, USERS_PAGE, |d| d.users)
