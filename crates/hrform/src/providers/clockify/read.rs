@@ -212,24 +212,12 @@ impl Client {
     /// by the scope's people filter); a filtered read that misses a declared
     /// user reads the list whole after all. With the account's size when
     /// every member was read.
-    #[allow(clippy::type_complexity)]
     async fn read_users(
         &self,
         scope: &ReadScope,
         users_path: &str,
         users_query: &[(&str, String)],
-    ) -> Result<
-        (
-            Vec<(
-                String,
-                String,
-                Option<String>,
-                Result<LiveStatus, ProviderError>,
-            )>,
-            Option<usize>,
-        ),
-        ProviderError,
-    > {
+    ) -> Result<(Vec<Member>, Option<usize>), ProviderError> {
         let decode = |r: &Reply| {
             decode_array::<UserDto>(r).map(|page| {
                 page.into_iter()
@@ -474,6 +462,14 @@ fn largest_page_size(message: &str) -> Option<usize> {
     let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     digits.parse().ok()
 }
+
+/// A member as read: id, email, name and workspace status.
+type Member = (
+    String,
+    String,
+    Option<String>,
+    Result<LiveStatus, ProviderError>,
+);
 
 fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
     serde_json::from_slice(&reply.body).map_err(|e| e.to_string())

@@ -33,8 +33,12 @@ pub(crate) struct Writer<'c> {
     /// Per policy: the people whose balances are written, and how many
     /// the policy holds (`None`: everyone, a number not known): the
     /// read-back reads only the written people when that costs fewer calls.
-    written: Mutex<HashMap<String, (Vec<String>, Option<usize>)>>,
+    written: Mutex<HashMap<String, Written>>,
 }
+
+/// The people whose balances of one policy are written, and how many the
+/// policy holds.
+type Written = (Vec<String>, Option<usize>);
 
 impl<'c> Writer<'c> {
     pub(crate) fn new(client: &'c Client, access: WriteAccess) -> Self {
