@@ -36,7 +36,7 @@ impl Rate {
                 };
                 let spacing =
                     Duration::try_from_secs_f64(1.0 / rps).unwrap_or(Duration::from_secs(1));
-                (SlidingWindow::new(1, scaled(spacing)), false)
+                (SlidingWindow::new(1, spacing), false)
             }
             Rate::PerMinute(n) => (SlidingWindow::new(n, scaled(Duration::from_secs(60))), true),
         }
@@ -65,8 +65,9 @@ pub(super) struct Throttle {
 }
 
 impl Throttle {
-    /// The throttle at `rate`, its window shortened by `scale` (the
-    /// backoff scale, 1 but against the loopback sandbox).
+    /// The throttle at `rate`, a minute window shortened by `scale` (the
+    /// backoff scale, 1 but against the loopback sandbox) so tests can
+    /// enforce a minute in a fraction of a second.
     pub(super) fn new(rate: Rate, scale: f64) -> Self {
         let (window, settle) = rate.window(scale);
         Self {

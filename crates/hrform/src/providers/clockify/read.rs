@@ -240,14 +240,17 @@ impl Client {
         let chosen = choice.chosen;
         self.choose(choice);
         if chosen == Strategy::Filtered {
-            let mut users = Vec::new();
+            let mut users: Vec<Member> = Vec::new();
             for email in &scope.emails {
                 let mut query = users_query.to_vec();
                 query.push(("email", email.clone()));
-                users.extend(self.pages(users_path, &query, USERS_PAGE, decode).await?);
+                let found = self.pages(users_path, &query, USERS_PAGE, decode).await?;
+                // One member matched by two addresses (a substring filter)
+                // is kept once; an id listed twice by one answer stays
+                // twice, for the ambiguity check.
+                let earlier: HashSet<String> = users.iter().map(|(id, ..)| id.clone()).collect();
+                users.extend(found.into_iter().filter(|(id, ..)| !earlier.contains(id)));
             }
-            let mut seen = HashSet::new();
-            users.retain(|(id, ..)| seen.insert(id.clone()));
             let found: HashSet<String> = users
                 .iter()
                 .map(|(_, email, ..)| hrform_core::mailbox::key(email))
