@@ -1,8 +1,12 @@
 //! Vendor rate limits (`--rate clockify=50/s,connecteam=100/m`), off by
 //! default.
 //!
-//! This module owns the `--rate` spec and the sliding windows that enforce
-//! it. How an excess is answered is the vendors' business (`clockify.rs`: a
+//! This module owns the `--rate` spec and the windows that enforce it:
+//! sliding by default (any span of the window holds at most the limit), or
+//! fixed with `window=fixed` (the count starts again at each window's
+//! boundary), since the vendors do not document which they count in. A
+//! window may be scaled for tests: `5/3s` is five per three seconds, `5/150ms`
+//! five per 150 milliseconds. How an excess is answered is the vendors' business (`clockify.rs`: a
 //! bare 429; `connecteam.rs`: 429 plus the `x-ratelimit-*` headers this module
 //! computes).
 
@@ -30,6 +34,8 @@ pub struct RateLimits {
     /// Connecteam's long limit, reported as the `day` headers; when not given
     /// with `+N/d`, 100 times the short limit over a day.
     pub connecteam_day: Option<Rate>,
+    /// Count in fixed windows (`window=fixed`) rather than sliding ones.
+    pub fixed: bool,
 }
 
 /// A `--rate` spec that does not parse; names the bad part.
@@ -45,7 +51,8 @@ pub struct RateSpecError {
 impl FromStr for RateLimits {
     type Err = RateSpecError;
 
-    /// Parse `clockify=50/s,connecteam=100/m+10000/d`. Units: `s`, `m`, `h`, `d`.
+    /// Parse `clockify=50/s,connecteam=100/m+10000/d[,window=fixed|sliding]`.
+    /// Units: `ms`, `s`, `m`, `h`, `d`, optionally after a whole multiple (`5/3s`).
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut out = RateLimits::default();
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -75,6 +82,13 @@ impl FromStr for RateLimits {
                         }),
                     };
                 }
+                "window" => {
+                    out.fixed = match value.trim() {
+                        "fixed" => true,
+                        "sliding" => false,
+                        _ => return Err(err("expected window=fixed or window=sliding")),
+                    };
+                }
                 other => {
                     return Err(err(&format!(
                         "unknown vendor {other:?}; expected clockify or connecteam"
@@ -98,30 +112,47 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
     if limit == 0 {
         return Err("a limit of 0 would refuse everything".to_owned());
     }
-    let secs = match unit.trim() {
-        "s" | "sec" | "second" => 1,
-        "m" | "min" | "minute" => 60,
-        "h" | "hour" => 3600,
-        "d" | "day" => 86_400,
-        other => return Err(format!("unknown unit {other:?}; expected s, m, h or d")),
+    let unit = unit.trim();
+    let digits = unit.bytes().take_while(u8::is_ascii_digit).count();
+    let times: u32 = match &unit[..digits] {
+        "" => 1,
+        n => n
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("{n:?} is not a whole number above 0"))?,
+    };
+    let millis: u64 = match &unit[digits..] {
+        "ms" => 1,
+        "s" | "sec" | "second" => 1000,
+        "m" | "min" | "minute" => 60_000,
+        "h" | "hour" => 3_600_000,
+        "d" | "day" => 86_400_000,
+        other => return Err(format!("unknown unit {other:?}; expected ms, s, m, h or d")),
     };
     Ok(Rate {
         limit,
-        window: Duration::from_secs(secs),
+        window: Duration::from_millis(millis * u64::from(times)),
     })
 }
 
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}s", self.limit, self.window.as_secs())
+        if self.window.subsec_millis() == 0 {
+            write!(f, "{}/{}s", self.limit, self.window.as_secs())
+        } else {
+            write!(f, "{}/{}ms", self.limit, self.window.as_millis())
+        }
     }
 }
 
-/// One sliding window: the instants of the requests it let through.
+/// One window: the instants of the requests it let through.
 #[derive(Debug)]
 struct Window {
     rate: Option<Rate>,
     hits: VecDeque<Instant>,
+    /// Fixed windows: when the current one began (at the first request).
+    fixed: Option<Option<Instant>>,
 }
 
 /// Where a window stands after a request: what the headers report.
@@ -134,14 +165,26 @@ pub(crate) struct WindowStatus {
 }
 
 impl Window {
-    fn new(rate: Option<Rate>) -> Self {
+    fn new(rate: Option<Rate>, fixed: bool) -> Self {
         Self {
             rate,
             hits: VecDeque::new(),
+            fixed: fixed.then_some(None),
         }
     }
 
     fn expire(&mut self, now: Instant) {
+        if let (Some(rate), Some(start)) = (self.rate, &mut self.fixed) {
+            let began = *start.get_or_insert(now);
+            let length = rate.window.max(Duration::from_millis(1));
+            if now.duration_since(began) >= length {
+                let windows = now.duration_since(began).as_nanos() / length.as_nanos();
+                let skip = u32::try_from(windows).unwrap_or(u32::MAX);
+                *start = Some(began + length.saturating_mul(skip));
+                self.hits.clear();
+            }
+            return;
+        }
         if let Some(rate) = self.rate {
             while let Some(&t) = self.hits.front() {
                 if now.duration_since(t) >= rate.window {
@@ -161,10 +204,11 @@ impl Window {
     fn status(&self, now: Instant) -> Option<WindowStatus> {
         let rate = self.rate?;
         let used = u32::try_from(self.hits.len()).unwrap_or(u32::MAX);
-        let reset_in = self
-            .hits
-            .front()
-            .map_or(rate.window, |&t| rate.window.saturating_sub(now - t));
+        let oldest = match self.fixed {
+            Some(start) => start,
+            None => self.hits.front().copied(),
+        };
+        let reset_in = oldest.map_or(rate.window, |t| rate.window.saturating_sub(now - t));
         Some(WindowStatus {
             limit: rate.limit,
             remaining: rate.limit.saturating_sub(used),
@@ -192,9 +236,9 @@ pub(crate) struct RateState {
 impl RateState {
     pub(crate) fn new(limits: &RateLimits) -> Self {
         Self {
-            clockify: Window::new(limits.clockify),
-            ct_short: Window::new(limits.connecteam),
-            ct_long: Window::new(limits.connecteam_day),
+            clockify: Window::new(limits.clockify, limits.fixed),
+            ct_short: Window::new(limits.connecteam, limits.fixed),
+            ct_long: Window::new(limits.connecteam_day, limits.fixed),
         }
     }
 
@@ -230,6 +274,75 @@ impl RateState {
         Verdict {
             allowed,
             connecteam,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_parse_to_windows() {
+        let ms = Duration::from_millis;
+        for (spec, clockify, connecteam, fixed) in [
+            ("clockify=50/s", Some((50, ms(1000))), None, false),
+            ("connecteam=5/m", None, Some((5, ms(60_000))), false),
+            (
+                "connecteam=5/3s,window=fixed",
+                None,
+                Some((5, ms(3000))),
+                true,
+            ),
+            (
+                "clockify=2/150ms,window=sliding",
+                Some((2, ms(150))),
+                None,
+                false,
+            ),
+        ] {
+            let got: RateLimits = spec.parse().expect(spec);
+            let pair = |r: Option<Rate>| r.map(|r| (r.limit, r.window));
+            assert_eq!(pair(got.clockify), clockify, "{spec}");
+            assert_eq!(pair(got.connecteam), connecteam, "{spec}");
+            assert_eq!(got.fixed, fixed, "{spec}");
+        }
+        for bad in [
+            "connecteam=5/0s",
+            "connecteam=5/3x",
+            "window=tumbling",
+            "clockify=5/-1s",
+        ] {
+            assert!(bad.parse::<RateLimits>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sliding_and_fixed_windows_differ_at_the_boundary() {
+        let rate = Some(Rate {
+            limit: 2,
+            window: Duration::from_millis(100),
+        });
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Two at 90 ms, two more at 110 ms: a fixed window (from 0) has
+        // started again; a sliding one still holds the first two.
+        for (fixed, want) in [
+            (false, [true, true, false, false]),
+            (true, [true, true, true, true]),
+        ] {
+            let mut w = Window::new(rate, fixed);
+            w.expire(at(0));
+            let mut got = Vec::new();
+            for t in [90, 90, 110, 110] {
+                w.expire(at(t));
+                let ok = w.has_room();
+                if ok {
+                    w.hits.push_back(at(t));
+                }
+                got.push(ok);
+            }
+            assert_eq!(got, want, "fixed: {fixed}");
         }
     }
 }

@@ -230,6 +230,10 @@ pub struct ReadScope {
     /// Connecteam: policy types whose assignments must be read for the
     /// people of `emails` only (named by requests, not by `time_off`).
     pub request_types: Vec<String>,
+    /// The identity keys of the provider's declared users: a filtered read
+    /// of the people that misses one of them reads the list whole (the
+    /// vendor's filter may match spellings differently).
+    pub expected: Vec<String>,
 }
 
 impl ReadScope {

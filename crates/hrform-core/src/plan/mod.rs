@@ -17,6 +17,7 @@ pub mod identity;
 pub mod render;
 pub mod requests;
 pub mod safety;
+pub mod strategy;
 pub mod targets;
 
 use std::collections::BTreeMap;
@@ -424,7 +425,10 @@ pub fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> 
         .iter()
         .filter(|r| r.provider == provider)
         .collect();
-    let mut emails: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
+    let mut expected: Vec<String> = users.iter().map(|u| u.email.key().to_owned()).collect();
+    expected.sort();
+    expected.dedup();
+    let mut emails = expected.clone();
     emails.extend(requests.iter().map(|r| r.user.key().to_owned()));
     // Read so that an entry naming nobody can be warned about.
     emails.extend(
@@ -468,6 +472,7 @@ pub fn read_scope(config: &Config, provider: &str, year: checked::LeaveYear) -> 
         emails,
         requests: window,
         request_types,
+        expected,
         policies,
         all_policies: false,
         all_people: config.settings.unmanaged_users != UnmanagedUsersSetting::Ignore

@@ -20,11 +20,12 @@
 //! (the sandbox), [`BACKOFF_SCALE_ENV`] shortens every retry wait.
 //!
 //! `transport` sends calls and reads answers, `retry` decides (purely)
-//! what follows each attempt, `rate` spaces the requests.
+//! what follows each attempt, `rate` spaces the requests in each vendor's `window`.
 
 mod rate;
 mod retry;
 mod transport;
+mod window;
 
 use std::time::Duration;
 

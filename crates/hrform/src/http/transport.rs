@@ -122,7 +122,7 @@ impl Reader {
                 base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
                 key: endpoint.key.clone(),
                 wire,
-                throttle: Throttle::new(rate),
+                throttle: Throttle::new(rate, backoff_scale(&endpoint.base_url)),
                 calls: AtomicUsize::new(0),
                 policy: Policy {
                     scale: backoff_scale(&endpoint.base_url),
@@ -228,7 +228,7 @@ impl Inner {
             unclear: method != Method::Get && attempts > 0,
         };
         loop {
-            self.throttle.wait_turn(|d| self.scaled(d)).await;
+            let turn = self.throttle.wait_turn(|d| self.scaled(d)).await;
             let deadline = *deadline
                 .get_or_insert_with(|| tokio::time::Instant::now() + self.scaled(CALL_DEADLINE));
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -262,6 +262,7 @@ impl Inner {
                 request = request.json(body);
             }
             let sent = request.send().await;
+            self.throttle.settle(&turn);
             // The attempt's error and outcome, for the retry policy.
             let (error, outcome) = match sent {
                 Err(e) => {
@@ -290,6 +291,7 @@ impl Inner {
                     let status = response.status();
                     let headers = response.headers().clone();
                     self.throttle.note_window(&headers);
+                    drop(turn);
                     match read_body(response, MAX_BODY_BYTES, self.key.expose_secret()).await {
                         Err(BodyError::TooLong) => {
                             return Err(Failure {

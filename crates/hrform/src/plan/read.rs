@@ -1,17 +1,21 @@
 //! Reading for a plan: one read-only client per provider, each reading
 //! what the core's `plan::read_scope` asks for (in parallel), then the
 //! previous leave year's usage where the diff needs it. The reads make a
-//! [`Live`]; the plan itself is the core's pure `plan::derive`.
+//! [`Live`]; the plan itself is the core's pure `plan::derive`. Before
+//! reading, the calls and time are estimated (said when long, or with
+//! `-v`); after, `-v` says how each list was read (`read strategy:` lines).
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use hrform_core::plan::{self, Live, Plan, PlanOptions};
 
 use super::Session;
 use crate::diag::{Diagnostic, Sources};
 use crate::manifest::Config;
-use crate::model::LiveState;
+use crate::model::{LiveState, ReadScope};
 use crate::providers::{Endpoint, ProviderClient, ProviderError};
 
 /// Why planning failed.
@@ -49,6 +53,10 @@ pub(crate) async fn plan_session(
     // "Today" is read once (when the manifests were checked): the leave
     // year read and the one diffed agree even when the run crosses midnight.
     let today = config.today;
+    // `--target` of people alone reads only theirs, when that cannot
+    // change the plan's verdict (`strategy::targeted`).
+    let narrowed = plan::strategy::targeted(config, &options.targets);
+    let config = narrowed.as_ref().unwrap_or(config);
     let (clients, live) = read(config, endpoints, today).await?;
     let options = PlanOptions {
         manifests_hash: plan::manifests_hash(sources, manifests),
@@ -63,6 +71,52 @@ pub(crate) async fn plan_session(
         live: live.states,
     };
     Ok((plan, diagnostics, session))
+}
+
+/// `-v` and above: say how each list is read, and always the estimate.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// Set once at the edge, from `-v`.
+pub(crate) fn set_verbose(verbose: bool) {
+    VERBOSE.store(verbose, Ordering::Relaxed);
+}
+
+fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
+}
+
+/// Estimates above this many seconds are said without `-v`.
+const ESTIMATE_SAID_ABOVE: f64 = 5.0;
+
+/// The calls and time a provider's read is expected to take at its
+/// declared rate, on stderr when long (always with `-v`):
+/// `estimate: provider=NAME calls=N seconds=S` (`calls>=N` when the
+/// account's size is not known before reading).
+fn announce_estimate(provider: &crate::manifest::checked::Provider, scope: &ReadScope) {
+    use crate::manifest::checked::ProviderKind;
+    let estimate = plan::strategy::estimate(provider.kind.vendor(), scope);
+    let (per_second, burst) = match &provider.kind {
+        ProviderKind::Clockify {
+            requests_per_second,
+            ..
+        } => (*requests_per_second, 1),
+        ProviderKind::Connecteam {
+            requests_per_minute,
+        } => (
+            f64::from(*requests_per_minute) / 60.0,
+            u64::from(*requests_per_minute),
+        ),
+    };
+    let seconds = estimate.seconds(per_second, burst);
+    if verbose() || seconds > ESTIMATE_SAID_ABOVE {
+        let _ = writeln!(
+            crate::output::stderr(),
+            "estimate: provider={} calls{}{} seconds={seconds:.0}",
+            provider.name,
+            if estimate.exact { "=" } else { ">=" },
+            estimate.calls,
+        );
+    }
 }
 
 /// The clients, and what they read: every provider's scope, then the
@@ -84,6 +138,7 @@ async fn read(
         let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
         clients.insert(name.clone(), Arc::clone(&client));
         let scope = plan::read_scope(config, name, leave_year);
+        announce_estimate(provider, &scope);
         let name = name.clone();
         reads.spawn(async move { (name, client.read(&scope).await) });
     }
@@ -91,6 +146,14 @@ async fn read(
     while let Some(joined) = reads.join_next().await {
         let (name, state) = joined.expect("a provider read panicked");
         states.insert(name, state?);
+    }
+    if verbose() {
+        let mut stderr = crate::output::stderr();
+        for (name, client) in &clients {
+            for choice in client.choices() {
+                let _ = writeln!(stderr, "read strategy: provider={name} {choice}");
+            }
+        }
     }
     let mut previous_year = BTreeMap::new();
     for name in config.providers.keys() {

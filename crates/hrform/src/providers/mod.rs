@@ -85,6 +85,15 @@ impl ProviderClient {
         }
     }
 
+    /// How each list was read so far, for `-v`.
+    pub(crate) fn choices(&self) -> Vec<hrform_core::plan::strategy::Choice> {
+        let choices = match self {
+            Self::Clockify(c) => &c.choices,
+            Self::Connecteam(c) => &c.choices,
+        };
+        choices.lock().expect("choices lock").clone()
+    }
+
     /// Read what `scope` asks for.
     pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         match self {

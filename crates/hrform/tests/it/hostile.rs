@@ -187,7 +187,9 @@ pub fn clockify(
             users(r)
         } else if p == format!("{ws}/time-off/policies") {
             policies(r)
-        } else if p.starts_with(&format!("{ws}/time-off/balance/policy/")) {
+        } else if p.starts_with(&format!("{ws}/time-off/balance/policy/"))
+            || p.starts_with(&format!("{ws}/time-off/balance/user/"))
+        {
             balances(r)
         } else {
             Answer::Json(404, Vec::new(), r#"{"message":"no such path"}"#.into())

@@ -26,5 +26,6 @@ mod sandbox;
 mod scheduled;
 mod schema;
 mod security;
+mod strategies;
 mod validate;
 mod workflows;

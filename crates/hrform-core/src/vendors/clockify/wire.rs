@@ -77,6 +77,9 @@ pub struct BalancesDto {
 #[serde(rename_all = "camelCase")]
 pub struct BalanceDto {
     pub user_id: String,
+    /// Set on every row; read to sort one person's rows by policy.
+    #[serde(default)]
+    pub policy_id: Option<String>,
     pub balance: Option<Amount>,
     pub total: Option<Amount>,
     pub used: Option<Amount>,
@@ -157,6 +160,11 @@ pub fn policy_path(ws: &str, policy: &str) -> String {
 /// One policy's balances (`GET` pages, `PATCH`).
 pub fn balances_path(ws: &str, policy: &str) -> String {
     format!("{ws}/time-off/balance/policy/{}", seg(policy))
+}
+
+/// One person's balances, a row per policy (`GET` pages).
+pub fn user_balances_path(ws: &str, user: &str) -> String {
+    format!("{ws}/time-off/balance/user/{}", seg(user))
 }
 
 /// Every decoder of this wire run on `body`, results dropped: for the

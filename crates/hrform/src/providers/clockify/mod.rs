@@ -37,6 +37,8 @@ use crate::providers::{Endpoint, ProviderError};
 pub(crate) struct Client {
     config: Config,
     http: Reader,
+    /// How each list was read, for `-v` (`hrform_core::plan::strategy`).
+    pub(crate) choices: std::sync::Mutex<Vec<hrform_core::plan::strategy::Choice>>,
 }
 
 impl Client {
@@ -64,6 +66,7 @@ impl Client {
                 transport::WIRE,
                 Rate::PerSecond(*requests_per_second),
             )?,
+            choices: std::sync::Mutex::new(Vec::new()),
         })
     }
 

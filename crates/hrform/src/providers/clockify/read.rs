@@ -2,8 +2,12 @@
 //! every policy and the referenced policies' balances, into the neutral
 //! [`LiveState`] (with the policies as read, for the full-replace PUT).
 //!
+//! Each list is read whole or filtered by the people who matter, whichever
+//! costs fewer calls (`hrform_core::plan::strategy`).
+//!
 //! May import: `super::wire`, `crate::providers` (paging, `seg`),
-//! `crate::http` (the read-only transport), `crate::model`.
+//! `crate::http` (the read-only transport), `crate::model`, the core's
+//! `plan::strategy` and `mailbox`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -16,6 +20,7 @@ use super::wire::*;
 use crate::http::{Reply, describe};
 use crate::model::{Holding, LivePerson, LivePolicy, LiveState, LiveStatus, ReadScope, Role, Unit};
 use crate::providers::{MAX_PAGES, PageGuard, ProviderError};
+use hrform_core::plan::strategy::{self, Choice, Costs, Strategy};
 
 impl Client {
     pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
@@ -33,18 +38,9 @@ impl Client {
         // Each page's users are reduced as they are read (the memberships
         // to the one status that matters), so a long list holds no more
         // than it needs.
-        let (me, users, policies) = tokio::try_join!(
+        let (me, (users, account), policies) = tokio::try_join!(
             self.get_json::<MeDto>(ME, &[]),
-            self.pages(&users_path, &users_query, USERS_PAGE, |r| {
-                decode_array::<UserDto>(r).map(|page| {
-                    page.into_iter()
-                        .map(|u| {
-                            let status = self.membership_status(&u, &users_path);
-                            (u.id, u.email, u.name, status)
-                        })
-                        .collect::<Vec<_>>()
-                })
-            }),
+            self.read_users(scope, &users_path, &users_query),
             self.pages::<Value>(&policies_path, &policies_query, PAGE, |r| {
                 decode_array(r)
             }),
@@ -103,21 +99,81 @@ impl Client {
             });
         }
 
-        // Balances of the referenced policies, in parallel.
+        // Balances of the referenced policies: each policy's whole list, or
+        // one call a person read (a row per policy) when that costs fewer
+        // calls; everyone's when a rule needs everyone.
         let referenced: HashSet<&str> = scope.policies.iter().map(|(n, _)| n.as_str()).collect();
-        let reads = live_policies
+        let wanted: Vec<&LivePolicy> = live_policies
             .iter()
             .filter(|p| referenced.contains(p.name.as_str()) || (scope.all_policies && !p.archived))
-            .map(|p| async move {
+            .collect();
+        let whole: u64 = wanted
+            .iter()
+            .map(|p| {
+                let (user_ids, everyone) = &assigned[&p.id];
+                let holders = if *everyone {
+                    account.unwrap_or(people.len())
+                } else {
+                    user_ids.len()
+                };
+                strategy::pages(holders, PAGE)
+            })
+            .sum();
+        let choice = Choice::new(
+            "balances",
+            Costs {
+                whole: Some(whole),
+                filtered: (!scope.all_people && !scope.all_policies).then_some(people.len() as u64),
+            },
+        );
+        let filtered = !wanted.is_empty() && choice.chosen == Strategy::Filtered;
+        if !wanted.is_empty() {
+            self.choose(choice);
+        }
+        let balances: Vec<(String, Vec<BalanceDto>)> = if filtered {
+            let paths: Vec<String> = people
+                .iter()
+                .map(|person| user_balances_path(&self.ws(), &person.id))
+                .collect();
+            let mut rows: Vec<BalanceDto> = Vec::new();
+            for group in paths.chunks(crate::providers::CONCURRENCY.max(1)) {
+                let reads = group.iter().map(|path| self.balances(path));
+                rows.extend(
+                    futures_util::future::try_join_all(reads)
+                        .await?
+                        .into_iter()
+                        .flatten(),
+                );
+            }
+            let mut by_policy: HashMap<String, Vec<BalanceDto>> = HashMap::new();
+            for row in rows {
+                if let Some(policy) = row.policy_id.clone() {
+                    by_policy.entry(policy).or_default().push(row);
+                }
+            }
+            wanted
+                .iter()
+                .map(|p| (p.id.clone(), by_policy.remove(&p.id).unwrap_or_default()))
+                .collect()
+        } else {
+            let reads = wanted.iter().map(|p| async move {
                 let path = balances_path(&self.ws(), &p.id);
                 let rows = self.balances(&path).await?;
                 Ok::<_, ProviderError>((p.id.clone(), rows))
             });
-        let balances = futures_util::future::try_join_all(reads).await?;
+            futures_util::future::try_join_all(reads).await?
+        };
+        let read: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
 
         let mut holdings = Vec::new();
         for (policy, rows) in balances {
             let (user_ids, everyone) = &assigned[&policy];
+            // Read filtered: the policy's assignees that were read.
+            let user_ids: Vec<String> = user_ids
+                .iter()
+                .filter(|u| !filtered || read.contains(u.as_str()))
+                .cloned()
+                .collect();
             let by_user: HashMap<&str, Result<Option<Row>, String>> =
                 rows.iter().map(|b| (b.user_id.as_str(), b.row())).collect();
             let mut holders: Vec<&str> = user_ids.iter().map(String::as_str).collect();
@@ -148,6 +204,80 @@ impl Client {
             read_calls: self.http.calls(),
             as_read,
         })
+    }
+
+    /// The workspace's members, or, when it costs fewer calls and no rule
+    /// needs everyone, one `email` call per declared address (a substring
+    /// filter: what it returns is then matched exactly, look-alikes kept,
+    /// by the scope's people filter); a filtered read that misses a declared
+    /// user reads the list whole after all. With the account's size when
+    /// every member was read.
+    async fn read_users(
+        &self,
+        scope: &ReadScope,
+        users_path: &str,
+        users_query: &[(&str, String)],
+    ) -> Result<(Vec<Member>, Option<usize>), ProviderError> {
+        let decode = |r: &Reply| {
+            decode_array::<UserDto>(r).map(|page| {
+                page.into_iter()
+                    .map(|u| {
+                        let status = self.membership_status(&u, users_path);
+                        (u.id, u.email, u.name, status)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let choice = Choice::new(
+            "people",
+            strategy::people(
+                None,
+                USERS_PAGE,
+                scope.emails.len() as u64,
+                scope.all_people,
+            ),
+        );
+        let chosen = choice.chosen;
+        self.choose(choice);
+        if chosen == Strategy::Filtered {
+            let mut users: Vec<Member> = Vec::new();
+            for email in &scope.emails {
+                let mut query = users_query.to_vec();
+                query.push(("email", email.clone()));
+                let found = self.pages(users_path, &query, USERS_PAGE, decode).await?;
+                // One member matched by two addresses (a substring filter)
+                // is kept once; an id listed twice by one answer stays
+                // twice, for the ambiguity check.
+                let earlier: HashSet<String> = users.iter().map(|(id, ..)| id.clone()).collect();
+                users.extend(found.into_iter().filter(|(id, ..)| !earlier.contains(id)));
+            }
+            let found: HashSet<String> = users
+                .iter()
+                .map(|(_, email, ..)| hrform_core::mailbox::key(email))
+                .collect();
+            if scope.expected.iter().all(|e| found.contains(e)) {
+                return Ok((users, None));
+            }
+            tracing::debug!(
+                "a declared user was not found by the email filter: reading every member"
+            );
+            self.choose(Choice::new(
+                "people:fallback",
+                Costs {
+                    whole: None,
+                    filtered: None,
+                },
+            ));
+        }
+        let users = self
+            .pages(users_path, users_query, USERS_PAGE, decode)
+            .await?;
+        let n = users.len();
+        Ok((users, Some(n)))
+    }
+
+    pub(super) fn choose(&self, choice: Choice) {
+        self.choices.lock().expect("choices lock").push(choice);
     }
 
     /// The status of the person's membership of this workspace.
@@ -341,6 +471,14 @@ fn largest_page_size(message: &str) -> Option<usize> {
     let digits: &str = &rest[..rest.bytes().take_while(u8::is_ascii_digit).count()];
     digits.parse().ok()
 }
+
+/// A member as read: id, email, name and workspace status.
+type Member = (
+    String,
+    String,
+    Option<String>,
+    Result<LiveStatus, ProviderError>,
+);
 
 fn decode_array<T: DeserializeOwned>(reply: &Reply) -> Result<Vec<T>, String> {
     serde_json::from_slice(&reply.body).map_err(|e| e.to_string())

@@ -1,6 +1,8 @@
 //! Apply's Clockify writer: status and policy PUTs, and the balance
 //! PATCHes one policy at a time, each read back; under `balance_update:
 //! auto` it learns what the PATCH does from a first write's read-back.
+//! A read-back reads only the written people when that costs fewer calls
+//! than the policy's whole list.
 //!
 //! May import: `super::{calls, wire, read}`, `crate::providers` (the
 //! send/recheck helpers, `Sink`, `Outcome`), `crate::http::Writer`,
@@ -14,9 +16,10 @@ use serde_json::{Value, json};
 
 use super::Client;
 use super::calls::{Bal, Mode};
-use super::wire::{Row, balances_path};
+use super::wire::{PAGE, Row, balances_path, user_balances_path};
 use crate::model::{Amount, Call, Change, ChangeKind, LiveState, Method, Operation};
 use crate::providers::{self, Executed, Outcome, ProviderError, Sink, WriteAccess};
+use hrform_core::plan::strategy;
 
 /// Apply's writing side of a Clockify client.
 pub(crate) struct Writer<'c> {
@@ -27,7 +30,15 @@ pub(crate) struct Writer<'c> {
     modes: Mutex<Vec<Mode>>,
     /// Why balance writes stopped (a write could not be verified).
     stopped: Mutex<Option<String>>,
+    /// Per policy: the people whose balances are written, and how many
+    /// the policy holds (`None`: everyone, a number not known): the
+    /// read-back reads only the written people when that costs fewer calls.
+    written: Mutex<HashMap<String, Written>>,
 }
+
+/// The people whose balances of one policy are written, and how many the
+/// policy holds.
+type Written = (Vec<String>, Option<usize>);
 
 impl<'c> Writer<'c> {
     pub(crate) fn new(client: &'c Client, access: WriteAccess) -> Self {
@@ -39,6 +50,7 @@ impl<'c> Writer<'c> {
                 None => Mode::ALL.to_vec(),
             }),
             stopped: Mutex::new(None),
+            written: Mutex::new(HashMap::new()),
         }
     }
 
@@ -91,6 +103,24 @@ impl<'c> Writer<'c> {
             {
                 policies.push(policy.id.clone());
             }
+        }
+        for policy in &policies {
+            let people: Vec<String> = balances
+                .iter()
+                .filter(
+                    |c| matches!(&c.kind, ChangeKind::Balance { policy: p, .. } if &p.id == policy),
+                )
+                .map(|c| c.person.id.clone())
+                .collect();
+            let holders = live.as_read.get(policy).and_then(|p| {
+                let everyone = p.get("everyoneIncludingNew").and_then(Value::as_bool) == Some(true);
+                let ids = p.get("userIds").and_then(Value::as_array).map(Vec::len);
+                if everyone { None } else { ids }
+            });
+            self.written
+                .lock()
+                .expect("written lock")
+                .insert(policy.clone(), (people, holders));
         }
         for policy in policies {
             let mine: Vec<Change> = balances
@@ -490,9 +520,37 @@ impl<'c> Writer<'c> {
     }
 
     /// Every readable balance row of one policy, by person.
+    /// The balances of `policy` as they are now: its whole list, or only
+    /// the written people's (one call each) when that costs fewer calls.
     async fn read_balances(&self, policy: &str) -> Result<HashMap<String, Row>, ProviderError> {
-        let path = balances_path(&self.client.ws(), policy);
-        let rows = self.client.balances(&path).await?;
+        let (people, holders) = self
+            .written
+            .lock()
+            .expect("written lock")
+            .get(policy)
+            .cloned()
+            .unwrap_or_default();
+        let costs = strategy::Costs {
+            whole: holders.map(|n| strategy::pages(n, PAGE)),
+            filtered: (!people.is_empty()).then_some(people.len() as u64),
+        };
+        let rows = if costs.choose() == strategy::Strategy::Filtered {
+            let mut rows = Vec::new();
+            for person in &people {
+                let path = user_balances_path(&self.client.ws(), person);
+                rows.extend(
+                    self.client
+                        .balances(&path)
+                        .await?
+                        .into_iter()
+                        .filter(|b| b.policy_id.as_deref() == Some(policy)),
+                );
+            }
+            rows
+        } else {
+            let path = balances_path(&self.client.ws(), policy);
+            self.client.balances(&path).await?
+        };
         Ok(rows
             .into_iter()
             .filter_map(|b| b.row().ok().flatten().map(|r| (b.user_id, r)))

@@ -36,6 +36,8 @@ use crate::providers::{Endpoint, ProviderError};
 pub(crate) struct Client {
     config: Config,
     http: Reader,
+    /// How each list was read, for `-v` (`hrform_core::plan::strategy`).
+    pub(crate) choices: std::sync::Mutex<Vec<hrform_core::plan::strategy::Choice>>,
 }
 
 impl Client {
@@ -62,6 +64,7 @@ impl Client {
                 transport::WIRE,
                 Rate::PerMinute(*requests_per_minute),
             )?,
+            choices: std::sync::Mutex::new(Vec::new()),
         })
     }
 

@@ -1,9 +1,12 @@
-//! The Connecteam client's reads: policy types with their policies, every
-//! user, the referenced types' balances (the only place assignments show)
-//! and time-off requests, into the neutral [`LiveState`].
+//! The Connecteam client's reads: policy types with their policies, the
+//! users, the referenced types' balances (the only place assignments show)
+//! and time-off requests, into the neutral [`LiveState`]. Each list is read
+//! whole or filtered by the people who matter, whichever costs fewer calls
+//! (`hrform_core::plan::strategy`).
 //!
 //! May import: `super::wire`, `crate::providers` (paging, `seg`),
-//! `crate::http` (the read-only transport), `crate::model`.
+//! `crate::http` (the read-only transport), `crate::model`, the core's
+//! `plan::strategy` and `mailbox`.
 
 use std::collections::HashSet;
 
@@ -18,14 +21,18 @@ use crate::model::{
     Role, Unit,
 };
 use crate::providers::{PageGuard, ProviderError};
+use hrform_core::plan::strategy::{self, Choice, Costs, Strategy};
+
+/// Addresses one filtered users call carries (the URL budget may cut
+/// fewer).
+const EMAILS_PER_CALL: usize = 100;
 
 impl Client {
     pub(crate) async fn read(&self, scope: &ReadScope) -> Result<LiveState, ProviderError> {
         let types_path = POLICY_TYPES;
-        let users_query = [("userStatus", "all".to_owned())];
-        let (types, users) = tokio::try_join!(
+        let (types, (users, account)) = tokio::try_join!(
             self.get_json::<PolicyTypesData>(types_path, &[]),
-            self.pages::<UsersData, _>(USERS, &users_query, USERS_PAGE, |d| d.users),
+            self.read_users(scope),
         )?;
 
         let wanted = scope.people_filter();
@@ -124,10 +131,28 @@ impl Client {
         request_type_ids.sort_unstable();
         request_type_ids.dedup();
         let ids: Vec<String> = people.iter().map(|p| p.id.clone()).collect();
-        let mut reads: Vec<(String, Vec<(&str, String)>)> = type_ids
-            .iter()
-            .map(|id| (type_balances_path(id), Vec::new()))
-            .collect();
+        // Each referenced type's balances: whole, or only the people read
+        // (`userIds`, 100 a call) when that costs fewer calls. Everyone's
+        // balances are read when everyone is (a rule needs them all).
+        let id_chunks = strategy::chunks("userIds", &ids, BALANCES_PAGE);
+        let costs = Costs {
+            whole: account.map(|n| strategy::pages(n, BALANCES_PAGE)),
+            filtered: (!scope.all_people && !scope.all_policies).then_some(id_chunks.len() as u64),
+        };
+        let mut reads: Vec<(String, Vec<(&str, String)>)> = Vec::new();
+        for id in &type_ids {
+            let choice = Choice::new(format!("balances:{id}"), costs);
+            match choice.chosen {
+                Strategy::Whole => reads.push((type_balances_path(id), Vec::new())),
+                Strategy::Filtered => {
+                    for chunk in &id_chunks {
+                        let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
+                        reads.push((type_balances_path(id), query));
+                    }
+                }
+            }
+            self.choose(choice);
+        }
         for id in &request_type_ids {
             for chunk in ids.chunks(BALANCES_PAGE) {
                 let query = chunk.iter().map(|u| ("userIds", u.clone())).collect();
@@ -163,6 +188,66 @@ impl Client {
             read_calls: self.http.calls(),
             as_read: Default::default(),
         })
+    }
+
+    /// Every user (`userStatus=all`), or, when it costs fewer calls and no
+    /// rule needs everyone, only those with the declared addresses
+    /// (`emailAddresses`, repeated, 100 a call): a filtered read that misses
+    /// a declared user reads the list whole after all. With the account's
+    /// size when every user was read.
+    async fn read_users(
+        &self,
+        scope: &ReadScope,
+    ) -> Result<(Vec<UserDto>, Option<usize>), ProviderError> {
+        let all = [("userStatus", "all".to_owned())];
+        let chunks = strategy::chunks("emailAddresses", &scope.emails, EMAILS_PER_CALL);
+        let choice = Choice::new(
+            "people",
+            strategy::people(None, USERS_PAGE, chunks.len() as u64, scope.all_people),
+        );
+        let chosen = choice.chosen;
+        self.choose(choice);
+        if chosen == Strategy::Filtered {
+            let reads = chunks.iter().map(|chunk| {
+                let mut query = all.to_vec();
+                query.extend(chunk.iter().map(|e| ("emailAddresses", e.clone())));
+                async move {
+                    self.pages::<UsersData, _>(USERS, &query, USERS_PAGE, |d| d.users)
+                        .await
+                }
+            });
+            let users: Vec<UserDto> = futures_util::future::try_join_all(reads)
+                .await?
+                .into_iter()
+                .flatten()
+                .collect();
+            let found: HashSet<String> = users
+                .iter()
+                .filter_map(|u| u.email.as_deref().map(hrform_core::mailbox::key))
+                .collect();
+            if scope.expected.iter().all(|e| found.contains(e)) {
+                return Ok((users, None));
+            }
+            tracing::debug!(
+                "a declared user was not found by the email filter: reading every user"
+            );
+            self.choose(Choice::new(
+                "people:fallback",
+                Costs {
+                    whole: None,
+                    filtered: None,
+                },
+            ));
+        }
+        let users = self
+            .pages::<UsersData, _>(USERS, &all, USERS_PAGE, |d| d.users)
+            .await?;
+        let n = users.len();
+        Ok((users, Some(n)))
+    }
+
+    fn choose(&self, choice: Choice) {
+        self.choices.lock().expect("choices lock").push(choice);
     }
 
     /// The approved requests of `people` over `window`, for usage: with
@@ -204,6 +289,19 @@ impl Client {
         } else {
             Vec::new()
         };
+        let slices = request_slices(window.0, window.1).len() as u64;
+        self.choose(Choice {
+            list: "requests".into(),
+            costs: Costs {
+                whole: None,
+                filtered: (!scope.all_people && people.len() <= REQUESTS_PAGE).then_some(slices),
+            },
+            chosen: if only.is_empty() {
+                Strategy::Whole
+            } else {
+                Strategy::Filtered
+            },
+        });
         let ours: HashSet<&str> = people.iter().map(|p| p.id.as_str()).collect();
         self.requests_over(
             window,
