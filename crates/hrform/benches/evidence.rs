@@ -29,6 +29,15 @@
 //! Then the narrow scopes: 20 people declared in a 5,000-person Connecteam
 //! account, and `plan --target` one person of 10,000 Clockify people; their
 //! time at 5 calls a minute is computed (the sandbox has no time scale).
+//!
+//! `-- --resilience` prints the resilience table instead: a world of
+//! `--people` (default 100) applied under each of the sandbox's fault
+//! profiles with `--seeds` fault seeds (default 20, `--parallel` at a time,
+//! default 10), apply and plan repeated until the plan is empty; the faults
+//! injected, the retries, the apply runs, and the writes lost or doubled in
+//! the final state against a fault-free apply of the same world, itself
+//! checked against the manifests. `-- --smoke` checks the generator: at
+//! N = 50 the changes it counts by kind equal the plan's.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -58,6 +67,9 @@ fn main() {
     let mut apply_max = 1_000usize;
     let mut sample = 20_000usize;
     let mut narrow = true;
+    let mut mode = Mode::Evidence;
+    let mut seeds = 20usize;
+    let mut parallel = 10usize;
     let mut i = 0;
     while i < args.len() {
         let value = || {
@@ -77,11 +89,32 @@ fn main() {
                 sample = value().expect("--sample N");
                 i += 1;
             }
+            "--seeds" => {
+                seeds = value().expect("--seeds N");
+                i += 1;
+            }
+            "--parallel" => {
+                parallel = value().expect("--parallel N");
+                i += 1;
+            }
             "--no-narrow" => narrow = false,
+            "--smoke" => mode = Mode::Smoke,
+            "--resilience" => mode = Mode::Resilience,
             // `cargo bench` passes `--bench`.
             _ => {}
         }
         i += 1;
+    }
+    match mode {
+        Mode::Smoke => return smoke(people.first().copied().unwrap_or(50)),
+        Mode::Resilience => {
+            return resilience(
+                people.first().copied().unwrap_or(100),
+                seeds,
+                parallel.max(1),
+            );
+        }
+        Mode::Evidence => {}
     }
     if people.is_empty() {
         people = vec![1_000, 10_000, 100_000];
@@ -102,6 +135,12 @@ fn main() {
     if narrow {
         print_narrow();
     }
+}
+
+enum Mode {
+    Evidence,
+    Smoke,
+    Resilience,
 }
 
 // ---------------------------------------------------------------- the world
@@ -140,7 +179,7 @@ struct Req {
 }
 
 /// Changes in the world by kind.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
 struct Counts {
     c_activate: usize,
     c_deactivate: usize,
@@ -410,16 +449,30 @@ fn providers(base: &str) -> String {
 }
 
 fn start(wg: &Gen) -> World {
-    World::start(
-        &wg.seed,
-        hrform::sandbox::Options::default(),
-        |dir, base| {
-            std::fs::write(dir.join("providers.yaml"), providers(base)).expect("write");
-            for (name, text) in &wg.manifests {
-                std::fs::write(dir.join(name), text).expect("write");
-            }
-        },
-    )
+    start_with(wg, hrform::sandbox::Options::default(), false)
+}
+
+/// A world on its own sandbox with `options`; with `add`, Clockify's
+/// balance PATCH adds to the balance (and the provider says so), so a
+/// write made twice shows as a wrong balance.
+fn start_with(wg: &Gen, options: hrform::sandbox::Options, add: bool) -> World {
+    let seed = if add {
+        wg.seed.replace("balance_patch: set", "balance_patch: add")
+    } else {
+        wg.seed.clone()
+    };
+    World::start(&seed, options, |dir, base| {
+        let providers = providers(base);
+        let providers = if add {
+            providers.replace("balance_update: set", "balance_update: add")
+        } else {
+            providers
+        };
+        std::fs::write(dir.join("providers.yaml"), providers).expect("write");
+        for (name, text) in &wg.manifests {
+            std::fs::write(dir.join(name), text).expect("write");
+        }
+    })
 }
 
 /// Whole-list reads at the largest page sizes (the floor when every
@@ -1279,4 +1332,479 @@ fn print_narrow() {
         log.len(),
         secs(clockify as f64 * 12.0)
     );
+}
+
+// ---------------------------------------------------------------- smoke
+
+/// The changes of `c` by kind, labelled.
+fn kinds(c: &Counts) -> Vec<(String, usize)> {
+    let mut out = vec![
+        ("Clockify activate".to_owned(), c.c_activate),
+        ("Clockify deactivate".to_owned(), c.c_deactivate),
+    ];
+    for (p, (name, _, _)) in C_POLICIES.iter().enumerate() {
+        out.push((format!("Clockify balance {name}"), c.c_balance[p]));
+    }
+    out.push(("Connecteam restore".to_owned(), c.f_restore));
+    out.push(("Connecteam archive".to_owned(), c.f_archive));
+    out.push(("Connecteam assign".to_owned(), c.f_assign));
+    for (t, (name, _)) in F_TYPES.iter().enumerate() {
+        out.push((format!("Connecteam balance {name}"), c.f_balance[t]));
+    }
+    out.push(("request create".to_owned(), c.r_create));
+    out.push(("request update".to_owned(), c.r_update));
+    out.push(("request deny".to_owned(), c.r_deny));
+    out
+}
+
+/// The plan's changes by kind, and how many fit no kind of the world.
+fn plan_counts(plan: &serde_json::Value) -> (Counts, usize) {
+    let mut c = Counts::default();
+    let mut other = 0;
+    for ch in plan["changes"].as_array().into_iter().flatten() {
+        let office = ch["provider"] == "office";
+        let policy = ch["policy"]["policy_type"]
+            .as_str()
+            .or(ch["policy"]["name"].as_str())
+            .unwrap_or_default();
+        let to_active = ch["to"] == "active";
+        match (office, ch["change"].as_str().unwrap_or_default()) {
+            (true, "status") if to_active => c.c_activate += 1,
+            (true, "status") => c.c_deactivate += 1,
+            (true, "balance") => match C_POLICIES.iter().position(|p| p.0 == policy) {
+                Some(p) => c.c_balance[p] += 1,
+                None => other += 1,
+            },
+            (false, "status") if to_active => c.f_restore += 1,
+            (false, "status") => c.f_archive += 1,
+            (false, "assign") => c.f_assign += 1,
+            (false, "balance") => match F_TYPES.iter().position(|t| t.0 == policy) {
+                Some(t) => c.f_balance[t] += 1,
+                None => other += 1,
+            },
+            (false, "create_request") => c.r_create += 1,
+            (false, "update_request") => c.r_update += 1,
+            (false, "deny_request") => c.r_deny += 1,
+            _ => other += 1,
+        }
+    }
+    (c, other)
+}
+
+/// The generator's own count against the plan's, by kind; panics on a
+/// difference.
+fn smoke(n: usize) {
+    let wg = generate(n);
+    let world = start(&wg);
+    let out = world.run(&["plan", "--output", "json"]);
+    assert!(
+        matches!(out.status.code(), Some(0 | 2)),
+        "plan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    let (planned, other) = plan_counts(&plan);
+    println!("\n### Generator smoke check, N = {n}\n");
+    println!("| kind | counted | planned |");
+    println!("|---|---:|---:|");
+    for ((kind, counted), (_, p)) in kinds(&wg.counts).into_iter().zip(kinds(&planned)) {
+        let mark = if counted == p { "" } else { " ✗" };
+        println!("| {kind} | {counted} | {p}{mark} |");
+    }
+    println!("| other | 0 | {other} |");
+    println!(
+        "| **all** | {} | {} |",
+        wg.counts.total(),
+        planned.total() + other
+    );
+    assert!(
+        wg.counts == planned && other == 0,
+        "the generator's counts differ from the plan's"
+    );
+    println!("\nThe counts match.");
+}
+
+// ---------------------------------------------------------------- resilience
+
+/// The fault profiles: a label and the sandbox's `--faults` spec (a seed
+/// is added per run).
+const PROFILES: [(&str, &str); 5] = [
+    ("5xx 20 %", "error_rate=0.2"),
+    (
+        "429 10 % + Connecteam's 200-throttle 10 %",
+        "throttle_rate=0.1,throttle200_rate=0.1",
+    ),
+    (
+        "dropped connections 10 % (half after the write)",
+        "reset_rate=0.1",
+    ),
+    (
+        "writes' connections dropped 30 % (half after the write)",
+        "reset_rate=0.3,methods=POST+PUT+PATCH",
+    ),
+    (
+        "mixed: 5xx 20 %, 429 5 %, 200-throttle 5 %, drops 10 %",
+        "error_rate=0.2,throttle_rate=0.05,throttle200_rate=0.05,reset_rate=0.1",
+    ),
+];
+
+/// Apply runs allowed before a seed counts as not converging.
+const MAX_RUNS: usize = 10;
+
+/// One fault seed of one profile.
+#[derive(Default, Clone)]
+struct Episode {
+    fault_seed: u64,
+    /// Requests the sandbox answered with an injected fault.
+    faults: usize,
+    /// Requests repeating one that had failed, within one run.
+    retries: usize,
+    /// Apply runs until the plan was empty.
+    runs: usize,
+    calls: usize,
+    /// Runs (apply or plan) that stopped because a read failed on every
+    /// attempt, run again.
+    gave_up: usize,
+    lost: usize,
+    doubled: usize,
+}
+
+fn resilience(n: usize, seeds: usize, parallel: usize) {
+    let wg = generate(n);
+    let started = Instant::now();
+    let (before, reference) = reference_run(&wg);
+    let mut rows = Vec::new();
+    for (label, spec) in PROFILES {
+        let profile_started = Instant::now();
+        let next = std::sync::atomic::AtomicU64::new(1);
+        let results = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..parallel {
+                scope.spawn(|| {
+                    loop {
+                        let fault_seed = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if fault_seed > seeds as u64 {
+                            break;
+                        }
+                        let e = episode(&wg, spec, fault_seed, &before, &reference);
+                        eprintln!(
+                            "{spec}, seed {fault_seed}: {} faults, {} retries, {} apply runs, {} calls, lost {}, doubled {}",
+                            e.faults, e.retries, e.runs, e.calls, e.lost, e.doubled
+                        );
+                        results.lock().expect("results").push(e);
+                    }
+                });
+            }
+        });
+        let mut results = results.into_inner().expect("results");
+        results.sort_unstable_by_key(|e| e.fault_seed);
+        eprintln!(
+            "{label}: {} seeds in {:.0} s",
+            results.len(),
+            profile_started.elapsed().as_secs_f64()
+        );
+        rows.push((label, spec, results));
+    }
+
+    let counts = wg.counts;
+    println!("\n### Resilience\n");
+    println!(
+        "World: {n} Clockify people (4 policies), {} Connecteam people (3 policy types), {} requests; {} changes in {} planned calls; Clockify's balance PATCH adds, so a write made twice shows as a wrong balance. Per profile, {seeds} fault seeds, each on its own sandbox: apply, then plan, repeated until the plan is empty (at most {MAX_RUNS} applies); the final state compared with a fault-free apply of the same world (itself checked against the manifests). {:.0} s in all.\n",
+        n / 2,
+        wg.requests.len() + wg.pruned.len(),
+        counts.total(),
+        reference["calls"],
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "| fault profile (sandbox `--faults`) | seeds converged | faults injected (per seed) | retries | apply runs to converge (min / median / max) | calls | lost | doubled |"
+    );
+    println!("|---|---:|---:|---:|---|---:|---:|---:|");
+    for (label, spec, results) in &rows {
+        let total = |f: fn(&Episode) -> usize| results.iter().map(f).sum::<usize>();
+        let per_seed = |f: fn(&Episode) -> usize| {
+            let min = results.iter().map(f).min().unwrap_or(0);
+            let max = results.iter().map(f).max().unwrap_or(0);
+            format!("{min}–{max}")
+        };
+        let mut runs: Vec<usize> = results.iter().map(|e| e.runs).collect();
+        runs.sort_unstable();
+        println!(
+            "| {label} (`{spec}`) | {} of {seeds} | {} ({}) | {} | {} / {} / {} | {} | {} | {} |",
+            results.len(),
+            total(|e| e.faults),
+            per_seed(|e| e.faults),
+            total(|e| e.retries),
+            runs.first().unwrap_or(&0),
+            runs.get(runs.len() / 2).unwrap_or(&0),
+            runs.last().unwrap_or(&0),
+            total(|e| e.calls),
+            total(|e| e.lost),
+            total(|e| e.doubled),
+        );
+    }
+    let gave_up: usize = rows.iter().flat_map(|r| &r.2).map(|e| e.gave_up).sum();
+    println!(
+        "\nRetries: requests repeating, within one run, one that had failed (a fault, a 5xx, a 429 or a dropped connection). Lost: a declared item absent or still as it was; doubled: a request twice, a balance moved past its target, a row that should not exist. Runs stopped by a read failing on every attempt, and run again: {gave_up}."
+    );
+}
+
+/// A world without faults: its state before, and after one apply (with
+/// the number of planned calls under `"calls"`), checked against the
+/// manifests and by an empty plan.
+fn reference_run(wg: &Gen) -> (serde_json::Value, serde_json::Value) {
+    let world = start_with(wg, hrform::sandbox::Options::default(), true);
+    let before = world.state();
+    let plan = world.run(&["plan", "--output", "json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("plan JSON");
+    let out = world.run(&["apply", "--yes", "-q"]);
+    assert!(
+        out.status.success(),
+        "fault-free apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = world.run(&["plan", "--detailed-exitcode"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "fault-free apply did not converge\n{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let mut after = world.state();
+    check_manifests(wg, &after);
+    after["calls"] = plan["calls"].as_array().map_or(0, Vec::len).into();
+    (before, after)
+}
+
+/// The state holds what the manifests declare: Clockify statuses and
+/// balances, Connecteam statuses, each declared request once with its
+/// note, each pruned one denied.
+fn check_manifests(wg: &Gen, state: &serde_json::Value) {
+    let rows =
+        |vendor: &str, list: &str| state[vendor][list].as_array().cloned().unwrap_or_default();
+    let users = rows("clockify", "users");
+    for p in &wg.clockify {
+        let u = users.iter().find(|u| u["email"] == p.email.as_str());
+        let want = if p.active { "active" } else { "inactive" };
+        assert_eq!(u.map(|u| &u["status"]), Some(&want.into()), "{}", p.email);
+    }
+    let balances = rows("clockify", "balances");
+    for p in &wg.clockify {
+        for (k, (name, _, _)) in C_POLICIES.iter().enumerate() {
+            let b = balances
+                .iter()
+                .find(|b| b["email"] == p.email.as_str() && b["policy"] == *name)
+                .and_then(|b| b["balance"].as_f64());
+            assert_eq!(b, Some(f64::from(p.balances[k])), "{} {name}", p.email);
+        }
+    }
+    let users = rows("connecteam", "users");
+    for p in &wg.connecteam {
+        let u = users.iter().find(|u| u["email"] == p.email.as_str());
+        assert_eq!(
+            u.map(|u| &u["archived"]),
+            Some(&(!p.active).into()),
+            "{}",
+            p.email
+        );
+    }
+    let by_marker = markers(state);
+    for q in &wg.requests {
+        let found = by_marker.get(&q.key).map_or(&[][..], Vec::as_slice);
+        assert_eq!(found.len(), 1, "request {}", q.key);
+        assert_eq!(
+            found[0]["manager_note"],
+            format!("{} [hrform:{}]", q.note, q.key).as_str(),
+            "request {}",
+            q.key
+        );
+    }
+    for key in &wg.pruned {
+        let found = by_marker.get(key).map_or(&[][..], Vec::as_slice);
+        assert!(
+            found.iter().all(|r| r["status"] == "denied"),
+            "request {key} not denied"
+        );
+    }
+}
+
+/// Connecteam requests by their marker key (`""` for none).
+fn markers(state: &serde_json::Value) -> std::collections::HashMap<String, Vec<serde_json::Value>> {
+    let mut out: std::collections::HashMap<String, Vec<serde_json::Value>> = Default::default();
+    for r in state["connecteam"]["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let note = r["manager_note"].as_str().unwrap_or_default();
+        let key = note
+            .rfind("[hrform:")
+            .and_then(|start| note[start + 8..].strip_suffix(']'))
+            .unwrap_or_default();
+        out.entry(key.to_owned()).or_default().push(r.clone());
+    }
+    out
+}
+
+/// Apply under `spec` with `fault_seed`, then plan, until the plan is
+/// empty; then count what was lost or doubled.
+fn episode(
+    wg: &Gen,
+    spec: &str,
+    fault_seed: u64,
+    before: &serde_json::Value,
+    reference: &serde_json::Value,
+) -> Episode {
+    let faults = format!("{spec},seed={fault_seed}");
+    let options = hrform::sandbox::Options {
+        faults: faults.parse().expect("fault spec"),
+        ..Default::default()
+    };
+    let world = start_with(wg, options, true);
+    let mut e = Episode {
+        fault_seed,
+        ..Default::default()
+    };
+    let tally = |e: &mut Episode| {
+        let log = world.log();
+        world.clear_log();
+        e.calls += log.len();
+        e.faults += log.iter().filter(|x| !x["fault"].is_null()).count();
+        e.retries += retries(&log);
+    };
+    loop {
+        e.runs += 1;
+        let out = world.run(&["apply", "--yes", "-q"]);
+        tally(&mut e);
+        match out.status.code() {
+            Some(0 | 5) => {}
+            Some(1) if gave_up_reading(&out) => e.gave_up += 1,
+            other => panic!(
+                "{faults}: apply exited {other:?}\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+        let code = loop {
+            let plan = world.run(&["plan", "--detailed-exitcode"]);
+            tally(&mut e);
+            if gave_up_reading(&plan) && e.gave_up < 3 * MAX_RUNS {
+                e.gave_up += 1;
+                continue;
+            }
+            break plan.status.code();
+        };
+        match code {
+            Some(0) => break,
+            Some(2) => {}
+            other => panic!("{faults}: plan exited {other:?}"),
+        }
+        assert!(
+            e.runs < MAX_RUNS,
+            "{faults}: no convergence after {} apply runs",
+            e.runs
+        );
+    }
+    (e.lost, e.doubled) = lost_and_doubled(&world.state(), before, reference);
+    e
+}
+
+/// A run that stopped because one read failed on every attempt (exit 1,
+/// nothing written by that read).
+fn gave_up_reading(out: &std::process::Output) -> bool {
+    out.status.code() == Some(1) && String::from_utf8_lossy(&out.stderr).starts_with("error: GET ")
+}
+
+/// Requests in `log` repeating one (same method, path, query and body)
+/// that had failed earlier in it.
+fn retries(log: &[serde_json::Value]) -> usize {
+    let mut failed = std::collections::HashSet::new();
+    let mut n = 0;
+    for x in log {
+        let key = format!("{} {}?{} {}", x["method"], x["path"], x["query"], x["body"]);
+        if failed.remove(&key) {
+            n += 1;
+        }
+        let bad =
+            !x["fault"].is_null() || x["status"].as_u64().is_none_or(|s| s == 429 || s >= 500);
+        if bad {
+            failed.insert(key);
+        }
+    }
+    n
+}
+
+/// Items of `state` differing from `reference`: lost when absent or still
+/// as in `before`, doubled otherwise (and rows or requests beyond the
+/// reference's).
+fn lost_and_doubled(
+    state: &serde_json::Value,
+    before: &serde_json::Value,
+    reference: &serde_json::Value,
+) -> (usize, usize) {
+    let (mut lost, mut doubled) = (0, 0);
+    let lists: [(&str, &str, &[&str], &str); 4] = [
+        ("clockify", "users", &["email"], "status"),
+        ("clockify", "balances", &["policy", "email"], "balance"),
+        ("connecteam", "users", &["email"], "archived"),
+        (
+            "connecteam",
+            "balances",
+            &["policy_type", "email"],
+            "balance",
+        ),
+    ];
+    for (vendor, list, keys, field) in lists {
+        let index =
+            |s: &serde_json::Value| -> std::collections::HashMap<String, serde_json::Value> {
+                s[vendor][list]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|row| {
+                        let key: Vec<String> = keys.iter().map(|k| row[*k].to_string()).collect();
+                        (key.join(" "), row[field].clone())
+                    })
+                    .collect()
+            };
+        let (now, was, want) = (index(state), index(before), index(reference));
+        for (key, value) in &want {
+            match now.get(key) {
+                Some(v) if v == value => {}
+                None => lost += 1,
+                Some(v) if Some(v) == was.get(key) => lost += 1,
+                Some(_) => doubled += 1,
+            }
+        }
+        doubled += now.keys().filter(|k| !want.contains_key(*k)).count();
+    }
+    let (now, want) = (markers(state), markers(reference));
+    for (key, wanted) in &want {
+        let got = now.get(key).map_or(&[][..], Vec::as_slice);
+        if got.len() < wanted.len() {
+            lost += wanted.len() - got.len();
+        } else if got.len() > wanted.len() {
+            doubled += got.len() - wanted.len();
+        } else {
+            let fields = |r: &serde_json::Value| {
+                (
+                    r["status"].to_string(),
+                    r["manager_note"].to_string(),
+                    r["start_date"].to_string(),
+                    r["user_id"].to_string(),
+                )
+            };
+            let mut a: Vec<_> = got.iter().map(fields).collect();
+            let mut b: Vec<_> = wanted.iter().map(fields).collect();
+            a.sort();
+            b.sort();
+            lost += a.iter().zip(&b).filter(|(x, y)| x != y).count();
+        }
+    }
+    doubled += now
+        .iter()
+        .filter(|(k, _)| !want.contains_key(*k))
+        .map(|(_, v)| v.len())
+        .sum::<usize>();
+    (lost, doubled)
 }
