@@ -368,7 +368,7 @@ fn generate(n: usize) -> Gen {
             seed,
             "    - name: {name}\n      policies:\n        - name: {name}\n          unit: days\n          assignments:"
         );
-        for i in 0..m {
+        for (i, &has) in has_request.iter().enumerate() {
             // 5 % not yet on Personal: assigned with its balance.
             if t == 2 && i % 20 == 5 {
                 c.f_assign += 1;
@@ -378,7 +378,7 @@ fn generate(n: usize) -> Gen {
             let drift = i % 20 == 6 + t;
             c.f_balance[t] += usize::from(drift);
             // Vacation: a live approved request used a day.
-            let used = u32::from(t == 0 && has_request[i]);
+            let used = u32::from(t == 0 && has);
             let _ = writeln!(
                 seed,
                 "            - {{ user: f{i}@example.com, balance: {} }}",
@@ -1473,6 +1473,9 @@ fn resilience(n: usize, seeds: usize, parallel: usize) {
     let wg = generate(n);
     let started = Instant::now();
     let (before, reference) = reference_run(&wg);
+    // The comparison can fail: the state before apply has every change lost.
+    let unapplied = lost_and_doubled(&before, &before, &reference);
+    assert!(unapplied.0 > 0, "the comparison sees no change");
     let mut rows = Vec::new();
     for (label, spec) in PROFILES {
         let profile_started = Instant::now();
@@ -1509,11 +1512,12 @@ fn resilience(n: usize, seeds: usize, parallel: usize) {
     let counts = wg.counts;
     println!("\n### Resilience\n");
     println!(
-        "World: {n} Clockify people (4 policies), {} Connecteam people (3 policy types), {} requests; {} changes in {} planned calls; Clockify's balance PATCH adds, so a write made twice shows as a wrong balance. Per profile, {seeds} fault seeds, each on its own sandbox: apply, then plan, repeated until the plan is empty (at most {MAX_RUNS} applies); the final state compared with a fault-free apply of the same world (itself checked against the manifests). {:.0} s in all.\n",
+        "World: {n} Clockify people (4 policies), {} Connecteam people (3 policy types), {} requests; {} changes in {} planned calls; Clockify's balance PATCH adds, so a write made twice shows as a wrong balance. Per profile, {seeds} fault seeds, each on its own sandbox: apply, then plan, repeated until the plan is empty (at most {MAX_RUNS} applies); the final state compared with a fault-free apply of the same world (itself checked against the manifests; on the state before apply it counts {} lost). {:.0} s in all.\n",
         n / 2,
         wg.requests.len() + wg.pruned.len(),
         counts.total(),
         reference["calls"],
+        unapplied.0,
         started.elapsed().as_secs_f64()
     );
     println!(
