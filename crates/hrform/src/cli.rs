@@ -159,6 +159,10 @@ pub(crate) struct PlanArgs {
     /// Start the sandbox in-process from this seed and point every provider at it.
     #[arg(long, value_name = "SEED")]
     pub sandbox: Option<PathBuf>,
+    /// List the exact API calls in the text plan (as `-v` does; JSON and
+    /// the PR comment always hold them).
+    #[arg(long)]
+    pub show_calls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -76,6 +76,9 @@ pub struct Unmanaged {
     pub provider: String,
     pub id: String,
     pub email: String,
+    /// The display name the HR system holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub status: LiveStatus,
     /// Whether the plan deactivates them (`unmanaged_users: deactivate`).
     pub deactivate: bool,
@@ -208,6 +211,7 @@ pub fn derive(
                     provider: name.clone(),
                     id: p.id.clone(),
                     email: p.email.clone(),
+                    name: p.name.clone(),
                     status: p.status,
                     deactivate: d.changes.iter().any(|c| {
                         c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })

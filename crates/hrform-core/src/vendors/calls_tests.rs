@@ -108,6 +108,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
             person: PersonRef {
                 id: (9_170_000 + person).to_string(),
                 email: format!("u{person}@example.com"),
+                name: None,
             },
             kind,
         });
@@ -345,6 +346,7 @@ fn unrepresentable_calls_are_not_built() {
         person: PersonRef {
             id: "9170001".into(),
             email: "kim@example.com".into(),
+            name: None,
         },
         kind,
     };

@@ -152,13 +152,13 @@ pub(crate) async fn prepare(
 /// also carries the usage it was computed with, so leave taken since the
 /// plan makes it stale.
 fn same_change(a: &Change, b: &Change) -> bool {
-    a.provider == b.provider && a.person == b.person && a.kind == b.kind
+    a.provider == b.provider && a.person.same(&b.person) && a.kind == b.kind
 }
 
 /// Two changes about the same thing, computed against the same live value
 /// (whatever their targets).
 fn same_precondition(a: &Change, b: &Change) -> bool {
-    if a.provider != b.provider || a.person != b.person {
+    if a.provider != b.provider || !a.person.same(&b.person) {
         return false;
     }
     match (&a.kind, &b.kind) {

@@ -140,7 +140,14 @@ async fn apply_with(
     write!(
         stdout,
         "{}",
-        render::text(&prepared.plan, super::common::stdout_color())
+        render::text(
+            &prepared.plan,
+            &render::TextOptions {
+                color: super::common::stdout_color(),
+                show_calls: global.verbose > 0,
+                verbose: global.verbose > 0,
+            }
+        )
     )?;
     stdout.flush()?;
     for s in &prepared.stale {

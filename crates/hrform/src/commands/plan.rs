@@ -14,7 +14,11 @@ use crate::exit::ExitStatus;
 use crate::manifest::Config;
 use crate::plan::{self, PlanError, PlanOptions, render};
 
-pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
+pub(crate) fn run(
+    args: &PlanArgs,
+    global: &crate::cli::GlobalArgs,
+    context: &Context,
+) -> Result<ExitStatus> {
     let skip: Vec<_> = args.sandbox.iter().cloned().collect();
     let loaded = crate::discover::load(&args.config.dir, &skip, context);
     let Some(config) = loaded.config.as_ref() else {
@@ -115,7 +119,14 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
         OutputFormat::Text => write!(
             stdout,
             "{}",
-            render::text(&plan, super::common::stdout_color())
+            render::text(
+                &plan,
+                &render::TextOptions {
+                    color: super::common::stdout_color(),
+                    show_calls: args.show_calls || global.verbose > 0,
+                    verbose: global.verbose > 0,
+                }
+            )
         )?,
         OutputFormat::Json => write!(stdout, "{}", crate::output::json(&render::json(&plan)))?,
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,

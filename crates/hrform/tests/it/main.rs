@@ -13,6 +13,7 @@ mod export;
 mod export_world;
 mod fmt;
 mod hostile;
+mod ledger;
 mod plan;
 mod readme;
 mod release;
