@@ -112,6 +112,13 @@ fn full(plan: &Plan) -> String {
         );
     }
 
+    if !plan.appliable() {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> {}\n",
+            md(&render::not_appliable_words(plan))
+        );
+    }
     // What harms if wrong, first.
     let changes = render::by_provider_and_person(plan);
     let harmful: Vec<(&Change, &str)> = changes

@@ -57,6 +57,15 @@ pub struct Plan {
     /// The `--target` selectors the plan was limited to (empty: everything).
     pub targets: Vec<String>,
     pub summary: Summary,
+    /// Errors between the manifests and the live systems. Not zero: the
+    /// plan shows what it could derive for everyone else, and can be
+    /// neither saved nor applied.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One provider as read.
@@ -100,6 +109,11 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// Whether apply may make this plan: not while errors remain.
+    pub fn appliable(&self) -> bool {
+        self.errors == 0
+    }
+
     /// Whether a safety rule blocks this plan (apply needs `--force`).
     pub fn blocked(&self) -> bool {
         self.safety.iter().any(|s| s.blocked)
@@ -130,7 +144,8 @@ pub struct Live {
 
 /// The plan that brings the live systems (`live`, read as [`read_scope`]
 /// and [`previous_year_people`] say) to the manifests (`config`), on
-/// `today`. Any error is among the diagnostics; the plan is then empty.
+/// `today`. Any error is among the diagnostics; the plan then holds what
+/// could be derived for everyone else (see [`Plan::appliable`]).
 pub fn derive(
     config: &Config,
     live: &Live,
@@ -249,20 +264,29 @@ pub fn derive(
         }
     }
     crate::diag::sort(&mut diagnostics);
-    let errors = diagnostics.iter().any(Diagnostic::is_error);
-    if errors {
-        changes.clear();
-        unmanaged.clear();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        // The rest of the plan still shows (it cannot be applied), except
+        // the deactivation of people in no manifest: a mistyped or unknown
+        // email leaves the person it meant "unmanaged", and the plan must
+        // not show them leaving. They are reported only.
+        let unmanaged_ids: std::collections::HashSet<(&str, &str)> = unmanaged
+            .iter()
+            .map(|u| (u.provider.as_str(), u.id.as_str()))
+            .collect();
+        changes.retain(|c| {
+            !(matches!(c.kind, ChangeKind::Status { .. })
+                && unmanaged_ids.contains(&(c.provider.as_str(), c.person.id.as_str())))
+        });
+        for u in &mut unmanaged {
+            u.deactivate = false;
+        }
     }
     for (i, change) in changes.iter_mut().enumerate() {
         change.id = i;
     }
     // Safety is judged on the whole plan, whatever the targets.
-    let safety = if errors {
-        Vec::new()
-    } else {
-        safety::evaluate(&settings.safety, &changes, &live.states)
-    };
+    let safety = safety::evaluate(&settings.safety, &changes, &live.states);
     let changes: Vec<Change> = changes
         .into_iter()
         .filter(|c| selected(c, &options.targets))
@@ -307,6 +331,7 @@ pub fn derive(
         safety,
         targets: options.targets.iter().map(Target::to_string).collect(),
         summary,
+        errors,
     };
     (plan, diagnostics)
 }

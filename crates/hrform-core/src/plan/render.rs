@@ -428,12 +428,21 @@ pub fn kinds(changes: &[&Change]) -> String {
 /// to change, 0 to remove.` (the API calls are [`calls_line`]'s).
 pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
-        return "No changes.".to_owned();
+        return if plan.appliable() {
+            "No changes.".to_owned()
+        } else {
+            "No changes could be derived (not appliable).".to_owned()
+        };
     }
     let changes: Vec<&Change> = plan.changes.iter().collect();
     let people = people(&changes);
     format!(
-        "Plan: {people} {}, {}: {}.",
+        "Plan{}: {people} {}, {}: {}.",
+        if plan.appliable() {
+            ""
+        } else {
+            " (not appliable)"
+        },
         if people == 1 {
             "person changes"
         } else {
@@ -504,7 +513,8 @@ type Section = fn(&Plan, &TextOptions) -> String;
 /// separated by a blank line, then the summary. A new section is one
 /// function and one entry here.
 pub fn text(plan: &Plan, options: &TextOptions) -> String {
-    const SECTIONS: [Section; 6] = [
+    const SECTIONS: [Section; 7] = [
+        not_appliable_section,
         legend_section,
         changes_section,
         unmanaged_section,
@@ -538,6 +548,25 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         let _ = writeln!(out, "{calls}{hint}.");
     }
     out
+}
+
+/// The warning that opens a plan with errors.
+pub fn not_appliable_words(plan: &Plan) -> String {
+    format!(
+        "Not appliable: {} between the manifests and the live systems (listed after the plan). \
+         Shown: every change hrform could derive for everyone else; nothing can be applied or saved until the errors are fixed.",
+        crate::diag::count(plan.errors, "error")
+    )
+}
+
+fn not_appliable_section(plan: &Plan, options: &TextOptions) -> String {
+    if plan.appliable() {
+        return String::new();
+    }
+    format!(
+        "{}\n",
+        paint(REMOVE, &not_appliable_words(plan), options.color)
+    )
 }
 
 fn legend_section(plan: &Plan, options: &TextOptions) -> String {

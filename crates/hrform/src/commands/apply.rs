@@ -117,7 +117,7 @@ async fn apply_with(
                 writeln!(stderr, "error: {e}")?;
                 return Ok(ExitStatus::Stale);
             }
-            Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
+            Err(ApplyError::Plan(PlanError::Resolution(diags, _))) => {
                 super::common::emit_diagnostics(
                     args.format,
                     &diags,
@@ -319,6 +319,12 @@ fn read_plan(path: &Path, bytes: &[u8]) -> Result<crate::plan::Plan> {
             path.display()
         )
     })?;
+    anyhow::ensure!(
+        plan.appliable(),
+        "{}: the plan has {} between the manifests and the live systems; fix them and plan again",
+        path.display(),
+        diag::count(plan.errors, "error")
+    );
     anyhow::ensure!(
         plan.format_version == crate::plan::FORMAT_VERSION,
         "{}: plan format {} is not the format {} this hrform reads; plan again",

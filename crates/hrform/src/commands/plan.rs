@@ -79,7 +79,7 @@ pub(crate) fn run(
             DocStream::Stderr,
         )
     };
-    let plan = match result {
+    let (plan, errors) = match result {
         Err(e) => {
             emit(&diags, None)?;
             return Err(e);
@@ -87,23 +87,12 @@ pub(crate) fn run(
         Ok(Ok((plan, warnings))) => {
             diags.extend(warnings);
             emit(&diags, None)?;
-            plan
+            (plan, 0)
         }
-        Ok(Err(PlanError::Resolution(found))) => {
+        Ok(Err(PlanError::Resolution(found, partial))) => {
             let (errors, _) = diag::summary(&found);
             diags.extend(found);
-            emit(
-                &diags,
-                Some(&format!(
-                    "error: {errors} {} between the manifests and the live systems; no plan was made",
-                    if errors == 1 {
-                        "mismatch"
-                    } else {
-                        "mismatches"
-                    }
-                )),
-            )?;
-            return Ok(ExitStatus::Error);
+            (*partial, errors)
         }
         Ok(Err(PlanError::Provider(e))) => {
             emit(&diags, None)?;
@@ -111,7 +100,11 @@ pub(crate) fn run(
         }
     };
 
-    if let Some(path) = &args.out {
+    // A plan with errors is shown (everything else it could derive), then
+    // the errors; it is never saved, so it can never be applied.
+    if let Some(path) = &args.out
+        && errors == 0
+    {
         write_plan_file(path, &plan)?;
     }
     let mut stdout = crate::output::stdout();
@@ -132,6 +125,25 @@ pub(crate) fn run(
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
     stdout.flush()?;
+    if errors > 0 {
+        emit(
+            &diags,
+            Some(&format!(
+                "error: {errors} {} between the manifests and the live systems; the plan above cannot be applied{}",
+                if errors == 1 {
+                    "mismatch"
+                } else {
+                    "mismatches"
+                },
+                if args.out.is_some() {
+                    ", and --out saved nothing"
+                } else {
+                    ""
+                }
+            )),
+        )?;
+        return Ok(ExitStatus::Error);
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {

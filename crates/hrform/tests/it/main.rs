@@ -7,6 +7,7 @@
 
 mod allowances;
 mod apply;
+mod bounded;
 mod common;
 mod diagnostics;
 mod export;
