@@ -99,6 +99,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 /// process.
 fn init_output(cli: &Cli, context: &Context) {
     output::set_colors(context.color);
+    output::set_quiet(cli.global.quiet);
     let level = if cli.global.quiet {
         "error"
     } else {

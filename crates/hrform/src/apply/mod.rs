@@ -10,7 +10,7 @@
 
 pub(crate) mod journal;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::diag::{Diagnostic, Sources};
@@ -403,13 +403,4 @@ pub(crate) fn people_by_change(plan: &Plan) -> HashMap<usize, String> {
         .iter()
         .map(|c| (c.id, c.person.email.clone()))
         .collect()
-}
-
-/// The distinct people of a set of changes.
-pub(crate) fn distinct_people(changes: &[(Change, ChangeOutcome)]) -> usize {
-    changes
-        .iter()
-        .map(|(c, _)| (c.provider.as_str(), c.person.id.as_str()))
-        .collect::<HashSet<_>>()
-        .len()
 }

@@ -42,17 +42,26 @@ impl Rate {
         }
     }
 }
+/// A wait longer than this is announced (on stderr, not under `-q`): a
+/// silent minute reads as a hang.
+const ANNOUNCED_WAIT: Duration = Duration::from_secs(2);
+
 /// The throttle one provider's requests share.
 pub(super) struct Throttle {
     limiter: DefaultDirectRateLimiter,
+    rate: Rate,
+    /// The HR system's name, for the wait notice.
+    vendor: &'static str,
     /// Set when the server says its window is spent: wait until then.
     not_before: Mutex<Option<SystemTime>>,
 }
 
 impl Throttle {
-    pub(super) fn new(rate: Rate) -> Self {
+    pub(super) fn new(rate: Rate, vendor: &'static str) -> Self {
         Self {
             limiter: RateLimiter::direct(rate.quota()),
+            rate,
+            vendor,
             not_before: Mutex::new(None),
         }
     }
@@ -64,9 +73,35 @@ impl Throttle {
         if let Some(until) = until
             && let Ok(wait) = until.duration_since(SystemTime::now())
         {
-            tokio::time::sleep(scaled(wait.min(MAX_SERVER_WAIT))).await;
+            let wait = scaled(wait.min(MAX_SERVER_WAIT));
+            self.announce(wait, "its window of calls is spent");
+            tokio::time::sleep(wait).await;
         }
-        self.limiter.until_ready().await;
+        // A turn free now is taken at once; otherwise say how long, when long.
+        if let Err(not_until) = self.limiter.check() {
+            use governor::clock::Clock as _;
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            self.announce(wait, "");
+            self.limiter.until_ready().await;
+        }
+    }
+
+    /// `waiting 12 s: Connecteam allows 5 calls a minute`, for a wait past
+    /// [`ANNOUNCED_WAIT`].
+    fn announce(&self, wait: Duration, why: &str) {
+        if wait <= ANNOUNCED_WAIT {
+            return;
+        }
+        let rate = match self.rate {
+            Rate::PerMinute(n) => format!("{} allows {n} calls a minute", self.vendor),
+            Rate::PerSecond(r) => format!("{} is held to {r} calls a second", self.vendor),
+        };
+        let why = if why.is_empty() {
+            rate
+        } else {
+            format!("{} says {why} ({rate})", self.vendor)
+        };
+        crate::output::notice(&format!("waiting {} s: {why}", wait.as_secs_f64().ceil()));
     }
 
     /// Connecteam says how much of its minute is left: when nothing is,

@@ -116,3 +116,39 @@ fn display_names_are_escaped() {
         out.stdout
     );
 }
+
+/// Apply reports progress in changes and people, never past the total,
+/// and ends with the plan's summary in the same words.
+#[test]
+fn apply_progress_counts_changes_and_people() {
+    let acme = repo_root().join("examples/acme");
+    let mut t = Test::new();
+    for entry in std::fs::read_dir(&acme).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        t = t.file(&name, &std::fs::read_to_string(&path).unwrap());
+    }
+    let out = t.run_with(&["apply", "--yes", "--sandbox", "sandbox.yaml"]);
+    out.code(0);
+    let progress: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with('[')).collect();
+    assert!(!progress.is_empty(), "{}", out.stderr);
+    for line in &progress {
+        assert!(line.contains("/17 changes, "), "{line}");
+        assert!(line.contains("/17 people] "), "{line}");
+    }
+    assert!(
+        progress
+            .last()
+            .unwrap()
+            .starts_with("[17/17 changes, 17/17 people]"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains(
+            "Apply: 17 applied, 0 failed, 0 skipped; planned: 17 people change, 17 changes: 7 to add, 8 to change, 2 to remove; "
+        ),
+        "{}",
+        out.stdout
+    );
+}
