@@ -95,13 +95,21 @@ pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
     let mut secrets = Vec::new();
     // hrform run in the wrong directory (a home, `/tmp`) finds YAML files of
     // all kinds: when none even mentions `providers` (and no refused link
-    // might), one error says so instead of one per file.
+    // might), one error says so instead of one per file. A file past the
+    // parse bounds keeps its own located error.
     let readable = input.files.iter().filter_map(|(_, b)| b.as_ref().ok());
     let mut mentions = readable.clone().map(|b| {
         b.windows(b"providers".len())
             .any(|w| w == b"providers".as_slice())
     });
-    if input.refused.is_empty() && readable.clone().next().is_some() && !mentions.any(|m| m) {
+    let within_bounds = readable
+        .clone()
+        .all(|b| std::str::from_utf8(b).is_ok_and(|t| bounds::check(t).is_ok()));
+    if input.refused.is_empty()
+        && within_bounds
+        && readable.clone().next().is_some()
+        && !mentions.any(|m| m)
+    {
         return Loaded {
             config: None,
             diagnostics: vec![no_providers_anywhere(dir, readable.count())],

@@ -543,7 +543,7 @@ fn requests_only_configurations_plan_and_apply() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
         plan.stdout
-            .contains("R-1  + 2026-11-02 → 2026-11-03 Vacation (approved)"),
+            .contains("+ R-1  2026-11-02 → 2026-11-03 Vacation (approved)"),
         "{}",
         plan.stdout
     );
