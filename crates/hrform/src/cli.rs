@@ -166,6 +166,10 @@ pub(crate) struct PlanArgs {
     /// plan is not for applying, so it cannot be saved with `--out`.
     #[arg(long, value_name = "DATE", conflicts_with = "out")]
     pub at: Option<jiff::civil::Date>,
+    /// List the exact API calls in the text plan (as `-v` does; JSON and
+    /// the PR comment always hold them).
+    #[arg(long)]
+    pub show_calls: bool,
 }
 
 #[derive(Debug, Args)]

@@ -103,6 +103,15 @@ fn table_reader(dir: &Path) -> manifest::TableReader {
     }))
 }
 
+/// Discovery stops past this many manifest files: far more than any HR
+/// tree holds (one file per person of a 20,000-person company), so running
+/// in the wrong directory costs one line, not a scroll-back.
+pub(crate) const MAX_FILES: usize = 20_000;
+
+/// Discovery stops past this many bytes of manifests in all (each file is
+/// bounded on its own too, at 4 MiB).
+pub(crate) const MAX_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+
 /// What discovery found under the configuration directory.
 #[derive(Debug, Default)]
 pub(crate) struct Found {
@@ -112,6 +121,11 @@ pub(crate) struct Found {
     pub(crate) refused: Vec<(PathBuf, &'static str)>,
     /// Entries that could not be read (permissions, ...).
     pub(crate) unreadable: Vec<String>,
+}
+
+/// The file just found.
+fn entry_path_last(found: &Found) -> &Path {
+    found.files.last().map_or(Path::new(""), PathBuf::as_path)
 }
 
 /// Every `*.yaml` / `*.yml` under `dir`, recursively, in a stable (sorted)
@@ -129,6 +143,17 @@ pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found>
     let root = dir.canonicalize()?;
     let skip: Vec<PathBuf> = skip.iter().filter_map(|p| p.canonicalize().ok()).collect();
     let mut found = Found::default();
+    let mut bytes: u64 = 0;
+    let mut too_many = |path: &Path, found: &Found| -> std::io::Result<()> {
+        bytes += std::fs::metadata(path).map_or(0, |m| m.len());
+        if found.files.len() > MAX_FILES || bytes > MAX_TOTAL_BYTES {
+            return Err(std::io::Error::other(format!(
+                "discovery stopped past {MAX_FILES} YAML files or {} MiB of them, more than any HR configuration holds; run hrform in the directory that holds the manifests, or point -C at it",
+                MAX_TOTAL_BYTES / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    };
     let walker = walkdir::WalkDir::new(dir)
         .follow_links(false)
         .sort_by_file_name()
@@ -171,6 +196,7 @@ pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found>
                 )),
                 (true, false) if is_yaml && target.is_file() && !skip.contains(&target) => {
                     found.files.push(entry.into_path());
+                    too_many(&target, &found)?;
                 }
                 _ => {}
             }
@@ -186,6 +212,7 @@ pub(crate) fn find_files(dir: &Path, skip: &[PathBuf]) -> std::io::Result<Found>
             continue;
         }
         found.files.push(entry.into_path());
+        too_many(entry_path_last(&found), &found)?;
     }
     Ok(found)
 }

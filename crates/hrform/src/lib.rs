@@ -113,6 +113,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn init_output(cli: &Cli, context: &Context) {
     output::set_colors(context.color);
     plan::set_verbose(cli.global.verbose > 0 && !cli.global.quiet);
+    output::set_quiet(cli.global.quiet);
     let level = if cli.global.quiet {
         "error"
     } else {

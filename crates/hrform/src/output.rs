@@ -49,6 +49,22 @@ struct Written {
 /// The colour decision of the context, set once at the edge.
 static COLORS: std::sync::OnceLock<Colors> = std::sync::OnceLock::new();
 
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `-q`: no notices (waits, progress) for the rest of the process.
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A line for the person watching (a long wait), on stderr through the
+/// escaping writer; nothing under `-q`.
+pub(crate) fn notice(line: &str) {
+    use std::io::Write as _;
+    if !QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = writeln!(stderr(), "{line}");
+    }
+}
+
 /// Colour the streams as `colors` says, for the rest of the process (the
 /// first call wins).
 pub(crate) fn set_colors(colors: Colors) {

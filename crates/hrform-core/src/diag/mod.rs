@@ -169,6 +169,83 @@ pub fn count(n: usize, word: &str) -> String {
     }
 }
 
+/// How many diagnostics of one code the text report shows; the rest are
+/// counted (JSON and SARIF list them all).
+pub const PER_CODE: usize = 20;
+
+/// What [`bounded`] left out of one code: how many, and whether errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    pub code: Code,
+    pub severity: Severity,
+    pub count: usize,
+}
+
+impl LeftOut {
+    /// `and 1,940 more user-not-found errors; --format json lists them all`
+    pub fn line(&self) -> String {
+        let word = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!(
+            "and {} more {} {word}{}; --format json lists them all",
+            thousands(self.count),
+            self.code.as_str(),
+            if self.count == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// The first `per_code` diagnostics of each code and severity, in order,
+/// and what was left out of each (in the order each code first appears).
+pub fn bounded(diags: &[Diagnostic], per_code: usize) -> (Vec<&Diagnostic>, Vec<LeftOut>) {
+    let mut seen: Vec<LeftOut> = Vec::new();
+    let mut kept = Vec::new();
+    for d in diags {
+        let slot = match seen
+            .iter_mut()
+            .find(|l| l.code == d.code && l.severity == d.severity)
+        {
+            Some(slot) => slot,
+            None => {
+                seen.push(LeftOut {
+                    code: d.code,
+                    severity: d.severity,
+                    count: 0,
+                });
+                seen.last_mut().expect("just pushed")
+            }
+        };
+        slot.count += 1;
+        if slot.count <= per_code {
+            kept.push(d);
+        }
+    }
+    let left = seen
+        .into_iter()
+        .filter(|l| l.count > per_code)
+        .map(|l| LeftOut {
+            count: l.count - per_code,
+            ..l
+        })
+        .collect();
+    (kept, left)
+}
+
+/// `1,940`: a count with thousands separators, for people to read.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Suggest the declared name closest to `name`, if one is close enough to be
 /// a plausible typo (Jaro-Winkler, as just and cargo do).
 pub fn did_you_mean<'a>(
@@ -187,6 +264,37 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bounded_keeps_the_first_of_each_code_and_counts_the_rest() {
+        let mut diags: Vec<Diagnostic> = (0..1960)
+            .map(|i| Diagnostic::error(Code::UserNotFound, format!("user {i}")))
+            .collect();
+        diags.push(Diagnostic::warning(Code::UserNotFound, "a warning"));
+        diags.push(Diagnostic::error(Code::UnknownPolicy, "policy"));
+        let (kept, left) = bounded(&diags, PER_CODE);
+        assert_eq!(kept.len(), 22);
+        assert_eq!(kept[19].message, "user 19");
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            left[0].line(),
+            "and 1,940 more user-not-found errors; --format json lists them all"
+        );
+        let (kept, left) = bounded(&diags[..20], PER_CODE);
+        assert_eq!((kept.len(), left.len()), (20, 0));
+    }
+
+    #[test]
+    fn thousands_separates_groups_of_three() {
+        for (n, s) in [
+            (0, "0"),
+            (999, "999"),
+            (1000, "1,000"),
+            (1_961_009, "1,961,009"),
+        ] {
+            assert_eq!(thousands(n), s);
+        }
+    }
 
     #[test]
     fn did_you_mean_picks_the_closest_plausible_name() {

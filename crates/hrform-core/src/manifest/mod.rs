@@ -121,6 +121,30 @@ pub fn load(dir: &Path, input: Input, context: &Context) -> Loaded {
     let mut manifests = Vec::new();
     let mut incomplete = decode::Incomplete::default();
     let mut secrets = Vec::new();
+    // hrform run in the wrong directory (a home, `/tmp`) finds YAML files of
+    // all kinds: when none even mentions `providers` (and no refused link
+    // might), one error says so instead of one per file. A file past the
+    // parse bounds keeps its own located error.
+    let readable = input.files.iter().filter_map(|(_, b)| b.as_ref().ok());
+    let mut mentions = readable.clone().map(|b| {
+        b.windows(b"providers".len())
+            .any(|w| w == b"providers".as_slice())
+    });
+    let within_bounds = readable
+        .clone()
+        .all(|b| std::str::from_utf8(b).is_ok_and(|t| bounds::check(t).is_ok()));
+    if input.refused.is_empty()
+        && within_bounds
+        && readable.clone().next().is_some()
+        && !mentions.any(|m| m)
+    {
+        return Loaded {
+            config: None,
+            diagnostics: vec![no_providers_anywhere(dir, readable.count())],
+            sources,
+            manifests,
+        };
+    }
     for message in input.unreadable {
         diagnostics.push(Diagnostic::error(Code::Io, message));
     }
@@ -410,6 +434,20 @@ pub fn no_manifests(dir: &Path) -> Diagnostic {
         format!("no manifests (*.yaml, *.yml) found under {}", dir.display()),
     )
     .help("run hrform in the directory that holds the manifests, or point -C at it")
+}
+
+/// The one error for a tree where no file mentions `providers` (`files`:
+/// how many YAML files were read).
+pub fn no_providers_anywhere(dir: &Path, files: usize) -> Diagnostic {
+    Diagnostic::error(
+        Code::NoProvider,
+        format!(
+            "no manifest under {} declares `providers:` ({} read); nothing else was checked",
+            dir.display(),
+            diag::count(files, "YAML file")
+        ),
+    )
+    .help("run hrform in the directory that holds the manifests, or point -C at it; the HR systems are declared under `providers:` (type clockify or connecteam)")
 }
 
 /// The path shown in diagnostics: as reached from the working directory,

@@ -123,6 +123,17 @@ impl RequestFields {
 pub struct PersonRef {
     pub id: PersonId,
     pub email: String,
+    /// The display name the HR system holds, for people to read (absent
+    /// when it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl PersonRef {
+    /// The same person (id and email): a display name is for reading only.
+    pub fn same(&self, other: &PersonRef) -> bool {
+        self.id == other.id && self.email == other.email
+    }
 }
 
 /// A policy a change is about.
@@ -177,6 +188,7 @@ impl Change {
             person: PersonRef {
                 id: person.id.clone(),
                 email: person.email.clone(),
+                name: person.name.clone(),
             },
             kind,
             because: Vec::new(),

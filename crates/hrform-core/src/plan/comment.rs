@@ -110,6 +110,18 @@ fn full(plan: &Plan) -> String {
         "{STATUS_PREFIX} planned, not applied yet; hrform applies this plan when the pull request merges.\n"
     );
     let _ = writeln!(out, "### hrform plan: {}\n", render::summary_line(plan));
+    if !plan.changes.is_empty() {
+        let calls = render::calls_line(plan);
+        let _ = writeln!(
+            out,
+            "Marks: `+` add or activate, `~` change, `-` deactivate or deny{}.\n",
+            if calls.is_empty() {
+                String::new()
+            } else {
+                format!("; {calls}, listed below")
+            }
+        );
+    }
     if !plan.targets.is_empty() {
         let _ = writeln!(
             out,
@@ -122,6 +134,13 @@ fn full(plan: &Plan) -> String {
         );
     }
 
+    if !plan.appliable() {
+        let _ = writeln!(
+            out,
+            "> [!CAUTION]\n> {}\n",
+            md(&render::not_appliable_words(plan))
+        );
+    }
     // What harms if wrong, first.
     let changes = render::by_provider_and_person(plan);
     let harmful: Vec<(&Change, &str)> = changes
@@ -143,7 +162,7 @@ fn full(plan: &Plan) -> String {
     if !harmful.is_empty() || !unmanaged_off.is_empty() {
         let _ = writeln!(out, "#### Check these first\n");
         for (c, why) in &harmful {
-            let (what, from, to) = render::change_words(c);
+            let (what, from, to) = render::change_words(plan, c);
             let now = if from.is_empty() {
                 String::new()
             } else {
@@ -152,7 +171,10 @@ fn full(plan: &Plan) -> String {
             let _ = writeln!(
                 out,
                 "- **{why}**: {} ({}) {}: {now}{}",
-                md(&c.person.email),
+                md(&render::person_label(
+                    &c.person.email,
+                    c.person.name.as_deref()
+                )),
                 md(&c.provider),
                 md(&what),
                 md(&to)
@@ -162,7 +184,7 @@ fn full(plan: &Plan) -> String {
             let _ = writeln!(
                 out,
                 "- **deactivation**: {} ({}), in no manifest (`unmanaged_users: deactivate`)",
-                md(&u.email),
+                md(&render::person_label(&u.email, u.name.as_deref())),
                 md(&u.provider)
             );
         }
@@ -173,17 +195,23 @@ fn full(plan: &Plan) -> String {
         let _ = writeln!(out, "#### Every change\n");
         let _ = writeln!(
             out,
-            "| person | provider | what | now | planned |\n|---|---|---|---|---|"
+            "| person | provider | | what | now | planned |\n|---|---|---|---|---|---|"
         );
         let mut last: Option<(&str, String)> = None;
         for c in &changes {
-            let (what, from, to) = render::change_words(c);
+            let (what, from, to) = render::change_words(plan, c);
             let key = (c.provider.as_str(), crate::mailbox::key(&c.person.email));
             // The person and provider once per group: compact, and still a table.
             let (person, provider) = if last.as_ref() == Some(&key) {
                 (String::new(), String::new())
             } else {
-                (md(&c.person.email), md(&c.provider))
+                (
+                    md(&render::person_label(
+                        &c.person.email,
+                        c.person.name.as_deref(),
+                    )),
+                    md(&c.provider),
+                )
             };
             last = Some(key);
             let (what, rest) = cell(&what, &from, &to);
@@ -193,9 +221,10 @@ fn full(plan: &Plan) -> String {
             } else {
                 format!("<br><sub>because {}</sub>", md(&c.because.join("; ")))
             };
+            let sign = render::Mark::of(&c.kind).sign();
             let _ = writeln!(
                 out,
-                "| {person} | {provider} | {what}{flag}{because} | {rest} |"
+                "| {person} | {provider} | `{sign}` | {what}{flag}{because} | {rest} |"
             );
         }
         out.push('\n');
@@ -206,7 +235,7 @@ fn full(plan: &Plan) -> String {
         let reported: Vec<_> = plan.unmanaged.iter().filter(|u| !u.deactivate).collect();
         let _ = writeln!(
             out,
-            "<details><summary>Unmanaged people, reported ({})</summary>\n\n| provider | email | status |\n|---|---|---|",
+            "<details><summary>Unmanaged people, reported ({})</summary>\n\n| provider | person | status |\n|---|---|---|",
             reported.len()
         );
         for u in reported {
@@ -214,7 +243,7 @@ fn full(plan: &Plan) -> String {
                 out,
                 "| {} | {} | {} |",
                 md(&u.provider),
-                md(&u.email),
+                md(&render::person_label(&u.email, u.name.as_deref())),
                 u.status
             );
         }

@@ -78,6 +78,9 @@ pub fn diff_provider(
     };
 
     for user in users {
+        // A person with an error in any entry shows none of their changes:
+        // half a person's changes would read as the whole of them.
+        let (diags_before, changes_before) = (out.diagnostics.len(), out.changes.len());
         let Some(person) = by_email.get(user.email.key()).copied() else {
             let emails = live.people.iter().map(|p| p.email.as_str());
             out.diagnostics.push(
@@ -220,6 +223,12 @@ pub fn diff_provider(
                 Ok(None) => {}
                 Err(d) => out.diagnostics.push(*d),
             }
+        }
+        if out.diagnostics[diags_before..]
+            .iter()
+            .any(Diagnostic::is_error)
+        {
+            out.changes.truncate(changes_before);
         }
     }
 

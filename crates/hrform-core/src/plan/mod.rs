@@ -67,6 +67,15 @@ pub struct Plan {
     /// declared date, reported and not applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<Change>,
+    /// Errors between the manifests and the live systems. Not zero: the
+    /// plan shows what it could derive for everyone else, and can be
+    /// neither saved nor applied.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// One provider as read.
@@ -86,6 +95,9 @@ pub struct Unmanaged {
     pub provider: String,
     pub id: String,
     pub email: String,
+    /// The display name the HR system holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub status: LiveStatus,
     /// Whether the plan deactivates them (`unmanaged_users: deactivate`).
     pub deactivate: bool,
@@ -105,6 +117,11 @@ pub struct Summary {
 impl Plan {
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Whether apply may make this plan: not while errors remain.
+    pub fn appliable(&self) -> bool {
+        self.errors == 0
     }
 
     /// Whether a safety rule blocks this plan (apply needs `--force`).
@@ -142,7 +159,8 @@ pub struct Live {
 /// and [`previous_year_people`] say) to the manifests (`config`), on
 /// `today`: each person as their dates make them on that day
 /// ([`dated::user_on`]), with the dated changes ahead in `scheduled`. Any
-/// error is among the diagnostics; the plan is then empty.
+/// error is among the diagnostics; the plan then holds what could be
+/// derived for everyone else (see [`Plan::appliable`]).
 pub fn derive(
     config: &Config,
     live: &Live,
@@ -253,6 +271,7 @@ fn provider_changes(
                     provider: name.clone(),
                     id: p.id.clone(),
                     email: p.email.clone(),
+                    name: p.name.clone(),
                     status: p.status,
                     deactivate: d.changes.iter().any(|c| {
                         c.person.id == p.id && matches!(c.kind, ChangeKind::Status { .. })
@@ -304,10 +323,23 @@ fn derive_on(
     before: Option<&[Change]>,
 ) -> (Plan, Vec<Diagnostic>) {
     let (mut changes, mut unmanaged, diagnostics) = provider_changes(config, live, today);
-    let errors = diagnostics.iter().any(Diagnostic::is_error);
-    if errors {
-        changes.clear();
-        unmanaged.clear();
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        // The rest of the plan still shows (it cannot be applied), except
+        // the deactivation of people in no manifest: a mistyped or unknown
+        // email leaves the person it meant "unmanaged", and the plan must
+        // not show them leaving. They are reported only.
+        let unmanaged_ids: std::collections::HashSet<(&str, &str)> = unmanaged
+            .iter()
+            .map(|u| (u.provider.as_str(), u.id.as_str()))
+            .collect();
+        changes.retain(|c| {
+            !(matches!(c.kind, ChangeKind::Status { .. })
+                && unmanaged_ids.contains(&(c.provider.as_str(), c.person.id.as_str())))
+        });
+        for u in &mut unmanaged {
+            u.deactivate = false;
+        }
     }
     let mut drift = Vec::new();
     if let Some(before) = before {
@@ -322,11 +354,7 @@ fn derive_on(
     }
     provenance(config, &mut changes);
     // Safety is judged on the whole plan, whatever the targets.
-    let safety = if errors {
-        Vec::new()
-    } else {
-        safety::evaluate(&config.settings.safety, &changes, &live.states)
-    };
+    let safety = safety::evaluate(&config.settings.safety, &changes, &live.states);
     let changes: Vec<Change> = changes
         .into_iter()
         .filter(|c| selected(c, &options.targets))
@@ -356,6 +384,7 @@ fn derive_on(
         summary,
         scheduled: Vec::new(),
         drift,
+        errors,
     };
     (plan, diagnostics)
 }

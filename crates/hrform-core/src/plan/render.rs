@@ -44,8 +44,9 @@ fn unit_words(v: Amount, unit: crate::model::Unit) -> String {
 }
 
 /// The words after a balance change's policy: allowance, used and
-/// remaining, and why it changes.
-pub fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
+/// remaining, and why it changes. `system`: the HR system's name
+/// (`Clockify`), for saying where a value is.
+pub fn balance_words(kind: &ChangeKind, system: &str) -> Option<(String, String)> {
     let ChangeKind::Balance {
         from,
         to,
@@ -93,10 +94,15 @@ pub fn balance_words(kind: &ChangeKind) -> Option<(String, String)> {
                 "{} {unit}{carried} (used {}, {remaining}){}",
                 number(a.to),
                 number(*used),
-                if matches!(reason, BalanceReason::Allowance) {
-                    "; not usage"
-                } else {
-                    ""
+                match (reason, a.from) {
+                    // Usage is added back: what differs is the allowance
+                    // itself, and hrform cannot tell which side moved.
+                    (BalanceReason::Allowance, Some(now)) => format!(
+                        "; the allowance in {system} is {}, the manifests say {}: changed in the manifests, or in {system} by hand",
+                        number(now),
+                        number(a.to)
+                    ),
+                    _ => String::new(),
                 }
             ),
         ),
@@ -133,7 +139,7 @@ fn policy_name(p: &PolicyRef) -> String {
     }
 }
 
-fn describe(change: &Change) -> Line {
+fn describe(change: &Change, system: &str) -> Line {
     match &change.kind {
         ChangeKind::Status { from, to, reason } => Line {
             what: "status".into(),
@@ -184,7 +190,7 @@ fn describe(change: &Change) -> Line {
             unit,
             ..
         } => {
-            let (from, to) = balance_words(&change.kind).unwrap_or_default();
+            let (from, to) = balance_words(&change.kind, system).unwrap_or_default();
             Line {
                 what: policy_name(policy),
                 from,
@@ -198,7 +204,7 @@ fn describe(change: &Change) -> Line {
         ChangeKind::CreateRequest { key, request } => Line {
             what: key.clone(),
             from: String::new(),
-            to: format!("+ {}", request_words(request)),
+            to: request_words(request),
             style: ADD,
             diffs: Vec::new(),
         },
@@ -236,7 +242,7 @@ fn describe(change: &Change) -> Line {
         } => Line {
             what: key.clone(),
             from: String::new(),
-            to: format!("- {} → denied ({reason})", request_words(request)),
+            to: format!("{} → denied ({reason})", request_words(request)),
             style: REMOVE,
             diffs: Vec::new(),
         },
@@ -343,26 +349,148 @@ fn by_person(plan: &Plan) -> Vec<(&str, &str, Vec<&Change>)> {
     groups
 }
 
-/// The closing line, e.g. `Plan: 3 people change, 5 changes, 4 API calls (PUT 3, PATCH 1)`.
+/// How a change reads, in the Terraform convention: the mark shown
+/// before it, so its kind survives where colour does not (CI logs,
+/// `NO_COLOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Mark {
+    /// `+`: assign a policy, activate a person, create a request.
+    Add,
+    /// `~`: change a balance, move between policies, update a request.
+    Change,
+    /// `-`: deactivate a person, deny a request.
+    Remove,
+}
+
+impl Mark {
+    pub fn of(kind: &ChangeKind) -> Mark {
+        match kind {
+            ChangeKind::Status { .. } if kind.is_deactivation() => Mark::Remove,
+            ChangeKind::Status { .. } | ChangeKind::CreateRequest { .. } => Mark::Add,
+            ChangeKind::Assign { replaces, .. } => {
+                if replaces.is_some() {
+                    Mark::Change
+                } else {
+                    Mark::Add
+                }
+            }
+            ChangeKind::Balance { .. } | ChangeKind::UpdateRequest { .. } => Mark::Change,
+            ChangeKind::DenyRequest { .. } => Mark::Remove,
+        }
+    }
+
+    pub fn sign(self) -> char {
+        match self {
+            Mark::Add => '+',
+            Mark::Change => '~',
+            Mark::Remove => '-',
+        }
+    }
+
+    fn style(self) -> Style {
+        match self {
+            Mark::Add => ADD,
+            Mark::Change => CHANGE,
+            Mark::Remove => REMOVE,
+        }
+    }
+}
+
+/// The one-line legend of the marks (text and the PR comment).
+pub const LEGEND: &str =
+    "+ add or activate   ~ change   - deactivate or deny   (Terraform's marks)";
+
+/// A person as people know them: `Aisha Bello <aisha@acme.example>`, or the
+/// email alone when the HR system has no name. Not escaped: each renderer
+/// escapes for its medium.
+pub fn person_label(email: &str, name: Option<&str>) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => format!("{name} <{email}>"),
+        None => email.to_owned(),
+    }
+}
+
+/// The HR system's product name for a provider (`Clockify`), from the
+/// plan's providers; the provider's own name when it is not among them.
+pub fn system_name<'a>(plan: &'a Plan, provider: &'a str) -> &'a str {
+    match plan
+        .providers
+        .iter()
+        .find(|p| p.name == provider)
+        .map(|p| p.kind.as_str())
+    {
+        Some("clockify") => "Clockify",
+        Some("connecteam") => "Connecteam",
+        _ => provider,
+    }
+}
+
+/// How many people `changes` are about (a person per provider).
+pub fn people(changes: &[&Change]) -> usize {
+    let mut people: Vec<(&str, &str)> = changes
+        .iter()
+        .map(|c| (c.provider.as_str(), c.person.id.as_str()))
+        .collect();
+    people.sort_unstable();
+    people.dedup();
+    people.len()
+}
+
+/// `6 to add, 7 to change, 4 to remove`: the changes by kind (the plan's
+/// summary, and apply's).
+pub fn kinds(changes: &[&Change]) -> String {
+    let n = |mark: Mark| changes.iter().filter(|c| Mark::of(&c.kind) == mark).count();
+    format!(
+        "{} to add, {} to change, {} to remove",
+        n(Mark::Add),
+        n(Mark::Change),
+        n(Mark::Remove)
+    )
+}
+
+/// The closing line, e.g. `Plan: 3 people change, 5 changes: 2 to add, 3
+/// to change, 0 to remove.` (the API calls are [`calls_line`]'s).
 pub fn summary_line(plan: &Plan) -> String {
     if plan.is_empty() {
-        return "No changes.".to_owned();
+        return if plan.appliable() {
+            "No changes.".to_owned()
+        } else {
+            "No changes could be derived (not appliable).".to_owned()
+        };
     }
+    let changes: Vec<&Change> = plan.changes.iter().collect();
+    let people = people(&changes);
+    format!(
+        "Plan{}: {people} {}, {}: {}.",
+        if plan.appliable() {
+            ""
+        } else {
+            " (not appliable)"
+        },
+        if people == 1 {
+            "person changes"
+        } else {
+            "people change"
+        },
+        crate::diag::count(changes.len(), "change"),
+        kinds(&changes)
+    )
+}
+
+/// The API calls apart from the changes: `15 API calls (PATCH 3, PUT 12)`;
+/// empty when there are none.
+pub fn calls_line(plan: &Plan) -> String {
     let s = &plan.summary;
+    if s.calls == 0 {
+        return String::new();
+    }
     let methods: Vec<String> = s
         .calls_by_method
         .iter()
         .map(|(m, n)| format!("{m} {n}"))
         .collect();
     format!(
-        "Plan: {} {}, {}, {} ({})",
-        s.people,
-        if s.people == 1 {
-            "person changes"
-        } else {
-            "people change"
-        },
-        crate::diag::count(s.changes, "change"),
+        "{} ({})",
         crate::diag::count(s.calls, "API call"),
         methods.join(", ")
     )
@@ -391,12 +519,96 @@ fn paint(style: Style, text: &str, color: bool) -> String {
     }
 }
 
-/// The text rendering, for terminals and logs.
-pub fn text(plan: &Plan, color: bool) -> String {
+/// What the text rendering shows beyond the changes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Colour (the marks carry the same meaning without it).
+    pub color: bool,
+    /// List the API calls (`--show-calls`, or `-v`).
+    pub show_calls: bool,
+    /// `-v`: more detail on each change.
+    pub verbose: bool,
+}
+
+/// One section of the text plan: nothing when it has nothing to say.
+type Section = fn(&Plan, &TextOptions) -> String;
+
+/// The text rendering, for terminals and logs: the sections in order,
+/// separated by a blank line, then the summary. A new section is one
+/// function and one entry here.
+pub fn text(plan: &Plan, options: &TextOptions) -> String {
+    const SECTIONS: [Section; 8] = [
+        not_appliable_section,
+        legend_section,
+        changes_section,
+        unmanaged_section,
+        scheduled_section,
+        calls_section,
+        safety_section,
+        targets_section,
+    ];
+    let mut out = String::new();
+    for section in SECTIONS {
+        let part = section(plan, options);
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&part);
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let color = options.color;
+    let _ = writeln!(out, "{}", paint(BOLD, &summary_line(plan), color));
+    let calls = calls_line(plan);
+    if !calls.is_empty() {
+        let hint = if options.show_calls {
+            ""
+        } else {
+            "; --show-calls lists them"
+        };
+        let _ = writeln!(out, "{calls}{hint}.");
+    }
+    out
+}
+
+/// The warning that opens a plan with errors.
+pub fn not_appliable_words(plan: &Plan) -> String {
+    format!(
+        "Not appliable: {} between the manifests and the live systems (listed after the plan). \
+         Shown: every change hrform could derive for everyone else; nothing can be applied or saved until the errors are fixed.",
+        crate::diag::count(plan.errors, "error")
+    )
+}
+
+fn not_appliable_section(plan: &Plan, options: &TextOptions) -> String {
+    if plan.appliable() {
+        return String::new();
+    }
+    format!(
+        "{}\n",
+        paint(REMOVE, &not_appliable_words(plan), options.color)
+    )
+}
+
+fn legend_section(plan: &Plan, options: &TextOptions) -> String {
+    let marked = !plan.changes.is_empty() || plan.unmanaged.iter().any(|u| u.deactivate);
+    if !marked {
+        return String::new();
+    }
+    format!("{}\n", paint(DIM, LEGEND, options.color))
+}
+
+/// Each provider, each person (name and email), each change with its mark.
+fn changes_section(plan: &Plan, options: &TextOptions) -> String {
+    let color = options.color;
     let mut out = String::new();
     let groups = by_person(plan);
     let mut provider = "";
-    for (p, email, changes) in &groups {
+    for (p, _, changes) in &groups {
         if *p != provider {
             provider = p;
             let kind = plan
@@ -413,38 +625,43 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 paint(BOLD, &format!("{} ({kind})", esc(p)), color)
             );
         }
-        let _ = writeln!(out, "  {}", paint(BOLD, &esc(email), color));
+        let person = &changes[0].person;
+        let label = person_label(&person.email, person.name.as_deref());
+        let _ = writeln!(out, "  {}", paint(BOLD, &esc(&label), color));
+        let system = system_name(plan, p);
         // Every piece of data is shown with its control characters escaped.
-        let lines: Vec<Line> = changes
+        let lines: Vec<(Mark, Line)> = changes
             .iter()
             .map(|c| {
-                let l = describe(c);
-                Line {
+                let l = describe(c, system);
+                let line = Line {
                     what: esc(&l.what).into_owned(),
                     from: esc(&l.from).into_owned(),
                     to: esc(&l.to).into_owned(),
                     diffs: l.diffs.iter().map(|d| esc(d).into_owned()).collect(),
                     ..l
-                }
+                };
+                (Mark::of(&c.kind), line)
             })
             .collect();
         let width = lines
             .iter()
-            .map(|l| l.what.chars().count())
+            .map(|(_, l)| l.what.chars().count())
             .max()
             .unwrap_or(0);
-        for l in lines {
+        for (mark, l) in lines {
+            let sign = paint(mark.style(), &mark.sign().to_string(), color);
             if l.from.is_empty() {
                 let _ = writeln!(
                     out,
-                    "    {:width$}  {}",
+                    "    {sign} {:width$}  {}",
                     l.what,
                     paint(l.style, &l.to, color)
                 );
             } else {
                 let _ = writeln!(
                     out,
-                    "    {:width$}  {} → {}",
+                    "    {sign} {:width$}  {} → {}",
                     l.what,
                     l.from,
                     paint(l.style, &l.to, color),
@@ -456,79 +673,54 @@ pub fn text(plan: &Plan, color: bool) -> String {
                     Some('+') => ADD,
                     _ => DIM,
                 };
-                let _ = writeln!(out, "      {}", paint(style, d, color));
+                let _ = writeln!(out, "        {}", paint(style, d, color));
             }
         }
     }
-    if !plan.unmanaged.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{}",
-            paint(
-                BOLD,
-                "Unmanaged people (in a system, in no manifest)",
-                color
-            )
-        );
-        for u in &plan.unmanaged {
-            let action = if u.deactivate {
-                paint(REMOVE, "deactivate", color)
-            } else {
-                "reported".to_owned()
-            };
-            let _ = writeln!(
-                out,
-                "  {}  {}  {}  {action}",
-                esc(&u.provider),
-                esc(&u.email),
-                u.status
-            );
-        }
-    }
-    scheduled_and_drift(&mut out, plan, color);
-    if !plan.calls.is_empty() {
-        let _ = writeln!(out, "\n{}", paint(BOLD, "API calls, in order", color));
-        let width = plan
-            .calls
-            .iter()
-            .map(|c| c.provider.len())
-            .max()
-            .unwrap_or(0);
-        for (i, call) in plan.calls.iter().enumerate() {
-            let preview = esc(&body_preview(call, 160)).into_owned();
-            let _ = writeln!(
-                out,
-                "  {:>3}. {:<width$}  {:<6} {}{}",
-                i + 1,
-                esc(&call.provider),
-                call.method.to_string(),
-                esc(&call.path),
-                if preview.is_empty() {
-                    String::new()
-                } else {
-                    format!("  {}", paint(DIM, &preview, color))
-                },
-            );
-        }
-    }
-    if !plan.safety.is_empty() {
-        let _ = writeln!(out, "\n{}", paint(BOLD, "Safety", color));
-        for check in &plan.safety {
-            let _ = writeln!(out, "  {}", safety_line(check, color));
-        }
-    }
-    if !plan.targets.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nLimited to --target {}",
-            esc(&plan.targets.join(", "))
-        );
-    }
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    let _ = writeln!(out, "{}", paint(BOLD, &summary_line(plan), color));
     out
+}
+
+fn unmanaged_section(plan: &Plan, options: &TextOptions) -> String {
+    let color = options.color;
+    let mut out = String::new();
+    if plan.unmanaged.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        paint(
+            BOLD,
+            "Unmanaged people (in a system, in no manifest)",
+            color
+        )
+    );
+    for u in &plan.unmanaged {
+        let (sign, action) = if u.deactivate {
+            (
+                paint(REMOVE, "-", color),
+                paint(REMOVE, "deactivate", color),
+            )
+        } else {
+            (" ".to_owned(), "reported".to_owned())
+        };
+        let _ = writeln!(
+            out,
+            "  {sign} {}  {}  {}  {action}",
+            esc(&u.provider),
+            esc(&person_label(&u.email, u.name.as_deref())),
+            u.status
+        );
+    }
+    out
+}
+
+/// The "Scheduled" section (dated changes ahead, no call) and, with
+/// `--due-only`, the drift left alone.
+fn scheduled_section(plan: &Plan, options: &TextOptions) -> String {
+    let mut out = String::new();
+    scheduled_and_drift(&mut out, plan, options.color);
+    out.trim_start_matches('\n').to_owned()
 }
 
 /// The "Scheduled" section (dated changes ahead, no call) and, with
@@ -558,7 +750,7 @@ fn scheduled_and_drift(out: &mut String, plan: &Plan, color: bool) {
             paint(BOLD, "Drift (not due to a date; not applied)", color)
         );
         for c in &plan.drift {
-            let l = describe(c);
+            let l = describe(c, system_name(plan, &c.provider));
             let change = if l.from.is_empty() {
                 format!("{}  {}", l.what, l.to)
             } else {
@@ -575,6 +767,58 @@ fn scheduled_and_drift(out: &mut String, plan: &Plan, color: bool) {
     }
 }
 
+/// The exact calls, only when asked for (`--show-calls`, `-v`).
+fn calls_section(plan: &Plan, options: &TextOptions) -> String {
+    let color = options.color;
+    let mut out = String::new();
+    if !options.show_calls || plan.calls.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "{}", paint(BOLD, "API calls, in order", color));
+    let width = plan
+        .calls
+        .iter()
+        .map(|c| c.provider.len())
+        .max()
+        .unwrap_or(0);
+    for (i, call) in plan.calls.iter().enumerate() {
+        let preview = esc(&body_preview(call, 160)).into_owned();
+        let _ = writeln!(
+            out,
+            "  {:>3}. {:<width$}  {:<6} {}{}",
+            i + 1,
+            esc(&call.provider),
+            call.method.to_string(),
+            esc(&call.path),
+            if preview.is_empty() {
+                String::new()
+            } else {
+                format!("  {}", paint(DIM, &preview, color))
+            },
+        );
+    }
+    out
+}
+
+fn safety_section(plan: &Plan, options: &TextOptions) -> String {
+    let mut out = String::new();
+    if plan.safety.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "{}", paint(BOLD, "Safety", options.color));
+    for check in &plan.safety {
+        let _ = writeln!(out, "  {}", safety_line(check, options.color));
+    }
+    out
+}
+
+fn targets_section(plan: &Plan, _: &TextOptions) -> String {
+    if plan.targets.is_empty() {
+        return String::new();
+    }
+    format!("Limited to --target {}\n", esc(&plan.targets.join(", ")))
+}
+
 fn safety_line(check: &SafetyCheck, color: bool) -> String {
     let mark = if check.blocked {
         paint(REMOVE, "BLOCKED", color)
@@ -584,7 +828,6 @@ fn safety_line(check: &SafetyCheck, color: bool) -> String {
     format!("{mark}  {}: {}", check.rule, esc(&check.message))
 }
 
-/// The versioned JSON document (also what `--out` saves).
 /// Where each change comes from (`-v`), one line per change that says:
 /// `  #ID EMAIL: WHAT (because ...)`, after the plan.
 pub fn because_text(plan: &Plan) -> String {
@@ -593,7 +836,7 @@ pub fn because_text(plan: &Plan) -> String {
         if out.is_empty() {
             out.push_str("\nWhere the changes come from:\n");
         }
-        let (what, _, _) = change_words(c);
+        let (what, _, _) = change_words(plan, c);
         let _ = writeln!(
             out,
             "  #{} {} {}: {} (because {})",
@@ -607,6 +850,7 @@ pub fn because_text(plan: &Plan) -> String {
     out
 }
 
+/// The versioned JSON document (also what `--out` saves).
 pub fn json(plan: &Plan) -> String {
     let mut s = serde_json::to_string_pretty(plan).expect("a plan serialises");
     s.push('\n');
@@ -615,7 +859,80 @@ pub fn json(plan: &Plan) -> String {
 
 /// One change in words, `(what, now, planned)`, as the text rendering
 /// shows it (for the pull-request comment, `plan::comment`).
-pub fn change_words(change: &Change) -> (String, String, String) {
-    let l = describe(change);
+pub fn change_words(plan: &Plan, change: &Change) -> (String, String, String) {
+    let l = describe(change, system_name(plan, &change.provider));
     (l.what, l.from, l.to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LiveStatus, Status, Unit};
+
+    fn policy(name: &str) -> PolicyRef {
+        PolicyRef {
+            id: name.into(),
+            name: name.into(),
+            policy_type_id: None,
+            policy_type: None,
+        }
+    }
+
+    /// Each kind of change reads with Terraform's mark.
+    #[test]
+    fn marks_follow_terraform() {
+        let assign = |replaces: Option<PolicyRef>| ChangeKind::Assign {
+            policy: policy("Vacation"),
+            replaces,
+            balance: None,
+            allowance: None,
+            unit: Unit::Days,
+            basis: None,
+        };
+        let cases = [
+            (
+                ChangeKind::Status {
+                    from: LiveStatus::Inactive,
+                    to: Status::Active,
+                    reason: None,
+                },
+                '+',
+            ),
+            (
+                ChangeKind::Status {
+                    from: LiveStatus::Active,
+                    to: Status::Inactive,
+                    reason: None,
+                },
+                '-',
+            ),
+            (assign(None), '+'),
+            (assign(Some(policy("Old"))), '~'),
+            (
+                ChangeKind::Balance {
+                    policy: policy("Vacation"),
+                    from: Some(Amount::from_i64(20)),
+                    to: Amount::from_i64(25),
+                    used: Amount::ZERO,
+                    allowance: None,
+                    reason: BalanceReason::Remaining,
+                    unit: Unit::Days,
+                },
+                '~',
+            ),
+        ];
+        for (kind, sign) in cases {
+            assert_eq!(Mark::of(&kind).sign(), sign, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_person_reads_by_name_then_email() {
+        assert_eq!(
+            person_label("ada@x.example", Some("Ada Lovelace")),
+            "Ada Lovelace <ada@x.example>"
+        );
+        assert_eq!(person_label("ada@x.example", Some("  ")), "ada@x.example");
+        assert_eq!(person_label("ada@x.example", None), "ada@x.example");
+    }
 }

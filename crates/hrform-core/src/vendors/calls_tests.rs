@@ -111,6 +111,7 @@ fn changes(gens: Vec<Gen>, connecteam: bool) -> Vec<Change> {
             person: PersonRef {
                 id: (9_170_000 + person).to_string(),
                 email: format!("u{person}@example.com"),
+                name: None,
             },
             kind,
             because: Vec::new(),
@@ -349,6 +350,7 @@ fn unrepresentable_calls_are_not_built() {
         person: PersonRef {
             id: "9170001".into(),
             email: "kim@example.com".into(),
+            name: None,
         },
         kind,
         because: Vec::new(),

@@ -10,7 +10,7 @@
 
 pub(crate) mod journal;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use crate::diag::{Diagnostic, Sources};
@@ -154,13 +154,13 @@ pub(crate) async fn prepare(
 /// also carries the usage it was computed with, so leave taken since the
 /// plan makes it stale.
 fn same_change(a: &Change, b: &Change) -> bool {
-    a.provider == b.provider && a.person == b.person && a.kind == b.kind
+    a.provider == b.provider && a.person.same(&b.person) && a.kind == b.kind
 }
 
 /// Two changes about the same thing, computed against the same live value
 /// (whatever their targets).
 fn same_precondition(a: &Change, b: &Change) -> bool {
-    if a.provider != b.provider || a.person != b.person {
+    if a.provider != b.provider || !a.person.same(&b.person) {
         return false;
     }
     match (&a.kind, &b.kind) {
@@ -405,13 +405,4 @@ pub(crate) fn people_by_change(plan: &Plan) -> HashMap<usize, String> {
         .iter()
         .map(|c| (c.id, c.person.email.clone()))
         .collect()
-}
-
-/// The distinct people of a set of changes.
-pub(crate) fn distinct_people(changes: &[(Change, ChangeOutcome)]) -> usize {
-    changes
-        .iter()
-        .map(|(c, _)| (c.provider.as_str(), c.person.id.as_str()))
-        .collect::<HashSet<_>>()
-        .len()
 }

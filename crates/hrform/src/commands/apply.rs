@@ -125,7 +125,7 @@ async fn apply_with(
             writeln!(stderr, "error: {e}")?;
             return Ok(ExitStatus::Stale);
         }
-        Err(ApplyError::Plan(PlanError::Resolution(diags))) => {
+        Err(ApplyError::Plan(PlanError::Resolution(diags, _))) => {
             super::common::emit_diagnostics(
                 args.format,
                 &diags,
@@ -148,7 +148,14 @@ async fn apply_with(
     write!(
         stdout,
         "{}",
-        render::text(&prepared.plan, super::common::stdout_color())
+        render::text(
+            &prepared.plan,
+            &render::TextOptions {
+                color: super::common::stdout_color(),
+                show_calls: global.verbose > 0,
+                verbose: global.verbose > 0,
+            }
+        )
     )?;
     stdout.flush()?;
     for s in &prepared.stale {
@@ -228,7 +235,7 @@ async fn apply_with(
         apply::people_by_change(&prepared.plan),
         prepared.plan.calls.len(),
     )?;
-    let progress = Progress::new(global.quiet, prepared.plan.calls.len());
+    let progress = Progress::new(global.quiet, &prepared.plan);
     let sink = |e: Executed| {
         progress.show(&e);
         journal.write(&e);
@@ -269,14 +276,13 @@ async fn apply_with(
             )?,
         }
     }
+    // In the words of the plan's summary, so the two can be compared.
+    let planned = render::summary_line(&prepared.plan);
     writeln!(
         stdout,
-        "Apply: {applied} applied, {failed} failed, {} skipped ({}; {} requests, reads included). Journal: {}",
+        "Apply: {applied} applied, {failed} failed, {} skipped; planned: {}; {} API requests, reads included. Journal: {}",
         skipped + prepared.stale.len(),
-        match apply::distinct_people(&report.changes) {
-            1 => "1 person".to_owned(),
-            n => format!("{n} people"),
-        },
+        planned.trim_start_matches("Plan: ").trim_end_matches('.'),
         report.requests,
         journal_path.display()
     )?;
@@ -321,6 +327,12 @@ fn read_plan(path: &Path, bytes: &[u8]) -> Result<crate::plan::Plan> {
         )
     })?;
     anyhow::ensure!(
+        plan.appliable(),
+        "{}: the plan has {} between the manifests and the live systems; fix them and plan again",
+        path.display(),
+        diag::count(plan.errors, "error")
+    );
+    anyhow::ensure!(
         plan.format_version == crate::plan::FORMAT_VERSION,
         "{}: plan format {} is not the format {} this hrform reads; plan again",
         path.display(),
@@ -344,20 +356,35 @@ fn confirm(changes: usize) -> Result<bool> {
     Ok(line.trim() == "yes")
 }
 
-/// A progress bar on a terminal; plain lines otherwise; nothing with `-q`.
+/// Progress in changes and people, not HTTP requests (a change may take
+/// several calls, a call may make several changes, and read-backs are
+/// calls too): a bar on a terminal, plain lines otherwise, nothing with `-q`.
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     quiet: bool,
-    done: Mutex<usize>,
+    /// Change id → (provider, person id), to count people.
+    people_of: std::collections::HashMap<usize, (String, String)>,
+    done: Mutex<std::collections::BTreeSet<usize>>,
     total: usize,
+    total_people: usize,
 }
 
 impl Progress {
-    fn new(quiet: bool, total: usize) -> Self {
+    fn new(quiet: bool, plan: &crate::plan::Plan) -> Self {
+        let total = plan.changes.len();
+        let people_of: std::collections::HashMap<usize, (String, String)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.id, (c.provider.clone(), c.person.id.clone())))
+            .collect();
+        let mut people: Vec<&(String, String)> = people_of.values().collect();
+        people.sort();
+        people.dedup();
+        let total_people = people.len();
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} calls {msg}")
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} changes {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             bar
@@ -365,8 +392,10 @@ impl Progress {
         Self {
             bar,
             quiet,
-            done: Mutex::new(0),
+            people_of,
+            done: Mutex::new(std::collections::BTreeSet::new()),
             total,
+            total_people,
         }
     }
 
@@ -380,26 +409,40 @@ impl Progress {
             Outcome::Skipped { .. } => "skipped",
             Outcome::Unclear { .. } => "unclear, checking",
         };
+        let (changes, people) = {
+            let mut done = self.done.lock().expect("progress lock");
+            if !matches!(e.outcome, Outcome::Unclear { .. }) {
+                done.extend(
+                    e.call
+                        .changes
+                        .iter()
+                        .filter(|id| self.people_of.contains_key(id)),
+                );
+            }
+            let mut people: Vec<&(String, String)> = done
+                .iter()
+                .filter_map(|id| self.people_of.get(id))
+                .collect();
+            people.sort();
+            people.dedup();
+            (done.len(), people.len())
+        };
+        // The path only: a query can be long and says nothing to a reader.
+        let path = e.call.path.split('?').next().unwrap_or_default();
         match &self.bar {
             Some(bar) => {
-                bar.inc(1);
+                bar.set_position(changes as u64);
                 bar.set_message(format!("{} {}", esc(&e.call.provider), word));
             }
             None => {
-                let mut done = self.done.lock().expect("progress lock");
-                *done += 1;
-                // Read-backs and resends can outnumber the planned calls.
-                let of = if *done <= self.total {
-                    format!("{}/{}", *done, self.total)
-                } else {
-                    done.to_string()
-                };
                 let _ = writeln!(
                     crate::output::stderr(),
-                    "[{of}] {} {} {} {word}",
+                    "[{changes}/{} changes, {people}/{} people] {} {} {} {word}",
+                    self.total,
+                    self.total_people,
                     esc(&e.call.provider),
                     e.call.method,
-                    esc(&e.call.path)
+                    esc(path)
                 );
             }
         }

@@ -162,21 +162,35 @@ pub(crate) fn emit_diagnostics(
     use crate::diag;
     let mut stderr = crate::output::stderr();
     let summary_line = summary.map(|s| format!("{s}\n")).unwrap_or_default();
+    // A code repeated past `PER_CODE` times is shown that many times and
+    // counted: one mistake (a wrong directory, a wrong provider) must not
+    // bury the rest. The documents list everything.
+    let (shown, left) = diag::bounded(diags, diag::PER_CODE);
+    let shown: Vec<diag::Diagnostic> = shown.into_iter().cloned().collect();
+    let left: String = left.iter().map(|l| format!("{}\n", l.line())).collect();
+    let left = if left.is_empty() {
+        left
+    } else {
+        format!("{left}\n")
+    };
     // `auto` was settled at the edge (`Cli::settle`); left, it is text.
     let document = match format {
         F::Auto | F::Text => {
             write!(
                 stderr,
-                "{}{summary_line}",
-                diag::render_all(diags, sources, stderr_color())
+                "{}{left}{summary_line}",
+                diag::render_all(&shown, sources, stderr_color())
             )?;
             return Ok(());
         }
         F::Github => {
-            let report = format!("{}{summary_line}", diag::render_all(diags, sources, false));
+            let report = format!(
+                "{}{left}{summary_line}",
+                diag::render_all(&shown, sources, false)
+            );
             // hrform's own workflow commands: the one path that may start
             // a line with `::` (see `output`).
-            stderr.annotation(&diag::github_annotations(diags, sources))?;
+            stderr.annotation(&diag::github_annotations(&shown, sources))?;
             if !report.is_empty() {
                 let token = stop_commands_token();
                 stderr.annotation(&format!("::stop-commands::{token}\n"))?;

@@ -34,7 +34,7 @@ pub(crate) fn run(cli: &Cli, context: &crate::context::Context) -> Result<ExitSt
     }
     match &cli.command {
         Command::Validate(args) => validate::run(args, context),
-        Command::Plan(args) => plan::run(args, context),
+        Command::Plan(args) => plan::run(args, &cli.global, context),
         Command::Apply(args) => apply::run(args, &cli.global, context),
         Command::Export(args) => export::run(args, context),
         Command::Init(args) => init::run(args, context),

@@ -14,7 +14,11 @@ use crate::exit::ExitStatus;
 use crate::manifest::Config;
 use crate::plan::{self, PlanError, PlanOptions, render};
 
-pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
+pub(crate) fn run(
+    args: &PlanArgs,
+    global: &crate::cli::GlobalArgs,
+    context: &Context,
+) -> Result<ExitStatus> {
     // `--at`: today is that day, for the manifests' dates and the leave year.
     let mut at = context.clone();
     if let Some(day) = args.at {
@@ -81,7 +85,7 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
             DocStream::Stderr,
         )
     };
-    let plan = match result {
+    let (plan, errors) = match result {
         Err(e) => {
             emit(&diags, None)?;
             return Err(e);
@@ -89,23 +93,12 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
         Ok(Ok((plan, warnings))) => {
             diags.extend(warnings);
             emit(&diags, None)?;
-            plan
+            (plan, 0)
         }
-        Ok(Err(PlanError::Resolution(found))) => {
+        Ok(Err(PlanError::Resolution(found, partial))) => {
             let (errors, _) = diag::summary(&found);
             diags.extend(found);
-            emit(
-                &diags,
-                Some(&format!(
-                    "error: {errors} {} between the manifests and the live systems; no plan was made",
-                    if errors == 1 {
-                        "mismatch"
-                    } else {
-                        "mismatches"
-                    }
-                )),
-            )?;
-            return Ok(ExitStatus::Error);
+            (*partial, errors)
         }
         Ok(Err(PlanError::Provider(e))) => {
             emit(&diags, None)?;
@@ -113,7 +106,11 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
         }
     };
 
-    if let Some(path) = &args.out {
+    // A plan with errors is shown (everything else it could derive), then
+    // the errors; it is never saved, so it can never be applied.
+    if let Some(path) = &args.out
+        && errors == 0
+    {
         write_plan_file(path, &plan)?;
     }
     let mut stdout = crate::output::stdout();
@@ -122,7 +119,14 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
             write!(
                 stdout,
                 "{}",
-                render::text(&plan, super::common::stdout_color())
+                render::text(
+                    &plan,
+                    &render::TextOptions {
+                        color: super::common::stdout_color(),
+                        show_calls: args.show_calls || global.verbose > 0,
+                        verbose: global.verbose > 0,
+                    }
+                )
             )?;
             if context.verbose {
                 write!(stdout, "{}", render::because_text(&plan))?;
@@ -132,6 +136,25 @@ pub(crate) fn run(args: &PlanArgs, context: &Context) -> Result<ExitStatus> {
         OutputFormat::Markdown => write!(stdout, "{}", plan::comment::markdown(&plan))?,
     }
     stdout.flush()?;
+    if errors > 0 {
+        emit(
+            &diags,
+            Some(&format!(
+                "error: {errors} {} between the manifests and the live systems; the plan above cannot be applied{}",
+                if errors == 1 {
+                    "mismatch"
+                } else {
+                    "mismatches"
+                },
+                if args.out.is_some() {
+                    ", and --out saved nothing"
+                } else {
+                    ""
+                }
+            )),
+        )?;
+        return Ok(ExitStatus::Error);
+    }
     Ok(if args.detailed_exitcode && !plan.is_empty() {
         ExitStatus::Changes
     } else {

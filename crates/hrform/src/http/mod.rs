@@ -102,6 +102,8 @@ pub(crate) fn halt_writes(reason: String) {
 /// What the HTTP layer must know about a vendor, supplied by its module.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Wire {
+    /// The HR system's name, for people to read (`Connecteam`).
+    pub vendor: &'static str,
     /// The header that carries the API key.
     pub auth_header: &'static str,
     /// The human message inside an error body, if the vendor's shape is found.

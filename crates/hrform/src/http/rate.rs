@@ -43,6 +43,10 @@ impl Rate {
     }
 }
 
+/// A wait longer than this is announced (on stderr, not under `-q`): a
+/// silent minute reads as a hang.
+const ANNOUNCED_WAIT: Duration = Duration::from_secs(2);
+
 /// One send's place in the throttle, held until its answer was looked at.
 pub(super) struct Turn {
     ticket: Ticket,
@@ -60,6 +64,9 @@ pub(super) struct Throttle {
     answered: std::sync::atomic::AtomicBool,
     /// Count each send from its answer (long windows).
     settle: bool,
+    rate: Rate,
+    /// The HR system's name, for the wait notice.
+    vendor: &'static str,
     /// Set when the server says its window is spent: wait until then.
     not_before: Mutex<Option<SystemTime>>,
 }
@@ -68,13 +75,15 @@ impl Throttle {
     /// The throttle at `rate`, a minute window shortened by `scale` (the
     /// backoff scale, 1 but against the loopback sandbox) so tests can
     /// enforce a minute in a fraction of a second.
-    pub(super) fn new(rate: Rate, scale: f64) -> Self {
+    pub(super) fn new(rate: Rate, scale: f64, vendor: &'static str) -> Self {
         let (window, settle) = rate.window(scale);
         Self {
             window: Mutex::new(window),
             first: std::sync::Arc::new(tokio::sync::Mutex::new(())),
             answered: std::sync::atomic::AtomicBool::new(false),
             settle,
+            rate,
+            vendor,
             not_before: Mutex::new(None),
         }
     }
@@ -94,7 +103,9 @@ impl Throttle {
         if let Some(until) = until
             && let Ok(wait) = until.duration_since(SystemTime::now())
         {
-            tokio::time::sleep(scaled(wait.min(MAX_SERVER_WAIT))).await;
+            let wait = scaled(wait.min(MAX_SERVER_WAIT));
+            self.announce(wait, "its window of calls is spent");
+            tokio::time::sleep(wait).await;
         }
         loop {
             let taken = self
@@ -109,9 +120,31 @@ impl Throttle {
                         _first: first,
                     };
                 }
-                Err(at) => tokio::time::sleep_until(at.into()).await,
+                Err(at) => {
+                    // Say how long, when long.
+                    self.announce(at.saturating_duration_since(Instant::now()), "");
+                    tokio::time::sleep_until(at.into()).await;
+                }
             }
         }
+    }
+
+    /// `waiting 12 s: Connecteam allows 5 calls a minute`, for a wait past
+    /// [`ANNOUNCED_WAIT`].
+    fn announce(&self, wait: Duration, why: &str) {
+        if wait <= ANNOUNCED_WAIT {
+            return;
+        }
+        let rate = match self.rate {
+            Rate::PerMinute(n) => format!("{} allows {n} calls a minute", self.vendor),
+            Rate::PerSecond(r) => format!("{} is held to {r} calls a second", self.vendor),
+        };
+        let why = if why.is_empty() {
+            rate
+        } else {
+            format!("{} says {why} ({rate})", self.vendor)
+        };
+        crate::output::notice(&format!("waiting {} s: {why}", wait.as_secs_f64().ceil()));
     }
 
     /// The send of `turn` was answered (or failed) now.

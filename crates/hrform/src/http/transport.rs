@@ -122,7 +122,7 @@ impl Reader {
                 base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
                 key: endpoint.key.clone(),
                 wire,
-                throttle: Throttle::new(rate, backoff_scale(&endpoint.base_url)),
+                throttle: Throttle::new(rate, backoff_scale(&endpoint.base_url), wire.vendor),
                 calls: AtomicUsize::new(0),
                 policy: Policy {
                     scale: backoff_scale(&endpoint.base_url),

@@ -23,9 +23,10 @@ use crate::providers::{Endpoint, ProviderClient, ProviderError};
 pub(crate) enum PlanError {
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    /// The manifests do not resolve against the live systems.
+    /// The manifests do not resolve against the live systems: the
+    /// diagnostics, and the plan of everything else (not appliable).
     #[error("the manifests do not match the live systems ({} errors)", .0.iter().filter(|d| d.is_error()).count())]
-    Resolution(Vec<Diagnostic>),
+    Resolution(Vec<Diagnostic>, Box<Plan>),
 }
 
 /// Read every provider, diff, and build the plan.
@@ -64,7 +65,7 @@ pub(crate) async fn plan_session(
     };
     let (plan, diagnostics) = plan::derive(config, &live, today, &options);
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(PlanError::Resolution(diagnostics));
+        return Err(PlanError::Resolution(diagnostics, Box::new(plan)));
     }
     let session = Session {
         clients,

@@ -203,7 +203,7 @@ fn connecteam_allowance_raised_and_lowered() {
 }
 
 /// A balance adjusted by hand in the HR system is planned back, and the
-/// plan says it is not usage.
+/// plan says the allowance differs, not usage.
 #[test]
 fn a_hand_adjustment_is_planned_back_as_not_usage() {
     let t = connecteam_world(
@@ -215,7 +215,7 @@ fn a_hand_adjustment_is_planned_back_as_not_usage() {
     plan.code(0);
     assert!(
         plan.stdout
-            .contains("Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); not usage"),
+            .contains("~ Vacation  allowance 33 → 25 days (used 3, remaining 30 → 22); the allowance in Connecteam is 33, the manifests say 25: changed in the manifests, or in Connecteam by hand"),
         "{}",
         plan.stdout
     );
@@ -544,7 +544,7 @@ fn requests_only_configurations_plan_and_apply() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     assert!(
         plan.stdout
-            .contains("R-1  + 2026-11-02 → 2026-11-03 Vacation (approved)"),
+            .contains("+ R-1  2026-11-02 → 2026-11-03 Vacation (approved)"),
         "{}",
         plan.stdout
     );

@@ -474,7 +474,7 @@ connecteam:
     );
     assert!(
         plan.stdout
-            .contains("Plan: 1 person changes, 1 change, 1 API call (PUT 1)"),
+            .contains("Plan: 1 person changes, 1 change: 0 to add, 1 to change, 0 to remove.\n1 API call (PUT 1)"),
         "{}",
         plan.stdout
     );

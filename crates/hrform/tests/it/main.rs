@@ -8,6 +8,7 @@
 mod allowances;
 mod apply;
 mod book;
+mod bounded;
 mod common;
 mod dates;
 mod diagnostics;
@@ -17,6 +18,7 @@ mod export_world;
 mod fmt;
 mod hostile;
 mod init;
+mod ledger;
 mod plan;
 mod readme;
 mod release;

@@ -145,10 +145,12 @@ fn markdown_rendering() {
     assert!(lines.next().unwrap().starts_with("<!-- hrform {"));
     assert!(lines.next().unwrap().starts_with("**Status:** planned"));
     let at = |s: &str| out.stdout.find(s).unwrap_or_else(|| panic!("no {s}"));
-    assert!(at("### hrform plan: Plan: 6 people change") < at("#### Check these first"));
+    assert!(at("### hrform plan: Plan: 6 people change, ") < at("#### Check these first"));
     assert!(at("#### Check these first") < at("#### Every change"));
-    assert!(at("**deactivation**: cy@example.com") < at("#### Every change"));
-    assert!(at("**balance decrease**: kim@example.com") < at("#### Every change"));
+    assert!(at("**deactivation**: Cy Young &lt;cy@example.com&gt;") < at("#### Every change"));
+    assert!(
+        at("**balance decrease**: Kim Field &lt;kim@example.com&gt;") < at("#### Every change")
+    );
     assert!(at("#### Every change") < at("<details><summary>API calls"));
     // The manifests hold the sandbox's port, so their hash varies by run.
     crate::snapshot!(out.stdout);

@@ -98,7 +98,7 @@ fn requests(t: &Test) -> Vec<serde_json::Value> {
 #[test]
 fn requests_sync_and_converge() {
     let t = world("settings:\n  prune_requests: true\n");
-    let plan = t.run_with(&["plan"]);
+    let plan = t.run_with(&["plan", "--show-calls"]);
     plan.code(0);
     crate::snapshot!(plan.stdout);
     assert!(
@@ -346,7 +346,7 @@ time_off_requests:
   - { key: M-1, provider: field, user: kim@example.com, policy_type: Vacation, start_date: 2026-03-02, end_date: 2026-03-02, timezone: UTC, manager_note: \"Approved by Ana\\nsee ticket 13\" }
 ",
     );
-    let out = t.run_with(&["plan"]);
+    let out = t.run_with(&["plan", "--show-calls"]);
     out.code(0);
     crate::snapshot!(out.stdout);
 }
@@ -377,7 +377,7 @@ time_off_requests:
             assert!(seed.contains("echo_dst_flag"));
         }
         let t = world_of(&seed, hrform::sandbox::Options::default(), manifests);
-        let plan = t.run_with(&["plan", "--detailed-exitcode"]);
+        let plan = t.run_with(&["plan", "--detailed-exitcode", "--show-calls"]);
         if !echo {
             assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
             continue;
@@ -390,7 +390,7 @@ time_off_requests:
             plan.stdout
         );
         assert!(
-            plan.stdout.contains("1 changes") || plan.stdout.contains("1 change,"),
+            plan.stdout.contains("1 change: 0 to add, 1 to change"),
             "{}",
             plan.stdout
         );

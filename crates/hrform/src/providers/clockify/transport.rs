@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::http::Wire;
 
 pub(super) const WIRE: Wire = Wire {
+    vendor: "Clockify",
     auth_header: "X-Api-Key",
     error_message,
     throttled_ok: |_| false,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::http::Wire;
 
 pub(super) const WIRE: Wire = Wire {
+    vendor: "Connecteam",
     auth_header: "X-API-KEY",
     error_message,
     throttled_ok,
