@@ -51,7 +51,7 @@ fn acme_comment_ledger() {
     let out = acme_plan(&["--output", "markdown"]);
     assert!(
         out.stdout
-            .contains("| `-` | status ⚠️ | active | inactive |")
+            .contains("| `-` | status ⚠️<br><sub>because users: examples/acme/leavers.yaml:15</sub> | active | inactive |")
     );
     assert!(
         out.stdout
