@@ -50,7 +50,7 @@ pub(crate) async fn plan_session(
     // "Today" is read once (when the manifests were checked): the leave
     // year read and the one diffed agree even when the run crosses midnight.
     let today = config.today;
-    let (clients, live) = read(config, endpoints, today).await?;
+    let (clients, live) = read(config, sources, endpoints, today).await?;
     let options = PlanOptions {
         manifests_hash: plan::manifests_hash(sources, manifests),
         ..options.clone()
@@ -70,6 +70,7 @@ pub(crate) async fn plan_session(
 /// previous leave year's usage of the people who need it.
 async fn read(
     config: &Config,
+    sources: &Sources,
     endpoints: BTreeMap<String, Endpoint>,
     today: jiff::civil::Date,
 ) -> Result<(BTreeMap<String, Arc<ProviderClient>>, Live), PlanError> {
@@ -82,7 +83,12 @@ async fn read(
             Some(e) => e.clone(),
             None => Endpoint::from_config(provider)?,
         };
-        let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
+        let client = Arc::new(ProviderClient::new(
+            provider,
+            &config.policies,
+            endpoint,
+            &declared(sources, provider),
+        )?);
         clients.insert(name.clone(), Arc::clone(&client));
         let scope = plan::read_scope(config, name, leave_year);
         let name = name.clone();
@@ -115,4 +121,13 @@ async fn read(
             previous_year,
         },
     ))
+}
+
+/// Where `provider` is declared, `file:line`, for error messages.
+pub(crate) fn declared(sources: &Sources, provider: &crate::manifest::checked::Provider) -> String {
+    format!(
+        "{}:{}",
+        sources.path(provider.loc.file).display(),
+        provider.loc.line
+    )
 }

@@ -46,6 +46,7 @@ impl Client {
         provider: &checked::Provider,
         policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
+        manifest: &str,
     ) -> Result<Self, ProviderError> {
         let ProviderKind::Clockify {
             requests_per_second,
@@ -63,6 +64,7 @@ impl Client {
                 &endpoint,
                 transport::WIRE,
                 Rate::PerSecond(*requests_per_second),
+                crate::providers::tree(provider, manifest),
             )?,
         })
     }

@@ -45,6 +45,7 @@ impl Client {
         provider: &checked::Provider,
         _policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
+        manifest: &str,
     ) -> Result<Self, ProviderError> {
         let ProviderKind::Connecteam {
             requests_per_minute,
@@ -61,6 +62,7 @@ impl Client {
                 &endpoint,
                 transport::WIRE,
                 Rate::PerMinute(*requests_per_minute),
+                crate::providers::tree(provider, manifest),
             )?,
         })
     }
