@@ -23,4 +23,5 @@ mod sandbox;
 mod schema;
 mod security;
 mod validate;
+mod vendor_errors;
 mod workflows;

@@ -18,18 +18,15 @@ pub(super) const WIRE: Wire = Wire {
     min_throttle_wait: Duration::from_secs(1),
 };
 
-/// `{"message": "...", "code": 501}`.
+/// The message of `{"message": "...", "code": 501}` (the code is
+/// [`error_code`]'s, shown beside it).
 pub(super) fn error_message(body: &[u8]) -> Option<String> {
     #[derive(Deserialize)]
     struct ErrorBody {
         message: String,
-        code: Option<Value>,
     }
     let e: ErrorBody = serde_json::from_slice(body).ok()?;
-    Some(match e.code {
-        Some(code) => format!("{} (code {code})", e.message),
-        None => e.message,
-    })
+    Some(e.message)
 }
 
 /// The `code` of `{"message": "...", "code": 501}`, a number.
