@@ -118,7 +118,9 @@ fn each_vendor_error_row_says_what_to_do() {
     ];
     for (status, body, needles) in clockify_rows {
         let server = clockify_answering(*status, body);
-        let out = clockify_test(&server, USER).run_with(&["plan"]);
+        let out = clockify_test(&server, USER)
+            .env("HRFORM_BACKOFF_SCALE", "0.002")
+            .run_with(&["plan"]);
         out.code(1).stderr_has(needles);
         assert!(out.stderr.contains("clockify: "), "{}", out.stderr);
         assert!(
@@ -195,6 +197,7 @@ fn each_vendor_error_row_says_what_to_do() {
     for (status, body, needles) in connecteam_rows {
         let server = connecteam_answering(*status, body);
         let out = connecteam_test(&server, "  - { email: ada@example.com, status: active }\n")
+            .env("HRFORM_BACKOFF_SCALE", "0.002")
             .run_with(&["plan"]);
         out.code(1).stderr_has(needles);
         assert!(out.stderr.contains("field: "), "{}", out.stderr);
