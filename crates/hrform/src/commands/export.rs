@@ -83,7 +83,8 @@ pub(crate) fn run(args: &ExportArgs, context: &crate::context::Context) -> Resul
         },
         ..ReadScope::default()
     };
-    let live = read_live(args, config, provider, &scope)?;
+    let declared = crate::plan::declared(&loaded.sources, provider);
+    let live = read_live(args, config, provider, &scope, &declared)?;
     tracing::info!(calls = live.read_calls, "read provider `{}`", provider.name);
 
     let declared = export::Declared::of(config, &provider.name);
@@ -274,6 +275,7 @@ fn read_live(
     config: &crate::manifest::checked::Config,
     provider: &crate::manifest::checked::Provider,
     scope: &ReadScope,
+    declared: &str,
 ) -> Result<crate::model::LiveState> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -291,7 +293,7 @@ fn read_live(
             Some(e) => e,
             None => Endpoint::from_config(provider)?,
         };
-        let client = ProviderClient::new(provider, &config.policies, endpoint)?;
+        let client = ProviderClient::new(provider, &config.policies, endpoint, declared)?;
         let live = client.read(scope).await;
         if let Some(sandbox) = sandbox {
             sandbox.stop().await;

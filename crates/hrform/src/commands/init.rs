@@ -205,7 +205,9 @@ async fn survey(
         Some(e) => e,
         None => Endpoint::from_config(provider)?,
     };
-    let client = ProviderClient::new(provider, &config.policies, endpoint.clone())?;
+    // Errors name the file init writes (where the provider will be declared).
+    let declared = tree.at.display().to_string();
+    let client = ProviderClient::new(provider, &config.policies, endpoint.clone(), &declared)?;
     // Every person (to count them), no balances.
     let scope = ReadScope {
         all_people: true,
@@ -240,7 +242,12 @@ async fn survey(
                 return Ok(None);
             };
             let chosen_provider = &chosen_config.providers[&args.name];
-            let client = ProviderClient::new(chosen_provider, &chosen_config.policies, endpoint)?;
+            let client = ProviderClient::new(
+                chosen_provider,
+                &chosen_config.policies,
+                endpoint,
+                &declared,
+            )?;
             let live = client.read(&scope).await?;
             Ok(Some((live, chosen_config)))
         }

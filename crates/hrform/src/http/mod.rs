@@ -20,8 +20,10 @@
 //! (the sandbox), [`BACKOFF_SCALE_ENV`] shortens every retry wait.
 //!
 //! `transport` sends calls and reads answers, `retry` decides (purely)
-//! what follows each attempt, `rate` spaces the requests in each vendor's `window`.
+//! what follows each attempt, `rate` spaces the requests in each vendor's
+//! `window`, `explain` says what an error answer means for the tree.
 
+pub(crate) mod explain;
 mod rate;
 mod retry;
 mod transport;
@@ -31,6 +33,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
+pub(crate) use explain::Tree;
 pub(crate) use rate::Rate;
 pub(crate) use transport::{Endpoint, Reader, Writer, set_backoff_scale};
 
@@ -46,12 +49,15 @@ pub(crate) enum ProviderError {
         env: String,
         why: &'static str,
     },
-    /// The API answered with an error status.
-    #[error("{call} failed: HTTP {status}: {message}")]
+    /// The API answered with an error status: `explained` says what it
+    /// means for the tree (see [`explain`]), `message` is what the vendor
+    /// said.
+    #[error("{explained}")]
     Status {
         call: String,
         status: u16,
         message: String,
+        explained: String,
     },
     /// The API answered with a redirect, which hrform never follows: the
     /// key would go to the origin it names.
@@ -108,6 +114,8 @@ pub(crate) struct Wire {
     pub auth_header: &'static str,
     /// The human message inside an error body, if the vendor's shape is found.
     pub error_message: fn(&[u8]) -> Option<String>,
+    /// The body's error code, as [`explain::TABLE`] keys it.
+    pub error_code: fn(&[u8]) -> Option<String>,
     /// Whether a 200 body is really a throttle (Connecteam's quirk).
     pub throttled_ok: fn(&[u8]) -> bool,
     /// The least wait after a 429 (Clockify's CloudFront sends no hint).

@@ -15,7 +15,7 @@ use super::rate::{Rate, Throttle};
 use super::retry::{self, Attempt, Decision, Outcome, Policy, Transport};
 use super::{
     CALL_DEADLINE, Failure, MAX_ATTEMPTS, MAX_BODY_BYTES, ProviderError, REQUEST_TIMEOUT, Reply,
-    WRITES_HALTED, Wire, describe,
+    Tree, WRITES_HALTED, Wire, describe,
 };
 use crate::apply::WriteAccess;
 use crate::manifest::checked;
@@ -87,6 +87,8 @@ struct Inner {
     base: String,
     key: SecretString,
     wire: Wire,
+    /// What error messages say about the provider's tree.
+    tree: Tree,
     throttle: Throttle,
     calls: AtomicUsize,
     /// The retry policy; its scale, the factor applied to every retry wait
@@ -104,7 +106,12 @@ pub(crate) struct Writer {
 }
 
 impl Reader {
-    pub(crate) fn new(endpoint: &Endpoint, wire: Wire, rate: Rate) -> Result<Self, ProviderError> {
+    pub(crate) fn new(
+        endpoint: &Endpoint,
+        wire: Wire,
+        rate: Rate,
+        tree: Tree,
+    ) -> Result<Self, ProviderError> {
         let client = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             // A redirect would carry the key header and the body to whatever
@@ -122,6 +129,7 @@ impl Reader {
                 base: endpoint.base_url.as_str().trim_end_matches('/').to_owned(),
                 key: endpoint.key.clone(),
                 wire,
+                tree,
                 throttle: Throttle::new(rate, backoff_scale(&endpoint.base_url), wire.vendor),
                 calls: AtomicUsize::new(0),
                 policy: Policy {
@@ -202,7 +210,10 @@ impl Inner {
         body: Option<&serde_json::Value>,
         idempotent: bool,
     ) -> Result<Reply, Failure> {
-        let call = describe(&method.to_string(), path, query);
+        // Messages name the call by method and path only: a query can be
+        // long and says little; it is logged (at `-v`) when the call fails.
+        let call = describe(&method.to_string(), path, &[]);
+        let full_call = describe(&method.to_string(), path, query);
         // From the first send: time queued behind the client-side throttle
         // before it is not the server's doing.
         let mut deadline: Option<tokio::time::Instant> = None;
@@ -316,17 +327,28 @@ impl Inner {
                             let throttled = status.as_u16() == 429
                                 || (status.is_success() && (self.wire.throttled_ok)(&body));
                             if status.is_success() && !throttled {
-                                tracing::debug!(%call, status = status.as_u16(), "answered");
+                                tracing::debug!(call = %full_call, status = status.as_u16(), "answered");
                                 return Ok(Reply { headers, body });
                             }
+                            let message = crate::escape::text(
+                                &(self.wire.error_message)(&body).unwrap_or_else(|| excerpt(&body)),
+                            )
+                            .into_owned();
+                            let code = (self.wire.error_code)(&body)
+                                .map(|c| crate::escape::text(&c).into_owned());
+                            tracing::info!(call = %full_call, status = status.as_u16(), "error answer");
                             let error = ProviderError::Status {
+                                explained: super::explain::message(
+                                    &self.tree,
+                                    self.wire.vendor,
+                                    &call,
+                                    status.as_u16(),
+                                    code.as_deref(),
+                                    &message,
+                                ),
                                 call: call.clone(),
                                 status: status.as_u16(),
-                                message: crate::escape::text(
-                                    &(self.wire.error_message)(&body)
-                                        .unwrap_or_else(|| excerpt(&body)),
-                                )
-                                .into_owned(),
+                                message,
                             };
                             let outcome = Outcome::Answer {
                                 status: status.as_u16(),

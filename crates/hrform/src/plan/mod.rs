@@ -8,5 +8,5 @@ mod read;
 mod session;
 
 pub(crate) use hrform_core::plan::*;
-pub(crate) use read::{PlanError, make_plan, plan_session, set_verbose};
+pub(crate) use read::{PlanError, declared, make_plan, plan_session, set_verbose};
 pub(crate) use session::Session;

@@ -58,7 +58,7 @@ pub(crate) async fn plan_session(
     // change the plan's verdict (`strategy::targeted`).
     let narrowed = plan::strategy::targeted(config, &options.targets);
     let config = narrowed.as_ref().unwrap_or(config);
-    let (clients, live) = read(config, endpoints, today).await?;
+    let (clients, live) = read(config, sources, endpoints, today).await?;
     let options = PlanOptions {
         manifests_hash: plan::manifests_hash(sources, manifests),
         ..options.clone()
@@ -124,6 +124,7 @@ fn announce_estimate(provider: &crate::manifest::checked::Provider, scope: &Read
 /// previous leave year's usage of the people who need it.
 async fn read(
     config: &Config,
+    sources: &Sources,
     endpoints: BTreeMap<String, Endpoint>,
     today: jiff::civil::Date,
 ) -> Result<(BTreeMap<String, Arc<ProviderClient>>, Live), PlanError> {
@@ -136,7 +137,12 @@ async fn read(
             Some(e) => e.clone(),
             None => Endpoint::from_config(provider)?,
         };
-        let client = Arc::new(ProviderClient::new(provider, &config.policies, endpoint)?);
+        let client = Arc::new(ProviderClient::new(
+            provider,
+            &config.policies,
+            endpoint,
+            &declared(sources, provider),
+        )?);
         clients.insert(name.clone(), Arc::clone(&client));
         let scope = plan::read_scope(config, name, leave_year);
         announce_estimate(provider, &scope);
@@ -178,4 +184,13 @@ async fn read(
             previous_year,
         },
     ))
+}
+
+/// Where `provider` is declared, `file:line`, for error messages.
+pub(crate) fn declared(sources: &Sources, provider: &crate::manifest::checked::Provider) -> String {
+    format!(
+        "{}:{}",
+        sources.path(provider.loc.file).display(),
+        provider.loc.line
+    )
 }

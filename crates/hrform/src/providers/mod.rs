@@ -61,19 +61,22 @@ pub(crate) enum ProviderClient {
 
 impl ProviderClient {
     /// The client for `provider`, with its vendor's configuration taken
-    /// from the manifests' per-policy settings (`policies`).
+    /// from the manifests' per-policy settings (`policies`); `manifest`
+    /// says where the provider is declared (`providers.yaml:2`), for
+    /// error messages.
     pub(crate) fn new(
         provider: &checked::Provider,
         policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
+        manifest: &str,
     ) -> Result<Self, ProviderError> {
         Ok(match &provider.kind {
-            ProviderKind::Clockify { .. } => {
-                Self::Clockify(clockify::Client::new(provider, policies, endpoint)?)
-            }
-            ProviderKind::Connecteam { .. } => {
-                Self::Connecteam(connecteam::Client::new(provider, policies, endpoint)?)
-            }
+            ProviderKind::Clockify { .. } => Self::Clockify(clockify::Client::new(
+                provider, policies, endpoint, manifest,
+            )?),
+            ProviderKind::Connecteam { .. } => Self::Connecteam(connecteam::Client::new(
+                provider, policies, endpoint, manifest,
+            )?),
         })
     }
 
@@ -124,6 +127,20 @@ impl ProviderClient {
             Self::Clockify(c) => c.calls(changes, live),
             Self::Connecteam(c) => c.calls(changes, live),
         }
+    }
+}
+
+/// What a provider's error messages say about its tree (see
+/// [`crate::http::explain`]).
+pub(crate) fn tree(provider: &checked::Provider, manifest: &str) -> crate::http::Tree {
+    crate::http::Tree {
+        provider: provider.name.clone(),
+        env: provider.api_key_env.clone(),
+        workspace: match &provider.kind {
+            ProviderKind::Clockify { workspace_id, .. } => Some(workspace_id.clone()),
+            ProviderKind::Connecteam { .. } => None,
+        },
+        manifest: manifest.to_owned(),
     }
 }
 

@@ -30,4 +30,5 @@ mod schema;
 mod security;
 mod strategies;
 mod validate;
+mod vendor_errors;
 mod workflows;

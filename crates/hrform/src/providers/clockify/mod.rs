@@ -48,6 +48,7 @@ impl Client {
         provider: &checked::Provider,
         policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
+        manifest: &str,
     ) -> Result<Self, ProviderError> {
         let ProviderKind::Clockify {
             requests_per_second,
@@ -65,6 +66,7 @@ impl Client {
                 &endpoint,
                 transport::WIRE,
                 Rate::PerSecond(*requests_per_second),
+                crate::providers::tree(provider, manifest),
             )?,
             choices: std::sync::Mutex::new(Vec::new()),
         })

@@ -47,6 +47,7 @@ impl Client {
         provider: &checked::Provider,
         _policies: &BTreeMap<(String, String), checked::PolicySettings>,
         endpoint: Endpoint,
+        manifest: &str,
     ) -> Result<Self, ProviderError> {
         let ProviderKind::Connecteam {
             requests_per_minute,
@@ -63,6 +64,7 @@ impl Client {
                 &endpoint,
                 transport::WIRE,
                 Rate::PerMinute(*requests_per_minute),
+                crate::providers::tree(provider, manifest),
             )?,
             choices: std::sync::Mutex::new(Vec::new()),
         })

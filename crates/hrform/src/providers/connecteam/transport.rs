@@ -12,6 +12,7 @@ pub(super) const WIRE: Wire = Wire {
     vendor: "Connecteam",
     auth_header: "X-API-KEY",
     error_message,
+    error_code,
     throttled_ok,
     min_throttle_wait: Duration::from_millis(500),
 };
@@ -48,6 +49,35 @@ pub(super) fn error_message(body: &[u8]) -> Option<String> {
     .or_else(|| v.get("error").and_then(Value::as_str).map(str::to_owned))
 }
 
+/// The code of an error body: the `CODE` of `{"error": "CODE: text"}`,
+/// `validation` for FastAPI's list of problems, or a name for the
+/// `detail` texts Connecteam is known to send.
+pub(super) fn error_code(body: &[u8]) -> Option<String> {
+    const KNOWN: &[(&str, &str)] = &[
+        ("Cannot archive owners or managers", "owners-or-managers"),
+        ("Admin cannot archive", "self"),
+        (
+            "Can't archive user who is already archived",
+            "already-archived",
+        ),
+        ("Too many requests", "too-many-requests"),
+    ];
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match v.get("detail") {
+        Some(Value::String(s)) => KNOWN
+            .iter()
+            .find(|(text, _)| s.starts_with(text))
+            .map(|(_, code)| (*code).to_owned()),
+        Some(Value::Array(_)) => Some("validation".to_owned()),
+        _ => v
+            .get("error")
+            .and_then(Value::as_str)
+            .and_then(|e| e.split_once(':'))
+            .map(|(code, _)| code.trim().to_owned())
+            .filter(|c| !c.is_empty() && c.len() <= 64),
+    }
+}
+
 /// A 200 whose body is `{"detail": "Too many requests"}` and no `data`.
 pub(super) fn throttled_ok(body: &[u8]) -> bool {
     serde_json::from_slice::<Value>(body)
@@ -64,6 +94,7 @@ mod tests {
         fn any_body_parses_without_panic(body in prop::collection::vec(any::<u8>(), 0..256)) {
             let _ = super::error_message(&body);
             let _ = super::throttled_ok(&body);
+            let _ = super::error_code(&body);
         }
     }
 }
