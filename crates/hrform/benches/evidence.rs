@@ -1684,9 +1684,9 @@ fn episode(
             Some(0 | 5) => {}
             Some(1) if gave_up_reading(&out) => e.gave_up += 1,
             other => panic!(
-                "{faults}: apply exited {other:?}\n{}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+                "{faults}: apply exited {other:?}\nstderr:\n{}\nstdout:\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                String::from_utf8_lossy(&out.stdout)
             ),
         }
         let code = loop {
@@ -1716,7 +1716,14 @@ fn episode(
 /// A run that stopped because one read failed on every attempt (exit 1,
 /// nothing written by that read).
 fn gave_up_reading(out: &std::process::Output) -> bool {
-    out.status.code() == Some(1) && String::from_utf8_lossy(&out.stderr).starts_with("error: GET ")
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // A read that failed on every attempt: the old `error: GET ...` or the
+    // explained form, `... (GET /path answered HTTP 5xx ...)`.
+    out.status.code() == Some(1)
+        && (stderr.starts_with("error: GET ")
+            || stderr.lines().any(|l| {
+                l.starts_with("error: ") && l.contains("(GET ") && l.contains(" answered HTTP 5")
+            }))
 }
 
 /// Requests in `log` repeating one (same method, path, query and body)
