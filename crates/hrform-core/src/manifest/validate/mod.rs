@@ -17,6 +17,7 @@ use crate::amount::Amount;
 use crate::diag::{Code, Diagnostic, Loc, did_you_mean};
 
 mod clock;
+mod dates;
 mod providers;
 mod requests;
 mod rosters;
