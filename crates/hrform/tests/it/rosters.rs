@@ -536,7 +536,7 @@ rosters:
     date_format: \"%m/%d/%Y\"
 rules:
   - { name: everyone-sick, when: {}, time_off: [{ policy: Sick }] }
-  - { name: full-week, when: { weekly_hours: 40 }, time_off: [{ policy: Vacation }] }
+  - { name: full-week, when: { weekly_hours: \"40\" }, time_off: [{ policy: Vacation }] }
   - { name: short-week, when: { weekly_hours: \"37.5\" }, time_off: [{ policy: Training }] }
 ";
 
@@ -669,7 +669,7 @@ fn plan_changes(t: &Test) -> Vec<(String, String, String)> {
 
 /// A real workbook: the roster on its second sheet, date cells (with a time
 /// of day, shown in another format) beside text dates in `date_format`,
-/// number cells matched by rules (`40` and `"37.5"`): validate, plan,
+/// number cells matched by rules (`"40"` and `"37.5"`): validate, plan,
 /// apply, and plan again: nothing.
 #[test]
 fn an_xlsx_roster_with_a_named_sheet_plans_applies_and_converges() {
@@ -693,7 +693,7 @@ fn an_xlsx_roster_with_a_named_sheet_plans_applies_and_converges() {
             want("assign", "0", "Vacation"),
             want("assign", "2", "Sick"),
             want("assign", "2", "Training"),
-            want("deactivate", "1", ""),
+            want("status", "1", ""),
         ],
     );
     let out = t.run_with(&["plan", "-v"]);
