@@ -408,7 +408,7 @@ mod tests {
             (45658.0, false, Some("2025-01-01")),
             (45658.75, false, Some("2025-01-01")),
             // A time a hair before midnight rounds to the next day.
-            (45658.999_999_999, false, Some("2025-01-02")),
+            (45_658.999_999_999, false, Some("2025-01-02")),
             // The same day in a 1904 workbook is 1,462 serials lower.
             (44196.0, true, Some("2025-01-01")),
             (0.0, true, Some("1904-01-01")),
