@@ -25,6 +25,9 @@ pub struct Row {
     pub number: u32,
     /// Each cell's text, one per header.
     pub cells: Vec<String>,
+    /// The cells (by index) that were spreadsheet date cells: their text is
+    /// ISO 8601 (`YYYY-MM-DD`) whatever format the roster declares for text.
+    pub date_cells: Vec<usize>,
 }
 
 /// Why a file could not be read as a table; `row` is a spreadsheet row.
@@ -122,7 +125,7 @@ pub fn parse_csv(bytes: &[u8], delimiter: Option<u8>) -> Result<Table, TableErro
                 }
             }
         }
-        push_row(&mut table, number, cells)?;
+        push_row(&mut table, number, cells, Vec::new())?;
     }
     if number == 0 {
         return Err(TableError::Empty);
@@ -136,7 +139,12 @@ fn first_line(bytes: &[u8]) -> &[u8] {
 }
 
 /// Add a header (row 1) or a data row, checking its width.
-fn push_row(table: &mut Table, number: u32, cells: Vec<String>) -> Result<(), TableError> {
+fn push_row(
+    table: &mut Table,
+    number: u32,
+    cells: Vec<String>,
+    date_cells: Vec<usize>,
+) -> Result<(), TableError> {
     if number == 1 {
         let headers: Vec<String> = cells.iter().map(|c| c.trim().to_owned()).collect();
         for (i, h) in headers.iter().enumerate() {
@@ -158,12 +166,18 @@ fn push_row(table: &mut Table, number: u32, cells: Vec<String>) -> Result<(), Ta
             expected: table.headers.len(),
         });
     }
-    table.rows.push(Row { number, cells });
+    table.rows.push(Row {
+        number,
+        cells,
+        date_cells,
+    });
     Ok(())
 }
 
-/// Read a sheet (`sheet`, or the first) of .xlsx bytes. Dates become ISO
-/// 8601 text (`YYYY-MM-DD`), whole numbers lose their `.0`.
+/// Read a sheet (`sheet`, or the first) of .xlsx bytes. Date cells become
+/// ISO 8601 text (`YYYY-MM-DD`, the time of day dropped) and are listed in
+/// [`Row::date_cells`]; duration cells and numbers become their number, whole
+/// numbers without a `.0`.
 pub fn parse_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError> {
     use calamine::{Data, Reader, Xlsx};
     let mut book: Xlsx<_> =
@@ -193,20 +207,29 @@ pub fn parse_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError
             .saturating_add(first_row)
             .saturating_add(1);
         let mut out = Vec::with_capacity(cells.len());
+        let mut date_cells = Vec::new();
         for (j, cell) in cells.iter().enumerate() {
             let column = j + 1 + first_col as usize;
+            let out_of_range = || TableError::CellError {
+                row: number,
+                column,
+                error: "(a date out of range)".to_owned(),
+            };
             out.push(match cell {
                 Data::Empty => String::new(),
-                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                Data::String(s) | Data::DurationIso(s) => s.clone(),
+                Data::DateTimeIso(s) => {
+                    date_cells.push(j);
+                    iso_date(s).ok_or_else(out_of_range)?
+                }
                 Data::Int(n) => n.to_string(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
-                Data::Float(f) => f.to_string(),
+                Data::Float(f) => number_text(*f),
                 Data::Bool(b) => b.to_string(),
-                Data::DateTime(d) => serial_date(d.as_f64()).ok_or(TableError::CellError {
-                    row: number,
-                    column,
-                    error: "(a date out of range)".to_owned(),
-                })?,
+                Data::DateTime(d) if d.is_duration() => number_text(d.as_f64()),
+                Data::DateTime(d) => {
+                    date_cells.push(j);
+                    serial_date(d).ok_or_else(out_of_range)?
+                }
                 Data::Error(e) => {
                     return Err(TableError::CellError {
                         row: number,
@@ -218,26 +241,55 @@ pub fn parse_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Table, TableError
         }
         if !header_seen {
             header_seen = true;
-            push_row(&mut table, 1, out)?;
+            push_row(&mut table, 1, out, date_cells)?;
         } else if out.iter().all(String::is_empty) {
             // A spreadsheet's empty row inside the used range is no person.
         } else {
-            push_row(&mut table, number.max(2), out)?;
+            push_row(&mut table, number.max(2), out, date_cells)?;
         }
     }
     Ok(table)
 }
 
-/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
-fn serial_date(serial: f64) -> Option<String> {
-    if !serial.is_finite() || !(0.0..3_000_000.0).contains(&serial) {
+/// A number cell's text: whole numbers without a `.0`, others as Rust
+/// prints an `f64` (the shortest text that reads back the same).
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.0}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// An Excel date cell as `YYYY-MM-DD`. The serial counts days from the
+/// workbook's epoch: 1900 (with Excel's phantom 1900-02-29) or, for
+/// workbooks saved with the 1904 date system, 1904-01-01; calamine knows
+/// which. Outside Excel's range (0 to 9999-12-31), or on the phantom day,
+/// there is no date.
+fn serial_date(d: &calamine::ExcelDateTime) -> Option<String> {
+    let serial = d.as_f64();
+    if !serial.is_finite() || !(0.0..2_958_466.0).contains(&serial) {
         return None;
     }
-    let days = serial.floor() as i64;
-    let base = jiff::civil::date(1899, 12, 30);
-    base.checked_add(jiff::Span::new().days(days))
+    let (y, m, day, ..) = d.to_ymd_hms_milli();
+    jiff::civil::Date::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(m).ok()?,
+        i8::try_from(day).ok()?,
+    )
+    .ok()
+    .map(|d| d.to_string())
+}
+
+/// An ISO 8601 date cell (`<c t="d">`, written by some tools instead of a
+/// serial): its date part.
+fn iso_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    let date = s
+        .parse::<jiff::civil::Date>()
         .ok()
-        .map(|d| d.to_string())
+        .or_else(|| s.parse::<jiff::civil::DateTime>().ok().map(|dt| dt.date()))?;
+    Some(date.to_string())
 }
 
 #[cfg(test)]
@@ -347,12 +399,55 @@ mod tests {
         }
     }
 
+    /// Each case: the serial, whether the workbook uses the 1904 date
+    /// system, and the date read (or none).
     #[test]
     fn excel_serial_dates() {
-        assert_eq!(serial_date(45658.0).as_deref(), Some("2025-01-01"));
-        assert_eq!(serial_date(45658.75).as_deref(), Some("2025-01-01"));
-        assert_eq!(serial_date(f64::NAN), None);
-        assert_eq!(serial_date(-1.0), None);
+        use calamine::{ExcelDateTime, ExcelDateTimeType};
+        for (serial, is_1904, want) in [
+            (45658.0, false, Some("2025-01-01")),
+            (45658.75, false, Some("2025-01-01")),
+            // A time a hair before midnight rounds to the next day.
+            (45_658.999_999_999, false, Some("2025-01-02")),
+            // The same day in a 1904 workbook is 1,462 serials lower.
+            (44196.0, true, Some("2025-01-01")),
+            (0.0, true, Some("1904-01-01")),
+            (61.0, false, Some("1900-03-01")),
+            (59.0, false, Some("1900-02-28")),
+            // Excel's phantom 1900-02-29 is no date.
+            (60.0, false, None),
+            (2_958_465.0, false, Some("9999-12-31")),
+            (2_958_466.0, false, None),
+            (f64::NAN, false, None),
+            (-1.0, false, None),
+        ] {
+            let d = ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, is_1904);
+            assert_eq!(serial_date(&d).as_deref(), want, "{serial} 1904={is_1904}");
+        }
+    }
+
+    #[test]
+    fn number_cells_read_as_written() {
+        for (f, want) in [
+            (40.0, "40"),
+            (-3.0, "-3"),
+            (37.5, "37.5"),
+            (0.1, "0.1"),
+            (1e15, "1000000000000000"),
+            (1e16, "10000000000000000"),
+        ] {
+            assert_eq!(number_text(f), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn iso_date_cells_keep_their_date() {
+        assert_eq!(iso_date("2024-02-29").as_deref(), Some("2024-02-29"));
+        assert_eq!(
+            iso_date("2024-02-29T13:45:00").as_deref(),
+            Some("2024-02-29")
+        );
+        assert_eq!(iso_date("yesterday"), None);
     }
 
     #[test]

@@ -522,3 +522,243 @@ fn an_exported_roster_plans_to_no_changes() {
     let plan = t.run_with(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 0, "{}{}", plan.stdout, plan.stderr);
 }
+
+/// A workbook's roster, on its second sheet: the manifest that reads it.
+const XLSX_ROSTER: &str = "\
+rosters:
+  - file: hris/people.xlsx
+    sheet: People
+    provider: clockify
+    columns: { email: Work Email, name: Preferred Name, status: Employment Status,
+               start_date: Hire Date, end_date: Termination Date }
+    attributes: { weekly_hours: Weekly Hours, department: Department }
+    values: { status: { Active: active } }
+    date_format: \"%m/%d/%Y\"
+rules:
+  - { name: everyone-sick, when: {}, time_off: [{ policy: Sick }] }
+  - { name: full-week, when: { weekly_hours: \"40\" }, time_off: [{ policy: Vacation }] }
+  - { name: short-week, when: { weekly_hours: \"37.5\" }, time_off: [{ policy: Training }] }
+";
+
+/// A cell of the workbook's roster sheet.
+enum Cell {
+    Text(&'static str),
+    Number(f64),
+    /// A date cell (year, month, day, hour) shown in `dd/mm/yyyy hh:mm`,
+    /// not the roster's `date_format`: hrform reads the value, not the look.
+    Date(u16, u8, u8, u16),
+}
+
+/// An .xlsx workbook: a first sheet that is no roster, then `People`.
+fn workbook(header: &[&str], rows: &[Vec<Cell>]) -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let notes = book.add_worksheet();
+    notes.set_name("Notes").unwrap();
+    notes.write_string(0, 0, "Exported from the HRIS").unwrap();
+    notes.write_string(1, 0, "Work Email").unwrap();
+    let sheet = book.add_worksheet();
+    sheet.set_name("People").unwrap();
+    let shown = Format::new().set_num_format("dd/mm/yyyy hh:mm");
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => sheet.write_string(r, c, *s).map(|_| ()),
+                Cell::Number(n) => sheet.write_number(r, c, *n).map(|_| ()),
+                Cell::Date(y, m, d, h) => {
+                    let at = ExcelDateTime::from_ymd(*y, *m, *d)
+                        .unwrap()
+                        .and_hms(*h, 0, 0)
+                        .unwrap();
+                    sheet
+                        .write_datetime_with_format(r, c, &at, &shown)
+                        .map(|_| ())
+                }
+            }
+            .unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
+
+const XLSX_HEADER: [&str; 7] = [
+    "Work Email",
+    "Preferred Name",
+    "Employment Status",
+    "Hire Date",
+    "Termination Date",
+    "Weekly Hours",
+    "Department",
+];
+
+/// Three people: one hired on a date cell, with a whole number of hours;
+/// one hired on a text date who left on a date cell (with a time of day);
+/// one with a fractional number of hours and a text end date.
+fn xlsx_rows() -> Vec<Vec<Cell>> {
+    use Cell::{Date, Number, Text};
+    vec![
+        vec![
+            Text("person00000@acme.test"),
+            Text("Doe, Ann"),
+            Text("Active"),
+            Date(2020, 1, 31, 0),
+            Text(""),
+            Number(40.0),
+            Text("Sales"),
+        ],
+        vec![
+            Text("person00001@acme.test"),
+            Text("Roe, Ben"),
+            Text("Active"),
+            Text("07/04/2019"),
+            Date(2026, 3, 31, 17),
+            Number(40.0),
+            Text("Support"),
+        ],
+        vec![
+            Text("person00002@acme.test"),
+            Text("Poe, Cy"),
+            Text("Active"),
+            Date(2026, 3, 1, 9),
+            Text("12/31/2030"),
+            Number(37.5),
+            Text("Sales"),
+        ],
+    ]
+}
+
+/// The small world with the workbook roster, planned as of 2026-06-15.
+fn xlsx_world(book: &[u8]) -> Test {
+    let people = people(3);
+    let t = Test::new().sandbox(&seed(&people));
+    let providers = providers(&t);
+    let t = t
+        .env("HRFORM_TODAY", "2026-06-15")
+        .file("providers.yaml", &providers)
+        .file("people.yaml", XLSX_ROSTER);
+    std::fs::create_dir_all(t.path().join("hris")).unwrap();
+    std::fs::write(t.path().join("hris/people.xlsx"), book).unwrap();
+    t
+}
+
+/// (change, email, policy) of each change in a JSON plan, sorted.
+fn plan_changes(t: &Test) -> Vec<(String, String, String)> {
+    let out = t.run_with(&["plan", "--output", "json"]);
+    out.code(0);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
+    let mut changes: Vec<(String, String, String)> = plan["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["change"].as_str().unwrap_or_default().to_owned(),
+                c["person"]["email"].as_str().unwrap_or_default().to_owned(),
+                c["policy"]["name"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    changes.sort();
+    changes
+}
+
+/// A real workbook: the roster on its second sheet, date cells (with a time
+/// of day, shown in another format) beside text dates in `date_format`,
+/// number cells matched by rules (`"40"` and `"37.5"`): validate, plan,
+/// apply, and plan again: nothing.
+#[test]
+fn an_xlsx_roster_with_a_named_sheet_plans_applies_and_converges() {
+    let t = xlsx_world(&workbook(&XLSX_HEADER, &xlsx_rows()));
+    t.run_with(&["validate"]).code(0);
+    let changes = plan_changes(&t);
+    let want = |c: &str, who: &str, p: &str| {
+        (
+            c.to_owned(),
+            format!("person0000{who}@acme.test"),
+            p.to_owned(),
+        )
+    };
+    // Ann: hired 2020 (a date cell), 40 hours: Sick and Vacation. Ben
+    // (hired on a text date) left on 2026-03-31 (a date cell): deactivated,
+    // nothing assigned. Cy: hired 2026-03-01, 37.5 hours: Sick and Training.
+    assert_eq!(
+        changes,
+        [
+            want("assign", "0", "Sick"),
+            want("assign", "0", "Vacation"),
+            want("assign", "2", "Sick"),
+            want("assign", "2", "Training"),
+            want("status", "1", ""),
+        ],
+    );
+    let out = t.run_with(&["plan", "-v"]);
+    out.code(0);
+    assert!(out.stdout.contains("last day 2026-03-31"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("(because roster hris/people.xlsx:4"),
+        "{}",
+        out.stdout
+    );
+
+    t.run_with(&["apply", "--yes", "-q"]).code(0);
+    t.run_with(&["plan", "--detailed-exitcode"]).code(0);
+}
+
+/// Mistakes in a workbook are located like a CSV's (`FILE:ROW:HEADER`,
+/// the header row 1) and refused before any call.
+#[test]
+fn xlsx_roster_mistakes_are_located_and_nothing_is_called() {
+    let mut header = XLSX_HEADER;
+    header[3] = "Hire Dt";
+    let mut bad_date = xlsx_rows();
+    bad_date[1][3] = Cell::Text("2019-07-04");
+    let cases: Vec<(&str, Vec<u8>, &str, Vec<&str>)> = vec![
+        (
+            "missing header",
+            workbook(&header, &xlsx_rows()),
+            XLSX_ROSTER,
+            vec![
+                "roster-header-missing",
+                "hris/people.xlsx:1: no column `Hire Date`",
+                "Hire Dt",
+            ],
+        ),
+        (
+            "text date not in date_format",
+            workbook(&XLSX_HEADER, &bad_date),
+            XLSX_ROSTER,
+            vec![
+                "roster-cell",
+                "hris/people.xlsx:3:Hire Date",
+                "`2019-07-04` is not a date in the format `%m/%d/%Y`",
+            ],
+        ),
+        (
+            "no such sheet",
+            workbook(&XLSX_HEADER, &xlsx_rows()),
+            "rosters:\n  - { file: hris/people.xlsx, sheet: Staff, provider: clockify, columns: { email: Work Email } }\n",
+            vec![
+                "roster-file",
+                "no sheet named `Staff` (sheets: Notes, People)",
+            ],
+        ),
+    ];
+    for (what, book, manifest, needles) in cases {
+        let t = xlsx_world(&book).file("people.yaml", manifest);
+        let out = t.run_with(&["plan"]);
+        assert_eq!(out.code, 1, "{what}: {}", out.stderr);
+        for n in needles {
+            assert!(
+                out.stderr.contains(n),
+                "{what}: no {n:?} in\n{}",
+                out.stderr
+            );
+        }
+        assert_eq!(t.sandbox_log().len(), 0, "{what}: calls made");
+    }
+}

@@ -294,7 +294,14 @@ impl Validator<'_> {
                     if text.is_empty() {
                         return None;
                     }
-                    match jiff::civil::Date::strptime(&format, text) {
+                    // A spreadsheet's date cell is a date already (read
+                    // as ISO 8601); `date_format` is for dates typed as text.
+                    let format = if row.date_cells.contains(&col) {
+                        "%Y-%m-%d"
+                    } else {
+                        format.as_str()
+                    };
+                    match jiff::civil::Date::strptime(format, text) {
                         Ok(d) => Some(d),
                         Err(_) => {
                             bad(
