@@ -105,10 +105,18 @@ fn scheduled(out: &mut String, plan: &Plan) {
 fn full(plan: &Plan) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", marker(plan));
-    let _ = writeln!(
-        out,
-        "{STATUS_PREFIX} planned, not applied yet; hrform applies this plan when the pull request merges.\n"
-    );
+    if plan.appliable() {
+        let _ = writeln!(
+            out,
+            "{STATUS_PREFIX} planned, not applied yet; hrform applies this plan when the pull request merges.\n"
+        );
+    } else {
+        // A plan with errors is never applied: the status must not say it will be.
+        let _ = writeln!(
+            out,
+            "{STATUS_PREFIX} not appliable: fix the errors (below, and in the job log) and push again; nothing is applied on merge.\n"
+        );
+    }
     let _ = writeln!(out, "### hrform plan: {}\n", render::summary_line(plan));
     if !plan.changes.is_empty() {
         let calls = render::calls_line(plan);

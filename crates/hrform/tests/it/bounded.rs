@@ -161,6 +161,21 @@ users:
     assert!(out.stderr.contains("--out saved nothing"), "{}", out.stderr);
     assert!(!t.path().join("plan.json").exists());
 
+    // The PR comment of such a plan never says it will be applied.
+    let md = t.run_with(&["plan", "--output", "markdown"]);
+    md.code(1);
+    assert!(
+        md.stdout
+            .contains("**Status:** not appliable: fix the errors"),
+        "{}",
+        md.stdout
+    );
+    assert!(
+        !md.stdout.contains("applies this plan when"),
+        "{}",
+        md.stdout
+    );
+
     let json = t.run_with(&["plan", "--output", "json"]);
     json.code(1);
     let plan: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
